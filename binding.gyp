@@ -1,0 +1,35 @@
+{
+  "targets": [
+    {
+      # The child zone: its own objects, so scripts/check-child-symbols.js can list what they call.
+      "target_name": "vircommand_child",
+      "type": "static_library",
+      "sources": [
+        "native/child/child_exec.cc",
+        "native/child/child_fds.cc",
+        "native/child/child_daemon.cc",
+        "native/child/child_creds.cc",
+        "native/child/child_steps.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
+      "cflags_cc!": ["-fno-omit-frame-pointer"]
+    },
+    {
+      "target_name": "vircommand",
+      "dependencies": ["vircommand_child", "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
+      "sources": [
+        "native/core/stage.cc",
+        "native/core/spawn.cc",
+        "native/core/io_session.cc",
+        "native/core/run_sync.cc",
+        "native/glue/plan_from_js.cc",
+        "native/glue/result_to_js.cc",
+        "native/glue/child_handle.cc",
+        "native/glue/addon.cc"
+      ],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-O2", "-Wall", "-Wextra"],
+      "libraries": ["-ldl"]
+    }
+  ]
+}

@@ -1,0 +1,158 @@
+// The child's steps, in order. This numbered list is the contract: changing the order changes
+// this comment and test/integration/child-order.test.ts in the same commit.
+// CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
+// SPDX-License-Identifier: MIT
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "../core/stage.h"
+#include "child_sys.h"
+
+namespace vircommand {
+
+// The pidfile this child created and locked, so that a later failure removes it (the lock goes
+// with the process). Only the daemon grandchild sets it, and it has its own copy of memory after
+// its fork, so the parent's copy is never written.
+static int g_pidfile_fd = -1;
+
+[[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value) {
+  if (g_pidfile_fd >= 0 && plan->pidfile != nullptr) {
+    // The daemon failed after writing its pidfile: do not leave a stale file behind.
+    unlink(plan->pidfile);
+  }
+  if (plan->status_fd >= 0) {
+    ChildReport report = {kReportMagic, stage, err, 0, value};
+    child_write_all(plan->status_fd, &report, sizeof report);
+  } else {
+    // exec() in place has no parent to report to: one line on stderr, like env(1).
+    char line[96] = "vircommand: failed at stage ";
+    size_t n = __builtin_strlen(line);
+    for (const char* p = StageName(stage); *p != '\0' && n < 60; p++) line[n++] = *p;
+    const char* mid = ", errno ";
+    for (const char* p = mid; *p != '\0'; p++) line[n++] = *p;
+    n += static_cast<size_t>(child_format_decimal(static_cast<uint64_t>(err), line + n));
+    line[n++] = '\n';
+    child_write_all(2, line, n);
+  }
+  int code = 125;  // EXIT_CANCELED: failed before exec
+  if (stage == kStageExec) code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+  _exit(code);
+}
+
+// async-signal-safe: the steps below.
+[[noreturn]] void child_exec(const ChildPlan* plan) {
+  // 1. Reset every signal disposition to SIG_DFL (SIGPIPE too: Node ignores it, and an ignored
+  //    disposition survives execve). The mask stays fully blocked (set by the parent) until 14.
+  child_reset_signals(plan);
+  // 2. Map stdin, stdout and stderr (two passes, so sources among 0-2 cannot clobber each other).
+  child_map_stdio(plan);
+  // 3. Close every fd but 0-2, the passed fds and our own pipes (close_range around the kept
+  //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit).
+  child_close_fds(plan);
+  // 4. Daemonize: setsid, chdir("/"), fork; the grandchild opens, locks and writes the pidfile
+  //    before the intermediate exits. Before the rlimits, so a bad limit cannot hang the parent.
+  child_daemonize(plan, &g_pidfile_fd);
+  // 5. rlimits, then umask.
+  child_set_rlimits(plan);
+  if (plan->umask >= 0) syscall(SYS_umask, plan->umask);
+  // 6. Declarative steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot. Before the
+  //    credentials change, while we still hold the privileges they need.
+  child_declarative_steps(plan);
+  // 7. The native hook (fork() path only).
+  child_run_hook(plan);
+  // 8. Supplementary groups, gid, uid (raw syscalls; keep-caps when capabilities are kept).
+  child_set_credentials(plan);
+  // 9. Capabilities: bounding set, then effective/permitted/inheritable, then ambient.
+  child_set_capabilities(plan);
+  // 10. Parent-death signal. After the uid change, because setresuid() clears it.
+  child_set_parent_death_signal(plan);
+  // 11. no_new_privs.
+  if (plan->no_new_privs && syscall(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0) != 0)
+    child_fail(plan, kStageNoNewPrivs, errno);
+  // 12. chdir, with the final credentials (and inside a new root, if any).
+  if (plan->cwd != nullptr && chdir(plan->cwd) != 0) child_fail(plan, kStageChdir, errno);
+  // 13. Handshake: tell the parent we are ready, wait for its go.
+  child_handshake(plan);
+  // 14. Unblock every signal: the program starts with an empty mask.
+  child_unblock_signals(plan);
+  // 15. execve each candidate path.
+  child_execve(plan);
+}
+
+void child_reset_signals(const ChildPlan* plan) {
+  // The kernel's struct sigaction for rt_sigaction: handler, flags, restorer, mask.
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } dfl = {nullptr /* SIG_DFL */, 0, nullptr, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == 9 || sig == 19) continue;  // SIGKILL, SIGSTOP cannot be changed
+    if (syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8) != 0 && errno != EINVAL)
+      child_fail(plan, kStageSignals, errno);
+  }
+}
+
+void child_unblock_signals(const ChildPlan* plan) {
+  uint64_t empty = 0;
+  if (syscall(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, nullptr, 8) != 0)
+    child_fail(plan, kStageSigmask, errno);
+}
+
+void child_run_hook(const ChildPlan* plan) {
+  if (plan->hook == nullptr) return;
+  errno = 0;
+  int rc = plan->hook(plan->hook_data);
+  int err = errno;
+  // Any non-zero return stops the child (libvirt only stopped on < 0, and let a later failure
+  // exit with the hook's 0: neither is copied).
+  if (rc != 0) child_fail(plan, kStageHook, err, rc);
+}
+
+void child_handshake(const ChildPlan* plan) {
+  if (plan->handshake_write_fd < 0) return;
+  char ready = '1';
+  if (!child_write_all(plan->handshake_write_fd, &ready, 1)) child_fail(plan, kStageHandshake, errno);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(plan->handshake_read_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) child_fail(plan, kStageHandshake, errno);
+  if (n == 0) child_fail(plan, kStageHandshake, ECANCELED);  // the parent gave up
+  if (go != '1') child_fail(plan, kStageHandshake, EPROTO);
+  close(plan->handshake_write_fd);
+  close(plan->handshake_read_fd);
+}
+
+[[noreturn]] void child_execve(const ChildPlan* plan) {
+  // Like CPython: ENOENT/ENOTDIR move on to the next candidate; EACCES is remembered and we move
+  // on; any other error is final. The errno reported is the most telling one seen.
+  int err = ENOENT;
+  int64_t index = 0;
+  bool saw_eacces = false;
+  for (int i = 0; i < plan->ncandidates; i++) {
+    execve(plan->candidates[i], plan->argv, plan->envp);
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR) {
+      if (!saw_eacces && i == 0) {
+        err = e;
+        index = i;
+      }
+      continue;
+    }
+    if (e == EACCES) {
+      if (!saw_eacces) index = i;
+      saw_eacces = true;
+      err = e;
+      continue;
+    }
+    err = e;
+    index = i;
+    break;
+  }
+  child_fail(plan, kStageExec, err, index);
+}
+
+}  // namespace vircommand

@@ -1,0 +1,37 @@
+// Declarative pre-exec steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot.
+// CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
+// SPDX-License-Identifier: MIT
+#include <fcntl.h>
+
+#include "../core/stage.h"
+#include "child_sys.h"
+
+namespace vircommand {
+
+// async-signal-safe: setsid, setpgid, setpriority, open, write, setns, unshare, chroot.
+void child_declarative_steps(const ChildPlan* plan) {
+  if (plan->setsid && syscall(SYS_setsid) < 0) child_fail(plan, kStageSetsid, errno);
+  if (plan->pgid >= 0 && syscall(SYS_setpgid, 0, plan->pgid) != 0) child_fail(plan, kStageSetpgid, errno);
+  if (plan->has_nice && syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, plan->nice) != 0)
+    child_fail(plan, kStageNice, errno);
+  if (plan->cgroup_procs != nullptr) {
+    // cgroup v2: writing "0" to cgroup.procs moves the writer. Done before setns(), while the
+    // path still means what it meant in the parent.
+    int fd = open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) child_fail(plan, kStageCgroup, errno);
+    if (!child_write_all(fd, "0", 1)) child_fail(plan, kStageCgroup, errno);
+    close(fd);
+  }
+  for (int i = 0; i < plan->nnamespaces; i++) {
+    if (syscall(SYS_setns, plan->namespaces[i].fd, plan->namespaces[i].type) != 0)
+      child_fail(plan, kStageNamespace, errno, plan->namespaces[i].type);
+  }
+  if (plan->unshare_flags != 0 && syscall(SYS_unshare, plan->unshare_flags) != 0)
+    child_fail(plan, kStageUnshare, errno);
+  if (plan->chroot_dir != nullptr) {
+    if (syscall(SYS_chroot, plan->chroot_dir) != 0) child_fail(plan, kStageChroot, errno);
+    if (plan->cwd == nullptr && chdir("/") != 0) child_fail(plan, kStageChroot, errno);
+  }
+}
+
+}  // namespace vircommand

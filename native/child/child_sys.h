@@ -1,0 +1,67 @@
+// Raw system-call shims for the child zone.
+// CHILD ZONE: runs between clone()/fork() and execve(). Rules:
+//  - async-signal-safe only: raw syscall(2) or functions on the POSIX async-signal-safe list;
+//  - no allocation, no C++ runtime, no exceptions, no locks, no logging, no N-API;
+//  - glibc's set*id wrappers are forbidden: in a CLONE_VM child they would signal every thread of
+//    the parent (they broadcast to what glibc thinks is "our" process). Use the raw syscalls.
+// scripts/check-child-symbols.js checks the undefined symbols of these objects against an
+// allow-list.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../core/child_plan.h"
+
+namespace vircommand {
+
+// Reports (stage, errno, value) on the status pipe and _exit()s with the env(1) code. Defined in
+// child_exec.cc, which also removes a pidfile this child created.
+[[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value = 0);
+
+// async-signal-safe: write(2) retried on EINTR and short writes.
+inline bool child_write_all(int fd, const void* data, size_t len) {
+  const char* p = static_cast<const char*>(data);
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// async-signal-safe: formats v in decimal into buf (at least 21 bytes); returns the length.
+inline int child_format_decimal(uint64_t v, char* buf) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+// The steps, each in its own file. Each returns only on success; a failure calls child_fail.
+void child_reset_signals(const ChildPlan* plan);
+void child_map_stdio(const ChildPlan* plan);
+void child_close_fds(const ChildPlan* plan);
+void child_daemonize(const ChildPlan* plan, int* pidfile_fd);
+void child_set_rlimits(const ChildPlan* plan);
+void child_declarative_steps(const ChildPlan* plan);
+void child_run_hook(const ChildPlan* plan);
+void child_set_credentials(const ChildPlan* plan);
+void child_set_capabilities(const ChildPlan* plan);
+void child_set_parent_death_signal(const ChildPlan* plan);
+void child_handshake(const ChildPlan* plan);
+void child_unblock_signals(const ChildPlan* plan);
+[[noreturn]] void child_execve(const ChildPlan* plan);
+
+}  // namespace vircommand

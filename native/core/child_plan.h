@@ -1,0 +1,90 @@
+// The read-only plan the child zone executes: plain pointers into memory the parent built and
+// keeps alive until the child has exec'd or exited. Nothing here allocates.
+// Zone: shared by parent (builds it) and child (reads it).
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+namespace vircommand {
+
+// What the child writes to the status pipe when a step fails. EOF on that pipe with no record
+// means execve succeeded. 24 bytes: one write, atomic (< PIPE_BUF).
+struct ChildReport {
+  uint32_t magic;  // kReportMagic
+  int32_t stage;   // Stage
+  int32_t err;     // errno of the failed call (or 0)
+  int32_t pad;
+  int64_t value;   // stage-specific: the hook's return value, the pid holding a pidfile lock,
+                   // the index of the exec candidate
+};
+constexpr uint32_t kReportMagic = 0x76434d44;  // "vCMD"
+
+struct RlimitStep {
+  int resource;
+  uint64_t soft;  // RLIM_INFINITY is ~0
+  uint64_t hard;
+};
+
+struct NamespaceStep {
+  int fd;
+  int type;  // CLONE_NEW*
+};
+
+typedef int (*PreExecHook)(void* opaque);
+
+struct ChildPlan {
+  char* const* argv;
+  char* const* envp;         // never null: the parent copies environ when no env was set
+  const char* const* candidates;  // execve paths, tried in order
+  int ncandidates;
+
+  int stdio_src[3];          // fds to become 0, 1, 2 (already open in the parent)
+  const int* keep_fds;       // sorted, unique, includes 0, 1, 2: everything else is closed
+  int nkeep;
+  const int* pass_fds;       // subset of keep_fds whose FD_CLOEXEC is cleared
+  int npass;
+  int status_fd;             // write end of the status pipe (O_CLOEXEC), -1 for exec in place
+
+  bool daemonize;
+  const char* pidfile;       // null: none
+
+  const RlimitStep* rlimits;
+  int nrlimits;
+  int umask;                 // -1: unchanged
+
+  bool setsid;
+  int pgid;                  // -1: unchanged
+  bool has_nice;
+  int nice;
+  const char* cgroup_procs;  // "<cgroup dir>/cgroup.procs", or null
+  const NamespaceStep* namespaces;
+  int nnamespaces;
+  int unshare_flags;
+  const char* chroot_dir;
+  PreExecHook hook;
+  void* hook_data;
+
+  bool set_groups;
+  const gid_t* groups;
+  int ngroups;
+  int64_t uid;               // -1: unchanged
+  int64_t gid;
+  bool clear_caps;
+  uint64_t keep_caps;
+  int cap_last_cap;
+
+  int pdeathsig;             // 0: none
+  pid_t parent_pid;          // to notice a parent that died before PR_SET_PDEATHSIG
+  bool no_new_privs;
+  const char* cwd;
+
+  int handshake_write_fd;    // child -> parent "ready", -1: no handshake
+  int handshake_read_fd;     // parent -> child "go"
+};
+
+// The child's entry point: runs every step in order and execs. Never returns.
+[[noreturn]] void child_exec(const ChildPlan* plan);
+
+}  // namespace vircommand

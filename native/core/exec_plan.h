@@ -1,0 +1,66 @@
+// The parent-side plan: owning storage for everything the child needs. spawn.cc turns it into a
+// ChildPlan of plain pointers just before clone().
+// Zone: parent. No N-API here (glue/plan_from_js.cc fills it).
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "child_plan.h"
+
+namespace vircommand {
+
+enum class StdioKind { kNull, kFd, kPipe, kCapture, kBuffer, kSameAsStdout };
+
+struct StdioSpec {
+  StdioKind kind = StdioKind::kNull;
+  int fd = -1;                 // kFd
+  size_t max_buffer = 0;       // kCapture: 0 is unlimited
+  std::vector<uint8_t> data;   // kBuffer (stdin)
+};
+
+struct ExecPlan {
+  std::vector<std::string> argv;
+  std::vector<std::string> candidates;
+  bool inherit_env = true;
+  std::vector<std::string> env;
+  bool has_cwd = false;
+  std::string cwd;
+  int umask = -1;
+  StdioSpec stdio[3];
+  bool nonblocking = false;
+  std::vector<int> pass_fds;
+
+  int64_t uid = -1;
+  int64_t gid = -1;
+  bool set_groups = false;
+  std::vector<gid_t> groups;
+  bool clear_caps = false;
+  uint64_t keep_caps = 0;
+  std::vector<RlimitStep> rlimits;
+  bool no_new_privs = false;
+  int pdeathsig = 0;
+  bool setsid = false;
+  int pgid = -1;
+  bool has_nice = false;
+  int nice = 0;
+  std::vector<NamespaceStep> namespaces;
+  int unshare_flags = 0;
+  std::string cgroup_procs;    // empty: none
+  std::string chroot_dir;      // empty: none
+  PreExecHook hook = nullptr;
+  std::vector<uint8_t> hook_data;
+  bool handshake = false;
+  bool daemonize = false;
+  std::string pidfile;         // empty: none
+
+  int timeout_ms = 0;
+  int kill_grace_ms = 100;
+  int drain_ms = 200;
+};
+
+}  // namespace vircommand

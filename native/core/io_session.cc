@@ -1,0 +1,231 @@
+// The I/O and lifetime state of one running child. See io_session.h.
+// Zone: parent. No N-API.
+// SPDX-License-Identifier: MIT
+#include "io_session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stage.h"
+
+namespace vircommand {
+
+namespace {
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kMaxReadsPerEvent = 64;  // fairness between streams in one loop turn
+
+bool Grow(OutputBuffer* b, size_t want_free) {
+  if (b->cap - b->len >= want_free) return true;
+  size_t cap = b->cap == 0 ? kReadChunk : b->cap;
+  while (cap - b->len < want_free) cap *= 2;
+  char* p = static_cast<char*>(realloc(b->data, cap));
+  if (p == nullptr) return false;
+  b->data = p;
+  b->cap = cap;
+  return true;
+}
+}  // namespace
+
+uint64_t MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
+    : kill_grace_ms_(plan.kill_grace_ms), drain_ms_(plan.drain_ms) {
+  result_.pid = child->pid;
+  fds_[kSlotPidfd] = child->pidfd;
+  child->pidfd = -1;
+  fds_[kSlotStatus] = child->status_fd;
+  child->status_fd = -1;
+  if (plan.stdio[0].kind == StdioKind::kBuffer) {
+    fds_[kSlotStdin] = child->stdio_fd[0];
+    child->stdio_fd[0] = -1;
+    input_ = plan.stdio[0].data;
+    if (input_.empty()) CloseSlot(kSlotStdin);  // nothing to send: EOF at once
+  }
+  for (int i = 1; i <= 2; i++) {
+    if (plan.stdio[i].kind != StdioKind::kCapture) continue;
+    fds_[i] = child->stdio_fd[i];
+    child->stdio_fd[i] = -1;
+    result_.captured[i] = true;
+    result_.out[i].max = plan.stdio[i].max_buffer;
+  }
+  if (plan.timeout_ms > 0) timeout_at_ = MonotonicMs() + static_cast<uint64_t>(plan.timeout_ms);
+}
+
+IoSession::~IoSession() {
+  for (int slot = 0; slot < kSlotCount; slot++)
+    if (fds_[slot] >= 0) close(fds_[slot]);
+  for (int i = 1; i <= 2; i++) free(result_.out[i].data);
+}
+
+void IoSession::CloseSlot(int slot) {
+  if (fds_[slot] < 0) return;
+  BeforeClose(slot);
+  close(fds_[slot]);
+  fds_[slot] = -1;
+}
+
+void IoSession::OnReady(int slot) {
+  if (fds_[slot] < 0) return;
+  switch (slot) {
+    case kSlotStdin: WriteInput(); break;
+    case kSlotStdout:
+    case kSlotStderr: ReadOutput(slot); break;
+    case kSlotStatus: ReadStatus(); break;
+    case kSlotPidfd: Reap(); break;
+  }
+}
+
+void IoSession::ReadOutput(int slot) {
+  OutputBuffer* b = &result_.out[slot];
+  for (int i = 0; i < kMaxReadsPerEvent; i++) {
+    if (!Grow(b, kReadChunk)) {
+      // Out of memory for the capture: stop reading this stream, keep what we have.
+      CloseSlot(slot);
+      result_.output_incomplete = true;
+      return;
+    }
+    ssize_t n = read(fds_[slot], b->data + b->len, b->cap - b->len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return;
+      CloseSlot(slot);  // EIO and the like: the stream is over
+      return;
+    }
+    if (n == 0) {
+      CloseSlot(slot);
+      return;
+    }
+    b->len += static_cast<size_t>(n);
+    if (b->max > 0 && b->len > b->max) {
+      b->len = b->max;  // keep exactly the limit
+      result_.max_exceeded = slot;
+      CloseSlot(slot);
+      Terminate(kill_grace_ms_);
+      return;
+    }
+  }
+}
+
+void IoSession::WriteInput() {
+  while (input_off_ < input_.size()) {
+    ssize_t n = write(fds_[kSlotStdin], input_.data() + input_off_, input_.size() - input_off_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return;
+      // EPIPE: the child closed its stdin early. Not an error: the rest is discarded. (Node
+      // ignores SIGPIPE, so the write returns EPIPE instead of killing the process.)
+      break;
+    }
+    input_off_ += static_cast<size_t>(n);
+  }
+  CloseSlot(kSlotStdin);  // all written (or refused): the child sees EOF
+}
+
+void IoSession::ReadStatus() {
+  for (;;) {
+    ChildReport report;
+    ssize_t n = read(fds_[kSlotStatus], &report, sizeof report);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n == static_cast<ssize_t>(sizeof report) && report.magic == kReportMagic && !result_.has_report) {
+      result_.has_report = true;
+      result_.report = report;
+      continue;  // read on to EOF
+    }
+    // EOF (execve succeeded, or the child is gone), an error, or garbage: the channel is done.
+    CloseSlot(kSlotStatus);
+    return;
+  }
+}
+
+void IoSession::Reap() {
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(result_.pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return;  // not yet
+  if (r < 0) {
+    // ECHILD: someone ignored SIGCHLD (the kernel reaped it) or reaped it behind our back. The
+    // status is lost; say so rather than invent one.
+    result_.wait_errno = errno;
+  } else {
+    result_.raw_status = status;
+  }
+  result_.reaped = true;
+  CloseSlot(kSlotPidfd);
+  CloseSlot(kSlotStdin);  // nobody left to read it
+  kill_at_ = 0;
+  timeout_at_ = 0;
+  // A grandchild may still hold the output pipes; give them drain_ms to reach EOF.
+  if (fds_[kSlotStdout] >= 0 || fds_[kSlotStderr] >= 0) drain_at_ = MonotonicMs() + static_cast<uint64_t>(drain_ms_);
+}
+
+void IoSession::OnTimer() {
+  uint64_t now = MonotonicMs();
+  if (timeout_at_ != 0 && now >= timeout_at_) {
+    timeout_at_ = 0;
+    result_.timed_out = true;
+    Terminate(kill_grace_ms_);
+  }
+  if (kill_at_ != 0 && now >= kill_at_) {
+    kill_at_ = 0;
+    Kill(SIGKILL);
+  }
+  if (drain_at_ != 0 && now >= drain_at_) {
+    drain_at_ = 0;
+    if (fds_[kSlotStdout] >= 0 || fds_[kSlotStderr] >= 0) result_.output_incomplete = true;
+    CloseSlot(kSlotStdout);
+    CloseSlot(kSlotStderr);
+  }
+}
+
+int64_t IoSession::NextDeadline() const {
+  uint64_t next = 0;
+  for (uint64_t t : {timeout_at_, kill_at_, drain_at_})
+    if (t != 0 && (next == 0 || t < next)) next = t;
+  return next == 0 ? -1 : static_cast<int64_t>(next);
+}
+
+bool IoSession::Done() const {
+  if (!result_.reaped && fds_[kSlotPidfd] >= 0) return false;
+  for (int slot = 0; slot < kSlotCount; slot++)
+    if (fds_[slot] >= 0) return false;
+  return true;
+}
+
+bool IoSession::Kill(int sig) {
+  if (result_.reaped || fds_[kSlotPidfd] < 0) return false;
+  // pidfd_send_signal: never hits a recycled pid, unlike kill(2).
+  if (syscall(SYS_pidfd_send_signal, fds_[kSlotPidfd], sig, nullptr, 0) != 0) return false;
+  result_.killed_by = sig;
+  return true;
+}
+
+void IoSession::Terminate(int grace_ms) {
+  if (result_.reaped) return;
+  if (grace_ms <= 0) {
+    Kill(SIGKILL);
+    return;
+  }
+  Kill(SIGTERM);
+  uint64_t at = MonotonicMs() + static_cast<uint64_t>(grace_ms);
+  if (kill_at_ == 0 || at < kill_at_) kill_at_ = at;
+}
+
+void IoSession::Release() {
+  for (int slot = 0; slot < kSlotCount; slot++) CloseSlot(slot);
+  timeout_at_ = kill_at_ = drain_at_ = 0;
+}
+
+}  // namespace vircommand

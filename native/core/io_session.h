@@ -1,0 +1,87 @@
+// The I/O and lifetime state of one running child: feeds stdin, captures stdout/stderr, reads
+// the status pipe, reaps through the pidfd, and applies the timeout, kill escalation and drain
+// deadlines. It does no waiting itself: a driver (run_sync.cc with poll(), or the async handle
+// with libuv) tells it which fd is ready and what time it is.
+// Zone: parent. No N-API.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <poll.h>
+#include <stdint.h>
+
+#include "exec_plan.h"
+#include "spawn.h"
+
+namespace vircommand {
+
+struct OutputBuffer {
+  char* data = nullptr;  // malloc'd; ownership moves to a JS Buffer at the end
+  size_t len = 0;
+  size_t cap = 0;
+  size_t max = 0;  // 0: unlimited
+};
+
+enum Slot : int { kSlotStdin = 0, kSlotStdout = 1, kSlotStderr = 2, kSlotStatus = 3, kSlotPidfd = 4, kSlotCount };
+
+struct SessionResult {
+  pid_t pid = -1;
+  bool reaped = false;
+  int raw_status = 0;
+  int wait_errno = 0;  // waitpid failed (ECHILD when SIGCHLD is ignored)
+  bool has_report = false;
+  ChildReport report = {};
+  bool captured[3] = {false, false, false};
+  OutputBuffer out[3];  // [1] stdout, [2] stderr
+  bool timed_out = false;
+  int max_exceeded = 0;  // 1 or 2: that stream passed its limit
+  bool output_incomplete = false;
+  int killed_by = 0;
+};
+
+uint64_t MonotonicMs();
+
+class IoSession {
+ public:
+  IoSession(const ExecPlan& plan, SpawnedChild* child);
+  virtual ~IoSession();
+
+  // The fd of a slot, or -1 when that slot needs no more watching.
+  int fd(int slot) const { return fds_[slot]; }
+  short events(int slot) const { return slot == kSlotStdin ? POLLOUT : POLLIN; }
+  void OnReady(int slot);
+  void OnTimer();
+  int64_t NextDeadline() const;  // monotonic ms, or -1
+  bool Done() const;
+
+  bool Kill(int sig);
+  void Terminate(int grace_ms);
+  // Stops watching: closes our pipes and the pidfd, leaves the child unreaped.
+  void Release();
+  // Reads what the status pipe holds now, without waiting.
+  void ReadStatusNow() { OnReady(kSlotStatus); }
+  void SetDrainMs(int ms) { drain_ms_ = ms; }
+  const SessionResult& result() const { return result_; }
+  SessionResult& mutable_result() { return result_; }
+  pid_t pid() const { return result_.pid; }
+
+ protected:
+  // A driver that watches fds (libuv) must stop watching before the fd is closed.
+  virtual void BeforeClose(int slot) { (void)slot; }
+
+ private:
+  void CloseSlot(int slot);
+  void ReadOutput(int slot);
+  void WriteInput();
+  void ReadStatus();
+  void Reap();
+
+  int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
+  std::vector<uint8_t> input_;
+  size_t input_off_ = 0;
+  int kill_grace_ms_;
+  int drain_ms_;
+  uint64_t timeout_at_ = 0, kill_at_ = 0, drain_at_ = 0;
+  SessionResult result_;
+};
+
+}  // namespace vircommand

@@ -1,0 +1,309 @@
+// Starting a child: the parent half. Builds the ChildPlan, makes the pipes, blocks signals and
+// clones. The normal path is clone(CLONE_VM | CLONE_VFORK) on a stack of our own, so the cost
+// does not grow with the parent's heap (no page tables are copied). A native hook or a handshake
+// needs the child to outlive this call before exec, which vfork cannot allow (the parent thread
+// stays suspended until exec): those use fork().
+// Zone: parent. No N-API.
+// SPDX-License-Identifier: MIT
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "stage.h"
+
+extern char** environ;
+
+namespace vircommand {
+
+namespace {
+
+constexpr int kCloneVm = 0x00000100;
+constexpr int kCloneVfork = 0x00004000;
+constexpr int kClonePidfd = 0x00001000;
+constexpr size_t kChildStackSize = 256 * 1024;
+
+// One child stack per thread, reused: the vfork parent thread is suspended while the child uses
+// it, so two spawns on one thread never overlap. Workers each get their own.
+thread_local void* t_stack_base = nullptr;
+
+void* ChildStackTop() {
+  if (t_stack_base == nullptr) {
+    void* p = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    mprotect(p, 4096, PROT_NONE);  // guard page: an overflow faults instead of corrupting memory
+    t_stack_base = p;
+  }
+  return static_cast<char*>(t_stack_base) + kChildStackSize;
+}
+
+// Moves an fd of ours that landed on 0-2 (the parent had them closed) above 2, so the child's
+// stdio mapping cannot clobber it.
+bool MoveAboveStdio(int* fd) {
+  if (*fd < 0 || *fd > 2) return true;
+  int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return false;
+  close(*fd);
+  *fd = moved;
+  return true;
+}
+
+bool MakePipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return false;
+  if (!MoveAboveStdio(&fds[0]) || !MoveAboveStdio(&fds[1])) {
+    int e = errno;
+    CloseFd(&fds[0]);
+    CloseFd(&fds[1]);
+    errno = e;
+    return false;
+  }
+  return true;
+}
+
+void SetNonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// Everything created for one spawn; the destructor closes what was not handed over.
+struct Scratch {
+  int devnull = -1;
+  int child_end[3] = {-1, -1, -1};  // pipe ends that become the child's stdio
+  int parent_end[3] = {-1, -1, -1};
+  int status[2] = {-1, -1};
+  int ready[2] = {-1, -1};
+  int go[2] = {-1, -1};
+  std::vector<std::string> env_copy;
+  std::vector<char*> argv, envp;
+  std::vector<const char*> candidates;
+  std::vector<int> keep;
+  ChildPlan plan = {};
+
+  ~Scratch() {
+    CloseFd(&devnull);
+    for (int i = 0; i < 3; i++) {
+      CloseFd(&child_end[i]);
+      CloseFd(&parent_end[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+      CloseFd(&status[i]);
+      CloseFd(&ready[i]);
+      CloseFd(&go[i]);
+    }
+  }
+};
+
+int CapLastCap() {
+  static int cached = -1;
+  if (cached >= 0) return cached;
+  int value = 40;
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[16] = {};
+    if (read(fd, buf, sizeof buf - 1) > 0) value = atoi(buf);
+    close(fd);
+  }
+  cached = value;
+  return value;
+}
+
+// Opens /dev/null and the pipes, fills the child's stdio sources. Sets errno on failure.
+bool PrepareStdio(const ExecPlan& plan, Scratch* s) {
+  for (int i = 0; i < 3; i++) {
+    const StdioSpec& spec = plan.stdio[i];
+    switch (spec.kind) {
+      case StdioKind::kNull:
+        if (s->devnull < 0) {
+          s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+          if (s->devnull < 0 || !MoveAboveStdio(&s->devnull)) return false;
+        }
+        s->plan.stdio_src[i] = s->devnull;
+        break;
+      case StdioKind::kFd:
+        s->plan.stdio_src[i] = spec.fd;
+        break;
+      case StdioKind::kSameAsStdout:
+        s->plan.stdio_src[i] = s->plan.stdio_src[1];
+        break;
+      case StdioKind::kPipe:
+      case StdioKind::kCapture:
+      case StdioKind::kBuffer: {
+        int fds[2];
+        if (!MakePipe(fds)) return false;
+        bool input = i == 0;
+        s->child_end[i] = input ? fds[0] : fds[1];
+        s->parent_end[i] = input ? fds[1] : fds[0];
+        // Our own I/O loop needs non-blocking ends; a caller's pipe is non-blocking on request.
+        // The child's end always stays blocking (programs expect it).
+        if (spec.kind != StdioKind::kPipe || plan.nonblocking) SetNonblocking(s->parent_end[i]);
+        s->plan.stdio_src[i] = s->child_end[i];
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
+  ChildPlan& c = s->plan;
+  for (const std::string& a : plan.argv) s->argv.push_back(const_cast<char*>(a.c_str()));
+  s->argv.push_back(nullptr);
+  if (plan.inherit_env) {
+    // Copy environ now, in the parent: the child must not read a table another thread may be
+    // changing.
+    for (char** e = environ; e != nullptr && *e != nullptr; e++) s->env_copy.emplace_back(*e);
+    for (const std::string& e : s->env_copy) s->envp.push_back(const_cast<char*>(e.c_str()));
+  } else {
+    for (const std::string& e : plan.env) s->envp.push_back(const_cast<char*>(e.c_str()));
+  }
+  s->envp.push_back(nullptr);
+  for (const std::string& p : plan.candidates) s->candidates.push_back(p.c_str());
+  c.argv = s->argv.data();
+  c.envp = s->envp.data();
+  c.candidates = s->candidates.data();
+  c.ncandidates = static_cast<int>(s->candidates.size());
+
+  s->keep = {0, 1, 2};
+  for (int fd : plan.pass_fds) s->keep.push_back(fd);
+  for (int fd : {s->status[1], s->ready[1], s->go[0]})
+    if (fd >= 0) s->keep.push_back(fd);
+  for (const NamespaceStep& ns : plan.namespaces) s->keep.push_back(ns.fd);
+  std::sort(s->keep.begin(), s->keep.end());
+  s->keep.erase(std::unique(s->keep.begin(), s->keep.end()), s->keep.end());
+  c.keep_fds = s->keep.data();
+  c.nkeep = static_cast<int>(s->keep.size());
+  c.pass_fds = plan.pass_fds.data();
+  c.npass = static_cast<int>(plan.pass_fds.size());
+  c.status_fd = s->status[1];
+
+  c.daemonize = plan.daemonize;
+  c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
+  c.rlimits = plan.rlimits.data();
+  c.nrlimits = static_cast<int>(plan.rlimits.size());
+  c.umask = plan.umask;
+  c.setsid = plan.setsid;
+  c.pgid = plan.pgid;
+  c.has_nice = plan.has_nice;
+  c.nice = plan.nice;
+  c.cgroup_procs = plan.cgroup_procs.empty() ? nullptr : plan.cgroup_procs.c_str();
+  c.namespaces = plan.namespaces.data();
+  c.nnamespaces = static_cast<int>(plan.namespaces.size());
+  c.unshare_flags = plan.unshare_flags;
+  c.chroot_dir = plan.chroot_dir.empty() ? nullptr : plan.chroot_dir.c_str();
+  c.hook = plan.hook;
+  c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
+  c.set_groups = plan.set_groups;
+  c.groups = plan.groups.data();
+  c.ngroups = static_cast<int>(plan.groups.size());
+  c.uid = plan.uid;
+  c.gid = plan.gid;
+  c.clear_caps = plan.clear_caps;
+  c.keep_caps = plan.keep_caps;
+  c.cap_last_cap = CapLastCap();
+  c.pdeathsig = plan.pdeathsig;
+  c.parent_pid = getpid();
+  c.no_new_privs = plan.no_new_privs;
+  c.cwd = plan.has_cwd ? plan.cwd.c_str() : nullptr;
+  c.handshake_write_fd = s->ready[1];
+  c.handshake_read_fd = s->go[0];
+}
+
+int ChildEntry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)); }
+
+}  // namespace
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
+  Scratch s;
+  bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
+                  (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go)));
+  if (!pipes_ok) {
+    failure->stage = kStagePipe;
+    failure->err = errno;
+    return false;
+  }
+  BuildChildPlan(plan, &s);
+  const bool use_fork = plan.hook != nullptr || plan.handshake;
+  void* stack_top = use_fork ? nullptr : ChildStackTop();
+  if (!use_fork && stack_top == nullptr) {
+    failure->stage = kStageFork;
+    failure->err = errno;
+    return false;
+  }
+
+  // Block every signal across clone: a handler of the parent must never run in the child (it
+  // would run on the child's stack, in the parent's memory). The child resets dispositions, then
+  // unblocks everything just before execve.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int pidfd = -1;
+  pid_t pid;
+  if (use_fork) {
+    pid = fork();
+    if (pid == 0) child_exec(&s.plan);
+  } else {
+    pid = clone(ChildEntry, stack_top, kCloneVm | kCloneVfork | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) {
+    failure->stage = kStageFork;
+    failure->err = clone_errno;
+    return false;
+  }
+  if (pidfd < 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0 && !MoveAboveStdio(&pidfd)) CloseFd(&pidfd);
+  if (pidfd < 0) {
+    // Without a pidfd we cannot wait without waitpid(-1) or a blocked thread: refuse, cleanly.
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    failure->stage = kStageFork;
+    failure->err = e;
+    return false;
+  }
+
+  child->pid = pid;
+  child->pidfd = pidfd;
+  child->vforked = !use_fork;
+  for (int i = 0; i < 3; i++) {
+    child->stdio_fd[i] = s.parent_end[i];
+    s.parent_end[i] = -1;
+  }
+  SetNonblocking(s.status[0]);
+  child->status_fd = s.status[0];
+  s.status[0] = -1;
+  child->handshake_ready_fd = s.ready[0];
+  s.ready[0] = -1;
+  child->handshake_go_fd = s.go[1];
+  s.go[1] = -1;
+  return true;  // ~Scratch closes the child's ends and /dev/null
+}
+
+void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure) {
+  Scratch s;
+  if (!PrepareStdio(plan, &s)) {
+    failure->stage = kStagePipe;
+    failure->err = errno;
+    return;
+  }
+  BuildChildPlan(plan, &s);
+  s.plan.status_fd = -1;  // no parent to report to: child_fail prints one line and exits 125-127
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, nullptr);
+  child_exec(&s.plan);
+}
+
+}  // namespace vircommand

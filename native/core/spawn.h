@@ -1,0 +1,36 @@
+// Starting a child: pipes, the signal mask, clone(CLONE_VM|CLONE_VFORK) or fork().
+// Zone: parent. No N-API.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "exec_plan.h"
+
+namespace vircommand {
+
+// What the parent holds after a successful start. Every fd is O_CLOEXEC and >= 3.
+struct SpawnedChild {
+  pid_t pid = -1;
+  int pidfd = -1;
+  int stdio_fd[3] = {-1, -1, -1};  // parent ends: stdin write end, stdout/stderr read ends
+  int status_fd = -1;              // read end of the status pipe, O_NONBLOCK
+  int handshake_ready_fd = -1;     // read: the child writes '1' when it is ready
+  int handshake_go_fd = -1;        // write: the parent writes '1' to let it exec
+  bool vforked = false;            // true: the child has exec'd or exited when Spawn returns
+};
+
+struct SpawnFailure {
+  int stage = 0;
+  int err = 0;
+};
+
+// Starts the child. On failure nothing is left open and no process remains.
+bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure);
+
+// Replaces the current process with the plan (no fork). Returns only on failure, with the
+// stage and errno; the process may then be half set up (fds closed), as for execve in place.
+void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure);
+
+// Closes fd if >= 0, retrying nothing (close is never retried on Linux), and sets it to -1.
+void CloseFd(int* fd);
+
+}  // namespace vircommand

@@ -1,0 +1,20 @@
+// Names of the spawn stages, as JavaScript sees them in CommandError.stage.
+// Zone: parent.
+// SPDX-License-Identifier: MIT
+#include "stage.h"
+
+namespace vircommand {
+
+static const char* const kStageNames[kStageCount] = {
+    "none",     "pipe",      "fork",       "signals",   "stdio",     "close-fds",
+    "daemon",   "pidfile",   "rlimit",     "setsid",    "setpgid",   "nice",
+    "cgroup",   "namespace", "unshare",    "chroot",    "hook",      "setgroups",
+    "setgid",   "setuid",    "caps",       "pdeathsig", "no-new-privs", "chdir",
+    "handshake", "sigmask",  "exec",       "wait"};
+
+const char* StageName(int stage) {
+  if (stage < 0 || stage >= kStageCount) return "unknown";
+  return kStageNames[stage];
+}
+
+}  // namespace vircommand

@@ -1,0 +1,44 @@
+// The stages of spawning a child, in the order the child runs them. A failure report names one.
+// Zone: shared by parent and child; plain data only.
+// SPDX-License-Identifier: MIT
+#pragma once
+
+namespace vircommand {
+
+// Keep in step with kStageNames in stage.cc. The child-side order is written once, in
+// child/child_exec.cc; this enum only names the steps.
+enum Stage : int {
+  kStageNone = 0,
+  kStagePipe,       // parent: creating pipes or opening /dev/null
+  kStageFork,       // parent: clone/fork failed
+  kStageSignals,    // child 1: reset dispositions
+  kStageStdio,      // child 2: map stdin/stdout/stderr
+  kStageCloseFds,   // child 3: close every fd not kept
+  kStageDaemon,     // child 4: setsid, chdir("/"), second fork
+  kStagePidfile,    // child 4: open, lock and write the pidfile
+  kStageRlimit,     // child 5
+  kStageSetsid,     // child 6: declarative steps...
+  kStageSetpgid,
+  kStageNice,
+  kStageCgroup,
+  kStageNamespace,
+  kStageUnshare,
+  kStageChroot,
+  kStageHook,       // child 7: the native hook
+  kStageSetgroups,  // child 8: credentials
+  kStageSetgid,
+  kStageSetuid,
+  kStageCaps,       // child 9
+  kStagePdeathsig,  // child 10
+  kStageNoNewPrivs, // child 11
+  kStageChdir,      // child 12
+  kStageHandshake,  // child 13
+  kStageSigmask,    // child 14
+  kStageExec,       // child 15
+  kStageWait,       // parent: waitpid failed (e.g. SIGCHLD ignored)
+  kStageCount
+};
+
+const char* StageName(int stage);
+
+}  // namespace vircommand

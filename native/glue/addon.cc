@@ -1,0 +1,92 @@
+// The addon's exports table, and the blocking entry points.
+// Zone: glue (N-API).
+// SPDX-License-Identifier: MIT
+#include <napi.h>
+
+#include "../core/io_session.h"
+#include "../core/run_sync.h"
+#include "../core/spawn.h"
+#include "../core/stage.h"
+#include "child_handle.h"
+#include "plan_from_js.h"
+#include "result_to_js.h"
+
+namespace vircommand {
+
+namespace {
+
+// runSync(plan) -> NativeResult. Blocks the calling thread until the child is reaped and every
+// stream is drained; throws only for parent-side failures (pipe, fork).
+Napi::Value RunSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "runSync(plan) expects an object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ExecPlan plan;
+  if (!PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  SpawnedChild child;
+  SpawnFailure failure;
+  if (!Spawn(plan, &child, &failure)) {
+    SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  IoSession session(plan, &child);
+  // Caller pipes and handshakes are refused for blocking runs by src/; close anything left.
+  for (int i = 0; i < 3; i++) CloseFd(&child.stdio_fd[i]);
+  CloseFd(&child.handshake_ready_fd);
+  CloseFd(&child.handshake_go_fd);
+  RunSessionBlocking(&session);
+  return ResultToJs(env, &session.mutable_result());
+}
+
+// execInPlace(plan): applies the plan to this process and execs. Returns only if the parent-side
+// preparation failed (then it throws); a failed step exits with 125/126/127 after one line on
+// stderr.
+Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ExecPlan plan;
+  if (!info[0].IsObject() || !PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  SpawnFailure failure;
+  ExecInPlace(plan, &failure);
+  SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value StageNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env);
+  for (int s = 0; s < kStageCount; s++) a.Set(static_cast<uint32_t>(s), Napi::String::New(env, StageName(s)));
+  return a;
+}
+
+Napi::Value GetGroupList(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t uid = info[0].As<Napi::Number>().Int64Value();
+  int64_t gid = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : -1;
+  std::vector<gid_t> groups = GroupListFor(uid, gid);
+  Napi::Array a = Napi::Array::New(env, groups.size());
+  for (size_t i = 0; i < groups.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, groups[i]));
+  return a;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function child_handle = ChildHandle::Init(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(child_handle)));
+  exports.Set("runSync", Napi::Function::New(env, RunSync));
+  exports.Set("spawn", Napi::Function::New(env, ChildHandle::Spawn));
+  exports.Set("execInPlace", Napi::Function::New(env, ExecInPlaceJs));
+  exports.Set("pidWait", Napi::Function::New(env, PidWait));
+  exports.Set("pidKill", Napi::Function::New(env, PidKill));
+  exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
+  exports.Set("stageNames", Napi::Function::New(env, StageNames));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace vircommand
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return vircommand::Init(env, exports); }
+
+NODE_API_MODULE(vircommand, InitAddon)

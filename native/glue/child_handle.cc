@@ -1,0 +1,392 @@
+// ChildHandle: a running child watched on Node's event loop. See child_handle.h.
+// Zone: glue (N-API).
+// SPDX-License-Identifier: MIT
+#include "child_handle.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/run_sync.h"
+#include "../core/spawn.h"
+#include "../core/stage.h"
+#include "plan_from_js.h"
+#include "result_to_js.h"
+
+namespace vircommand {
+
+namespace {
+
+uv_loop_t* LoopOf(Napi::Env env) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  return loop;
+}
+
+void DeleteHandle(uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); }
+
+Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pid, int status) {
+  Napi::Error e = Napi::Error::New(env, std::string("child failed at stage ") + StageName(report.stage) + ": " +
+                                            strerror(report.err));
+  e.Set("stage", Napi::String::New(env, StageName(report.stage)));
+  e.Set("errno", Napi::Number::New(env, report.err));
+  e.Set("value", Napi::Number::New(env, static_cast<double>(report.value)));
+  e.Set("pid", Napi::Number::New(env, pid));
+  e.Set("status", Napi::Number::New(env, status));
+  return e;
+}
+
+}  // namespace
+
+// The session of one async child, driven by uv_poll handles and one uv_timer.
+class AsyncSession : public IoSession {
+ public:
+  AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done)
+      : IoSession(plan, child), env_(env) {
+    on_done_ = Napi::Persistent(on_done);
+  }
+
+  void Start(Napi::Object owner) {
+    owner_ = Napi::Persistent(owner);  // keeps the handle alive while the child runs
+    uv_loop_t* loop = LoopOf(env_);
+    timer_ = new uv_timer_t;
+    uv_timer_init(loop, timer_);
+    timer_->data = this;
+    for (int slot = 0; slot < kSlotCount; slot++) {
+      if (fd(slot) < 0) continue;
+      polls_[slot] = new uv_poll_t;
+      if (uv_poll_init(loop, polls_[slot], fd(slot)) != 0) {
+        delete polls_[slot];
+        polls_[slot] = nullptr;
+        continue;
+      }
+      polls_[slot]->data = this;
+      uv_poll_start(polls_[slot], slot == kSlotStdin ? UV_WRITABLE : UV_READABLE, OnPoll);
+    }
+    Pump(false);
+  }
+
+  // After any event: finish, or re-arm the timer for the next deadline.
+  void Pump(bool from_js) {
+    if (finished_) return;
+    if (Done()) {
+      Finish(from_js);
+      return;
+    }
+    int64_t deadline = NextDeadline();
+    if (deadline < 0) {
+      uv_timer_stop(timer_);
+    } else {
+      int64_t left = deadline - static_cast<int64_t>(MonotonicMs());
+      uv_timer_start(timer_, OnTimerCb, left < 0 ? 0 : static_cast<uint64_t>(left), 0);
+    }
+  }
+
+  void AbortNow(int grace_ms) {
+    if (finished_) return;
+    Terminate(grace_ms);
+    SetDrainMs(0);  // disposing: do not wait for a grandchild's pipes
+    RunSessionBlocking(this);
+    Pump(true);
+  }
+
+  void ReleaseNow() {
+    if (finished_) return;
+    Release();
+    finished_ = true;
+    CloseTimer();
+    owner_.Reset();
+    on_done_.Reset();
+  }
+
+  void SetRef(bool ref) {
+    for (uv_poll_t* p : polls_)
+      if (p != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(p)) : uv_unref(reinterpret_cast<uv_handle_t*>(p));
+    if (timer_ != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(timer_)) : uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+  }
+
+  bool finished() const { return finished_; }
+
+  ~AsyncSession() override {
+    for (int slot = 0; slot < kSlotCount; slot++) BeforeClose(slot);
+    CloseTimer();
+  }
+
+ protected:
+  void BeforeClose(int slot) override {
+    if (polls_[slot] == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(polls_[slot]), DeleteHandle);  // stops watching now
+    polls_[slot] = nullptr;
+  }
+
+ private:
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    (void)status;
+    (void)events;
+    AsyncSession* self = static_cast<AsyncSession*>(handle->data);
+    for (int slot = 0; slot < kSlotCount; slot++) {
+      if (self->polls_[slot] == handle) {
+        self->OnReady(slot);
+        break;
+      }
+    }
+    self->Pump(false);
+  }
+
+  static void OnTimerCb(uv_timer_t* timer) {
+    AsyncSession* self = static_cast<AsyncSession*>(timer->data);
+    self->OnTimer();
+    self->Pump(false);
+  }
+
+  void CloseTimer() {
+    if (timer_ == nullptr) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), DeleteHandle);
+    timer_ = nullptr;
+  }
+
+  void Finish(bool from_js) {
+    finished_ = true;
+    CloseTimer();
+    Napi::HandleScope scope(env_);
+    Napi::Object result = ResultToJs(env_, &mutable_result());
+    Napi::FunctionReference cb = std::move(on_done_);
+    Napi::Object owner = owner_.Value();
+    owner_.Reset();
+    if (cb.IsEmpty()) return;
+    if (from_js) {
+      cb.Call(owner, {result});
+    } else {
+      // From a libuv callback: MakeCallback runs the microtasks (promise continuations) after.
+      cb.MakeCallback(owner, {result});
+    }
+  }
+
+  Napi::Env env_;
+  Napi::FunctionReference on_done_;
+  Napi::ObjectReference owner_;
+  uv_poll_t* polls_[kSlotCount] = {};
+  uv_timer_t* timer_ = nullptr;
+  bool finished_ = false;
+};
+
+Napi::Function ChildHandle::Init(Napi::Env env) {
+  return DefineClass(env, "ChildHandle",
+                     {InstanceMethod("kill", &ChildHandle::Kill), InstanceMethod("terminate", &ChildHandle::Terminate),
+                      InstanceMethod("abortSync", &ChildHandle::AbortSync),
+                      InstanceMethod("handshakeWait", &ChildHandle::HandshakeWait),
+                      InstanceMethod("handshakeNotify", &ChildHandle::HandshakeNotify),
+                      InstanceMethod("release", &ChildHandle::Release), InstanceMethod("ref", &ChildHandle::RefJs),
+                      InstanceMethod("unref", &ChildHandle::UnrefJs)});
+}
+
+ChildHandle::ChildHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChildHandle>(info) {}
+
+ChildHandle::~ChildHandle() {
+  if (ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(ready_poll_), DeleteHandle);
+  CloseFd(&ready_fd_);
+  CloseFd(&go_fd_);
+}
+
+Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "spawn(plan, onDone) expects an object and a function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ExecPlan plan;
+  if (!PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  SpawnedChild child;
+  SpawnFailure failure;
+  if (!vircommand::Spawn(plan, &child, &failure)) {
+    SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto session = std::make_unique<AsyncSession>(env, plan, &child, info[1].As<Napi::Function>());
+  if (child.vforked && !plan.daemonize) {
+    // The vfork child has exec'd or exited by now: an exec failure is known at once. Reap it
+    // here and throw, so runAsync() fails synchronously with the stage, leaving nothing behind.
+    session->ReadStatusNow();
+    if (session->result().has_report) {
+      session->SetDrainMs(0);
+      RunSessionBlocking(session.get());
+      Napi::Error e = ChildFailureError(env, session->result().report, child.pid, session->result().raw_status);
+      for (int i = 0; i < 3; i++) CloseFd(&child.stdio_fd[i]);
+      CloseFd(&child.handshake_ready_fd);
+      CloseFd(&child.handshake_go_fd);
+      e.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
+  ChildHandle* self = Napi::ObjectWrap<ChildHandle>::Unwrap(obj);
+  self->ready_fd_ = child.handshake_ready_fd;
+  self->go_fd_ = child.handshake_go_fd;
+  obj.Set("pid", Napi::Number::New(env, child.pid));
+  obj.Set("stdinFd", Napi::Number::New(env, child.stdio_fd[0]));
+  obj.Set("stdoutFd", Napi::Number::New(env, child.stdio_fd[1]));
+  obj.Set("stderrFd", Napi::Number::New(env, child.stdio_fd[2]));
+  self->session_ = std::move(session);
+  self->session_->Start(obj);
+  return obj;
+}
+
+Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
+  int sig = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : SIGTERM;
+  bool sent = session_ && !session_->finished() && session_->Kill(sig);
+  return Napi::Boolean::New(info.Env(), sent);
+}
+
+Napi::Value ChildHandle::Terminate(const Napi::CallbackInfo& info) {
+  int grace = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 100;
+  if (session_ && !session_->finished()) {
+    session_->Terminate(grace);
+    session_->Pump(true);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value ChildHandle::AbortSync(const Napi::CallbackInfo& info) {
+  int grace = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 100;
+  if (session_) session_->AbortNow(grace);
+  return info.Env().Undefined();
+}
+
+Napi::Value ChildHandle::HandshakeWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (ready_fd_ < 0 || ready_poll_ != nullptr || info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::Error::New(env, "handshakeWait: no handshake pending").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  handshake_cb_ = Napi::Persistent(info[0].As<Napi::Function>());
+  ready_poll_ = new uv_poll_t;
+  uv_poll_init(LoopOf(env), ready_poll_, ready_fd_);
+  ready_poll_->data = this;
+  Ref();  // keep this object alive until the answer
+  uv_poll_start(ready_poll_, UV_READABLE, [](uv_poll_t* handle, int, int) {
+    ChildHandle* self = static_cast<ChildHandle*>(handle->data);
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    char byte = 0;
+    ssize_t n;
+    do {
+      n = read(self->ready_fd_, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle);
+    self->ready_poll_ = nullptr;
+    CloseFd(&self->ready_fd_);
+    Napi::Value arg = env.Null();
+    if (n != 1 || byte != '1') {
+      // The child died before it was ready: its report, if any, says at which stage.
+      ChildReport report = {kReportMagic, kStageHandshake, EIO, 0, 0};
+      if (self->session_) {
+        self->session_->ReadStatusNow();
+        if (self->session_->result().has_report) report = self->session_->result().report;
+      }
+      arg = ChildFailureError(env, report, self->session_ ? self->session_->pid() : -1, 0).Value();
+    }
+    Napi::FunctionReference cb = std::move(self->handshake_cb_);
+    self->Unref();
+    cb.MakeCallback(self->Value(), {arg});
+  });
+  return env.Undefined();
+}
+
+Napi::Value ChildHandle::HandshakeNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (go_fd_ < 0) {
+    Napi::Error::New(env, "handshakeNotify: no handshake pending").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  char go = '1';
+  ssize_t n;
+  do {
+    n = write(go_fd_, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  CloseFd(&go_fd_);
+  return Napi::Boolean::New(env, n == 1);
+}
+
+Napi::Value ChildHandle::Release(const Napi::CallbackInfo& info) {
+  if (session_) session_->ReleaseNow();
+  CloseFd(&go_fd_);
+  return info.Env().Undefined();
+}
+
+Napi::Value ChildHandle::RefJs(const Napi::CallbackInfo& info) {
+  if (session_) session_->SetRef(true);
+  return info.Env().Undefined();
+}
+
+Napi::Value ChildHandle::UnrefJs(const Napi::CallbackInfo& info) {
+  if (session_) session_->SetRef(false);
+  return info.Env().Undefined();
+}
+
+// --- pidWait / pidKill --------------------------------------------------------------------
+
+namespace {
+struct PidWaiter {
+  uv_poll_t poll;
+  pid_t pid;
+  int pidfd;
+  Napi::FunctionReference cb;
+};
+}  // namespace
+
+Napi::Value PidWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "pidWait(pid, cb)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    SpawnFailure f{kStageWait, errno};
+    SpawnFailureToJs(env, f).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto* w = new PidWaiter{{}, pid, pidfd, Napi::Persistent(info[1].As<Napi::Function>())};
+  uv_poll_init(LoopOf(env), &w->poll, pidfd);
+  w->poll.data = w;
+  uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
+    auto* w = static_cast<PidWaiter*>(handle->data);
+    int status = 0;
+    pid_t r;
+    do {
+      r = waitpid(w->pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) return;
+    int err = r < 0 ? errno : 0;
+    Napi::Env env = w->cb.Env();
+    Napi::HandleScope scope(env);
+    Napi::FunctionReference cb = std::move(w->cb);
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) {
+      auto* w = static_cast<PidWaiter*>(h->data);
+      close(w->pidfd);
+      delete w;
+    });
+    Napi::Value error = env.Null();
+    if (err != 0) error = SpawnFailureToJs(env, SpawnFailure{kStageWait, err}).Value();
+    cb.MakeCallback(env.Global(), {error, Napi::Number::New(env, status)});
+  });
+  return env.Undefined();
+}
+
+Napi::Value PidKill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return Napi::Boolean::New(env, false);
+  bool sent = syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
+  close(pidfd);
+  return Napi::Boolean::New(env, sent);
+}
+
+}  // namespace vircommand
