@@ -1,4 +1,4 @@
-// Daemonize (double fork) and the pidfile the daemon writes itself.
+// Daemonize (fork, then setsid in the daemon) and the pidfile the daemon writes itself.
 // CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
 // SPDX-License-Identifier: MIT
 #include <fcntl.h>
@@ -52,8 +52,6 @@ static int write_pidfile(const ChildPlan* plan) {
 // async-signal-safe: setsid, chdir, pipe2, clone (raw fork), read, write, open, fcntl, fstat.
 void child_daemonize(const ChildPlan* plan, int* pidfile_fd) {
   if (!plan->daemonize) return;
-  if (syscall(SYS_setsid) < 0) child_fail(plan, kStageDaemon, errno);
-  if (chdir("/") != 0) child_fail(plan, kStageDaemon, errno);
   int sync[2];
   if (syscall(SYS_pipe2, sync, O_CLOEXEC) != 0) child_fail(plan, kStageDaemon, errno);
   // A raw fork: glibc's fork() runs atfork handlers and takes locks, which this child (sharing
@@ -72,6 +70,10 @@ void child_daemonize(const ChildPlan* plan, int* pidfile_fd) {
     _exit(n == 1 ? 0 : 125);
   }
   close(sync[0]);
+  // The daemon itself becomes the session (and group) leader: a new session has no controlling
+  // terminal, and it cannot be a group leader already (its group is the intermediate's).
+  if (syscall(SYS_setsid) < 0) child_fail(plan, kStageDaemon, errno);
+  if (chdir("/") != 0) child_fail(plan, kStageDaemon, errno);
   if (plan->pidfile != nullptr) *pidfile_fd = write_pidfile(plan);
   char done = '1';
   child_write_all(sync[1], &done, 1);

@@ -49,7 +49,7 @@ static int g_pidfile_fd = -1;
   // 3. Close every fd but 0-2, the passed fds and our own pipes (close_range around the kept
   //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit).
   child_close_fds(plan);
-  // 4. Daemonize: setsid, chdir("/"), fork; the grandchild opens, locks and writes the pidfile
+  // 4. Daemonize: fork; the daemon calls setsid and chdir("/"), opens, locks and writes the pidfile
   //    before the intermediate exits. Before the rlimits, so a bad limit cannot hang the parent.
   child_daemonize(plan, &g_pidfile_fd);
   // 5. rlimits, then umask.

@@ -14,10 +14,11 @@ void child_declarative_steps(const ChildPlan* plan) {
   if (plan->pgid >= 0 && syscall(SYS_setpgid, 0, plan->pgid) != 0) child_fail(plan, kStageSetpgid, errno);
   if (plan->has_nice && syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, plan->nice) != 0)
     child_fail(plan, kStageNice, errno);
-  if (plan->cgroup_procs != nullptr) {
+  if (plan->cgroup_procs != nullptr || plan->cgroup_fd >= 0) {
     // cgroup v2: writing "0" to cgroup.procs moves the writer. Done before setns(), while the
     // path still means what it meant in the parent.
-    int fd = open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC);
+    int fd = plan->cgroup_fd >= 0 ? openat(plan->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC)
+                                  : open(plan->cgroup_procs, O_WRONLY | O_CLOEXEC);
     if (fd < 0) child_fail(plan, kStageCgroup, errno);
     if (!child_write_all(fd, "0", 1)) child_fail(plan, kStageCgroup, errno);
     close(fd);

@@ -59,6 +59,7 @@ struct ChildPlan {
   bool has_nice;
   int nice;
   const char* cgroup_procs;  // "<cgroup dir>/cgroup.procs", or null
+  int cgroup_fd;             // a cgroup directory fd (cgroup.procs opened relative to it), or -1
   const NamespaceStep* namespaces;
   int nnamespaces;
   int unshare_flags;

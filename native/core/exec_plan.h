@@ -51,6 +51,7 @@ struct ExecPlan {
   std::vector<NamespaceStep> namespaces;
   int unshare_flags = 0;
   std::string cgroup_procs;    // empty: none
+  int cgroup_fd = -1;          // a cgroup directory fd, or -1
   std::string chroot_dir;      // empty: none
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;

@@ -174,6 +174,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   for (int fd : {s->status[1], s->ready[1], s->go[0]})
     if (fd >= 0) s->keep.push_back(fd);
   for (const NamespaceStep& ns : plan.namespaces) s->keep.push_back(ns.fd);
+  if (plan.cgroup_fd >= 0) s->keep.push_back(plan.cgroup_fd);
   std::sort(s->keep.begin(), s->keep.end());
   s->keep.erase(std::unique(s->keep.begin(), s->keep.end()), s->keep.end());
   c.keep_fds = s->keep.data();
@@ -192,6 +193,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.has_nice = plan.has_nice;
   c.nice = plan.nice;
   c.cgroup_procs = plan.cgroup_procs.empty() ? nullptr : plan.cgroup_procs.c_str();
+  c.cgroup_fd = plan.cgroup_fd;
   c.namespaces = plan.namespaces.data();
   c.nnamespaces = static_cast<int>(plan.namespaces.size());
   c.unshare_flags = plan.unshare_flags;

@@ -4,6 +4,7 @@
 #include "plan_from_js.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -65,7 +66,7 @@ bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t* out) {
 }
 
 bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int* out) {
-  int64_t v;
+  int64_t v = 0;
   if (!GetInt(env, o, key, &v)) return false;
   *out = static_cast<int>(v);
   return true;
@@ -166,6 +167,8 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   std::string cgroup;
   if (!GetString(env, o, "cgroup", &cgroup, &present)) return false;
   if (present) plan->cgroup_procs = cgroup + "/cgroup.procs";
+  Napi::Value cgroup_fd = o.Get("cgroupFd");
+  if (cgroup_fd.IsNumber()) plan->cgroup_fd = cgroup_fd.As<Napi::Number>().Int32Value();
   if (!GetString(env, o, "chroot", &plan->chroot_dir, &present)) return false;
   Napi::Value hook = o.Get("hook");
   if (hook.IsObject()) {
@@ -239,19 +242,14 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   Napi::Array pa = pass.As<Napi::Array>();
   for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan)) return false;
-  int64_t v;
-  if (o.Get("timeoutMs").IsNumber()) {
-    if (!GetInt(env, o, "timeoutMs", &v)) return false;
-    plan->timeout_ms = static_cast<int>(v);
-  }
-  if (o.Get("killGraceMs").IsNumber()) {
-    if (!GetInt(env, o, "killGraceMs", &v)) return false;
-    plan->kill_grace_ms = static_cast<int>(v);
-  }
-  if (o.Get("drainMs").IsNumber()) {
-    if (!GetInt(env, o, "drainMs", &v)) return false;
-    plan->drain_ms = static_cast<int>(v);
-  }
+  // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
+  auto millis = [&](const char* key, int* out) {
+    Napi::Value v = o.Get(key);
+    if (v.IsNumber()) *out = static_cast<int>(ceil(v.As<Napi::Number>().DoubleValue()));
+  };
+  millis("timeoutMs", &plan->timeout_ms);
+  millis("killGraceMs", &plan->kill_grace_ms);
+  millis("drainMs", &plan->drain_ms);
   return true;
 }
 
