@@ -1,0 +1,224 @@
+/**
+ * CommandError, the one error class of runs, and the helpers that name errnos,
+ * signals and wait statuses. Messages are built here, from structured fields only.
+ */
+import * as os from 'node:os';
+import * as util from 'node:util';
+
+const BRAND = Symbol.for('vircommand.CommandError');
+
+/** Fields of a CommandError; every one is optional when constructing. */
+export interface CommandErrorDetails {
+  command?: string;
+  pid?: number | null;
+  exitStatus?: number | null;
+  signal?: string | null;
+  signalNumber?: number | null;
+  stage?: string | null;
+  errno?: number | null;
+  code?: string;
+  path?: string | null;
+  value?: number | null;
+  stdout?: string | Buffer;
+  stderr?: string | Buffer;
+  timedOut?: boolean;
+  cause?: unknown;
+}
+
+/**
+ * A run that failed: a non-zero exit, a death by signal, a setup step of the child
+ * (`stage`), a timeout, an abort, or misuse of the command (`stage` 'validate',
+ * `code` 'ERR_COMMAND_USAGE').
+ * @example
+ * try { await new Command('false').run(); } catch (e) { if (isCommandError(e)) console.log(e.exitStatus); }
+ */
+export class CommandError extends Error {
+  /** The command in toString() form. */
+  readonly command: string;
+  /** The child's pid, when there was a child. */
+  readonly pid: number | null;
+  /** The exit status, when the child exited. */
+  readonly exitStatus: number | null;
+  /** The name of the signal that killed the child ('SIGKILL'). */
+  readonly signal: string | null;
+  /** The number of that signal. */
+  readonly signalNumber: number | null;
+  /** The setup step that failed ('chdir', 'exec', ...), 'validate' for misuse. */
+  readonly stage: string | null;
+  /** The positive errno of a failed stage. */
+  readonly errno: number | null;
+  /** 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER', 'ERR_COMMAND_USAGE'. */
+  readonly code: string | undefined;
+  /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
+  readonly path: string | null;
+  /** The stage's extra number reported by native (an fd, a resource, ...). */
+  readonly value: number | null;
+  /** Output captured before the failure. */
+  readonly stdout: string | Buffer | undefined;
+  /** Error output captured before the failure. */
+  readonly stderr: string | Buffer | undefined;
+  /** The run was ended by its timeout. */
+  readonly timedOut: boolean;
+
+  constructor(message: string, details: CommandErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.command = details.command ?? '';
+    this.pid = details.pid ?? null;
+    this.exitStatus = details.exitStatus ?? null;
+    this.signal = details.signal ?? null;
+    this.signalNumber = details.signalNumber ?? null;
+    this.stage = details.stage ?? null;
+    this.errno = details.errno ?? null;
+    this.code = details.code;
+    this.path = details.path ?? null;
+    this.value = details.value ?? null;
+    this.stdout = details.stdout;
+    this.stderr = details.stderr;
+    this.timedOut = details.timedOut ?? false;
+  }
+}
+Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', writable: true, configurable: true });
+Object.defineProperty(CommandError.prototype, BRAND, { value: true });
+
+/**
+ * True for a CommandError, also one from another copy of the package.
+ * @example if (isCommandError(e) && e.code === 'ENOENT') { ... }
+ */
+export function isCommandError(e: unknown): e is CommandError {
+  return e instanceof CommandError || (typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true);
+}
+
+/** A misuse of the command as a whole (stage 'validate', code 'ERR_COMMAND_USAGE'). */
+export function usageError(reason: string, command = ''): CommandError {
+  return new CommandError(`Invalid use of command API: ${reason}`, { command, stage: 'validate', code: 'ERR_COMMAND_USAGE' });
+}
+
+const errnoNames = new Map<number, string>();
+for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name);
+
+/** 'ENOENT' for 2. */
+export function errnoName(errno: number): string {
+  if (!Number.isInteger(errno) || errno <= 0) return 'UNKNOWN';
+  return errnoNames.get(errno) ?? util.getSystemErrorName(-errno);
+}
+
+/** strerror-like text: 'No such file or directory' for 2. */
+export function errnoText(errno: number): string {
+  const fn = (util as { getSystemErrorMessage?: (n: number) => string }).getSystemErrorMessage;
+  const text = fn ? fn(-errno) : util.getSystemErrorMap().get(-errno)?.[1];
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : `Unknown error ${errno}`;
+}
+
+const signalNames = new Map<number, string>();
+for (const [name, num] of Object.entries(os.constants.signals)) if (!signalNames.has(num)) signalNames.set(num, name);
+
+/** 'SIGKILL' for 9; realtime signals as 'SIGRTMIN+n' (glibc's SIGRTMIN is 34). */
+export function signalName(signal: number): string {
+  return signalNames.get(signal) ?? (signal >= 34 ? `SIGRTMIN+${signal - 34}` : `SIG${signal}`);
+}
+
+/** The number of a signal name ('SIGTERM' or 'TERM'), or undefined. */
+export function signalNumber(name: string): number | undefined {
+  const key = name.startsWith('SIG') ? name : `SIG${name}`;
+  const table = os.constants.signals as Record<string, number>;
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A raw wait status taken apart (WIFEXITED, WEXITSTATUS, WTERMSIG, WCOREDUMP). */
+export interface DecodedStatus {
+  exited: boolean;
+  exitStatus: number | null;
+  signalNumber: number | null;
+  signal: string | null;
+  coreDumped: boolean;
+}
+
+/** Decodes a raw wait status. */
+export function decodeStatus(raw: number): DecodedStatus {
+  const low = raw & 0x7f;
+  if (low === 0) return { exited: true, exitStatus: (raw >> 8) & 0xff, signalNumber: null, signal: null, coreDumped: false };
+  if (low !== 0x7f) return { exited: false, exitStatus: null, signalNumber: low, signal: signalName(low), coreDumped: (raw & 0x80) !== 0 };
+  return { exited: false, exitStatus: null, signalNumber: null, signal: null, coreDumped: false };
+}
+
+/** libvirt's status text: 'exit status 3', 'fatal signal 9' or 'invalid value N'. */
+export function describeStatus(raw: number): string {
+  const d = decodeStatus(raw);
+  if (d.exited) return `exit status ${d.exitStatus}`;
+  if (d.signalNumber !== null) return `fatal signal ${d.signalNumber}`;
+  return `invalid value ${raw}`;
+}
+
+/** `Child process (CMD) unexpected exit status N[: stderr]` (or fatal signal N). */
+export function statusError(raw: number, details: CommandErrorDetails, stderrText: string): CommandError {
+  const d = decodeStatus(raw);
+  const suffix = stderrText === '' ? '' : `: ${stderrText}`;
+  return new CommandError(`Child process (${details.command ?? ''}) unexpected ${describeStatus(raw)}${suffix}`, {
+    ...details,
+    exitStatus: d.exitStatus,
+    signal: d.signal,
+    signalNumber: d.signalNumber,
+  });
+}
+
+/**
+ * `Child process (CMD) failed at stage 'S': CODE (text)[: path][ (detail)]`; with errno 0
+ * (a hook's own return value, say) `... failed at stage 'S' with value V[: path]...`.
+ */
+export function stageError(stage: string, errno: number, details: CommandErrorDetails, detail = ''): CommandError {
+  const code = errno > 0 ? errnoName(errno) : undefined;
+  const why = code === undefined ? ` with value ${details.value ?? 0}` : `: ${code} (${errnoText(errno)})`;
+  const where = (details.path ? `: ${details.path}` : '') + (detail ? ` (${detail})` : '');
+  const msg = `Child process (${details.command ?? ''}) failed at stage '${stage}'${why}${where}`;
+  return new CommandError(msg, { ...details, stage, errno, code });
+}
+
+/** The parts of a NativePlan that name what a failing stage worked on. */
+export interface StagePaths {
+  argv: string[];
+  candidates: string[];
+  cwd: string | null;
+  pidFile: string | null;
+  cgroup: string | null;
+  chroot: string | null;
+  hook: { library: string; symbol: string } | null;
+}
+
+/** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
+export function pathForStage(plan: StagePaths, stage: string): string | null {
+  const paths: Record<string, string | null | undefined> = {
+    chdir: plan.cwd, pidfile: plan.pidFile, exec: plan.candidates[0] ?? plan.argv[0],
+    cgroup: plan.cgroup, chroot: plan.chroot, hook: plan.hook?.library,
+  };
+  return paths[stage] ?? null;
+}
+
+/**
+ * The exit status a setup failure stands for (env(1), libvirt): 127 for an exec that found
+ * no file, 126 for another exec failure, 125 for a step before exec, null for the parent's
+ * own steps ('pipe', 'fork'), where no child ran.
+ */
+export function failureExitStatus(f: { stage: string; errno: number }): number | null {
+  if (f.stage === 'exec') return f.errno === os.constants.errno.ENOENT ? 127 : 126;
+  return f.stage === 'pipe' || f.stage === 'fork' ? null : 125;
+}
+
+/**
+ * The error of a setup failure; `notFoundIn` is the PATH searched in vain when the
+ * program was not found there (then no child was created).
+ */
+export function failureError(
+  plan: StagePaths,
+  f: { stage: string; errno: number; value: number },
+  notFoundIn: string | null,
+  failed: CommandErrorDetails,
+): CommandError {
+  const details = { ...failed, exitStatus: failureExitStatus(f), signal: null, signalNumber: null };
+  if (notFoundIn !== null) {
+    return new CommandError(`Cannot find '${plan.argv[0]}' in PATH (${notFoundIn})`, {
+      ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
+    });
+  }
+  const detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
+  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail);
+}

@@ -1,0 +1,154 @@
+/**
+ * The contract with the C++ addon (docs/internals.md) and its loader. The addon is
+ * loaded on first use, so building commands, toString() and dry runs work without it.
+ */
+import * as path from 'node:path';
+
+/** How one of the child's stdio streams is set up. */
+export type StdioSpec =
+  | { type: 'null' }
+  | { type: 'fd'; fd: number }
+  | { type: 'pipe' }
+  | { type: 'capture'; maxBuffer: number }
+  | { type: 'buffer'; data: Buffer }
+  | { type: 'stdout' };
+
+/** Everything native needs to start one child; validated in TS first. */
+export interface NativePlan {
+  argv: string[];
+  candidates: string[];
+  env: string[] | null;
+  cwd: string | null;
+  umask: number;
+  stdin: StdioSpec;
+  stdout: StdioSpec;
+  stderr: StdioSpec;
+  nonblocking: boolean;
+  passFds: number[];
+  uid: number;
+  gid: number;
+  groups: number[] | null;
+  clearCaps: boolean;
+  keepCaps: number[];
+  rlimits: { resource: number; soft: number; hard: number }[];
+  noNewPrivs: boolean;
+  parentDeathSignal: number;
+  setsid: boolean;
+  pgid: number;
+  nice: number | null;
+  namespaces: { fd: number; type: number }[];
+  unshareFlags: number;
+  cgroup: string | null;
+  cgroupFd: number;
+  chroot: string | null;
+  hook: { library: string; symbol: string; data: Buffer } | null;
+  handshake: boolean;
+  daemonize: boolean;
+  pidFile: string | null;
+  timeoutMs: number;
+  killGraceMs: number;
+  drainMs: number;
+}
+
+/** A setup failure reported by the child, or by the parent before/at clone. */
+export interface NativeFailure {
+  stage: string;
+  errno: number;
+  value: number;
+}
+
+/** How a child ended, as native saw it. */
+export interface NativeResult {
+  pid: number;
+  status: number | null;
+  failure: NativeFailure | null;
+  stdout: Buffer | null;
+  stderr: Buffer | null;
+  timedOut: boolean;
+  maxBufferExceeded: 'stdout' | 'stderr' | null;
+  outputIncomplete: boolean;
+  killedBy: number;
+}
+
+/** A running child started by spawn(). */
+export interface ChildHandle {
+  readonly pid: number;
+  readonly stdinFd: number;
+  readonly stdoutFd: number;
+  readonly stderrFd: number;
+  kill(signal: number): boolean;
+  terminate(graceMs: number): void;
+  abortSync(graceMs: number): NativeResult;
+  handshakeWait(cb: (err: Error | null) => void): void;
+  handshakeNotify(): void;
+  release(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** The Error spawn()/runSync() throw when the child could not be started. */
+export interface NativeSpawnError extends Error {
+  stage?: string;
+  errno?: number;
+  value?: number;
+  pid?: number;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  runSync(plan: NativePlan): NativeResult;
+  spawn(plan: NativePlan, onDone: (result: NativeResult) => void): ChildHandle;
+  pidWait(pid: number, cb: (err: Error | null, rawStatus: number) => void): void;
+  pidKill(pid: number, signal: number): boolean;
+  getGroupList(uid: number, gid: number): number[];
+  stageNames?(): string[];
+  /** Replaces the current process (Command.exec()); returns or throws only on failure. */
+  execInPlace?(plan: NativePlan): void;
+}
+
+let loaded: NativeBinding | null = null;
+let injected: NativeBinding | null = null;
+
+/**
+ * The addon, loaded with node-gyp-build from the package root (prebuilds/, then build/).
+ * @throws {Error} when it cannot be loaded, saying what was tried and how to rebuild
+ */
+export function loadNative(): NativeBinding {
+  if (injected) return injected;
+  if (loaded) return loaded;
+  const root = path.join(__dirname, '..');
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    loaded = nodeGypBuild(root);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `vircommand: cannot load the native addon: node-gyp-build looked in ${root} ` +
+        `(prebuilds/${process.platform}-${process.arch}, build/Release, build/Debug) for ` +
+        `Node ABI ${process.versions.modules}: ${detail}. ` +
+        'Run `npm rebuild vircommand` with a C++ toolchain (make, g++, python3) installed.',
+      { cause: err },
+    );
+  }
+  return loaded;
+}
+
+/** Replaces the addon with a stand-in (tests), or restores it with null. Not public API. */
+export function setNativeBinding(binding: NativeBinding | null): void {
+  injected = binding;
+}
+
+/** A NativeResult made in TS for a child that never ran; `cause` keeps native's Error. */
+export type StartFailure = NativeResult & { cause?: unknown };
+
+/** A result for a child that never ran (or was never reaped). */
+export function emptyResult(pid: number, failure: NativeFailure | null, cause?: unknown): StartFailure {
+  return { pid, status: null, failure, stdout: null, stderr: null, timedOut: false, maxBufferExceeded: null, outputIncomplete: false, killedBy: 0, cause };
+}
+
+/** A native throw with a stage, as a failed start; any other throw is a bug and propagates. */
+export function spawnFailure(err: unknown): StartFailure {
+  const e = err as NativeSpawnError;
+  if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
+  return emptyResult(e.pid ?? 0, { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 }, err);
+}

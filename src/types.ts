@@ -1,0 +1,155 @@
+/**
+ * Public types of vircommand. The native contract (NativePlan, NativeResult,
+ * ChildHandle) lives in native.ts.
+ */
+
+/**
+ * A reference through which setOutputFD()/setErrorFD() hand back a pipe: give `{ fd: -1 }`
+ * and, once the child runs, `fd` holds the parent's read end (the caller owns and closes it).
+ * A non-negative `fd` is used as the child's stream instead.
+ */
+export interface FdRef {
+  fd: number;
+}
+
+/** A reference that setOutputBuffer()/setErrorBuffer() fill after every run. */
+export interface BufferRef {
+  value?: string | Buffer;
+}
+
+/** Where setOutputFD()/setErrorFD() send a stream: an fd number or an FdRef. */
+export type OutputTarget = number | FdRef;
+
+/** Options of toString() and of the dry-run log. */
+export interface ToStringOptions {
+  /** One env entry, the program, and each option with its values per line, joined by ` \`. @default false */
+  linebreaks?: boolean;
+  /** Print the program's basename instead of argv[0] as given. @default false */
+  stripPath?: boolean;
+}
+
+/** How captured output is returned. */
+export type OutputEncoding = 'utf8' | 'buffer';
+
+/** Options of wait(): how the end of the child is judged. */
+export interface WaitOptions {
+  /** Resolve with a non-zero exit status instead of throwing for it. @default false */
+  status?: boolean;
+  /** Milliseconds after which the child is terminated and the run fails with ETIMEDOUT; 0: none. @default 0 */
+  timeout?: number;
+  /** Terminates the child when aborted; the run then fails with ABORT_ERR. */
+  signal?: AbortSignal;
+  /** SIGTERM -> SIGKILL grace for timeout and signal, in ms. @default 100 */
+  killGrace?: number;
+  /** 'utf8' strings or raw Buffers for captured output. @default 'utf8' */
+  encoding?: OutputEncoding;
+}
+
+/** Options of run() and runSync(). */
+export interface RunOptions extends WaitOptions {
+  /** Largest captured output per stream in bytes; more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
+  maxBuffer?: number;
+}
+
+/** Options of runAsync(). */
+export interface RunAsyncOptions {
+  /**
+   * true: free() kills and reaps a child still running. false: free() leaves it running
+   * for pidWait()/pidAbort() (libvirt's virCommandRunAsync(cmd, &pid)).
+   * @default true
+   */
+  autoReap?: boolean;
+  /** As in RunOptions, for buffers set with setOutputBuffer()/setErrorBuffer(). @default 0 */
+  maxBuffer?: number;
+}
+
+/** Options of abort(). */
+export interface AbortOptions {
+  /** SIGTERM -> SIGKILL grace in ms. @default 100 */
+  grace?: number;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  /** The child's pid (0 when no process was created: dry run, program not found). */
+  pid: number;
+  /** The exit status, or the raw wait status when rawStatus() was called. */
+  status: number;
+  /** The exit status if the child exited normally, else null. */
+  exitStatus: number | null;
+  /** Name of the signal that killed the child ('SIGKILL'), else null. */
+  signal: string | null;
+  /** Number of that signal, else null. */
+  signalNumber: number | null;
+  /** The child dumped core. */
+  coreDumped: boolean;
+  /** Captured stdout (also when stderr was merged into it). */
+  stdout?: string | Buffer;
+  /** Captured stderr. */
+  stderr?: string | Buffer;
+  /** Always false in a resolved result (a timeout rejects); present for symmetry with CommandError. */
+  timedOut: boolean;
+  /** A captured pipe was still held open (by a grandchild) after the child exited. */
+  outputIncomplete: boolean;
+  /** The command in toString() form. */
+  command: string;
+}
+
+/** A native pre-exec hook: `int symbol(void *data)` from a shared library, run in the child. */
+export interface PreExecHook {
+  /** Path of the shared library (dlopen'd in the parent). */
+  library: string;
+  /** Name of the exported function. */
+  symbol: string;
+  /** Bytes handed to the function as its opaque pointer. */
+  data?: string | Uint8Array;
+}
+
+/** Namespace names accepted by joinNamespace() and unshare(). */
+export type NamespaceName = 'net' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'user' | 'cgroup' | 'time';
+
+/** Resource limit names, with or without the RLIMIT_ prefix. */
+export type RlimitName =
+  | 'CPU' | 'FSIZE' | 'DATA' | 'STACK' | 'CORE' | 'RSS' | 'NPROC' | 'NOFILE'
+  | 'MEMLOCK' | 'AS' | 'LOCKS' | 'SIGPENDING' | 'MSGQUEUE' | 'NICE' | 'RTPRIO' | 'RTTIME'
+  | `RLIMIT_${'CPU' | 'FSIZE' | 'DATA' | 'STACK' | 'CORE' | 'RSS' | 'NPROC' | 'NOFILE'}`
+  | `RLIMIT_${'MEMLOCK' | 'AS' | 'LOCKS' | 'SIGPENDING' | 'MSGQUEUE' | 'NICE' | 'RTPRIO' | 'RTTIME'}`;
+
+/** What a dry-run callback is told about the command that would have run. */
+export interface DryRunCall {
+  argv: string[];
+  /** The configured environment, or null when the child would inherit the parent's. */
+  env: string[] | null;
+  /** The input buffer, if one was set. */
+  input: Buffer | null;
+}
+
+/** What a dry-run callback answers; missing fields mean exit status 0 and no output. */
+export interface DryRunAnswer {
+  status?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** Options of setDryRun(). */
+export interface DryRunOptions extends ToStringOptions {
+  /** Each would-be command line is pushed here in toString() form. */
+  log?: string[];
+  /** Answers for each would-be run. */
+  callback?: (call: DryRunCall) => DryRunAnswer | void;
+}
+
+/** Options of pidWait(). */
+export interface PidWaitOptions {
+  /** Resolve with a non-zero exit status instead of throwing for it. @default false */
+  status?: boolean;
+  /** With status: resolve with the raw wait status, also for a death by signal. @default false */
+  raw?: boolean;
+}
+
+/** Setup stages reported by CommandError.stage. */
+export type CommandStage =
+  | 'validate' | 'pipe' | 'fork' | 'signals' | 'stdio' | 'close-fds' | 'daemon' | 'pidfile'
+  | 'rlimit' | 'setsid' | 'setpgid' | 'nice' | 'cgroup' | 'namespace' | 'unshare' | 'chroot'
+  | 'hook' | 'setgroups' | 'setgid' | 'setuid' | 'caps' | 'pdeathsig' | 'no-new-privs'
+  | 'chdir' | 'handshake' | 'sigmask' | 'exec' | 'wait';

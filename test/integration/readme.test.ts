@@ -1,0 +1,60 @@
+/**
+ * Every JavaScript block of README.md that requires 'vircommand' runs as written, in its own node
+ * process, and prints what its comments say: a `console.log(...); // expected` line (or a
+ * `// expected` comment line right after a console.log) must match the next line printed, with
+ * `...` standing for any text.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/build-helper';
+import { PACKAGE_ENTRY, TS_REGISTER } from '../helpers/node-child';
+import { useInvariants } from '../helpers/invariants';
+
+useInvariants();
+
+const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)]
+  .map((m) => m[1])
+  .filter((code) => code.includes("require('vircommand')"));
+
+/** The outputs the comments promise, in order. */
+function expectedLines(code: string): string[] {
+  const out: string[] = [];
+  const lines = code.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.includes('console.log(')) return;
+    const inline = line.match(/\);\s*\/\/ (.*)$/);
+    const next = lines[i + 1]?.match(/^\s*\/\/ (.*)$/);
+    if (inline) out.push(inline[1].trim());
+    else if (next) out.push(next[1].trim());
+  });
+  return out;
+}
+
+function toPattern(expected: string): RegExp {
+  const escaped = expected.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+describe('README examples', () => {
+  it('has examples to run', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(blocks.map((code, i) => [i + 1, code] as const))('example %i runs and prints what it says', (_n, code) => {
+    const script = code.replace("require('vircommand')", 'require(process.env.VC_TEST_ENTRY)');
+    const r = spawnSync(process.execPath, ['-r', TS_REGISTER, '-e', script], {
+      env: { PATH: '/usr/bin:/bin', VC_TEST_ENTRY: PACKAGE_ENTRY },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const printed = r.stdout.split('\n').filter((l) => l !== '');
+    const wanted = expectedLines(code);
+    expect(printed).toHaveLength(wanted.length);
+    wanted.forEach((w, i) => expect(printed[i]).toMatch(toPattern(w)));
+  });
+});

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Command, CommandError } from '../../src/index';
+import { type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
+import { resolveCandidates } from '../../src/plan';
+
+let plans: NativePlan[];
+const ok = (): NativeResult => ({
+  pid: 1, status: 0, failure: null, stdout: null, stderr: null, timedOut: false,
+  maxBufferExceeded: null, outputIncomplete: false, killedBy: 0,
+});
+
+beforeEach(() => {
+  plans = [];
+  setNativeBinding({
+    runSync: (plan: NativePlan) => (plans.push(plan), ok()),
+    spawn: () => { throw new Error('not used'); },
+    pidWait: () => {},
+    pidKill: () => false,
+    getGroupList: () => [],
+  } as NativeBinding);
+});
+afterEach(() => setNativeBinding(null));
+
+function planOf(cmd: Command): NativePlan {
+  cmd.runSync();
+  return plans[plans.length - 1];
+}
+
+describe('NativePlan', () => {
+  it('has the defaults of docs/internals.md', () => {
+    const plan = planOf(new Command('/bin/true', 'a'));
+    expect(plan).toEqual({
+      argv: ['/bin/true', 'a'], candidates: ['/bin/true'], env: null, cwd: null, umask: -1,
+      stdin: { type: 'null' }, stdout: { type: 'capture', maxBuffer: 0 }, stderr: { type: 'capture', maxBuffer: 0 },
+      nonblocking: false, passFds: [], uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: [],
+      rlimits: [], noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null,
+      namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
+      daemonize: false, pidFile: null, timeoutMs: 0, killGraceMs: 100, drainMs: 200,
+    });
+  });
+
+  it('records privileges, limits and pre-exec steps', () => {
+    const plan = planOf(
+      new Command('/bin/true')
+        .setUmask(0).setUID(1000).setGID(100).setGroups([100, 27]).clearCaps().allowCap('CAP_NET_ADMIN').allowCap(10)
+        .setMaxProcesses(64).setMaxMemLock(2 ** 53).setMaxFiles(1024).setMaxCoreSize(0).setRlimit('RLIMIT_STACK', 8, Infinity)
+        .setMaxFiles(777).setNoNewPrivs().setParentDeathSignal('SIGTERM').setpgid().setNice(5)
+        .joinNamespace(9, 'net').unshare(['uts', 'ipc']).unshare(0x40000000).joinCgroup('/sys/fs/cgroup/x').chroot('/srv')
+        .setPreExecHook({ library: '/lib/h.so', symbol: 'f', data: 'xy' }).nonblockingFDs(),
+    );
+    expect(plan).toMatchObject({
+      umask: 0, uid: 1000, gid: 100, groups: [100, 27], clearCaps: true, keepCaps: [10, 12],
+      rlimits: [
+        { resource: 6, soft: 64, hard: 64 },
+        { resource: 8, soft: -1, hard: -1 },
+        { resource: 7, soft: 777, hard: 777 },
+        { resource: 4, soft: 0, hard: 0 },
+        { resource: 3, soft: 8, hard: -1 },
+      ],
+      noNewPrivs: true, parentDeathSignal: os.constants.signals.SIGTERM, pgid: 0, nice: 5,
+      namespaces: [{ fd: 9, type: 0x40000000 }], unshareFlags: 0x04000000 | 0x08000000 | 0x40000000,
+      cgroup: '/sys/fs/cgroup/x', chroot: '/srv', hook: { library: '/lib/h.so', symbol: 'f', data: Buffer.from('xy') },
+      nonblocking: true,
+    });
+  });
+
+  it('maps stdio', () => {
+    const both = { value: '' };
+    expect(planOf(new Command('/bin/true').setInputBuffer(new Uint8Array([0, 1])).setOutputFD(5).setErrorBuffer(both))).toMatchObject({
+      stdin: { type: 'buffer', data: Buffer.from([0, 1]) }, stdout: { type: 'fd', fd: 5 }, stderr: { type: 'capture', maxBuffer: 0 },
+    });
+    expect(planOf(new Command('/bin/true').setInputFD(4).setOutputFD({ fd: 6 }).setErrorFD({ fd: 6 }))).toMatchObject({
+      stdin: { type: 'fd', fd: 4 }, stdout: { type: 'fd', fd: 6 }, stderr: { type: 'fd', fd: 6 },
+    });
+    expect(planOf(new Command('/bin/true').daemonize().setPidFile('/run/p'))).toMatchObject({
+      stdout: { type: 'null' }, stderr: { type: 'null' }, daemonize: true, pidFile: '/run/p',
+    });
+  });
+});
+
+describe('PATH resolution', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vircommand-path-'));
+    for (const d of ['a', 'b', 'c']) fs.mkdirSync(path.join(dir, d));
+    fs.writeFileSync(path.join(dir, 'a', 'prog'), '');
+    fs.mkdirSync(path.join(dir, 'b', 'prog')); // a directory is no candidate
+    fs.writeFileSync(path.join(dir, 'c', 'prog'), '');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true }));
+
+  it('lists every regular file on the PATH, in order', () => {
+    const p = ['a', 'b', 'missing', 'c', 'a'].map((d) => path.join(dir, d)).join(':');
+    expect(resolveCandidates('prog', p)).toEqual([path.join(dir, 'a', 'prog'), path.join(dir, 'c', 'prog')]);
+    expect(resolveCandidates('nothere', p)).toEqual([]);
+  });
+
+  it('keeps a name with a slash as given', () => {
+    expect(resolveCandidates('./x/prog', '/bin')).toEqual(['./x/prog']);
+    expect(resolveCandidates('/nope', '/bin')).toEqual(['/nope']);
+  });
+
+  it('uses the parent PATH, not the child env, and fails with ENOENT without spawning', () => {
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(dir, 'c');
+    try {
+      const plan = planOf(new Command('prog').addEnvPair('PATH', path.join(dir, 'a')));
+      expect(plan.candidates).toEqual([path.join(dir, 'c', 'prog')]);
+      expect(plan.argv[0]).toBe('prog');
+      const before = plans.length;
+      let err: CommandError | undefined;
+      try {
+        new Command('vircommand-no-such-program').runSync();
+      } catch (e) {
+        err = e as CommandError;
+      }
+      expect(plans.length).toBe(before);
+      expect(err).toMatchObject({ stage: 'exec', code: 'ENOENT', path: 'vircommand-no-such-program', exitStatus: 127 });
+      expect(err?.message).toContain(path.join(dir, 'c'));
+      expect(new Command('vircommand-no-such-program').runSync({ status: true }).status).toBe(127);
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+});
