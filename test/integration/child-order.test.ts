@@ -103,7 +103,7 @@ async function caught(p: Promise<unknown>): Promise<CommandError> {
 
 describe('the order of the child steps', () => {
   it('stageNames() lists the child stages in the numbered order of child_exec.cc', () => {
-    const names: string[] = loadNative().stageNames();
+    const names: string[] = loadNative().stageNames!();
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
