@@ -2,11 +2,13 @@
 // Zone: glue (N-API).
 // SPDX-License-Identifier: MIT
 #include <napi.h>
+#include <uv.h>
 
 #include "../core/io_session.h"
 #include "../core/run_sync.h"
 #include "../core/spawn.h"
 #include "../core/stage.h"
+#include "addon_data.h"
 #include "child_handle.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -71,8 +73,17 @@ Napi::Value GetGroupList(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function child_handle = ChildHandle::Init(env);
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(child_handle)));
+  auto* data = new AddonData;
+  data->child_handle_ctor = Napi::Persistent(ChildHandle::Init(env));
+  env.SetInstanceData(data);
+  // Runs before the environment's loop is closed (a Worker exiting, or process exit): nothing of
+  // ours may stay open on it.
+  env.AddCleanupHook([data, env]() {
+    while (!data->residents.empty()) (*data->residents.begin())->Teardown();
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    if (loop != nullptr) uv_run(loop, UV_RUN_NOWAIT);  // let the close callbacks run
+  });
   exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("spawn", Napi::Function::New(env, ChildHandle::Spawn));
   exports.Set("execInPlace", Napi::Function::New(env, ExecInPlaceJs));

@@ -10,9 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <vector>
+
 #include "../core/run_sync.h"
 #include "../core/spawn.h"
 #include "../core/stage.h"
+#include "addon_data.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
 
@@ -28,6 +32,30 @@ uv_loop_t* LoopOf(Napi::Env env) {
 
 void DeleteHandle(uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); }
 
+// Calls a JS callback from native code. From a libuv callback, napi_make_callback also runs the
+// microtasks (promise continuations) after it. Raw N-API on purpose: while a Worker is being
+// terminated, Node still runs libuv callbacks but JavaScript can no longer run; the call then
+// fails, which is fine, where node-addon-api would turn the failure into a fatal error.
+void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv, std::initializer_list<napi_value> args,
+                    bool from_js) {
+  if (fn.IsEmpty()) return;
+  napi_value result;
+  std::vector<napi_value> argv(args);
+  napi_status status = from_js ? napi_call_function(env, recv, fn.Value(), argv.size(), argv.data(), &result)
+                               : napi_make_callback(env, nullptr, recv, fn.Value(), argv.size(), argv.data(), &result);
+  if (status != napi_ok && !from_js) {
+    // An exception thrown by the callback itself goes where Node sends uncaught exceptions;
+    // one left pending because JS cannot run any more is dropped.
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    }
+  }
+}
+
 Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pid, int status) {
   Napi::Error e = Napi::Error::New(env, std::string("child failed at stage ") + StageName(report.stage) + ": " +
                                             strerror(report.err));
@@ -42,15 +70,32 @@ Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pi
 }  // namespace
 
 // The session of one async child, driven by uv_poll handles and one uv_timer.
-class AsyncSession : public IoSession {
+class AsyncSession : public IoSession, public LoopResident {
  public:
   AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done)
       : IoSession(plan, child), env_(env) {
     on_done_ = Napi::Persistent(on_done);
   }
 
+  // The environment is going away (a Worker exits) with this child still running: kill it and
+  // reap it, so it neither outlives its parent thread unwatched nor stays a zombie.
+  void Teardown() override {
+    if (on_teardown_) on_teardown_();
+    if (!finished_) {
+      if (Kill(SIGKILL)) waitpid(pid(), nullptr, 0);
+      Release();
+      finished_ = true;
+    }
+    CloseTimer();
+    owner_.Reset();
+    on_done_.Reset();
+    Unregister();
+  }
+
   void Start(Napi::Object owner) {
     owner_ = Napi::Persistent(owner);  // keeps the handle alive while the child runs
+    GetAddonData(env_)->residents.insert(this);
+    registered_ = true;
     uv_loop_t* loop = LoopOf(env_);
     timer_ = new uv_timer_t;
     uv_timer_init(loop, timer_);
@@ -100,6 +145,7 @@ class AsyncSession : public IoSession {
     CloseTimer();
     owner_.Reset();
     on_done_.Reset();
+    Unregister();
   }
 
   void SetRef(bool ref) {
@@ -113,6 +159,7 @@ class AsyncSession : public IoSession {
   ~AsyncSession() override {
     for (int slot = 0; slot < kSlotCount; slot++) BeforeClose(slot);
     CloseTimer();
+    Unregister();
   }
 
  protected:
@@ -142,6 +189,12 @@ class AsyncSession : public IoSession {
     self->Pump(false);
   }
 
+  void Unregister() {
+    if (!registered_) return;
+    registered_ = false;
+    GetAddonData(env_)->residents.erase(this);
+  }
+
   void CloseTimer() {
     if (timer_ == nullptr) return;
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), DeleteHandle);
@@ -151,18 +204,13 @@ class AsyncSession : public IoSession {
   void Finish(bool from_js) {
     finished_ = true;
     CloseTimer();
+    Unregister();
     Napi::HandleScope scope(env_);
     Napi::Object result = ResultToJs(env_, &mutable_result());
     Napi::FunctionReference cb = std::move(on_done_);
     Napi::Object owner = owner_.Value();
     owner_.Reset();
-    if (cb.IsEmpty()) return;
-    if (from_js) {
-      cb.Call(owner, {result});
-    } else {
-      // From a libuv callback: MakeCallback runs the microtasks (promise continuations) after.
-      cb.MakeCallback(owner, {result});
-    }
+    InvokeCallback(env_, cb, owner, {result}, from_js);
   }
 
   Napi::Env env_;
@@ -171,6 +219,10 @@ class AsyncSession : public IoSession {
   uv_poll_t* polls_[kSlotCount] = {};
   uv_timer_t* timer_ = nullptr;
   bool finished_ = false;
+  bool registered_ = false;
+
+ public:
+  std::function<void()> on_teardown_;  // the owner's own handles (a pending handshake wait)
 };
 
 Napi::Function ChildHandle::Init(Napi::Env env) {
@@ -221,7 +273,7 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
-  Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
+  Napi::Object obj = GetAddonData(env)->child_handle_ctor.New({});
   ChildHandle* self = Napi::ObjectWrap<ChildHandle>::Unwrap(obj);
   self->ready_fd_ = child.handshake_ready_fd;
   self->go_fd_ = child.handshake_go_fd;
@@ -230,6 +282,11 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
   obj.Set("stdoutFd", Napi::Number::New(env, child.stdio_fd[1]));
   obj.Set("stderrFd", Napi::Number::New(env, child.stdio_fd[2]));
   self->session_ = std::move(session);
+  self->session_->on_teardown_ = [self]() {
+    if (self->ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle);
+    self->ready_poll_ = nullptr;
+    self->handshake_cb_.Reset();
+  };
   self->session_->Start(obj);
   return obj;
 }
@@ -290,8 +347,9 @@ Napi::Value ChildHandle::HandshakeWait(const Napi::CallbackInfo& info) {
       arg = ChildFailureError(env, report, self->session_ ? self->session_->pid() : -1, 0).Value();
     }
     Napi::FunctionReference cb = std::move(self->handshake_cb_);
+    napi_value recv = self->Value();
     self->Unref();
-    cb.MakeCallback(self->Value(), {arg});
+    InvokeCallback(env, cb, recv, {arg}, false);
   });
   return env.Undefined();
 }
@@ -330,11 +388,28 @@ Napi::Value ChildHandle::UnrefJs(const Napi::CallbackInfo& info) {
 // --- pidWait / pidKill --------------------------------------------------------------------
 
 namespace {
-struct PidWaiter {
+struct PidWaiter : LoopResident {
   uv_poll_t poll;
   pid_t pid;
   int pidfd;
   Napi::FunctionReference cb;
+  AddonData* data;
+
+  // Closes the poll; the close callback frees this and its pidfd.
+  void Close() {
+    data->residents.erase(this);
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t* h) {
+      auto* w = static_cast<PidWaiter*>(h->data);
+      close(w->pidfd);
+      delete w;
+    });
+  }
+
+  // The pid was released by its Command; leave it running, stop watching it.
+  void Teardown() override {
+    cb.Reset();
+    Close();
+  }
 };
 }  // namespace
 
@@ -351,7 +426,12 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
     SpawnFailureToJs(env, f).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto* w = new PidWaiter{{}, pid, pidfd, Napi::Persistent(info[1].As<Napi::Function>())};
+  auto* w = new PidWaiter;
+  w->pid = pid;
+  w->pidfd = pidfd;
+  w->cb = Napi::Persistent(info[1].As<Napi::Function>());
+  w->data = GetAddonData(env);
+  w->data->residents.insert(w);
   uv_poll_init(LoopOf(env), &w->poll, pidfd);
   w->poll.data = w;
   uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
@@ -366,14 +446,10 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
     Napi::Env env = w->cb.Env();
     Napi::HandleScope scope(env);
     Napi::FunctionReference cb = std::move(w->cb);
-    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) {
-      auto* w = static_cast<PidWaiter*>(h->data);
-      close(w->pidfd);
-      delete w;
-    });
+    w->Close();
     Napi::Value error = env.Null();
     if (err != 0) error = SpawnFailureToJs(env, SpawnFailure{kStageWait, err}).Value();
-    cb.MakeCallback(env.Global(), {error, Napi::Number::New(env, status)});
+    InvokeCallback(env, cb, env.Global(), {error, Napi::Number::New(env, status)}, false);
   });
   return env.Undefined();
 }
