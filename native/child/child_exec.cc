@@ -76,6 +76,10 @@ static int g_pidfile_fd = -1;
   // 14. Unblock every signal: the program starts with an empty mask.
   child_unblock_signals(plan);
   // 15. execve each candidate path.
+  if (plan->announce_exec) {
+    ChildReport about_to_exec = {kReportMagic, kStageNone, 0, 0, 0};
+    child_write_all(plan->status_fd, &about_to_exec, sizeof about_to_exec);
+  }
   child_execve(plan);
 }
 

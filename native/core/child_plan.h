@@ -81,6 +81,8 @@ struct ChildPlan {
   bool no_new_privs;
   const char* cwd;
 
+  bool announce_exec;        // fork() path: report "about to exec" (stage none) just before execve,
+                             // so a death by signal before it is known to be pre-exec
   int handshake_write_fd;    // child -> parent "ready", -1: no handshake
   int handshake_read_fd;     // parent -> child "go"
 };

@@ -41,6 +41,7 @@ uint64_t MonotonicMs() {
 IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
     : kill_grace_ms_(plan.kill_grace_ms), drain_ms_(plan.drain_ms) {
   result_.pid = child->pid;
+  result_.announces_exec = child->announces_exec;
   fds_[kSlotPidfd] = child->pidfd;
   child->pidfd = -1;
   fds_[kSlotStatus] = child->status_fd;
@@ -137,9 +138,13 @@ void IoSession::ReadStatus() {
     ssize_t n = read(fds_[kSlotStatus], &report, sizeof report);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
-    if (n == static_cast<ssize_t>(sizeof report) && report.magic == kReportMagic && !result_.has_report) {
-      result_.has_report = true;
-      result_.report = report;
+    if (n == static_cast<ssize_t>(sizeof report) && report.magic == kReportMagic) {
+      if (report.stage == kStageNone) {
+        result_.exec_announced = true;  // execve comes next; a failure of it follows as a report
+      } else if (!result_.has_report) {
+        result_.has_report = true;
+        result_.report = report;
+      }
       continue;  // read on to EOF
     }
     // EOF (execve succeeded, or the child is gone), an error, or garbage: the channel is done.

@@ -30,6 +30,8 @@ struct SessionResult {
   int wait_errno = 0;  // waitpid failed (ECHILD when SIGCHLD is ignored)
   bool has_report = false;
   ChildReport report = {};
+  bool announces_exec = false;  // the child was to report "about to exec" (fork() path)
+  bool exec_announced = false;  // ... and did
   bool captured[3] = {false, false, false};
   OutputBuffer out[3];  // [1] stdout, [2] stderr
   bool timed_out = false;

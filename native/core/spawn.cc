@@ -236,6 +236,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   }
   BuildChildPlan(plan, &s);
   const bool use_fork = plan.hook != nullptr || plan.handshake;
+  s.plan.announce_exec = use_fork;
   void* stack_top = use_fork ? nullptr : ChildStackTop();
   if (!use_fork && stack_top == nullptr) {
     failure->stage = kStageFork;
@@ -279,6 +280,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   child->pid = pid;
   child->pidfd = pidfd;
   child->vforked = !use_fork;
+  child->announces_exec = use_fork;
   for (int i = 0; i < 3; i++) {
     child->stdio_fd[i] = s.parent_end[i];
     s.parent_end[i] = -1;

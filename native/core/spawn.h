@@ -16,6 +16,7 @@ struct SpawnedChild {
   int handshake_ready_fd = -1;     // read: the child writes '1' when it is ready
   int handshake_go_fd = -1;        // write: the parent writes '1' to let it exec
   bool vforked = false;            // true: the child has exec'd or exited when Spawn returns
+  bool announces_exec = false;     // the child reports "about to exec" before execve
 };
 
 struct SpawnFailure {

@@ -61,6 +61,10 @@ Napi::Object ResultToJs(Napi::Env env, SessionResult* r) {
   }
   o.Set("outputIncomplete", Napi::Boolean::New(env, r->output_incomplete));
   o.Set("killedBy", Napi::Number::New(env, r->killed_by));
+  // fork() path: the child died (by a signal) without reaching execve: a crash in a pre-exec
+  // hook, or a kill while it waited for the handshake.
+  bool died_before_exec = r->announces_exec && !r->exec_announced && !r->has_report && r->reaped && r->wait_errno == 0;
+  o.Set("diedBeforeExec", Napi::Boolean::New(env, died_before_exec));
   return o;
 }
 
