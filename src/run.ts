@@ -1,116 +1,24 @@
 /**
- * Running a command: runSync(), run(), runAsync()/wait(), abort(), free(), the handshake
- * and exec(), plus the status policy (libvirt-facts §4) that turns native's result into
- * a RunResult or a CommandError.
+ * Running a command: runSync(), run(), runAsync()/wait(), abort() and free(). The handshake
+ * and exec() are in run/handshake.ts and run/exec.ts, the status policy (libvirt-facts §4)
+ * that turns native's result into a RunResult or a CommandError in run/settle.ts, and what
+ * a run carries in run/context.ts. This module re-exports the handshake, exec() and the
+ * RunRecord type, so command.ts and plan.ts import them from here as before.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
 import { dryRunActive, dryRunResult } from './dry-run';
-import { CommandError, type CommandErrorDetails, type DecodedStatus, decodeStatus, failureError, failureExitStatus, statusError, usageError } from './errors';
-import { type ChildHandle, emptyResult, loadNative, type NativeFailure, type NativePlan, type NativeResult, type NativeSpawnError, spawnFailure, type StartFailure } from './native';
+import { CommandError, usageError } from './errors';
+import { loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
 import { rememberReaped } from './pid';
-import {
-  buildPlan, checkRunnable, type CommandState, commandLine, DEFAULT_PATH, type PlanControl, releasePassedFds,
-  resolveCandidates, type RunMode, stderrSharesStdout, storePipeFd,
-} from './plan';
-import { formatCommand } from './to-string';
-import type { AbortOptions, BufferRef, RunAsyncOptions, RunResult } from './types';
+import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
+import { prepare, resolveProgram, type RunRecord } from './run/context';
+import { settle } from './run/settle';
+import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
-/** What one run needs to judge its end. */
-interface RunContext {
-  command: string;
-  plan: NativePlan;
-  rawStatus: boolean;
-  merged: boolean;
-  outRef: BufferRef | null;
-  errRef: BufferRef | null;
-  /** The PATH searched in vain for the program, else null. */
-  notFoundIn: string | null;
-}
-
-/** One started child, from spawn until it is judged (or released). */
-export interface RunRecord {
-  pid: number;
-  handle: ChildHandle | null;
-  autoReap: boolean;
-  ctx: RunContext;
-  /** Native's result; null when free() released the child before it ended. */
-  done: Promise<NativeResult | null>;
-  result: NativeResult | null;
-  finished: boolean;
-  finish(result: NativeResult | null): void;
-  endedBy: { why: 'timeout'; ms: number } | { why: 'abort'; reason: unknown } | null;
-  released: boolean;
-  waited: boolean;
-  handshakeWaited: boolean;
-  handshakeNotified: boolean;
-}
-
-function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {
-  const plan = buildPlan(state, mode, control);
-  const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
-  const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
-  return {
-    command: formatCommand(plan.argv, plan.env), plan, rawStatus: state.rawStatus,
-    merged: stderrSharesStdout(state), outRef: out, errRef: err, notFoundIn: null,
-  };
-}
-
-// Fills plan.candidates from the parent's PATH; on a miss, the result of the failed run.
-function resolveProgram(ctx: RunContext): NativeResult | null {
-  ctx.plan.candidates = resolveCandidates(ctx.plan.argv[0]);
-  if (ctx.plan.candidates.length > 0) return null;
-  ctx.notFoundIn = process.env.PATH ?? DEFAULT_PATH;
-  return emptyResult(0, { stage: 'exec', errno: os.constants.errno.ENOENT, value: 0 });
-}
-
-function decode(buf: Buffer | null, o: ParsedRunOptions): string | Buffer | undefined {
-  if (buf === null) return undefined;
-  return o.encoding === 'buffer' ? buf : buf.toString('utf8');
-}
-
-/** The status policy: a RunResult, or the CommandError the run ends with. */
-function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult {
-  const { ctx } = rec;
-  const stdout = decode(r.stdout, o);
-  const stderr = ctx.merged ? undefined : decode(r.stderr, o);
-  const empty = o.encoding === 'buffer' ? Buffer.alloc(0) : '';
-  if (ctx.outRef) ctx.outRef.value = stdout ?? empty;
-  if (ctx.errRef && !ctx.merged) ctx.errRef.value = stderr ?? empty;
-  const d = r.status === null ? null : decodeStatus(r.status);
-  const details: CommandErrorDetails = {
-    command: ctx.command, pid: r.pid || null, stdout, stderr,
-    exitStatus: d?.exitStatus, signal: d?.signal, signalNumber: d?.signalNumber,
-  };
-  const cmd = ctx.command;
-  const ended = rec.endedBy;
-  if (ended?.why === 'abort') throw new CommandError(`Child process (${cmd}) was aborted`, { ...details, code: 'ABORT_ERR', cause: ended.reason });
-  if (ended?.why === 'timeout' || r.timedOut) {
-    const after = ended?.why === 'timeout' ? ended.ms : ctx.plan.timeoutMs;
-    throw new CommandError(`Child process (${cmd}) timed out after ${after} ms`, { ...details, code: 'ETIMEDOUT', timedOut: true });
-  }
-  if (r.maxBufferExceeded) {
-    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
-  }
-  const make = (status: number, e: DecodedStatus): RunResult => ({
-    pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
-    stdout, stderr, timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
-  });
-  if (r.failure) {
-    const cause = (r as StartFailure).cause;
-    if (!(o.status && r.failure.stage === 'exec')) throw failureError(ctx.plan, r.failure, ctx.notFoundIn, { ...details, cause });
-    // libvirt test1: with a status slot, a failed exec is simply exit status 127 / 126.
-    const code = failureExitStatus(r.failure) as number;
-    return make(ctx.rawStatus ? code << 8 : code, decodeStatus(code << 8));
-  }
-  if (r.status === null || d === null) throw new CommandError(`Child process (${cmd}) was not reaped`, { ...details, stage: 'wait' });
-  if (o.status && (ctx.rawStatus || d.exited)) return make(ctx.rawStatus ? r.status : (d.exitStatus as number), d);
-  if (r.status !== 0) throw statusError(r.status, details, r.stderr && !ctx.merged ? r.stderr.toString('utf8') : '');
-  return make(0, d);
-}
+export type { RunRecord } from './run/context';
+export { execInPlace } from './run/exec';
+export { handshakeNotify, handshakeWait } from './run/handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
 export function runSync(state: CommandState, options: unknown): RunResult {
@@ -294,71 +202,4 @@ export function free(state: CommandState): void {
   } else if (rec.result?.status != null && !rec.autoReap && !rec.waited) {
     rememberReaped(rec.pid, rec.result.status);
   }
-}
-
-function runningForHandshake(state: CommandState, step: 'handshakeWaited' | 'handshakeNotified'): RunRecord {
-  if (!state.handshake) throw usageError('no handshake was requested with requireHandshake()', commandLine(state));
-  const rec = state.running;
-  if (!rec) throw usageError('command is not running', commandLine(state));
-  if (rec[step]) throw usageError('handshake is already complete', rec.ctx.command);
-  rec[step] = true;
-  return rec;
-}
-
-/** handshakeWait(): resolves once the child reached its handshake point before exec. */
-export async function handshakeWait(state: CommandState): Promise<void> {
-  const rec = runningForHandshake(state, 'handshakeWaited');
-  const handle = rec.handle;
-  if (!handle) return;
-  await new Promise<void>((resolve, reject) => {
-    handle.handshakeWait((err) => {
-      if (!err) return resolve();
-      const cmd = rec.ctx.command;
-      const details = { command: cmd, pid: rec.pid, cause: err };
-      // A child that failed a step before the handshake reports that step.
-      if (typeof (err as NativeSpawnError).stage === 'string') {
-        const f = spawnFailure(err).failure as NativeFailure;
-        return reject(failureError(rec.ctx.plan, f, null, details));
-      }
-      reject(new CommandError(`Child process (${cmd}) failed the startup handshake: ${err.message}`, { ...details, stage: 'handshake' }));
-    });
-  });
-}
-
-/** handshakeNotify(): lets the child go on to exec. */
-export function handshakeNotify(state: CommandState): void {
-  runningForHandshake(state, 'handshakeNotified').handle?.handshakeNotify();
-}
-
-// exec() changes this very process: report a program path that does not exist before
-// any setup step (uid, caps, ...) is applied to it. Inside a chroot, native must judge.
-function missingExecTarget(plan: NativePlan): NativeFailure | null {
-  if (plan.chroot !== null) return null;
-  try {
-    fs.statSync(path.resolve(plan.cwd ?? '.', plan.candidates[0]));
-    return null;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
-    return { stage: 'exec', errno: os.constants.errno[code], value: 0 };
-  }
-}
-
-/** exec(): replaces the current process with the command (no fork, no dry run). */
-export function execInPlace(state: CommandState): never {
-  checkRunnable(state, 'exec');
-  const ctx = prepare(state, 'exec', { timeoutMs: 0, killGraceMs: 0, maxBuffer: 0 });
-  const missing = resolveProgram(ctx)?.failure ?? missingExecTarget(ctx.plan);
-  const details = { command: ctx.command, pid: process.pid };
-  if (missing) throw failureError(ctx.plan, missing, ctx.notFoundIn, details);
-  const native = loadNative();
-  if (typeof native.execInPlace !== 'function') throw new Error('vircommand: this build of the native addon has no execInPlace(), so exec() is unavailable');
-  let failed: StartFailure | null = null;
-  try {
-    native.execInPlace(ctx.plan);
-  } catch (err) {
-    failed = spawnFailure(err);
-  }
-  const failure = failed?.failure ?? { stage: 'exec', errno: os.constants.errno.EINVAL, value: 0 };
-  throw failureError(ctx.plan, failure, ctx.notFoundIn, { ...details, cause: failed?.cause });
 }

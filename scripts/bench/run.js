@@ -1,0 +1,487 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run bench`: the six measurements of issue 4, each scenario in a fresh node process (so a
+// big parent's memory or fds never leak into the next), side by side with child_process and a C
+// floor built here with `cc -O2`. Writes scripts/bench/results.md (included by the README) and
+// scripts/bench/results.json.
+//
+//   node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR]
+//
+// --quick: small counts for trying things out (its figures are not the reference ones; by
+// default it writes results.quick.md/json so the reference results are left alone).
+// --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak.
+
+const cp = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..', '..');
+const BENCH = __dirname;
+const args = require('./lib').parseArgs();
+const quick = Boolean(args.quick);
+const only = args.only ? new Set(String(args.only).split(',')) : null;
+const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : BENCH;
+const outBase = quick ? 'results.quick' : 'results';
+
+const FDS_WANTED_LIMIT = 1048576;
+
+function say(msg) {
+  process.stderr.write(`${msg}\n`);
+}
+
+// ---- preparation ----------------------------------------------------------------------------
+
+function newestMtime(dir, ext) {
+  let t = 0;
+  for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, f.name);
+    if (f.isDirectory()) t = Math.max(t, newestMtime(p, ext));
+    else if (f.name.endsWith(ext)) t = Math.max(t, fs.statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** dist/ is what users get: build it with tsc when it is missing or older than src/. */
+function ensureDist() {
+  const entry = path.join(ROOT, 'dist', 'index.js');
+  const stale = fs.existsSync(entry) && newestMtime(path.join(ROOT, 'src'), '.ts') > fs.statSync(entry).mtimeMs;
+  if (fs.existsSync(entry) && !stale) return;
+  say(stale ? 'dist/ is older than src/: rebuilding it with tsc' : 'dist/ is missing: building it with tsc');
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = cp.spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0 || !fs.existsSync(entry)) {
+    say('bench: cannot build dist/ (npx tsc -p tsconfig.build.json failed)');
+    process.exit(1);
+  }
+}
+
+/** Compiles floor.c into a temp directory keyed by its content. */
+function buildFloor() {
+  const src = path.join(BENCH, 'floor.c');
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(src)).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), `vircommand-bench-${hash}`);
+  const bin = path.join(dir, 'floor');
+  if (fs.existsSync(bin)) return bin;
+  fs.mkdirSync(dir, { recursive: true });
+  const cc = process.env.CC || 'cc';
+  const r = cp.spawnSync(cc, ['-O2', '-Wall', '-o', bin, src], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    say(`bench: cannot compile ${src} with ${cc} -O2 (${r.error ? r.error.message : `status ${r.status}`})`);
+    process.exit(1);
+  }
+  return bin;
+}
+
+function readLimits() {
+  const line = fs
+    .readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const m = line.match(/Max open files\s+(\S+)\s+(\S+)/);
+  return { soft: Number(m[1]), hard: Number(m[2]) };
+}
+
+/**
+ * The highest RLIMIT_NOFILE prlimit can give a child: 1,048,576 if allowed, else fs.nr_open,
+ * else our hard limit (a container may cap it even for root).
+ */
+function pickHighNofile() {
+  const tried = [];
+  const nrOpen = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  const candidates = [...new Set([FDS_WANTED_LIMIT, Math.min(nrOpen, FDS_WANTED_LIMIT), readLimits().hard])];
+  for (const n of candidates) {
+    const r = cp.spawnSync('prlimit', [`--nofile=${n}:${n}`, 'true'], { encoding: 'utf8' });
+    if (r.error) return { limit: readLimits().hard, prlimit: false, tried, note: `prlimit unavailable: ${r.error.message}` };
+    if (r.status === 0) return { limit: n, prlimit: true, tried, capped: n !== FDS_WANTED_LIMIT };
+    tried.push({ limit: n, error: (r.stderr || '').trim() });
+  }
+  return { limit: readLimits().hard, prlimit: false, tried, capped: true };
+}
+
+/** Which native build the run used (build/ is rebuilt by others while we work). */
+function addonInfo() {
+  for (const p of ['build/Release/vircommand.node', `prebuilds/${process.platform}-${process.arch}/vircommand.node`]) {
+    const full = path.join(ROOT, p);
+    if (!fs.existsSync(full)) continue;
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex').slice(0, 12);
+    return { path: p, sha256: sha, mtime: fs.statSync(full).mtime.toISOString() };
+  }
+  return null;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let commit = null;
+  let dirty = null;
+  try {
+    commit = cp.execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    dirty = cp.execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+  } catch {
+    // not a git checkout
+  }
+  const read = (p) => {
+    try {
+      return fs.readFileSync(p, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    cores: cpus.length,
+    cpuModel: cpus[0] ? cpus[0].model : null,
+    kernel: os.release(),
+    kernelVersion: os.version(),
+    arch: os.arch(),
+    node: process.version,
+    memTotalGiB: os.totalmem() / 1024 ** 3,
+    thp: read('/sys/kernel/mm/transparent_hugepage/enabled'),
+    nofile: readLimits(),
+    libc: process.report ? process.report.getReport().header.glibcVersionRuntime : null,
+    vircommand: require(path.join(ROOT, 'package.json')).version,
+    addon: addonInfo(),
+    commit,
+    dirty,
+    mode: quick ? 'quick' : 'full',
+  };
+}
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+function scenarios(floor, nofileHigh) {
+  const q = quick;
+  const lat = (extra) => ['scenarios/latency.js', ...extra];
+  const latencyCommon = q ? ['--trials', '3', '--max-n', '100', '--budget-ms', '200'] : ['--trials', '5', '--max-n', '1000', '--budget-ms', '1500'];
+  const big1 = q ? 256 : 1024;
+  const big8 = q ? 1024 : 8192;
+  const fdsHigh = q ? 2000 : 10000;
+  return [
+    { id: 'latency', title: 'Spawn latency, small parent', argv: lat(latencyCommon) },
+    { id: 'big-1g', title: `Spawn latency, ${big1} MiB of touched Buffers`, argv: lat([...latencyCommon, '--hold-mib', String(big1)]) },
+    {
+      id: 'big-8g',
+      title: `Spawn latency, ${big8} MiB of touched Buffers`,
+      argv: lat([...(q ? latencyCommon : ['--trials', '3', '--max-n', '1000', '--budget-ms', '1500', '--min-n', '3']), '--hold-mib', String(big8)]),
+    },
+    {
+      id: 'fds-low',
+      title: 'Spawn latency, RLIMIT_NOFILE 1,024 and 20 open fds',
+      prlimit: 1024,
+      argv: lat([...latencyCommon, '--fds', '20', '--floor-variants']),
+    },
+    {
+      id: 'fds-high',
+      title: `Spawn latency, RLIMIT_NOFILE ${nofileHigh.limit} and ${fdsHigh} open fds`,
+      prlimit: nofileHigh.prlimit ? nofileHigh.limit : null,
+      argv: lat([...latencyCommon, '--fds', String(fdsHigh), '--floor-variants']),
+    },
+    {
+      id: 'concurrency',
+      title: 'Concurrency',
+      argv: ['scenarios/concurrency.js', ...(q ? ['--trials', '2', '--count', '200'] : ['--trials', '5', '--count', '1000'])],
+    },
+    {
+      id: 'throughput',
+      title: 'Throughput',
+      node: ['--expose-gc'],
+      argv: ['scenarios/throughput.js', ...(q ? ['--trials', '3', '--bytes', String(64 * 1024 ** 2), '--rt-bytes', String(16 * 1024 ** 2)] : ['--trials', '5'])],
+    },
+    {
+      id: 'soak',
+      title: 'Soak',
+      node: ['--expose-gc'],
+      argv: ['scenarios/soak.js', ...(q ? ['--count', '5000', '--warmup', '500'] : ['--count', '100000', '--warmup', '10000'])],
+    },
+  ].filter((s) => !only || only.has(s.id));
+}
+
+function runScenario(s, floor, tmp) {
+  const out = path.join(tmp, `${s.id}.json`);
+  const nodeArgv = [...(s.node || []), path.join(BENCH, s.argv[0]), ...s.argv.slice(1), '--out', out, '--floor', floor];
+  let file = process.execPath;
+  let argv = nodeArgv;
+  if (s.prlimit) {
+    file = 'prlimit';
+    argv = [`--nofile=${s.prlimit}:${s.prlimit}`, process.execPath, ...nodeArgv];
+  }
+  const loadBefore = os.loadavg()[0];
+  say(`\n== ${s.id}: ${s.title} (load average ${loadBefore.toFixed(2)})`);
+  const t0 = Date.now();
+  const r = cp.spawnSync(file, argv, { cwd: BENCH, stdio: ['ignore', 'inherit', 'inherit'], timeout: 30 * 60 * 1000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const load = { before: loadBefore, after: os.loadavg()[0] };
+  if (r.status !== 0 || !fs.existsSync(out)) {
+    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+    say(`== ${s.id} FAILED after ${seconds.toFixed(0)} s: ${why}`);
+    return { id: s.id, title: s.title, error: why, seconds, load };
+  }
+  say(`== ${s.id} done in ${seconds.toFixed(0)} s`);
+  return { id: s.id, title: s.title, seconds, load, prlimit: s.prlimit || null, ...JSON.parse(fs.readFileSync(out, 'utf8')) };
+}
+
+// ---- report ---------------------------------------------------------------------------------
+
+const f2 = (x) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fx = (x) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : `${x.toFixed(2)}×`);
+const cell = (s) => (s ? `${f2(s.median)} (${f2(s.min)}–${f2(s.max)})` : 'n/a');
+const yes = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? '**yes**' : '**NO**');
+
+function row(sc, id) {
+  return sc && !sc.error && sc.rows ? sc.rows.find((r) => r.id === id) : undefined;
+}
+function med(sc, id) {
+  const r = row(sc, id);
+  return r ? r.ms.median : undefined;
+}
+
+const OURS = ['ours.runSync', 'ours.run', 'ours.runAsync'];
+
+function latencyTable(cols) {
+  // cols: [{ head, sc }]; rows: the union of method ids, in the first scenario's order
+  const ids = [];
+  for (const c of cols) if (c.sc && c.sc.rows) for (const r of c.sc.rows) if (!ids.includes(r.id)) ids.push(r.id);
+  const label = (id) => {
+    for (const c of cols) {
+      const r = row(c.sc, id);
+      if (r) return r.label;
+    }
+    return id;
+  };
+  const lines = [];
+  const ratioHead = cols.length > 1 ? ` ${cols[cols.length - 1].head} ÷ ${cols[0].head} |` : '';
+  lines.push(`| ms per spawn, median (min–max) | ${cols.map((c) => `${c.head} |`).join(' ')}${ratioHead}`);
+  lines.push(`|---|${cols.map(() => '---|').join('')}${cols.length > 1 ? '---|' : ''}`);
+  for (const id of ids) {
+    const cells = cols.map((c) => {
+      const r = row(c.sc, id);
+      return r ? `${cell(r.ms)} |` : 'n/a |';
+    });
+    let ratio = '';
+    if (cols.length > 1) ratio = ` ${fx(med(cols[cols.length - 1].sc, id) / med(cols[0].sc, id))} |`;
+    const bold = OURS.includes(id) ? `**${label(id)}**` : label(id);
+    lines.push(`| ${bold} | ${cells.join(' ')}${ratio}`);
+  }
+  return lines.join('\n');
+}
+
+function speedups(sc) {
+  const r = (a, b) => med(sc, a) / med(sc, b);
+  return [
+    `runSync is ${fx(r('cp.spawnSync', 'ours.runSync'))} faster than spawnSync (pipes) and ${fx(r('cp.spawnSync.ignore', 'ours.runSync'))} faster than spawnSync ('ignore');`,
+    `run() is ${fx(r('cp.spawn', 'ours.run'))} faster than spawn() and ${fx(r('cp.execFile', 'ours.run'))} faster than execFile();`,
+    `against the C floor: runSync ${fx(r('ours.runSync', 'floor.posix_spawn'))}, run() ${fx(r('ours.run', 'floor.posix_spawn'))}, runAsync()+wait() ${fx(r('ours.runAsync', 'floor.posix_spawn'))}, spawnSync ${fx(r('cp.spawnSync', 'floor.posix_spawn'))}.`,
+  ].join(' ');
+}
+
+function evaluate(res) {
+  const by = Object.fromEntries(res.scenarios.map((s) => [s.id, s]));
+  const targets = [];
+  const add = (n, target, measured, ok) => targets.push({ n, target, measured, ok });
+
+  const lat = by.latency;
+  if (lat && !lat.error) {
+    const vsPipes = med(lat, 'cp.spawnSync') / med(lat, 'ours.runSync');
+    const vsIgnore = med(lat, 'cp.spawnSync.ignore') / med(lat, 'ours.runSync');
+    add(1, 'runSync ≥ 2× faster than spawnSync', `${fx(vsPipes)} (pipes), ${fx(vsIgnore)} ('ignore')`, Math.min(vsPipes, vsIgnore) >= 2);
+    const vsFloor = med(lat, 'ours.runSync') / med(lat, 'floor.posix_spawn');
+    add(1, 'runSync within 1.2× of the C floor', `${fx(vsFloor)} (${f2(med(lat, 'ours.runSync'))} vs ${f2(med(lat, 'floor.posix_spawn'))} ms)`, vsFloor <= 1.2);
+  }
+  const b8 = by['big-8g'];
+  if (lat && b8 && !lat.error && !b8.error) {
+    const ratios = OURS.map((id) => med(b8, id) / med(lat, id));
+    add(2, `ours at ${b8.holdMib} MiB within 1.1× of ours with a small parent`,
+      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '), Math.max(...ratios) <= 1.1);
+  }
+  const lo = by['fds-low'];
+  const hi = by['fds-high'];
+  if (lo && hi && !lo.error && !hi.error) {
+    const ratios = OURS.map((id) => med(hi, id) / med(lo, id));
+    add(3, `${hi.setup.openFdsNow} fds / limit ${hi.setup.nofile.soft} within 1.2× of ${lo.setup.openFdsNow} fds / limit ${lo.setup.nofile.soft}`,
+      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '), Math.max(...ratios) <= 1.2);
+  }
+  const cc = by.concurrency;
+  if (cc && !cc.error) {
+    const o = cc.rows.find((r) => r.id === 'ours.run');
+    add(4, `${cc.count} × run(sleep ${cc.sleep}): event-loop delay p99 < 10 ms`,
+      `p99 ${f2(o.delayP99.median)} ms (worst trial ${f2(o.delayP99.max)}); max ${f2(o.delayMax.median)} ms, the launch loop itself ${f2(o.launchMs.median)} ms`, o.delayP99.max < 10);
+    add(4, `no threadpool thread held: fs.readFile issued meanwhile completes before any child can exit (< ${cc.sleep * 1000} ms), no thread blocked in a syscall`,
+      `${f2(o.readFileMs.median)} ms (worst ${f2(o.readFileMs.max)}); threads outside futex/epoll_wait: ${o.threadsBlocked.max}`,
+      o.readFileMs.max < cc.sleep * 1000 && o.threadsBlocked.max === 0);
+  }
+  const tp = by.throughput;
+  if (tp && !tp.error) {
+    for (const [set, name, cpSync] of [['out', `capture ${tp.bytes / 1024 ** 3 >= 1 ? `${tp.bytes / 1024 ** 3} GiB` : `${tp.bytes / 1024 ** 2} MiB`}`, 'cp.spawnSync'], ['roundtrip', `${tp.rtBytes / 1024 ** 2} MiB stdin→cat→stdout`, 'cp.spawnSync']]) {
+      const rows = tp[set];
+      const mb = (id) => (rows.find((r) => r.id === id) || {}).mbps;
+      const m = (id) => (mb(id) || {}).median;
+      const floorId = set === 'out' ? 'floor.read' : 'floor.cat';
+      const run = m('ours.run');
+      const sync = m('ours.runSync');
+      add(5, `${name}: ≥ child_process MB/s`,
+        `run ${f2(run)} vs spawn ${f2(m('cp.spawn'))}; runSync ${f2(sync)} vs spawnSync ${f2(m(cpSync))} MB/s`,
+        run >= m('cp.spawn') && sync >= m(cpSync));
+      add(5, `${name}: ≥ 70% of the C floor`,
+        `run ${(100 * run / m(floorId)).toFixed(0)}%, runSync ${(100 * sync / m(floorId)).toFixed(0)}% of ${f2(m(floorId))} MB/s`,
+        Math.min(run, sync) >= 0.7 * m(floorId));
+    }
+  }
+  const sk = by.soak;
+  if (sk && !sk.error) {
+    const growthMB = (sk.rssGrowthMib * 1048576) / 1e6;
+    const outsideMB = (sk.rssOutsideV8GrowthMib * 1048576) / 1e6;
+    const v8MB = ((sk.end.heapTotalMib - sk.start.heapTotalMib) * 1048576) / 1e6;
+    add(6, `${sk.count} mixed spawns: RSS growth < 10 MB`, `${growthMB.toFixed(1)} MB (${f2(sk.start.rssMib)} → ${f2(sk.end.rssMib)} MiB), of which V8's committed heap ${v8MB.toFixed(1)} MB`, growthMB < 10);
+    add(6, '(diagnostic) RSS outside V8\'s heap (native memory) growth < 10 MB', `${outsideMB.toFixed(1)} MB`, outsideMB < 10);
+    add(6, 'open fds and child processes unchanged',
+      `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
+      sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
+  }
+  return targets;
+}
+
+function loadRange(res) {
+  const v = res.scenarios.flatMap((s) => (s.load ? [s.load.before, s.load.after] : []));
+  return v.length ? `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}` : 'n/a';
+}
+
+function markdown(res) {
+  const m = res.machine;
+  const by = Object.fromEntries(res.scenarios.map((s) => [s.id, s]));
+  const L = [];
+  L.push('<!-- Generated by `npm run bench` (scripts/bench/run.js); do not edit by hand. -->');
+  L.push('');
+  L.push(`Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Linux ${m.kernel}, ${m.arch}, Node ${m.node}, glibc ${m.libc}, ` +
+    `${m.memTotalGiB.toFixed(0)} GiB RAM; vircommand ${m.vircommand}${m.commit ? ` at ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}` : ''}` +
+    `${m.addon ? `, addon ${m.addon.path} sha256 ${m.addon.sha256}` : ''}. ` +
+    `Each figure is the median of the trials, with min–max; every method is measured in the same process, trials interleaved. ` +
+    `The C floor is scripts/bench/floor.c (\`cc -O2\`), run as a child of the scenario. ` +
+    `1-minute load average around the scenarios: ${loadRange(res)}.${m.mode === 'quick' ? ' **Quick mode: small counts, not the reference figures.**' : ''}`);
+  L.push('');
+  const targets = evaluate(res);
+  L.push('#### Targets (issue 4)');
+  L.push('');
+  L.push('| # | target | measured | holds |');
+  L.push('|---|---|---|---|');
+  for (const t of targets) L.push(`| ${t.n} | ${t.target} | ${t.measured} | ${yes(t.ok)} |`);
+  const failed = res.scenarios.filter((s) => s.error);
+  for (const s of failed) L.push(`| – | scenario ${s.id} | failed: ${s.error} | **NO** |`);
+  L.push('');
+
+  if (by.latency && !by.latency.error) {
+    L.push('#### 1. Spawn latency of `/bin/true`');
+    L.push('');
+    L.push(latencyTable([{ head: 'small parent', sc: by.latency }]));
+    L.push('');
+    L.push(speedups(by.latency));
+    L.push(`Parent RSS ${f2(by.latency.setup.rssMib)} MiB. run() and runSync() capture stdout and stderr by default (as libvirt does), like spawnSync's default pipes; runAsync() sends them to /dev/null.`);
+    L.push('');
+  }
+  const bigCols = [{ head: 'small', sc: by.latency }, { head: by['big-1g'] && `${by['big-1g'].holdMib} MiB`, sc: by['big-1g'] }, { head: by['big-8g'] && `${by['big-8g'].holdMib} MiB`, sc: by['big-8g'] }].filter((c) => c.sc && !c.sc.error);
+  if (bigCols.length > 1) {
+    L.push('#### 2. Big parents (touched Buffers held by the parent)');
+    L.push('');
+    L.push(latencyTable(bigCols));
+    L.push('');
+    const b8 = by['big-8g'];
+    if (b8 && !b8.error) {
+      L.push(`Parent RSS: ${bigCols.map((c) => `${c.head} ${f2(c.sc.setup.rssMib)} MiB`).join(', ')}. ` +
+        `The C floor held the same memory${b8.floorHoldMib ? '' : ' only where there was room for a second copy (not at the largest size: it ran small)'}; ` +
+        '"C floor, small parent" is the same C program without it. child_process runs fewer spawns per trial as they slow down.');
+      L.push('');
+    }
+  }
+  const lo = by['fds-low'];
+  const hi = by['fds-high'];
+  if (lo && hi && !lo.error && !hi.error) {
+    L.push('#### 3. Many fds');
+    L.push('');
+    const head = (s) => `limit ${s.setup.nofile.soft}, ${s.setup.openFdsNow} fds`;
+    L.push(latencyTable([{ head: head(lo), sc: lo }, { head: head(hi), sc: hi }]));
+    L.push('');
+    const nh = res.nofileHigh;
+    if (nh && nh.capped) {
+      L.push(`RLIMIT_NOFILE ${FDS_WANTED_LIMIT} could not be set here (${nh.tried.map((t) => `${t.limit}: ${t.error}`).join('; ')}); the highest allowed, ${nh.limit}, was used.`);
+      L.push('');
+    }
+    L.push('The C rows with `clone` are diagnostic variants from floor.c: closing every inherited fd as vircommand does, and the same with the fd table shared at clone and unshared by `close_range(CLOSE_RANGE_UNSHARE)`, which copies only the fds below 3.');
+    L.push('');
+  }
+  const cc = by.concurrency;
+  if (cc && !cc.error) {
+    L.push(`#### 4. Concurrency: ${cc.count} children of \`sleep ${cc.sleep}\` at once`);
+    L.push('');
+    L.push('| median (min–max), ms | total | launch loop | loop delay p50 | p99 | max | waiting phase p99 | waiting max | fs.readFile meanwhile | threads held |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of cc.rows) {
+      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.totalMs)} | ${cell(r.launchMs)} | ${cell(r.delayP50)} | ${cell(r.delayP99)} | ${cell(r.delayMax)} | ${cell(r.waitingP99)} | ${cell(r.waitingMax)} | ${cell(r.readFileMs)} | ${r.threadsBlocked.max} |`);
+    }
+    L.push('');
+    L.push('Event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`, enabled from before the launch loop (all the run() calls, one synchronous loop) to the last exit; "waiting phase" starts after the loop. fs.readFile is issued right after the loop and needs the libuv threadpool. "Threads held": threads other than the main one found, right after the launch loop, blocked in a syscall other than futex or epoll_wait (/proc/self/task/*/syscall), worst trial.');
+    L.push('');
+  }
+  const tp = by.throughput;
+  if (tp && !tp.error) {
+    L.push('#### 5. Throughput (MB/s = 10⁶ bytes per second)');
+    L.push('');
+    for (const [set, title, cpId, floorId] of [
+      ['out', `Capturing ${tp.bytes / 1024 ** 2} MiB of stdout from \`floor write\` (64 KiB writes)`, 'cp.spawn', 'floor.read'],
+      ['roundtrip', `${tp.rtBytes / 1024 ** 2} MiB through \`/bin/cat\` (stdin from memory, stdout captured)`, 'cp.spawn', 'floor.cat'],
+    ]) {
+      const rows = tp[set];
+      const mbOf = (id) => (rows.find((r) => r.id === id) || { mbps: {} }).mbps.median;
+      L.push(`${title}:`);
+      L.push('');
+      L.push('| | MB/s median (min–max) | seconds | ÷ child_process spawn() | ÷ C floor (capturing) |');
+      L.push('|---|---|---|---|---|');
+      for (const r of rows) {
+        L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.mbps)} | ${f2(r.ms.median / 1000)} | ${fx(r.mbps.median / mbOf(cpId))} | ${fx(r.mbps.median / mbOf(floorId))} |`);
+      }
+      L.push('');
+    }
+  }
+  const sk = by.soak;
+  if (sk && !sk.error) {
+    L.push(`#### 6. Soak: ${sk.count} spawns of mixed kinds`);
+    L.push('');
+    L.push(`Kinds in rotation: ${sk.kinds.join(', ')}. ${(sk.elapsedMs / 1000).toFixed(0)} s, ${(sk.count / (sk.elapsedMs / 1000)).toFixed(0)} spawns/s. Snapshots after gc(), the start one after ${sk.warmup} spawns of warm-up; commands are never free()d.`);
+    L.push('');
+    L.push('| | start | end | change |');
+    L.push('|---|---|---|---|');
+    for (const [k, name] of [['rssMib', 'RSS, MiB'], ['rssOutsideV8Mib', 'RSS outside V8\'s committed heap, MiB'], ['heapTotalMib', 'V8 heap committed, MiB'], ['newSpaceMib', 'of which new space, MiB'], ['heapUsedMib', 'V8 heap used, MiB'], ['externalMib', 'external memory, MiB'], ['openFds', 'open fds'], ['children', 'child processes'], ['zombies', 'zombies']]) {
+      L.push(`| ${name} | ${f2(sk.start[k])} | ${f2(sk.end[k])} | ${f2(sk.end[k] - sk.start[k])} |`);
+    }
+    L.push('');
+    L.push(`RSS along the way (MiB, every ${sk.count / 10} spawns): ${sk.curve.map((c) => f2(c.rssMib)).join(' → ')}; V8 heap committed: ${sk.curve.map((c) => f2(c.heapTotalMib)).join(' → ')}.`);
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+function main() {
+  const t0 = Date.now();
+  ensureDist();
+  const floor = buildFloor();
+  const nofileHigh = pickHighNofile();
+  const info = machine();
+  say(`bench (${info.mode}): ${info.cores} cores, Linux ${info.kernel}, Node ${info.node}; floor ${floor}; high RLIMIT_NOFILE ${nofileHigh.limit}${nofileHigh.capped ? ' (capped)' : ''}`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vircommand-bench-run-'));
+  const results = { machine: info, nofileHigh, scenarios: [] };
+  for (const s of scenarios(floor, nofileHigh)) results.scenarios.push(runScenario(s, floor, tmp));
+  results.totalSeconds = (Date.now() - t0) / 1000;
+  results.targets = evaluate(results);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, `${outBase}.json`), JSON.stringify(results, null, 1) + '\n');
+  const md = markdown(results);
+  fs.writeFileSync(path.join(outDir, `${outBase}.md`), md + '\n');
+  say(`\n${md}\n`);
+  say(`bench: ${results.totalSeconds.toFixed(0)} s; wrote ${path.join(outDir, `${outBase}.md`)} and .json`);
+  const failed = results.scenarios.filter((s) => s.error);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+main();

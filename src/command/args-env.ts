@@ -1,0 +1,139 @@
+/**
+ * The root of the Command builder chain: the recorded state, the constructor, and the
+ * arguments and environment (addArg*, addEnv*). The state lives in a #private field;
+ * the other builder files and command.ts read it through stateOf(), which the package
+ * entry does not export.
+ */
+import { formatArg } from '../format';
+import { type CommandState, createState } from '../plan';
+import { arg, checkEnvName, checkString, typeError, valueError } from '../validate';
+import { checkArgs } from './checks';
+
+/** The recorded state of `command`; for the builder files and command.ts only. */
+export let stateOf: (command: ArgsEnvBuilder) => CommandState;
+
+/** Command's program, arguments and environment; see Command. */
+export class ArgsEnvBuilder {
+  readonly #s: CommandState;
+
+  static {
+    stateOf = (command) => command.#s;
+  }
+
+  /** Checks the program and arguments and records the state; see Command's constructor. */
+  constructor(program: string, ...args: string[]) {
+    const p = checkString('new Command', arg('program'), program, true);
+    this.#s = createState([p, ...checkArgs('new Command', args, 'args')]);
+  }
+
+  /**
+   * Appends one argument.
+   * @throws {TypeError} for a non-string or a NUL byte
+   * @example cmd.addArg('--verbose')
+   */
+  addArg(value: string): this {
+    this.#s.argv.push(checkString('Command.addArg', arg('value'), value));
+    return this;
+  }
+
+  /**
+   * Appends one argument `name=value`.
+   * @throws {TypeError} for a non-string or a NUL byte
+   * @example cmd.addArgPair('-log', 'bar.log') // -log=bar.log
+   */
+  addArgPair(name: string, value: string): this {
+    const n = checkString('Command.addArgPair', arg('name'), name);
+    this.#s.argv.push(`${n}=${checkString('Command.addArgPair', arg('value'), value)}`);
+    return this;
+  }
+
+  /**
+   * Appends one argument formatted printf-style: %s %d %i %u %x %o %f %%, flags '-' and
+   * '0', width and .precision; integer conversions take numbers or bigints.
+   * @throws {TypeError} for an unsupported conversion, or a wrong number or type of values
+   * @example cmd.addArgFormat('%s,size=%uM', 'disk0', 512)
+   */
+  addArgFormat(format: string, ...values: unknown[]): this {
+    const f = checkString('Command.addArgFormat', arg('format'), format);
+    const text = formatArg('Command.addArgFormat', f, values);
+    this.#s.argv.push(checkString('Command.addArgFormat', 'the formatted argument', text));
+    return this;
+  }
+
+  /**
+   * Appends every element of a non-empty array.
+   * @throws {RangeError} for an empty array; {TypeError} for a non-string element
+   * @example cmd.addArgSet(['-a', '-b'])
+   */
+  addArgSet(args: readonly string[]): this {
+    if (!Array.isArray(args)) throw typeError('Command.addArgSet', arg('args'), 'an array', args);
+    if (args.length === 0) throw valueError('Command.addArgSet', arg('args'), 'must not be empty', RangeError);
+    this.#s.argv.push(...checkArgs('Command.addArgSet', args, 'args'));
+    return this;
+  }
+
+  /**
+   * Appends each argument (none is fine).
+   * @throws {TypeError} for a non-string or a NUL byte
+   * @example cmd.addArgList('-c', 'exit 3')
+   */
+  addArgList(...args: string[]): this {
+    this.#s.argv.push(...checkArgs('Command.addArgList', args, 'args'));
+    return this;
+  }
+
+  /**
+   * Sets LC_ALL=C and passes LD_PRELOAD, LD_LIBRARY_PATH, PATH, HOME, USER, LOGNAME and
+   * TMPDIR where the parent has them. Like every env method, it makes the child's
+   * environment clean: only configured entries; with no env call the child inherits all.
+   * @example cmd.addEnvPassCommon()
+   */
+  addEnvPassCommon(): this {
+    this.#s.env.addPassCommon();
+    return this;
+  }
+
+  /**
+   * Passes the parent's variable `name`, if it is set now. The environment becomes clean
+   * even when it is not set (libvirt would then inherit everything).
+   * @throws {TypeError} for an empty name, '=' or a NUL byte
+   * @example cmd.addEnvPass('DISPLAY')
+   */
+  addEnvPass(name: string): this {
+    this.#s.env.addPass(checkEnvName('Command.addEnvPass', arg('name'), name));
+    return this;
+  }
+
+  /**
+   * Sets `name=value`; a later value for the same name replaces it in place.
+   * @throws {TypeError} for an empty name, '=' in the name, or a NUL byte
+   * @example cmd.addEnvPair('LANG', 'C')
+   */
+  addEnvPair(name: string, value: string): this {
+    const n = checkEnvName('Command.addEnvPair', arg('name'), name);
+    this.#s.env.addPair(n, checkString('Command.addEnvPair', arg('value'), value));
+    return this;
+  }
+
+  /**
+   * Sets a preformatted `NAME=value` entry.
+   * @throws {TypeError} without '=', with an empty name, or with a NUL byte
+   * @example cmd.addEnvString('USER=test')
+   */
+  addEnvString(entry: string): this {
+    const e = checkString('Command.addEnvString', arg('entry'), entry);
+    if (e.indexOf('=') < 1) throw valueError('Command.addEnvString', arg('entry'), "must have the form NAME=value with a non-empty NAME");
+    this.#s.env.addString(e);
+    return this;
+  }
+
+  /**
+   * Sets XDG_DATA_HOME, XDG_CACHE_HOME and XDG_CONFIG_HOME under `baseDir`.
+   * @throws {TypeError} for an empty string or a NUL byte
+   * @example cmd.addEnvXDG('/var/lib/app') // XDG_CACHE_HOME=/var/lib/app/.cache
+   */
+  addEnvXDG(baseDir: string): this {
+    this.#s.env.addXDG(checkString('Command.addEnvXDG', arg('baseDir'), baseDir, true));
+    return this;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Command's daemon mode, capabilities, user and group ids, and resource limits.
+ */
+import { resolveCapability } from '../capabilities';
+import { ID_MAX, MEMLOCK_UNLIMITED, RLIMIT_NUMBERS } from '../constants';
+import type { RlimitName } from '../types';
+import { arg, checkInteger, checkLimit, checkString, typeError, valueError } from '../validate';
+import { stateOf } from './args-env';
+import { NOT_NUMBER_OR_NAME } from './checks';
+import { StdioBuilder } from './stdio';
+
+/** Command's daemon mode, capabilities, ids and resource limits; see Command. */
+export class PrivilegesBuilder extends StdioBuilder {
+  /**
+   * Runs the program as a daemon: double fork, setsid, cwd '/', stdio to /dev/null unless
+   * set to fds. Use run()/runSync(), which return once the intermediate process exited.
+   * @example await new Command('dnsmasq').daemonize().setPidFile('/run/d.pid').run()
+   */
+  daemonize(): this {
+    stateOf(this).daemonize = true;
+    return this;
+  }
+
+  /**
+   * The daemon writes its pid to `path` (locked, kept open across exec); needs daemonize().
+   * @throws {TypeError} for an empty string or a NUL byte
+   * @example cmd.daemonize().setPidFile('/run/app.pid')
+   */
+  setPidFile(path: string): this {
+    stateOf(this).pidFile = checkString('Command.setPidFile', arg('path'), path, true);
+    return this;
+  }
+
+  /** The child drops every capability, but those allowed with allowCap(). @example cmd.clearCaps() */
+  clearCaps(): this {
+    stateOf(this).clearCaps = true;
+    return this;
+  }
+
+  /**
+   * Keeps capability `cap` (a number, 'CAP_NET_ADMIN' or 'NET_ADMIN') in the child.
+   * @throws {RangeError} for an unknown name, a number above 63 or above the kernel's last
+   * @example cmd.clearCaps().allowCap('CAP_NET_BIND_SERVICE')
+   */
+  allowCap(cap: number | string): this {
+    stateOf(this).keepCaps.add(resolveCapability('Command.allowCap', cap));
+    return this;
+  }
+
+  /**
+   * The child's user id (raw setuid; capabilities follow clearCaps()/allowCap()).
+   * @throws {RangeError} outside 0..2^32-2
+   * @example cmd.setUID(1000)
+   */
+  setUID(uid: number): this {
+    stateOf(this).uid = checkInteger('Command.setUID', arg('uid'), uid, 0, ID_MAX);
+    return this;
+  }
+
+  /**
+   * The child's group id.
+   * @throws {RangeError} outside 0..2^32-2
+   * @example cmd.setGID(1000)
+   */
+  setGID(gid: number): this {
+    stateOf(this).gid = checkInteger('Command.setGID', arg('gid'), gid, 0, ID_MAX);
+    return this;
+  }
+
+  /**
+   * The child's supplementary groups ([] drops them all); by default native takes the
+   * target user's groups when uid/gid are set and the parent is root.
+   * @throws {TypeError} for a non-array; {RangeError} for an id outside 0..2^32-2
+   * @example cmd.setGroups([100, 27])
+   */
+  setGroups(gids: readonly number[]): this {
+    if (!Array.isArray(gids)) throw typeError('Command.setGroups', arg('gids'), 'an array', gids);
+    stateOf(this).groups = gids.map((g, i) => checkInteger('Command.setGroups', `gids[${i}]`, g, 0, ID_MAX));
+    return this;
+  }
+
+  /** RLIMIT_NPROC = n (soft and hard; Infinity: unlimited). @throws {RangeError} for a negative or fractional n @example cmd.setMaxProcesses(64) */
+  setMaxProcesses(n: number): this {
+    return this.#limit('Command.setMaxProcesses', 'n', RLIMIT_NUMBERS.NPROC, n);
+  }
+
+  /**
+   * RLIMIT_MEMLOCK = bytes; 2^53-1 or more, or Infinity, means unlimited.
+   * @throws {RangeError} for a negative or fractional value
+   * @example cmd.setMaxMemLock(64 * 2 ** 20)
+   */
+  setMaxMemLock(bytes: number): this {
+    const b = typeof bytes === 'number' && bytes >= MEMLOCK_UNLIMITED ? Infinity : bytes;
+    return this.#limit('Command.setMaxMemLock', 'bytes', RLIMIT_NUMBERS.MEMLOCK, b);
+  }
+
+  /** RLIMIT_NOFILE = exactly n (libvirt sets n+1). @throws {RangeError} for a negative or fractional n @example cmd.setMaxFiles(1024) */
+  setMaxFiles(n: number): this {
+    return this.#limit('Command.setMaxFiles', 'n', RLIMIT_NUMBERS.NOFILE, n);
+  }
+
+  /** RLIMIT_CORE = bytes (0 disables core dumps). @throws {RangeError} for a negative or fractional value @example cmd.setMaxCoreSize(0) */
+  setMaxCoreSize(bytes: number): this {
+    return this.#limit('Command.setMaxCoreSize', 'bytes', RLIMIT_NUMBERS.CORE, bytes);
+  }
+
+  #limit(method: string, name: string, resource: number, value: number): this {
+    const v = checkLimit(method, arg(name), value);
+    stateOf(this).rlimits.set(resource, { soft: v, hard: v });
+    return this;
+  }
+
+  /**
+   * Any resource limit: a number or a name ('NOFILE', 'RLIMIT_NOFILE'); Infinity means
+   * unlimited; `hard` defaults to `soft`. A later call for a resource replaces it.
+   * @throws {RangeError} for an unknown resource or bad amounts (soft above hard fails the run at stage 'rlimit')
+   * @example cmd.setRlimit('STACK', 8 * 2 ** 20, Infinity)
+   */
+  setRlimit(resource: number | RlimitName, soft: number, hard: number = soft): this {
+    const m = 'Command.setRlimit';
+    let r: number | undefined;
+    if (typeof resource === 'string') {
+      const name = resource.toUpperCase().replace(/^RLIMIT_/, '');
+      r = Object.hasOwn(RLIMIT_NUMBERS, name) ? RLIMIT_NUMBERS[name] : undefined;
+    } else if (typeof resource === 'number') r = checkInteger(m, arg('resource'), resource, 0, 15);
+    else throw typeError(m, arg('resource'), NOT_NUMBER_OR_NAME, resource);
+    if (r === undefined) throw valueError(m, arg('resource'), `is not a resource name: '${String(resource)}'`, RangeError);
+    const s = checkLimit(m, arg('soft'), soft);
+    // soft above hard is left to the kernel: the run fails at stage 'rlimit' with EINVAL.
+    stateOf(this).rlimits.set(r, { soft: s, hard: checkLimit(m, arg('hard'), hard) });
+    return this;
+  }
+}

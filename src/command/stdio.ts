@@ -1,0 +1,190 @@
+/**
+ * Command's fds, stdio and the child's working directory and umask, plus the renderings
+ * of the command line: toString() and writeArgLog().
+ */
+import * as fs from 'node:fs';
+import { PASS_FD_CLOSE_PARENT } from '../constants';
+import { usageError } from '../errors';
+import { commandLine, type OutputConfig, recordError } from '../plan';
+import { formatArgLog, formatCommand } from '../to-string';
+import type { BufferRef, OutputTarget, ToStringOptions } from '../types';
+import { arg, checkBoolean, checkInteger, checkOptions, checkString, toBytes, typeError } from '../validate';
+import { ArgsEnvBuilder, stateOf } from './args-env';
+
+/** Command's fds, stdio, working directory and umask; see Command. */
+export class StdioBuilder extends ArgsEnvBuilder {
+  /**
+   * Keeps `fd` open in the child under the same number, for the first run only. With
+   * PASS_FD_CLOSE_PARENT the parent's copy is closed after the first spawn attempt, or by
+   * free(). Passing an fd again is ignored (the first flags win).
+   * @throws {RangeError} for an fd below 3 or unknown flags
+   * @example cmd.passFD(fd, PASS_FD_CLOSE_PARENT).addArgFormat('--fd=%d', fd)
+   */
+  passFD(fd: number, flags = 0): this {
+    const n = checkInteger('Command.passFD', arg('fd'), fd, 3, 2 ** 31 - 1);
+    const f = checkInteger('Command.passFD', arg('flags'), flags, 0, PASS_FD_CLOSE_PARENT);
+    const s = stateOf(this);
+    if (!s.passFds.has(n)) s.passFds.set(n, f);
+    return this;
+  }
+
+  /**
+   * The child's stdin reads from `fd` (never closed by vircommand).
+   * @throws {RangeError} for a negative fd
+   * @example cmd.setInputFD(fs.openSync('in.txt', 'r'))
+   */
+  setInputFD(fd: number): this {
+    const n = checkInteger('Command.setInputFD', arg('fd'), fd, 0, 2 ** 31 - 1);
+    const s = stateOf(this);
+    if (s.stdin) recordError(s, 'cannot specify input twice');
+    else s.stdin = { kind: 'fd', fd: n };
+    return this;
+  }
+
+  /**
+   * The child's stdout goes to an fd, or with an FdRef `{ fd: -1 }` into a new pipe whose
+   * read end is stored in `ref.fd` at spawn (the caller reads and closes it; each run
+   * makes a new pipe). Not with runSync(), which could deadlock on it.
+   * @throws {TypeError|RangeError} for a target that is not an fd or an FdRef
+   * @example const out = { fd: -1 }; cmd.setOutputFD(out); cmd.runAsync(); // read out.fd
+   */
+  setOutputFD(target: OutputTarget): this {
+    return this.#setOutput('stdout', toOutput('Command.setOutputFD', target));
+  }
+
+  /**
+   * As setOutputFD() for stderr; the same FdRef as stdout shares stdout's pipe.
+   * @throws {TypeError|RangeError} for a target that is not an fd or an FdRef
+   * @example cmd.setErrorFD(2)
+   */
+  setErrorFD(target: OutputTarget): this {
+    return this.#setOutput('stderr', toOutput('Command.setErrorFD', target));
+  }
+
+  /** Pipes made for stdout/stderr get O_NONBLOCK on the parent's end. @example cmd.nonblockingFDs() */
+  nonblockingFDs(): this {
+    stateOf(this).nonblocking = true;
+    return this;
+  }
+
+  /**
+   * Feeds `data` to the child's stdin (NUL bytes allowed); kept for every run.
+   * @throws {TypeError} for data that is neither a string nor a Uint8Array
+   * @example cmd.setInputBuffer('Hello World\n')
+   */
+  setInputBuffer(data: string | Uint8Array): this {
+    const bytes = toBytes('Command.setInputBuffer', arg('data'), data);
+    const s = stateOf(this);
+    if (s.stdin) recordError(s, 'cannot specify input twice');
+    else s.stdin = { kind: 'buffer', data: bytes };
+    return this;
+  }
+
+  /**
+   * Captures stdout; `ref.value` is cleared now and filled after every run (also a failed
+   * one). The same ref for stdout and stderr interleaves both in the order written.
+   * @throws {TypeError} for a ref that is not an object
+   * @example const out: BufferRef = {}; await cmd.setOutputBuffer(out).run(); out.value
+   */
+  setOutputBuffer(ref?: BufferRef): this {
+    return this.#setOutput('stdout', { kind: 'buffer', ref: toBufferRef('Command.setOutputBuffer', ref) });
+  }
+
+  /**
+   * Captures stderr, as setOutputBuffer() does stdout.
+   * @throws {TypeError} for a ref that is not an object
+   * @example cmd.setErrorBuffer(err)
+   */
+  setErrorBuffer(ref?: BufferRef): this {
+    return this.#setOutput('stderr', { kind: 'buffer', ref: toBufferRef('Command.setErrorBuffer', ref) });
+  }
+
+  #setOutput(stream: 'stdout' | 'stderr', config: OutputConfig): this {
+    const s = stateOf(this);
+    if (s[stream]) recordError(s, stream === 'stdout' ? 'cannot specify output twice' : 'cannot specify error output twice');
+    else s[stream] = config;
+    return this;
+  }
+
+  /**
+   * The child's working directory (set once; not with daemonize()).
+   * @throws {TypeError} for an empty string or a NUL byte
+   * @example cmd.setWorkingDirectory('/tmp')
+   */
+  setWorkingDirectory(dir: string): this {
+    const d = checkString('Command.setWorkingDirectory', arg('dir'), dir, true);
+    const s = stateOf(this);
+    if (s.cwd !== null) recordError(s, 'cannot set working directory twice');
+    else s.cwd = d;
+    return this;
+  }
+
+  /**
+   * The child's umask; 0 is a real umask here (libvirt cannot set it).
+   * @throws {TypeError} for a non-integer; {RangeError} outside 0..0o777
+   * @example cmd.setUmask(0o022)
+   */
+  setUmask(mask: number): this {
+    if (typeof mask !== 'number' || !Number.isInteger(mask)) throw typeError('Command.setUmask', arg('mask'), 'an integer', mask);
+    stateOf(this).umask = checkInteger('Command.setUmask', arg('mask'), mask, 0, 0o777);
+    return this;
+  }
+
+  /** With `{ status: true }`, runs report the raw wait status, also for a death by signal. @example cmd.rawStatus() */
+  rawStatus(): this {
+    stateOf(this).rawStatus = true;
+    return this;
+  }
+
+  /**
+   * The shell-quoted command line with its environment, as libvirt prints it.
+   * @throws {CommandError} when a misuse was recorded
+   * @example new Command('true').addEnvPair('A', 'B').addArg('G  H').toString() // "A=B true 'G  H'"
+   */
+  override toString(options?: ToStringOptions): string {
+    const o = checkOptions<ToStringOptions>('Command.toString', options);
+    const linebreaks = checkBoolean('Command.toString', arg('options.linebreaks'), o.linebreaks, false);
+    const stripPath = checkBoolean('Command.toString', arg('options.stripPath'), o.stripPath, false);
+    this.#throwIfMisused();
+    const s = stateOf(this);
+    return formatCommand(s.argv, s.env.entries(), { linebreaks, stripPath });
+  }
+
+  /**
+   * Writes env and arguments, unquoted, space-separated, with a final newline, to `fd`.
+   * @throws {CommandError} when a misuse was recorded; the write's own errors
+   * @example cmd.writeArgLog(logFd)
+   */
+  writeArgLog(fd: number): this {
+    const n = checkInteger('Command.writeArgLog', arg('fd'), fd, 0, 2 ** 31 - 1);
+    this.#throwIfMisused();
+    const s = stateOf(this);
+    const data = Buffer.from(formatArgLog(s.argv, s.env.entries()), 'utf8');
+    for (let off = 0; off < data.length; ) off += fs.writeSync(n, data, off);
+    return this;
+  }
+
+  #throwIfMisused(): void {
+    const s = stateOf(this);
+    if (s.error !== null) throw usageError(s.error, commandLine(s));
+  }
+}
+
+// setOutputFD()/setErrorFD() targets: an fd number or an FdRef.
+function toOutput(method: string, target: unknown): OutputConfig {
+  if (typeof target === 'number') return { kind: 'fd', fd: checkInteger(method, arg('target'), target, 0, 2 ** 31 - 1) };
+  if (typeof target !== 'object' || target === null || !('fd' in target)) {
+    throw typeError(method, arg('target'), 'an fd number or an object { fd: number }', target);
+  }
+  const ref = target as { fd: unknown };
+  checkInteger(method, arg('target.fd'), ref.fd, -1, 2 ** 31 - 1);
+  return { kind: 'ref', ref: target as { fd: number } };
+}
+
+// setOutputBuffer()/setErrorBuffer() refs: cleared at registration, as libvirt NULLs *buf.
+function toBufferRef(method: string, ref: unknown): BufferRef | null {
+  if (ref === undefined) return null;
+  if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) throw typeError(method, arg('ref'), 'an object', ref);
+  (ref as BufferRef).value = undefined;
+  return ref as BufferRef;
+}

@@ -1,0 +1,59 @@
+/**
+ * What one run carries from spawn to its end: the RunContext built from a command's state
+ * (its plan, command line and buffer refs), the RunRecord of a started child, and the
+ * PATH lookup of the program.
+ */
+import * as os from 'node:os';
+import { type ChildHandle, emptyResult, type NativePlan, type NativeResult } from '../native';
+import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
+import { formatCommand } from '../to-string';
+import type { BufferRef } from '../types';
+
+/** What one run needs to judge its end. */
+export interface RunContext {
+  command: string;
+  plan: NativePlan;
+  rawStatus: boolean;
+  merged: boolean;
+  outRef: BufferRef | null;
+  errRef: BufferRef | null;
+  /** The PATH searched in vain for the program, else null. */
+  notFoundIn: string | null;
+}
+
+/** One started child, from spawn until it is judged (or released). */
+export interface RunRecord {
+  pid: number;
+  handle: ChildHandle | null;
+  autoReap: boolean;
+  ctx: RunContext;
+  /** Native's result; null when free() released the child before it ended. */
+  done: Promise<NativeResult | null>;
+  result: NativeResult | null;
+  finished: boolean;
+  finish(result: NativeResult | null): void;
+  endedBy: { why: 'timeout'; ms: number } | { why: 'abort'; reason: unknown } | null;
+  released: boolean;
+  waited: boolean;
+  handshakeWaited: boolean;
+  handshakeNotified: boolean;
+}
+
+/** The context of a run of `state` in `mode`. */
+export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {
+  const plan = buildPlan(state, mode, control);
+  const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
+  const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
+  return {
+    command: formatCommand(plan.argv, plan.env), plan, rawStatus: state.rawStatus,
+    merged: stderrSharesStdout(state), outRef: out, errRef: err, notFoundIn: null,
+  };
+}
+
+// Fills plan.candidates from the parent's PATH; on a miss, the result of the failed run.
+export function resolveProgram(ctx: RunContext): NativeResult | null {
+  ctx.plan.candidates = resolveCandidates(ctx.plan.argv[0]);
+  if (ctx.plan.candidates.length > 0) return null;
+  ctx.notFoundIn = process.env.PATH ?? DEFAULT_PATH;
+  return emptyResult(0, { stage: 'exec', errno: os.constants.errno.ENOENT, value: 0 });
+}

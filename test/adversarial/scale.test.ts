@@ -1,0 +1,246 @@
+/**
+ * Adversarial cases R47-R48 (reliability.md §3, "Fork safety under load"):
+ *
+ * - R47 10,000 spawns of true from the main thread while 8 Workers allocate,
+ *   resolve names (getaddrinfo on the threadpool) and read the passwd database
+ *   (getpwuid) in tight loops; then again with an LD_PRELOAD malloc trap that
+ *   kills any child that allocates before exec (support/r47-malloc-trap.c).
+ *   No spawn over 1 s, no child dead of SIGUSR2. A positive control proves
+ *   the trap fires for a child that does allocate (a hook calling malloc).
+ * - R48 10,000 non-CLOEXEC fds scattered up to a high NOFILE limit, two
+ *   passed near the top: the child sees exactly 0-2 and the two; spawning is
+ *   no slower with a high limit than with NOFILE 1024 (same open fds).
+ *
+ * Both run in separate node processes: the limits, the inherited fds and the
+ * preload belong to the parent process.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HELPER } from '../helpers/helper';
+import { useInvariants } from '../helpers/invariants';
+import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { parseReport } from '../helpers/report';
+import { useTmpDir } from '../helpers/tmp';
+import { support } from './support/r24-48-support';
+
+useInvariants();
+const tmp = useTmpDir('vc-adv-scale-');
+
+let S: ReturnType<typeof support>;
+beforeAll(() => {
+  S = support();
+});
+
+/** Spawns per phase; VC_R47_SPAWNS may lower it for a quick local run (never below 1000). */
+const R47_SPAWNS = Math.max(1000, Number(process.env.VC_R47_SPAWNS) || 10000);
+
+// ---------------------------------------------------------------------------------- R47
+
+const R47_SCRIPT = `
+  const { Worker } = require('worker_threads');
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const trapLoaded = fs.readFileSync('/proc/self/maps', 'utf8').includes('libr47-malloc-trap.so');
+  const workers = [];
+  for (let i = 0; i < 8; i++) {
+    workers.push(new Worker(\`
+      const dns = require('dns');
+      const os = require('os');
+      const { parentPort } = require('worker_threads');
+      let stop = false, n = 0, lookups = 0, inFlight = false;
+      parentPort.on('message', () => { stop = true; });
+      (function loop() {
+        for (let k = 0; k < 50; k++) {
+          const b = Buffer.alloc(1024 + ((n * 7919) % 200000));
+          b[b.length - 1] = n & 0xff;
+          os.userInfo();
+          n++;
+        }
+        if (!inFlight) { inFlight = true; dns.lookup('localhost', () => { inFlight = false; lookups++; }); }
+        if (stop) parentPort.postMessage({ n, lookups });
+        else setImmediate(loop);
+      })();
+    \`, { eval: true }));
+  }
+  await sleep(200); // let the workers get busy
+  const lat = [];
+  const dist = {};
+  const tally = (r) => { const k = r.signal ?? ('exit ' + r.exitStatus); dist[k] = (dist[k] || 0) + 1; };
+  for (let i = 0; i < ARGS.n; i++) {
+    const c = new vc.Command('/bin/true').rawStatus();
+    const t0 = process.hrtime.bigint();
+    let r;
+    try {
+      r = i % 2 ? c.runSync({ status: true }) : await c.run({ status: true });
+    } catch (e) {
+      r = { signal: null, exitStatus: 'error ' + e.message };
+    }
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    tally(r);
+  }
+  const done = workers.map((w) => new Promise((resolve) => w.once('message', resolve)));
+  for (const w of workers) w.postMessage('stop');
+  const work = await Promise.all(done);
+  await Promise.all(workers.map((w) => w.terminate()));
+  // Positive control: a child that allocates before exec (a hook calling malloc, fork path).
+  const control = {};
+  for (let i = 0; i < 5; i++) {
+    const r = await new vc.Command('/bin/true').rawStatus().setPreExecHook({ library: ARGS.hooks, symbol: 'call_malloc' }).run({ status: true });
+    const k = r.signal ?? ('exit ' + r.exitStatus);
+    control[k] = (control[k] || 0) + 1;
+  }
+  const sorted = [...lat].sort((a, b) => a - b);
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  const buckets = { '<1ms': 0, '<2ms': 0, '<5ms': 0, '<10ms': 0, '<50ms': 0, '<100ms': 0, '<1s': 0, '>=1s': 0 };
+  for (const v of lat) {
+    const b = v < 1 ? '<1ms' : v < 2 ? '<2ms' : v < 5 ? '<5ms' : v < 10 ? '<10ms' : v < 50 ? '<50ms' : v < 100 ? '<100ms' : v < 1000 ? '<1s' : '>=1s';
+    buckets[b]++;
+  }
+  emit({ trapLoaded, dist, control, work, max: sorted[sorted.length - 1], p50: q(0.5), p99: q(0.99), buckets });
+`;
+
+interface R47Result {
+  trapLoaded: boolean;
+  dist: Record<string, number>;
+  control: Record<string, number>;
+  work: { n: number; lookups: number }[];
+  max: number;
+  p50: number;
+  p99: number;
+  buckets: Record<string, number>;
+}
+
+describe('R47 fork in a busy multithreaded parent', () => {
+  for (const withTrap of [false, true]) {
+    it(`${R47_SPAWNS} spawns of true beside 8 busy Workers${withTrap ? ', under an LD_PRELOAD malloc trap' : ''}`, () => {
+      const env: Record<string, string> = withTrap ? { LD_PRELOAD: S.mallocTrap } : {};
+      const res = expectChildOk(runNodeChild(R47_SCRIPT, {
+        args: { n: R47_SPAWNS, hooks: S.hooks }, env, timeoutMs: 600000,
+      })) as R47Result;
+      const summary = `p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms, max ${res.max.toFixed(1)} ms, ${JSON.stringify(res.buckets)}`;
+      expect(res.trapLoaded, 'the trap is (or is not) loaded in the parent').toBe(withTrap);
+      // The Workers really worked all along.
+      expect(res.work).toHaveLength(8);
+      for (const w of res.work) {
+        expect(w.n).toBeGreaterThan(0);
+        expect(w.lookups).toBeGreaterThan(0);
+      }
+      // Every child ran and exited 0: none died of SIGUSR2 (no allocation before exec).
+      expect(res.dist, summary).toEqual({ 'exit 0': R47_SPAWNS });
+      // No spawn took a second or more (no hang, no lock held by a Worker across the fork).
+      expect(res.max, summary).toBeLessThan(1000);
+      expect(res.buckets['>=1s']).toBe(0);
+      if (withTrap) {
+        // The trap does catch a child that allocates before exec.
+        expect(res.control, 'positive control: a hook that calls malloc').toEqual({ SIGUSR2: 5 });
+      } else {
+        expect(res.control).toEqual({ 'exit 0': 5 });
+      }
+    }, 900000);
+  }
+});
+
+// ---------------------------------------------------------------------------------- R48
+
+/** The NOFILE limit to use, and why it is not 1,048,576 when it is not. */
+function targetLimit(): { limit: number; reason: string | null } {
+  const capEff = BigInt(`0x${/^CapEff:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
+  const hard = Number(/^Max open files\s+\S+\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))![1]);
+  const nrOpen = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+  const want = Math.min(1048576, nrOpen);
+  if (hard >= want) return { limit: want, reason: null };
+  if ((capEff & (1n << 24n)) !== 0n) return { limit: want, reason: null };
+  return { limit: hard, reason: `no CAP_SYS_RESOURCE to raise the hard NOFILE limit above ${hard}: scaled to ${hard}` };
+}
+
+/** bash prefix: NOFILE = limit (soft and hard), then a non-CLOEXEC /dev/null at every fd in VC_FDS, then extra redirections. */
+function launcher(limit: number, extra: string): string[] {
+  return ['bash', '-c', `ulimit -n ${limit} || exit 99; for fd in $VC_FDS; do eval "exec $fd</dev/null"; done; unset VC_FDS; ${extra} exec "$@"`, 'bash'];
+}
+
+/** n fd numbers spread evenly over [3, top), avoiding `avoid`. */
+function spread(n: number, top: number, avoid: number[]): number[] {
+  const out: number[] = [];
+  const step = (top - 3) / n;
+  for (let i = 0; i < n; i++) {
+    const fd = 3 + Math.floor(i * step);
+    if (!avoid.includes(fd) && out[out.length - 1] !== fd) out.push(fd);
+  }
+  return out;
+}
+
+const R48_SCRIPT = `
+  const own = fs.readdirSync('/proc/self/fd').length;
+  const nofile = /^Max open files\\s+(\\S+)\\s+(\\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8')).slice(1).map(Number);
+  const out = { own, nofile };
+  if (ARGS.pass) {
+    const log = ARGS.dir + '/r48.log';
+    await new vc.Command(HELPER, '--log', log, '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).run();
+    out.report = fs.readFileSync(log, 'utf8');
+    const sync = new vc.Command(HELPER, '--log', '-', '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).runSync();
+    out.syncReport = String(sync.stdout);
+  }
+  const lat = [];
+  for (let i = 0; i < ARGS.spawns; i++) {
+    const t0 = process.hrtime.bigint();
+    new vc.Command(HELPER, '--no-stdio').runSync();
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  lat.sort((a, b) => a - b);
+  out.median = lat[Math.floor(lat.length / 2)];
+  emit(out);
+`;
+
+describe('R48 many fds and a high NOFILE stay correct', () => {
+  it('10,000 inherited fds up to the limit, two passed near the top: the child has exactly 0-2 and those two', () => {
+    const { limit, reason } = targetLimit();
+    if (reason) console.warn(`[note] R48: ${reason} (the checklist's 1,048,576 and fd ~999,000 need CAP_SYS_RESOURCE)`);
+    const p1 = limit - 1000;
+    const p2 = limit - 500;
+    const f1 = path.join(tmp.path, 'pass-one');
+    const f2 = path.join(tmp.path, 'pass-two');
+    fs.writeFileSync(f1, '1');
+    fs.writeFileSync(f2, '2');
+    const fds = spread(10000, limit - 1, [p1, p2]);
+    expect(fds.length).toBeGreaterThan(9900);
+    expect(fds[fds.length - 1]).toBeGreaterThan(limit - 10);
+    const r = runNodeChild(R48_SCRIPT, {
+      prefix: launcher(limit, `exec ${p1}<'${f1}' ${p2}<'${f2}';`),
+      env: { VC_FDS: fds.join(' ') },
+      args: { pass: [p1, p2], dir: tmp.path, spawns: 50 },
+      timeoutMs: 120000,
+    });
+    const res = expectChildOk(r) as { own: number; nofile: [number, number]; report: string; syncReport: string };
+    expect(res.own, 'precondition: the parent holds the 10,000 fds').toBeGreaterThan(10000);
+    expect(res.nofile).toEqual([limit, limit]);
+    for (const text of [res.report, res.syncReport]) {
+      const rep = parseReport(text);
+      const seen = [...rep.fds.entries()].sort((a, b) => a[0] - b[0]);
+      expect(seen.map(([fd]) => fd)).toEqual([0, 1, 2, p1, p2]);
+      expect(rep.fds.get(p1)).toBe(f1);
+      expect(rep.fds.get(p2)).toBe(f2);
+      // R37: the NOFILE limit is inherited.
+      expect(rep.rlimits.NOFILE).toEqual({ cur: limit, max: limit });
+    }
+  }, 180000);
+
+  it('spawning with a high NOFILE limit costs no more than 1.2x NOFILE 1024 (same open fds)', () => {
+    const { limit } = targetLimit();
+    // 900 fds below 1024, the same in both parents; only the limit differs.
+    const fds = spread(900, 1020, []);
+    const median = (lim: number) => (expectChildOk(runNodeChild(R48_SCRIPT, {
+      prefix: launcher(lim, ''), env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 300 }, timeoutMs: 120000,
+    })) as { median: number; nofile: [number, number] }).median;
+    // Interleaved rounds, so that load changes on the machine hit both alike; the best round
+    // of each (the least disturbed) is compared.
+    const low: number[] = [];
+    const high: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      low.push(median(1024));
+      high.push(median(limit));
+    }
+    const best = (a: number[]) => Math.min(...a);
+    const msg = `median spawn per round: NOFILE 1024 ${low.map((v) => v.toFixed(3)).join('/')} ms, NOFILE ${limit} ${high.map((v) => v.toFixed(3)).join('/')} ms`;
+    expect(best(high), msg).toBeLessThanOrEqual(1.2 * best(low));
+  }, 300000);
+});

@@ -1,0 +1,38 @@
+/**
+ * A copy of the package that uid 65534 (nobody) can load: the TypeScript
+ * compiled with tsconfig.build.json, the built addon, package.json and
+ * node-gyp-build, in a fresh directory made world-readable (a checkout or
+ * home directory may not be). Built at most once per test file.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../helpers/build-helper';
+import { makeTmpDir } from '../../helpers/tmp';
+
+let cached: { entry: string } | { reason: string } | null = null;
+
+export function nobodyPackage(): { entry: string } | { reason: string } {
+  if (cached) return cached;
+  cached = build();
+  return cached;
+}
+
+function build(): { entry: string } | { reason: string } {
+  if (process.getuid?.() !== 0) return { reason: 'not root: cannot start a process as nobody' };
+  const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
+  if (probe.status !== 0) return { reason: `setpriv to uid 65534 failed: ${probe.stderr?.toString() || probe.error?.message}` };
+  const addon = path.join(REPO_ROOT, 'build', 'Release', 'vircommand.node');
+  if (!fs.existsSync(addon)) return { reason: `no built addon at ${addon}` };
+  const dir = makeTmpDir('vc-adv-nobody-');
+  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'vircommand.node'));
+  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  fs.cpSync(path.join(REPO_ROOT, 'node_modules', 'node-gyp-build'), path.join(dir, 'node_modules', 'node-gyp-build'), { recursive: true });
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  return { entry: path.join(dir, 'dist', 'index.js') };
+}
+
+/** The argv prefix that runs a program as nobody with no supplementary groups. */
+export const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];

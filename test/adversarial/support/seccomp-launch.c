@@ -1,0 +1,70 @@
+/*
+ * seccomp-launch ERRNO PROGRAM [ARGS...]
+ *
+ * Test-only launcher for the adversarial suite (R03): installs a seccomp
+ * filter that makes close_range(2) fail with ERRNO (EPERM or ENOSYS; every
+ * other system call is allowed), then execv's PROGRAM. The filter is
+ * inherited by every descendant, so vircommand's child zone, running in a
+ * child of PROGRAM, sees close_range refused and must fall back.
+ *
+ * PR_SET_NO_NEW_PRIVS first, so this works without CAP_SYS_ADMIN.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+
+#if defined(__x86_64__)
+#define MY_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define MY_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "seccomp-launch: unsupported architecture"
+#endif
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: seccomp-launch EPERM|ENOSYS PROGRAM [ARGS...]\n");
+        return 2;
+    }
+    int err;
+    if (!strcmp(argv[1], "EPERM")) err = EPERM;
+    else if (!strcmp(argv[1], "ENOSYS")) err = ENOSYS;
+    else {
+        fprintf(stderr, "seccomp-launch: unknown errno %s\n", argv[1]);
+        return 2;
+    }
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MY_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close_range, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { (unsigned short)(sizeof filter / sizeof filter[0]), filter };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        perror("seccomp-launch: PR_SET_NO_NEW_PRIVS");
+        return 3;
+    }
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        perror("seccomp-launch: SECCOMP_SET_MODE_FILTER");
+        return 3;
+    }
+    execv(argv[2], argv + 2);
+    perror("seccomp-launch: execv");
+    return 127;
+}

@@ -1,0 +1,304 @@
+/**
+ * The `vircommand` command line, end to end: src/ is compiled with tsc into a temporary
+ * package root (dist/ plus links to package.json, node_modules, build/ and prebuilds/, so
+ * the addon is found exactly as the installed package finds it), and `node dist/cli.js`
+ * runs there. The shared dist/ is never written.
+ */
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/build-helper';
+import { useInvariants } from '../helpers/invariants';
+import { isAlive, procStat, waitFor } from '../helpers/proc';
+import { describeRoot } from '../helpers/root';
+import { makeTmpDir, useTmpDir } from '../helpers/tmp';
+
+let CLI = '';
+
+beforeAll(() => {
+  const root = makeTmpDir('vc-cli-');
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
+  for (const name of ['package.json', 'node_modules', 'build', 'prebuilds']) {
+    fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
+  }
+  CLI = path.join(root, 'dist', 'cli.js');
+}, 180_000);
+
+interface CliResult {
+  pid: number;
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Runs `node dist/cli.js ...args` to the end.
+function cli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, ...opts });
+  if (r.error) throw r.error;
+  return { pid: r.pid ?? 0, status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+// The one line a failure prints.
+function expectFailureLine(r: CliResult, status: number, pattern: RegExp): void {
+  expect(r.status).toBe(status);
+  expect(r.stderr.endsWith('\n')).toBe(true);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+}
+
+// Modes: in place (no parent needed), and run-and-wait (forced by --timeout).
+const MODES = [
+  { name: 'exec in place', extra: [] as string[] },
+  { name: 'run and wait', extra: ['--timeout', '60'] },
+];
+
+describe('vircommand CLI', () => {
+  useInvariants();
+  const tmp = useTmpDir('vc-cli-t-');
+
+  it('--help lists every option and exits 0', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: vircommand \[options\] -- PROGRAM \[ARGS\.\.\.\]/);
+    for (const opt of [
+      '--env-pass-common', '--env-pass NAME', '--env K=V', '--clear-env', '--cwd DIR', '--umask MASK',
+      '--uid', '--gid', '--groups', '--clear-caps', '--allow-cap CAP', '--rlimit NAME=SOFT[:HARD]',
+      '--no-new-privs', '--setsid', '--pdeathsig SIG', '--daemonize', '--pidfile FILE', '--pass-fd N',
+      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--dry-run', '--help', '--version',
+    ]) {
+      expect(r.stdout).toContain(`  ${opt}`);
+    }
+  });
+
+  it('--version prints the package version', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = cli(['--version']);
+    expect(r).toMatchObject({ status: 0, stdout: `vircommand ${pkg.version}\n` });
+  });
+
+  it('dist/cli.js starts with a node shebang (the package bin)', () => {
+    expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('execs in place when no parent is needed: the program has the CLI process\'s pid', () => {
+    const r = cli(['--', '/bin/sh', '-c', 'echo $$']);
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout)).toBe(r.pid);
+  });
+
+  it('with --timeout it runs the program as its child and waits', () => {
+    const r = cli(['--timeout', '60', '--', '/bin/sh', '-c', 'echo $PPID']);
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout)).toBe(r.pid);
+  });
+
+  it('accepts options as --name=value and a program without --', () => {
+    const r = cli(['--env=A=1', '--cwd=/', 'sh', '-c', 'echo "$A $(pwd)"']);
+    expect(r).toMatchObject({ status: 0, stdout: '1 /\n' });
+  });
+
+  for (const mode of MODES) {
+    describe(mode.name, () => {
+      it('passes stdin, stdout and stderr through', () => {
+        const r = cli([...mode.extra, '--', 'sh', '-c', 'read x; echo "out $x"; echo "err $x" >&2'], { input: 'hello\n' });
+        expect(r).toMatchObject({ status: 0, stdout: 'out hello\n', stderr: 'err hello\n' });
+      });
+
+      it("exits with the program's exit status", () => {
+        expect(cli([...mode.extra, '--', 'sh', '-c', 'exit 3']).status).toBe(3);
+      });
+
+      it('dies of the signal that killed the program (SIGTERM, and SIGPIPE which Node ignores)', () => {
+        for (const sig of ['TERM', 'PIPE', 'USR1'] as const) {
+          const r = cli([...mode.extra, '--', 'sh', '-c', `kill -${sig} $$`]);
+          expect({ sig, status: r.status, signal: r.signal }).toEqual({ sig, status: null, signal: `SIG${sig}` });
+        }
+      });
+
+      it('127 with one line naming the stage when the program is not in PATH', () => {
+        const r = cli([...mode.extra, '--', 'vircommand-no-such-program']);
+        expectFailureLine(r, 127, /^vircommand: exec: vircommand-no-such-program: not found in PATH\n$/);
+      });
+
+      it('127 for a program path that does not exist', () => {
+        const r = cli([...mode.extra, '--', '/nonexistent/prog']);
+        expectFailureLine(r, 127, /^vircommand: exec: /);
+      });
+
+      it('126 for a program that cannot be executed', () => {
+        const file = path.join(tmp.path, 'not-executable');
+        fs.writeFileSync(file, 'echo no\n', { mode: 0o644 });
+        expectFailureLine(cli([...mode.extra, '--', file]), 126, /^vircommand: (exec|failed at stage exec)\b/);
+      });
+
+      it('125 with the stage when a setup step fails in the child', () => {
+        const r = cli([...mode.extra, '--cwd', '/nonexistent/dir', '--', 'true']);
+        expectFailureLine(r, 125, /^vircommand: (chdir: \/nonexistent\/dir: No such file or directory|failed at stage chdir, errno 2)\n$/);
+      });
+
+      it('--clear-env, --env, --env-pass and --env-pass-common build the environment', () => {
+        const env = { ...process.env, VC_CLI_A: 'a', VC_CLI_B: 'b b' };
+        expect(cli([...mode.extra, '--', '/usr/bin/env'], { env }).stdout).toContain('VC_CLI_B=b b\n');
+        expect(cli([...mode.extra, '--clear-env', '--', '/usr/bin/env'], { env }).stdout).toBe('');
+        const some = cli([...mode.extra, '--env', 'X=1', '--env-pass', 'VC_CLI_A', '--env-pass', 'VC_CLI_UNSET', '--env', 'X=2', '--', '/usr/bin/env'], { env });
+        expect(some.stdout).toBe('X=2\nVC_CLI_A=a\n');
+        const common = cli([...mode.extra, '--env-pass-common', '--', '/usr/bin/env'], { env });
+        expect(common.stdout.split('\n')[0]).toBe('LC_ALL=C');
+        expect(common.stdout).toContain(`PATH=${process.env.PATH}\n`);
+        expect(common.stdout).not.toContain('VC_CLI_A');
+      });
+
+      it('--cwd and --umask (octal, 0 included)', () => {
+        const r = cli([...mode.extra, '--cwd', tmp.path, '--umask', '0', '--', 'sh', '-c', 'pwd; umask']);
+        expect(r.stdout).toBe(`${tmp.path}\n0000\n`);
+        expect(cli([...mode.extra, '--umask', '027', '--', 'sh', '-c', 'umask']).stdout).toBe('0027\n');
+      });
+
+      it('--stdin, --stdout and --stderr redirect to files', () => {
+        const input = path.join(tmp.path, 'in');
+        const out = path.join(tmp.path, 'out');
+        const err = path.join(tmp.path, 'err');
+        fs.writeFileSync(input, 'from file\n');
+        fs.writeFileSync(out, 'old content that must be truncated\n');
+        const r = cli([...mode.extra, '--stdin', input, '--stdout', out, '--stderr', err, '--', 'sh', '-c', 'cat; echo oops >&2']);
+        expect(r).toMatchObject({ status: 0, stdout: '', stderr: '' });
+        expect(fs.readFileSync(out, 'utf8')).toBe('from file\n');
+        expect(fs.readFileSync(err, 'utf8')).toBe('oops\n');
+      });
+
+      it('--rlimit NAME=SOFT[:HARD]', () => {
+        const r = cli([...mode.extra, '--rlimit', 'NOFILE=64:128', '--rlimit', 'core=0:unlimited', '--', 'sh', '-c', 'ulimit -Sn; ulimit -Hn; ulimit -Sc; ulimit -Hc']);
+        expect(r.stdout).toBe('64\n128\n0\nunlimited\n');
+      });
+
+      it('--setsid and --no-new-privs', () => {
+        const r = cli([...mode.extra, '--setsid', '--no-new-privs', '--', 'sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat); grep NoNewPrivs /proc/self/status']);
+        const [ids, nnp] = r.stdout.split('\n');
+        const [pid, sid] = ids.split(' ');
+        expect(sid).toBe(pid); // sh leads its own session
+        expect(nnp).toMatch(/^NoNewPrivs:\s+1$/);
+        const plain = cli([...mode.extra, '--', 'sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat)']).stdout.trim().split(' ');
+        expect(plain[1]).not.toBe(plain[0]);
+      });
+
+      it('--pass-fd keeps an fd open in the program', () => {
+        const r = spawnSync(process.execPath, [CLI, ...mode.extra, '--pass-fd', '3', '--', 'sh', '-c', 'echo through-3 >&3'], {
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000,
+        });
+        expect(r.status).toBe(0);
+        expect(String(r.output[3])).toBe('through-3\n');
+        const closed = spawnSync(process.execPath, [CLI, ...mode.extra, '--', 'sh', '-c', 'echo through-3 >&3'], {
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000,
+        });
+        expect(closed.status).not.toBe(0);
+        expect(String(closed.output[3])).toBe('');
+      });
+    });
+  }
+
+  it('--dry-run prints the toString form and runs nothing', () => {
+    const marker = path.join(tmp.path, 'created');
+    const r = cli(['--dry-run', '--env', 'A=b c', '--', 'touch', marker, 'two words']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toBe(`A='b c' touch ${marker} 'two words'\n`);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('--dry-run still checks the command as a run would (125, stage validate)', () => {
+    const r = cli(['--dry-run', '--pidfile', path.join(tmp.path, 'pid'), '--', 'true']);
+    expectFailureLine(r, 125, /^vircommand: validate: .*pid file requires daemonized command/);
+  });
+
+  it('--timeout ends the program: exit 124 and one line', () => {
+    const started = Date.now();
+    const r = cli(['--timeout', '0.3', '--', 'sleep', '30']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 300 ms\n$/);
+  });
+
+  it('usage errors exit 125 with stage usage', () => {
+    expectFailureLine(cli(['--bogus', '--', 'true']), 125, /^vircommand: usage: unknown option --bogus/);
+    expectFailureLine(cli(['--cwd']), 125, /^vircommand: usage: --cwd needs a value DIR\n$/);
+    expectFailureLine(cli(['--umask', '999', '--', 'true']), 125, /^vircommand: usage: --umask: expected an octal mask/);
+    expectFailureLine(cli(['--rlimit', 'NOFILE', '--', 'true']), 125, /^vircommand: usage: --rlimit: expected NAME=SOFT\[:HARD\]/);
+    expectFailureLine(cli(['--timeout', '-1', '--', 'true']), 125, /^vircommand: usage: --timeout: expected/);
+    expectFailureLine(cli(['--setsid=yes', '--', 'true']), 125, /^vircommand: usage: --setsid takes no value\n$/);
+    expectFailureLine(cli(['--setsid']), 125, /^vircommand: usage: no program given/);
+    expectFailureLine(cli(['--uid', 'vircommand-no-such-user', '--', 'true']), 125, /^vircommand: usage: --uid: no user 'vircommand-no-such-user'/);
+  });
+
+  it('values the builder rejects exit 125 with stage setup', () => {
+    expectFailureLine(cli(['--allow-cap', 'CAP_NO_SUCH_THING', '--', 'true']), 125, /^vircommand: setup: .*allowCap/);
+    expectFailureLine(cli(['--pdeathsig', 'SIGNOPE', '--', 'true']), 125, /^vircommand: setup: .*setParentDeathSignal/);
+    expectFailureLine(cli(['--rlimit', 'BOGUS=1', '--', 'true']), 125, /^vircommand: setup: .*setRlimit/);
+  });
+
+  it('a file for --stdout that cannot be opened exits 125 with the stream as the stage', () => {
+    const r = cli(['--stdout', '/nonexistent/dir/out', '--', 'true']);
+    expectFailureLine(r, 125, /^vircommand: stdout: \/nonexistent\/dir\/out: No such file or directory\n$/);
+  });
+
+  it('--daemonize --pidfile: exits 0 once the daemon runs; the pidfile names it', async () => {
+    const pidfile = path.join(tmp.path, 'daemon.pid');
+    const r = cli(['--daemonize', '--pidfile', pidfile, '--', 'sleep', '30']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    try {
+      expect(isAlive(pid)).toBe(true);
+      expect(procStat(pid)?.session).toBe(pid);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('passes SIGTERM on to the program while it waits, then dies of it', async () => {
+    const ready = path.join(tmp.path, 'ready');
+    const child = spawn(process.execPath, [CLI, '--timeout', '60', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], { stdio: 'ignore' });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    expect(await waitFor(() => fs.existsSync(ready), 10_000)).toBe(true);
+    const programPid = Number(fs.readFileSync(ready, 'utf8'));
+    child.kill('SIGTERM');
+    expect(await ended).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await waitFor(() => !isAlive(programPid), 5000)).toBe(true);
+  });
+
+  it('--pdeathsig: the program gets the signal when the CLI dies', async () => {
+    const ready = path.join(tmp.path, 'ready');
+    const child = spawn(process.execPath, [CLI, '--timeout', '60', '--pdeathsig', 'TERM', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], { stdio: 'ignore' });
+    const ended = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    expect(await waitFor(() => fs.existsSync(ready), 10_000)).toBe(true);
+    const programPid = Number(fs.readFileSync(ready, 'utf8'));
+    child.kill('SIGKILL');
+    await ended;
+    expect(await waitFor(() => !isAlive(programPid), 5000)).toBe(true);
+  });
+});
+
+describeRoot('vircommand CLI as root', () => {
+  useInvariants();
+
+  it('--uid/--gid/--groups by number and by name', () => {
+    const r = cli(['--uid', '65534', '--gid', '65534', '--groups', '1,2', '--', 'sh', '-c', 'id -u; id -g; id -G']);
+    expect(r.stdout).toBe('65534\n65534\n65534 1 2\n');
+    const byName = cli(['--uid', 'nobody', '--gid', '0', '--groups', 'root', '--', 'id', '-u']);
+    expect(byName.stdout).toBe('65534\n');
+    const none = cli(['--uid', '65534', '--gid', '65534', '--groups', '', '--', 'id', '-G']);
+    expect(none.stdout).toBe('65534\n');
+  });
+
+  it('--clear-caps drops every capability; --allow-cap keeps one across the uid change', () => {
+    const caps = (args: string[]): Record<string, string> => {
+      const r = cli([...args, '--', 'cat', '/proc/self/status']);
+      expect(r.status).toBe(0);
+      return Object.fromEntries(r.stdout.split('\n').filter((l) => l.startsWith('Cap')).map((l) => l.split(/:\s+/)));
+    };
+    expect(caps(['--clear-caps'])).toMatchObject({ CapEff: '0000000000000000', CapPrm: '0000000000000000', CapBnd: '0000000000000000' });
+    const kept = caps(['--uid', '65534', '--gid', '65534', '--clear-caps', '--allow-cap', 'CAP_NET_BIND_SERVICE']);
+    expect(kept).toMatchObject({ CapEff: '0000000000000400', CapAmb: '0000000000000400' });
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Type tests (vitest typecheck, `npm run test:types`): the public API of API.md is exported
+ * from the package entry with the right types, and `using` type-checks.
+ */
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT, PASS_FD_CLOSE_PARENT,
+  pidAbort, pidWait, setDryRun,
+} from '../../src/index';
+import type {
+  BufferRef, DryRunOptions, FdRef, PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, ToStringOptions,
+  WaitOptions,
+} from '../../src/index';
+
+declare const cmd: Command;
+
+describe('exports of API.md', () => {
+  it('constants have their libvirt values as literal types', () => {
+    expectTypeOf<typeof PASS_FD_CLOSE_PARENT>().toEqualTypeOf<1>();
+    expectTypeOf<typeof EXIT_CANCELED>().toEqualTypeOf<125>();
+    expectTypeOf<typeof EXIT_CANNOT_INVOKE>().toEqualTypeOf<126>();
+    expectTypeOf<typeof EXIT_ENOENT>().toEqualTypeOf<127>();
+  });
+
+  it('new Command(bin, ...args) and Command.newArgs(argv)', () => {
+    expectTypeOf(Command).constructorParameters.toEqualTypeOf<[program: string, ...args: string[]]>();
+    expectTypeOf(Command.newArgs).parameters.toEqualTypeOf<[argv: readonly string[]]>();
+    expectTypeOf(Command.newArgs).returns.toEqualTypeOf<Command>();
+    // @ts-expect-error the program is required
+    new Command();
+    // @ts-expect-error arguments are strings
+    new Command('ls', 1);
+  });
+
+  it('every builder method returns this', () => {
+    expectTypeOf(cmd.addArg('a')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addArgPair('name', 'value')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addArgFormat('%s=%d', 'a', 1)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addArgSet(['a', 'b'])).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addArgList('a', 'b')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvPassCommon()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvPass('HOME')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvPair('LANG', 'C')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvString('A=B')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvXDG('/var/lib/x')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.daemonize()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setPidFile('/run/x.pid')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.clearCaps()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.allowCap(12)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.allowCap('CAP_NET_ADMIN')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setUID(0)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setGID(0)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setUmask(0o022)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setMaxProcesses(10)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setMaxMemLock(1024)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setMaxFiles(1024)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setMaxCoreSize(0)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.passFD(3)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.passFD(3, PASS_FD_CLOSE_PARENT)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setInputFD(0)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setOutputFD(1)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setOutputFD({ fd: -1 })).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setErrorFD({ fd: -1 })).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.nonblockingFDs()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setInputBuffer('text')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setInputBuffer(new Uint8Array(1))).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setOutputBuffer()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setErrorBuffer({})).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setWorkingDirectory('/')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setPreExecHook({ library: '/lib/x.so', symbol: 'f', data: 'd' })).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.requireHandshake()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.writeArgLog(2)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.rawStatus()).toEqualTypeOf<Command>();
+    // @ts-expect-error a umask is a number
+    cmd.setUmask('022');
+    // @ts-expect-error a capability is a number or a name
+    cmd.allowCap(true);
+  });
+
+  it('a subclass keeps its own type through the chain (this, not Command)', () => {
+    class Mine extends Command {
+      mine(): this {
+        return this;
+      }
+    }
+    expectTypeOf(new Mine('true').addArg('a').mine()).toEqualTypeOf<Mine>();
+  });
+
+  it('FdRef and BufferRef', () => {
+    expectTypeOf<FdRef>().toEqualTypeOf<{ fd: number }>();
+    expectTypeOf<BufferRef['value']>().toEqualTypeOf<string | Buffer | undefined>();
+    expectTypeOf(cmd.setOutputFD).parameter(0).toEqualTypeOf<number | FdRef>();
+  });
+
+  it('running: run, runSync, runAsync, wait, abort, free, exec, toString', () => {
+    expectTypeOf(cmd.run).parameters.toEqualTypeOf<[options?: RunOptions]>();
+    expectTypeOf(cmd.run()).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(cmd.run({ status: true })).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(cmd.runSync({ status: true })).toEqualTypeOf<RunResult>();
+    expectTypeOf(cmd.runAsync).parameters.toEqualTypeOf<[options?: RunAsyncOptions]>();
+    expectTypeOf(cmd.runAsync()).toEqualTypeOf<number>();
+    expectTypeOf(cmd.wait).parameters.toEqualTypeOf<[options?: WaitOptions]>();
+    expectTypeOf(cmd.wait()).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(cmd.abort()).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(cmd.free()).toEqualTypeOf<void>();
+    expectTypeOf(cmd.exec).returns.toEqualTypeOf<never>();
+    expectTypeOf(cmd.handshakeWait()).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(cmd.handshakeNotify()).toEqualTypeOf<void>();
+    expectTypeOf(cmd.toString).parameters.toEqualTypeOf<[options?: ToStringOptions]>();
+    expectTypeOf(cmd.toString({ linebreaks: true })).toEqualTypeOf<string>();
+  });
+
+  it('RunResult carries the status and the captured output', () => {
+    expectTypeOf<RunResult['status']>().toEqualTypeOf<number>();
+    expectTypeOf<RunResult['exitStatus']>().toEqualTypeOf<number | null>();
+    expectTypeOf<RunResult['signal']>().toEqualTypeOf<string | null>();
+    expectTypeOf<RunResult['stdout']>().toEqualTypeOf<string | Buffer | undefined>();
+    expectTypeOf<RunResult['stderr']>().toEqualTypeOf<string | Buffer | undefined>();
+  });
+
+  it('pidWait, pidAbort and setDryRun', () => {
+    expectTypeOf(pidWait).parameters.toEqualTypeOf<[pid: number, options?: PidWaitOptions]>();
+    expectTypeOf(pidWait(1)).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pidAbort).parameters.toEqualTypeOf<[pid: number]>();
+    expectTypeOf(pidAbort(1)).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(setDryRun).parameters.toEqualTypeOf<[options: DryRunOptions | null]>();
+    expectTypeOf(setDryRun).returns.toEqualTypeOf<void>();
+  });
+
+  it('CommandError is an Error with the fields API.md names', () => {
+    expectTypeOf<CommandError>().toMatchTypeOf<Error>();
+    expectTypeOf<CommandError['command']>().toEqualTypeOf<string>();
+    expectTypeOf<CommandError['exitStatus']>().toEqualTypeOf<number | null>();
+    expectTypeOf<CommandError['signal']>().toEqualTypeOf<string | null>();
+    expectTypeOf<CommandError['stage']>().toEqualTypeOf<string | null>();
+    expectTypeOf<CommandError['errno']>().toEqualTypeOf<number | null>();
+    expectTypeOf<CommandError['code']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<CommandError['stderr']>().toEqualTypeOf<string | Buffer | undefined>();
+  });
+});
+
+describe('explicit resource management', () => {
+  it('`using cmd = new Command(...)` type-checks and binds a Command', () => {
+    {
+      using disposable = new Command('true');
+      expectTypeOf(disposable).toEqualTypeOf<Command>();
+    }
+    expectTypeOf(cmd[Symbol.dispose]).toEqualTypeOf<() => void>();
+    expectTypeOf<Command>().toMatchTypeOf<Disposable>();
+  });
+});
