@@ -3,7 +3,7 @@
 # offline, with no compiler on PATH, and use it from CommonJS, ESM, TypeScript and the CLI.
 #   bash scripts/pack-install-check.sh        (npm run test:pack)
 # Steps:
-#  1. npm run build:prebuild (prebuilds/linux-x64/vircommand.glibc.node); skip with
+#  1. npm run prebuild (prebuilds/linux-x64/vircommand.glibc.node); skip with
 #     VIRCOMMAND_PACK_SKIP_PREBUILD=1 to pack the prebuild already there.
 #  2. npm run build:ts, then npm pack; the tarball holds exactly the files whitelist: dist,
 #     prebuilds, native, binding.gyp, README, LICENSE.
@@ -25,10 +25,10 @@ fail() { printf 'pack-install-check: FAIL: %s\n' "$*" >&2; exit 1; }
 cd "$root"
 if [ "${VIRCOMMAND_PACK_SKIP_PREBUILD:-}" != 1 ]; then
   step "prebuild"
-  npm run build:prebuild
+  npm run prebuild
 fi
 prebuild="prebuilds/linux-$(node -p process.arch)/vircommand.glibc.node"
-[ -f "$prebuild" ] || fail "$prebuild is missing (npm run build:prebuild)"
+[ -f "$prebuild" ] || fail "$prebuild is missing (npm run prebuild)"
 
 step "build dist/ and npm pack"
 npm run build:ts

@@ -3,6 +3,7 @@
  * command line is logged and a callback may answer with a status and output, to which
  * the normal status policy applies. Process-global, like libvirt's.
  */
+import { envStrings } from './env';
 import type { NativePlan, NativeResult } from './native';
 import { formatCommand } from './to-string';
 import type { DryRunOptions } from './types';
@@ -38,9 +39,9 @@ export function dryRunActive(): boolean {
 /** Logs `plan`, asks the callback, and answers as native would have. */
 export function dryRunResult(plan: NativePlan): NativeResult {
   const d = current as DryRunOptions;
-  d.log?.push(formatCommand(plan.argv, plan.env, { linebreaks: d.linebreaks, stripPath: d.stripPath }));
+  d.log?.push(formatCommand(plan.argv, envStrings(plan.env), { linebreaks: d.linebreaks, stripPath: d.stripPath }));
   const input = plan.stdin.type === 'buffer' ? Buffer.from(plan.stdin.data) : null;
-  const answer = d.callback?.({ argv: [...plan.argv], env: plan.env ? [...plan.env] : null, input }) ?? {};
+  const answer = d.callback?.({ argv: [...plan.argv], env: envStrings(plan.env), input }) ?? {};
   const status = answer.status ?? 0;
   if (!Number.isInteger(status)) throw typeError('setDryRun', 'the callback\'s status', 'an integer', status);
   const out = Buffer.from(answer.stdout ?? '', 'utf8');
@@ -56,5 +57,6 @@ export function dryRunResult(plan: NativePlan): NativeResult {
     maxBufferExceeded: null,
     outputIncomplete: false,
     killedBy: 0,
+    diedBeforeExec: false,
   };
 }

@@ -8,6 +8,20 @@
  *   order in which names were first set (libvirt test8).
  */
 
+import { envBytes } from './native';
+
+/** An entry as text: a Buffer (non-UTF-8 bytes) as UTF-8 when valid, else as latin1. */
+function entryText(entry: string | Buffer): string {
+  if (typeof entry === 'string') return entry;
+  const utf8 = entry.toString('utf8');
+  return Buffer.from(utf8, 'utf8').equals(entry) ? utf8 : entry.toString('latin1');
+}
+
+/** The entries of a plan as text (toString(), dry runs). */
+export function envStrings(env: readonly (string | Buffer)[] | null): string[] | null {
+  return env === null ? null : env.map(entryText);
+}
+
 /** Passed by addEnvPassCommon(), in this order, after LC_ALL=C, when set in the parent. */
 export const PASS_COMMON_NAMES: readonly string[] = Object.freeze([
   'LD_PRELOAD',
@@ -25,11 +39,15 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 /** The configured environment of one command. Names and values are validated by the caller. */
 export class EnvBuilder {
   #entries: string[] | null = null;
+  // NAME -> the whole entry as bytes, for passed values that are not valid UTF-8.
+  readonly #raw = new Map<string, Buffer>();
   readonly #source: EnvSource;
+  readonly #fromProcess: boolean;
 
   /** `source` is read at each addPass()/addPassCommon() call, like getenv(). */
-  constructor(source: EnvSource = process.env) {
-    this.#source = source;
+  constructor(source?: EnvSource) {
+    this.#source = source ?? process.env;
+    this.#fromProcess = source === undefined;
   }
 
   /** The NAME=value entries, or null when the child inherits the parent's environment. */
@@ -37,10 +55,20 @@ export class EnvBuilder {
     return this.#entries === null ? null : [...this.#entries];
   }
 
+  /**
+   * The entries for the child: as entries(), but a passed value that is not valid UTF-8
+   * is the Buffer of its bytes.
+   */
+  planEntries(): (string | Buffer)[] | null {
+    if (this.#entries === null) return null;
+    return this.#entries.map((e) => this.#raw.get(e.slice(0, e.indexOf('='))) ?? e);
+  }
+
   /** Adds `NAME=value` (the name is everything before the first '='), replacing in place. */
   addString(entry: string): void {
     const list = (this.#entries ??= []);
     const prefix = entry.slice(0, entry.indexOf('=') + 1);
+    this.#raw.delete(prefix.slice(0, -1));
     const at = list.findIndex((e) => e.startsWith(prefix));
     if (at >= 0) list[at] = entry;
     else list.push(entry);
@@ -55,7 +83,12 @@ export class EnvBuilder {
   addPass(name: string): void {
     this.#entries ??= [];
     const value = this.#source[name];
-    if (value !== undefined) this.addPair(name, value);
+    if (value === undefined) return;
+    this.addPair(name, value);
+    // process.env decodes as UTF-8, lossily: take the bytes from the addon when they differ.
+    if (!this.#fromProcess) return;
+    const bytes = envBytes(name);
+    if (bytes !== null && !bytes.equals(Buffer.from(value, 'utf8'))) this.#raw.set(name, Buffer.concat([Buffer.from(`${name}=`, 'utf8'), bytes]));
   }
 
   /** LC_ALL=C, then PASS_COMMON_NAMES that are set in the source. */

@@ -2,8 +2,12 @@
  * CommandError, the one error class of runs, and the helpers that name errnos,
  * signals and wait statuses. Messages are built here, from structured fields only.
  */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as util from 'node:util';
+import { ERRNO_TEXT } from './errno-text';
 
 const BRAND = Symbol.for('vircommand.CommandError');
 
@@ -99,14 +103,19 @@ for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.ha
 /** 'ENOENT' for 2. */
 export function errnoName(errno: number): string {
   if (!Number.isInteger(errno) || errno <= 0) return 'UNKNOWN';
-  return errnoNames.get(errno) ?? util.getSystemErrorName(-errno);
+  const name = errnoNames.get(errno);
+  if (name !== undefined) return name;
+  try {
+    return util.getSystemErrorName(-errno);
+  } catch {
+    return `E${errno}`;
+  }
 }
 
-/** strerror-like text: 'No such file or directory' for 2. */
+/** strerror-like text: 'No such file or directory' for 2 (glibc's texts, src/errno-text.ts). */
 export function errnoText(errno: number): string {
-  const fn = (util as { getSystemErrorMessage?: (n: number) => string }).getSystemErrorMessage;
-  const text = fn ? fn(-errno) : util.getSystemErrorMap().get(-errno)?.[1];
-  return text ? text.charAt(0).toUpperCase() + text.slice(1) : `Unknown error ${errno}`;
+  const text = Number.isInteger(errno) && errno > 0 ? ERRNO_TEXT[errno] : undefined;
+  return text ?? `Unknown error ${errno}`;
 }
 
 const signalNames = new Map<number, string>();
@@ -165,10 +174,12 @@ export function statusError(raw: number, details: CommandErrorDetails, stderrTex
  * `Child process (CMD) failed at stage 'S': CODE (text)[: path][ (detail)]`; with errno 0
  * (a hook's own return value, say) `... failed at stage 'S' with value V[: path]...`.
  */
-export function stageError(stage: string, errno: number, details: CommandErrorDetails, detail = ''): CommandError {
+export function stageError(stage: string, errno: number, details: CommandErrorDetails, detail = '', tail = ''): CommandError {
   const code = errno > 0 ? errnoName(errno) : undefined;
-  const why = code === undefined ? ` with value ${details.value ?? 0}` : `: ${code} (${errnoText(errno)})`;
-  const where = (details.path ? `: ${details.path}` : '') + (detail ? ` (${detail})` : '');
+  let why = code === undefined ? ` with value ${details.value ?? 0}` : `: ${code} (${errnoText(errno)})`;
+  if (stage === 'wait' && code === 'ECHILD') why = ': exit status unavailable: SIGCHLD is ignored (ECHILD)';
+  if (stage === 'pidfile' && code === 'EAGAIN' && details.value) why += `, locked by pid ${details.value}`;
+  const where = (details.path ? `: ${details.path}` : '') + (detail ? ` (${detail})` : '') + (tail ? `: ${tail}` : '');
   const msg = `Child process (${details.command ?? ''}) failed at stage '${stage}'${why}${where}`;
   return new CommandError(msg, { ...details, stage, errno, code });
 }
@@ -176,6 +187,7 @@ export function stageError(stage: string, errno: number, details: CommandErrorDe
 /** The parts of a NativePlan that name what a failing stage worked on. */
 export interface StagePaths {
   argv: string[];
+  env?: readonly (string | Buffer)[] | null;
   candidates: string[];
   cwd: string | null;
   pidFile: string | null;
@@ -219,6 +231,64 @@ export function failureError(
       ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
     });
   }
-  const detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
-  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail);
+  let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
+  let tail = '';
+  if (f.stage === 'exec' && f.errno === os.constants.errno.ENOENT) {
+    const interp = missingInterpreter(plan);
+    if (interp !== null) detail = `interpreter ${interp} not found`;
+  }
+  if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
+  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+}
+
+// ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.
+function missingInterpreter(plan: StagePaths): string | null {
+  const file = plan.candidates[0];
+  if (file === undefined || plan.chroot) return null;
+  let fd = -1;
+  try {
+    fd = fs.openSync(path.resolve(plan.cwd ?? '.', file), 'r');
+    const buf = Buffer.alloc(256);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const line = buf.subarray(0, n).toString('latin1').split('\n')[0];
+    if (!line.startsWith('#!')) return null;
+    const interp = line.slice(2).trim().split(/[ \t]/)[0];
+    return interp === '' ? null : interp;
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+const MAX_ARG_STRLEN = 131072;
+let argMax: number | null = null;
+
+function systemArgMax(): number {
+  if (argMax === null) {
+    try {
+      const n = Number(execFileSync('getconf', ['ARG_MAX'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      argMax = Number.isInteger(n) && n > 0 ? n : 2097152;
+    } catch {
+      argMax = 2097152;
+    }
+  }
+  return argMax;
+}
+
+// E2BIG: the total size of argv and env, the largest string, and the kernel's limits.
+function argSizes(plan: StagePaths): string {
+  let total = 0;
+  let largest = { name: 'argv[0]', size: 0 };
+  const count = (items: readonly (string | Buffer)[], kind: string): void => {
+    items.forEach((item, i) => {
+      const size = (typeof item === 'string' ? Buffer.byteLength(item) : item.length) + 1;
+      total += size;
+      if (size > largest.size) largest = { name: `${kind}[${i}]`, size };
+    });
+  };
+  count(plan.argv, 'argv');
+  count(plan.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`), 'env');
+  return `argv+env ${total} bytes, largest ${largest.name} ${largest.size} bytes (with its NUL); ` +
+    `limits ${MAX_ARG_STRLEN} bytes per string, ARG_MAX ${systemArgMax()} bytes`;
 }

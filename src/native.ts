@@ -17,7 +17,8 @@ export type StdioSpec =
 export interface NativePlan {
   argv: string[];
   candidates: string[];
-  env: string[] | null;
+  /** NAME=value entries; a Buffer carries a value that is not valid UTF-8 (addEnvPass()). */
+  env: (string | Buffer)[] | null;
   cwd: string | null;
   umask: number;
   stdin: StdioSpec;
@@ -68,6 +69,8 @@ export interface NativeResult {
   maxBufferExceeded: 'stdout' | 'stderr' | null;
   outputIncomplete: boolean;
   killedBy: number;
+  /** fork() path (hook, handshake): the child ended without reaching execve. */
+  diedBeforeExec?: boolean;
 }
 
 /** A running child started by spawn(). */
@@ -102,6 +105,8 @@ export interface NativeBinding {
   pidKill(pid: number, signal: number): boolean;
   getGroupList(uid: number, gid: number): number[];
   stageNames?(): string[];
+  /** The parent's variable as bytes (process.env decodes it lossily), or null when unset. */
+  getEnvBytes?(name: string): Buffer | null;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
 }
@@ -133,6 +138,21 @@ export function loadNative(): NativeBinding {
   return loaded;
 }
 
+/**
+ * The parent's variable `name` as bytes, when the addon can say (getEnvBytes()); null when
+ * unset, or when the addon is missing or too old to tell.
+ */
+export function envBytes(name: string): Buffer | null {
+  try {
+    const native = loadNative();
+    if (typeof native.getEnvBytes !== 'function') return null;
+    const b = native.getEnvBytes(name);
+    return Buffer.isBuffer(b) ? b : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Replaces the addon with a stand-in (tests), or restores it with null. Not public API. */
 export function setNativeBinding(binding: NativeBinding | null): void {
   injected = binding;
@@ -143,7 +163,7 @@ export type StartFailure = NativeResult & { cause?: unknown };
 
 /** A result for a child that never ran (or was never reaped). */
 export function emptyResult(pid: number, failure: NativeFailure | null, cause?: unknown): StartFailure {
-  return { pid, status: null, failure, stdout: null, stderr: null, timedOut: false, maxBufferExceeded: null, outputIncomplete: false, killedBy: 0, cause };
+  return { pid, status: null, failure, stdout: null, stderr: null, timedOut: false, maxBufferExceeded: null, outputIncomplete: false, killedBy: 0, diedBeforeExec: false, cause };
 }
 
 /** A native throw with a stage, as a failed start; any other throw is a bug and propagates. */

@@ -3,6 +3,7 @@
  * Command started with runAsync({ autoReap: false }) and then released with free().
  */
 import * as os from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
 import { FREE_GRACE_MS } from './constants';
 import { CommandError, decodeStatus, errnoName, statusError } from './errors';
 import { loadNative } from './native';
@@ -11,23 +12,74 @@ import { arg, checkBoolean, checkInteger, checkOptions } from './validate';
 
 // Raw statuses of released children that had already been reaped when released.
 const reaped = new Map<number, number>();
+// Pids released by a Command (runAsync({ autoReap: false }), then free()) and not yet reaped:
+// the only pids pidWait()/pidAbort() act on, so a recycled or foreign pid is never touched.
+const released = new Set<number>();
+
+// The registry is per process: a child released in a Worker may be waited for by another
+// thread. Each thread's copy of this module applies the others' changes.
+type RegistryMessage = { op: 'released'; pid: number } | { op: 'reaped'; pid: number; status: number } | { op: 'gone'; pid: number };
+let channel: BroadcastChannel | null = null;
+try {
+  channel = new BroadcastChannel('vircommand.pid-registry');
+  channel.unref();
+  channel.onmessage = (ev: unknown) => apply((ev as { data: RegistryMessage }).data);
+} catch {
+  channel = null;
+}
+
+function apply(m: RegistryMessage): void {
+  if (m.op === 'released') released.add(m.pid);
+  else if (m.op === 'reaped') {
+    released.delete(m.pid);
+    reaped.set(m.pid, m.status);
+  } else {
+    released.delete(m.pid);
+    reaped.delete(m.pid);
+  }
+}
+
+function change(m: RegistryMessage): void {
+  apply(m);
+  try {
+    channel?.postMessage(m);
+  } catch {
+    // no other thread to tell
+  }
+}
+
+/** Records a child released by free(), so that pidWait()/pidAbort() may act on it. */
+export function rememberReleased(pid: number): void {
+  if (pid > 0) change({ op: 'released', pid });
+}
 
 /** Keeps the status of a released child its Command had already reaped, for pidWait(). */
 export function rememberReaped(pid: number, rawStatus: number): void {
-  if (pid > 0) reaped.set(pid, rawStatus);
+  if (pid > 0) change({ op: 'reaped', pid, status: rawStatus });
 }
 
 function waitRaw(pid: number): Promise<number> {
   const known = reaped.get(pid);
   if (known !== undefined) {
-    reaped.delete(pid);
+    change({ op: 'gone', pid });
     return Promise.resolve(known);
+  }
+  if (!released.has(pid)) {
+    const errno = os.constants.errno.ECHILD;
+    return Promise.reject(new CommandError(
+      `Unable to wait for process ${pid}: ECHILD (not a child released by a Command; pidWait() only waits for children released with free() after runAsync({ autoReap: false }))`,
+      { command: String(pid), pid, stage: 'wait', errno, code: errnoName(errno) },
+    ));
   }
   return new Promise((resolve, reject) => {
     loadNative().pidWait(pid, (err, status) => {
-      if (!err) return resolve(status);
+      if (!err) {
+        change({ op: 'gone', pid });
+        return resolve(status);
+      }
       const errno = (err as { errno?: unknown }).errno;
       const n = typeof errno === 'number' ? Math.abs(errno) : null;
+      if (n === os.constants.errno.ECHILD) change({ op: 'gone', pid });
       reject(new CommandError(`Unable to wait for process ${pid}: ${err.message}`, {
         command: String(pid), pid, stage: 'wait', errno: n, code: n === null ? undefined : errnoName(n), cause: err,
       }));
@@ -57,12 +109,13 @@ export async function pidWait(pid: number, options?: PidWaitOptions): Promise<nu
 
 /**
  * Kills and reaps a released child: SIGTERM, then SIGKILL 10 ms later if it still runs.
- * Never throws; a pid that is gone or not ours is ignored.
+ * Never throws; a pid that is gone, or was not released by a Command, is ignored.
  * @example await pidAbort(pid);
  */
 export async function pidAbort(pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0) return;
-  if (reaped.delete(pid)) return;
+  if (reaped.has(pid)) return change({ op: 'gone', pid });
+  if (!released.has(pid)) return;
   try {
     const native = loadNative();
     await new Promise<void>((resolve) => {
@@ -70,6 +123,7 @@ export async function pidAbort(pid: number): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       native.pidWait(pid, () => {
         done = true;
+        change({ op: 'gone', pid });
         clearTimeout(timer);
         resolve();
       });

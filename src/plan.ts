@@ -171,7 +171,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
   const stdout = outputSpec(s.stdout, mode, s.daemonize, control.maxBuffer, 1);
   const stderr = stderrSharesStdout(s) ? { type: 'stdout' as const } : outputSpec(s.stderr, mode, s.daemonize, control.maxBuffer, 2);
   return {
-    argv: [...s.argv], candidates: [], env: s.env.entries(), cwd: s.cwd, umask: s.umask,
+    argv: [...s.argv], candidates: [], env: s.env.planEntries(), cwd: s.cwd, umask: s.umask,
     stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],
     uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : null,
     clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),

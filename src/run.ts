@@ -9,7 +9,7 @@ import { DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
 import { dryRunActive, dryRunResult } from './dry-run';
 import { CommandError, usageError } from './errors';
 import { loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
-import { rememberReaped } from './pid';
+import { rememberReaped, rememberReleased } from './pid';
 import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
 import { prepare, resolveProgram, type RunRecord } from './run/context';
 import { settle } from './run/settle';
@@ -193,6 +193,7 @@ export function free(state: CommandState): void {
       if (r && typeof r === 'object') rec.finish(r);
     } else {
       rec.released = true;
+      rememberReleased(rec.pid);
       try {
         rec.handle.release();
       } finally {

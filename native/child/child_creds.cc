@@ -109,8 +109,15 @@ void child_set_capabilities(const ChildPlan* plan) {
 void child_set_parent_death_signal(const ChildPlan* plan) {
   if (plan->pdeathsig == 0) return;
   if (syscall(SYS_prctl, kPrSetPdeathsig, plan->pdeathsig, 0, 0, 0) != 0) child_fail(plan, kStagePdeathsig, errno);
-  // The parent may have died before the prctl: then the signal will never come. Exit now.
-  if (syscall(SYS_getppid) != plan->parent_pid) child_fail(plan, kStagePdeathsig, ESRCH);
+  // The parent may have died before the prctl: then the signal will never come. Deliver it
+  // ourselves, as the kernel would have (every signal is still blocked: unblock this one);
+  // should its default action not be to terminate, exit anyway.
+  if (syscall(SYS_getppid) != plan->parent_pid) {
+    syscall(SYS_kill, syscall(SYS_getpid), plan->pdeathsig);
+    uint64_t one = uint64_t{1} << (plan->pdeathsig - 1);
+    syscall(SYS_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &one, nullptr, 8);
+    child_fail(plan, kStagePdeathsig, ESRCH);
+  }
 }
 
 }  // namespace vircommand

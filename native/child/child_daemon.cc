@@ -12,11 +12,26 @@ namespace vircommand {
 
 // Opens, locks and writes the pidfile. Returns the locked fd, left open across execve: an fcntl
 // lock is lost when any fd of the file is closed, so the daemon keeps it for life.
+// Refuses a directory where another user could swap the pidfile under us: world-writable without
+// the sticky bit, or (when we are root) owned by another user. systemd refuses the same
+// (CVE-2018-16888): a root daemon would otherwise write to, or later kill, what they planted.
+static void check_pidfile_dir(const ChildPlan* plan) {
+  if (plan->pidfile_dir == nullptr) return;
+  struct stat dir;
+  if (stat(plan->pidfile_dir, &dir) != 0) child_fail(plan, kStagePidfile, errno);
+  if ((dir.st_mode & S_IWOTH) != 0 && (dir.st_mode & S_ISVTX) == 0) child_fail(plan, kStagePidfile, EPERM, 1);
+  long euid = syscall(SYS_geteuid);
+  if (euid == 0 && dir.st_uid != 0) child_fail(plan, kStagePidfile, EPERM, 2);
+}
+
 static int write_pidfile(const ChildPlan* plan) {
+  check_pidfile_dir(plan);
   for (int attempt = 0; attempt < 10; attempt++) {
-    // O_NOFOLLOW: a symlink planted at the path is refused (ELOOP), never followed.
-    int fd = open(plan->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) child_fail(plan, kStagePidfile, errno);
+    // O_NOFOLLOW: a symlink planted at the path is refused (ELOOP), never followed. O_NONBLOCK:
+    // a FIFO planted there cannot block us (and the parent waiting for us); it is then refused
+    // as not a regular file.
+    int fd = open(plan->pidfile, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd < 0) child_fail(plan, kStagePidfile, errno == ENXIO ? EINVAL : errno);
     struct flock lock = {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
@@ -34,6 +49,10 @@ static int write_pidfile(const ChildPlan* plan) {
     // lock protects nothing. Compare the inode we locked with the one at the path; retry if not.
     struct stat by_fd, by_path;
     if (fstat(fd, &by_fd) != 0) child_fail(plan, kStagePidfile, errno);
+    if (!S_ISREG(by_fd.st_mode)) {
+      close(fd);
+      child_fail(plan, kStagePidfile, EINVAL, 3);
+    }
     if (stat(plan->pidfile, &by_path) != 0 || by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev) {
       close(fd);
       continue;
@@ -43,7 +62,8 @@ static int write_pidfile(const ChildPlan* plan) {
     text[len++] = '\n';
     if (ftruncate(fd, 0) != 0 || !child_write_all(fd, text, static_cast<size_t>(len)))
       child_fail(plan, kStagePidfile, errno);
-    if (fcntl(fd, F_SETFD, 0) != 0) child_fail(plan, kStagePidfile, errno);
+    // Blocking again for the program, and kept across execve.
+    if (fcntl(fd, F_SETFL, O_WRONLY) != 0 || fcntl(fd, F_SETFD, 0) != 0) child_fail(plan, kStagePidfile, errno);
     return fd;
   }
   child_fail(plan, kStagePidfile, EAGAIN);

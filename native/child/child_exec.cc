@@ -25,19 +25,21 @@ static int g_pidfile_fd = -1;
     child_write_all(plan->status_fd, &report, sizeof report);
   } else {
     // exec() in place has no parent to report to: one line on stderr, like env(1).
-    char line[96] = "vircommand: failed at stage ";
+    char line[96] = "vircommand: ";
     size_t n = __builtin_strlen(line);
     for (const char* p = StageName(stage); *p != '\0' && n < 60; p++) line[n++] = *p;
-    const char* mid = ", errno ";
+    const char* mid = ": errno ";
     for (const char* p = mid; *p != '\0'; p++) line[n++] = *p;
     n += static_cast<size_t>(child_format_decimal(static_cast<uint64_t>(err), line + n));
     line[n++] = '\n';
     child_write_all(2, line, n);
   }
   int code = 125;  // EXIT_CANCELED: failed before exec
-  if (stage == kStageExec) code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+  if (stage == kStageExec) code = err == ENOENT ? 127 : 126;  // env(1): 127 only for "not found"
   _exit(code);
 }
+
+int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)); }
 
 // async-signal-safe: the steps below.
 [[noreturn]] void child_exec(const ChildPlan* plan) {

@@ -30,6 +30,12 @@ void child_map_stdio(const ChildPlan* plan) {
     } else if (dup2(src[i], i) < 0) {
       child_fail(plan, kStageStdio, errno, i);
     }
+    // Programs expect blocking stdio ("write error: Resource temporarily unavailable"
+    // otherwise). O_NONBLOCK lives in the open file description, so a caller's fd given here
+    // becomes blocking in the caller too, as with libuv.
+    int flags = fcntl(i, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK) != 0 && fcntl(i, F_SETFL, flags & ~O_NONBLOCK) != 0)
+      child_fail(plan, kStageStdio, errno, i);
   }
 }
 
@@ -82,14 +88,14 @@ static bool close_with_proc_listing(const ChildPlan* plan) {
   return true;
 }
 
-// The last resort: every number up to the hard limit (capped: an infinite limit is not a loop).
+// The last resort: every number up to 2^20 (fs.nr_open's default), whatever the current limits:
+// fds opened before the limit was lowered can sit above it.
 static void close_with_loop(const ChildPlan* plan) {
   struct {
     uint64_t cur, max;
   } lim = {0, 0};
-  uint64_t top = 65536;
-  if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &lim) == 0) top = lim.max > lim.cur ? lim.max : lim.cur;
-  if (top > (1u << 20)) top = 1u << 20;
+  uint64_t top = 1u << 20;
+  if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &lim) == 0 && lim.max > top && lim.max < (1u << 30)) top = lim.max;
   for (uint64_t fd = 3; fd < top; fd++)
     if (!is_kept(plan, static_cast<int>(fd))) close(static_cast<int>(fd));
 }

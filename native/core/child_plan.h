@@ -49,6 +49,7 @@ struct ChildPlan {
 
   bool daemonize;
   const char* pidfile;       // null: none
+  const char* pidfile_dir;   // its directory, checked before the pidfile is opened
 
   const RlimitStep* rlimits;
   int nrlimits;
@@ -89,5 +90,8 @@ struct ChildPlan {
 
 // The child's entry point: runs every step in order and execs. Never returns.
 [[noreturn]] void child_exec(const ChildPlan* plan);
+
+// The same, as the function clone() starts: arg is the ChildPlan.
+int child_clone_entry(void* arg);
 
 }  // namespace vircommand

@@ -20,7 +20,10 @@ struct StdioSpec {
   StdioKind kind = StdioKind::kNull;
   int fd = -1;                 // kFd
   size_t max_buffer = 0;       // kCapture: 0 is unlimited
-  std::vector<uint8_t> data;   // kBuffer (stdin)
+  // kBuffer (stdin): borrowed, not copied (it may be large). The glue keeps the memory alive
+  // until the run ends (the JS Buffer it points into).
+  const uint8_t* data = nullptr;
+  size_t data_len = 0;
 };
 
 struct ExecPlan {
@@ -58,6 +61,7 @@ struct ExecPlan {
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none
+  std::string pidfile_dir;     // its directory (set with pidfile)
 
   int timeout_ms = 0;
   int kill_grace_ms = 100;

@@ -50,7 +50,8 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
     fds_[kSlotStdin] = child->stdio_fd[0];
     child->stdio_fd[0] = -1;
     input_ = plan.stdio[0].data;
-    if (input_.empty()) CloseSlot(kSlotStdin);  // nothing to send: EOF at once
+    input_len_ = plan.stdio[0].data_len;
+    if (input_len_ == 0) CloseSlot(kSlotStdin);  // nothing to send: EOF at once
   }
   for (int i = 1; i <= 2; i++) {
     if (plan.stdio[i].kind != StdioKind::kCapture) continue;
@@ -118,8 +119,8 @@ void IoSession::ReadOutput(int slot) {
 }
 
 void IoSession::WriteInput() {
-  while (input_off_ < input_.size()) {
-    ssize_t n = write(fds_[kSlotStdin], input_.data() + input_off_, input_.size() - input_off_);
+  while (input_off_ < input_len_) {
+    ssize_t n = write(fds_[kSlotStdin], input_ + input_off_, input_len_ - input_off_);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;

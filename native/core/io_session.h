@@ -44,6 +44,7 @@ uint64_t MonotonicMs();
 
 class IoSession {
  public:
+  // Reads the plan's stdin data in place: it must outlive the session.
   IoSession(const ExecPlan& plan, SpawnedChild* child);
   virtual ~IoSession();
 
@@ -78,7 +79,8 @@ class IoSession {
   void Reap();
 
   int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
-  std::vector<uint8_t> input_;
+  const uint8_t* input_ = nullptr;
+  size_t input_len_ = 0;
   size_t input_off_ = 0;
   int kill_grace_ms_;
   int drain_ms_;

@@ -142,6 +142,10 @@ bool PrepareStdio(const ExecPlan& plan, Scratch* s) {
         // Our own I/O loop needs non-blocking ends; a caller's pipe is non-blocking on request.
         // The child's end always stays blocking (programs expect it).
         if (spec.kind != StdioKind::kPipe || plan.nonblocking) SetNonblocking(s->parent_end[i]);
+        // Pipes we drain or feed ourselves get 1 MiB (the unprivileged maximum by default)
+        // instead of 64 KiB: 16 times fewer wakeups for bulk data. Pages are allocated only
+        // as data arrives, so small outputs cost nothing; a refusal just keeps the default.
+        if (spec.kind != StdioKind::kPipe) fcntl(s->parent_end[i], F_SETPIPE_SZ, 1 << 20);
         s->plan.stdio_src[i] = s->child_end[i];
         break;
       }
@@ -185,6 +189,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   c.daemonize = plan.daemonize;
   c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
+  c.pidfile_dir = plan.pidfile_dir.empty() ? nullptr : plan.pidfile_dir.c_str();
   c.rlimits = plan.rlimits.data();
   c.nrlimits = static_cast<int>(plan.rlimits.size());
   c.umask = plan.umask;
@@ -216,8 +221,6 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.handshake_read_fd = s->go[0];
 }
 
-int ChildEntry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)); }
-
 }  // namespace
 
 void CloseFd(int* fd) {
@@ -226,6 +229,15 @@ void CloseFd(int* fd) {
 }
 
 bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
+  // A passed fd must be open now: a closed number would be reused by our own pipes below and
+  // reach the child as something else.
+  for (int fd : plan.pass_fds) {
+    if (fcntl(fd, F_GETFD) < 0) {
+      failure->stage = kStageCloseFds;
+      failure->err = EBADF;
+      return false;
+    }
+  }
   Scratch s;
   bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
                   (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go)));
@@ -256,7 +268,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     pid = fork();
     if (pid == 0) child_exec(&s.plan);
   } else {
-    pid = clone(ChildEntry, stack_top, kCloneVm | kCloneVfork | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
+    pid = clone(child_clone_entry, stack_top, kCloneVm | kCloneVfork | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

@@ -4,6 +4,9 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "../core/io_session.h"
 #include "../core/run_sync.h"
 #include "../core/spawn.h"
@@ -55,6 +58,16 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// getEnvBytes(name) -> Buffer | null: the parent's variable as bytes (process.env decodes
+// lossily as UTF-8).
+Napi::Value GetEnvBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return env.Null();
+  const char* value = getenv(info[0].As<Napi::String>().Utf8Value().c_str());
+  if (value == nullptr) return env.Null();
+  return Napi::Buffer<char>::Copy(env, value, strlen(value));
+}
+
 Napi::Value StageNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array a = Napi::Array::New(env);
@@ -91,6 +104,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidKill", Napi::Function::New(env, PidKill));
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
+  exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
   return exports;
 }
 

@@ -30,7 +30,11 @@ uv_loop_t* LoopOf(Napi::Env env) {
   return loop;
 }
 
-void DeleteHandle(uv_handle_t* h) { delete reinterpret_cast<uv_any_handle*>(h); }
+// uv_close() callback: frees a handle allocated with `new T`, as that same type.
+template <typename T>
+void DeleteHandle(uv_handle_t* h) {
+  delete reinterpret_cast<T*>(h);
+}
 
 // Calls a JS callback from native code. From a libuv callback, napi_make_callback also runs the
 // microtasks (promise continuations) after it. Raw N-API on purpose: while a Worker is being
@@ -72,9 +76,11 @@ Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pi
 // The session of one async child, driven by uv_poll handles and one uv_timer.
 class AsyncSession : public IoSession, public LoopResident {
  public:
-  AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done)
+  AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done, Napi::Object js_plan)
       : IoSession(plan, child), env_(env) {
     on_done_ = Napi::Persistent(on_done);
+    // The stdin data is read in place from the JS Buffer: keep the plan (and so it) alive.
+    js_plan_ = Napi::Persistent(js_plan);
   }
 
   // The environment is going away (a Worker exits) with this child still running: kill it and
@@ -89,6 +95,7 @@ class AsyncSession : public IoSession, public LoopResident {
     CloseTimer();
     owner_.Reset();
     on_done_.Reset();
+    js_plan_.Reset();
     Unregister();
   }
 
@@ -145,6 +152,7 @@ class AsyncSession : public IoSession, public LoopResident {
     CloseTimer();
     owner_.Reset();
     on_done_.Reset();
+    js_plan_.Reset();
     Unregister();
   }
 
@@ -165,7 +173,7 @@ class AsyncSession : public IoSession, public LoopResident {
  protected:
   void BeforeClose(int slot) override {
     if (polls_[slot] == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(polls_[slot]), DeleteHandle);  // stops watching now
+    uv_close(reinterpret_cast<uv_handle_t*>(polls_[slot]), DeleteHandle<uv_poll_t>);  // stops watching now
     polls_[slot] = nullptr;
   }
 
@@ -197,12 +205,13 @@ class AsyncSession : public IoSession, public LoopResident {
 
   void CloseTimer() {
     if (timer_ == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), DeleteHandle);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), DeleteHandle<uv_timer_t>);
     timer_ = nullptr;
   }
 
   void Finish(bool from_js) {
     finished_ = true;
+    js_plan_.Reset();  // stdin is closed by now: its data is no longer read
     CloseTimer();
     Unregister();
     Napi::HandleScope scope(env_);
@@ -214,6 +223,7 @@ class AsyncSession : public IoSession, public LoopResident {
   }
 
   Napi::Env env_;
+  Napi::ObjectReference js_plan_;
   Napi::FunctionReference on_done_;
   Napi::ObjectReference owner_;
   uv_poll_t* polls_[kSlotCount] = {};
@@ -238,7 +248,7 @@ Napi::Function ChildHandle::Init(Napi::Env env) {
 ChildHandle::ChildHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChildHandle>(info) {}
 
 ChildHandle::~ChildHandle() {
-  if (ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(ready_poll_), DeleteHandle);
+  if (ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(ready_poll_), DeleteHandle<uv_poll_t>);
   CloseFd(&ready_fd_);
   CloseFd(&go_fd_);
 }
@@ -257,7 +267,7 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
     SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto session = std::make_unique<AsyncSession>(env, plan, &child, info[1].As<Napi::Function>());
+  auto session = std::make_unique<AsyncSession>(env, plan, &child, info[1].As<Napi::Function>(), info[0].As<Napi::Object>());
   if (child.vforked && !plan.daemonize) {
     // The vfork child has exec'd or exited by now: an exec failure is known at once. Reap it
     // here and throw, so runAsync() fails synchronously with the stage, leaving nothing behind.
@@ -283,7 +293,7 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
   obj.Set("stderrFd", Napi::Number::New(env, child.stdio_fd[2]));
   self->session_ = std::move(session);
   self->session_->on_teardown_ = [self]() {
-    if (self->ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle);
+    if (self->ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle<uv_poll_t>);
     self->ready_poll_ = nullptr;
     self->handshake_cb_.Reset();
   };
@@ -333,7 +343,7 @@ Napi::Value ChildHandle::HandshakeWait(const Napi::CallbackInfo& info) {
       n = read(self->ready_fd_, &byte, 1);
     } while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle);
+    uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle<uv_poll_t>);
     self->ready_poll_ = nullptr;
     CloseFd(&self->ready_fd_);
     Napi::Value arg = env.Null();

@@ -99,7 +99,8 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
     Napi::Value data = s.Get("data");
     if (!data.IsBuffer()) return Fail(env, key, "data must be a Buffer");
     Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
-    spec->data.assign(b.Data(), b.Data() + b.Length());
+    spec->data = b.Data();  // borrowed: see InputKeeper in child_handle.cc for async runs
+    spec->data_len = b.Length();
   } else if (type == "stdout" && index == 2) {
     spec->kind = StdioKind::kSameAsStdout;
   } else {
@@ -198,6 +199,10 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   plan->handshake = GetBool(o, "handshake");
   plan->daemonize = GetBool(o, "daemonize");
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
+  if (present) {
+    size_t slash = plan->pidfile.rfind('/');
+    plan->pidfile_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : plan->pidfile.substr(0, slash);
+  }
   return true;
 }
 

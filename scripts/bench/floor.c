@@ -15,12 +15,14 @@
  *   floor write BYTES [CHUNK]
  *       Writes BYTES zero bytes to stdout in CHUNK-sized writes (default 65536): the writer
  *       every throughput measurement uses, so all readers face the same child.
- *   floor read BYTES [--discard | --hugepage] [--writer PATH]
+ *   floor read BYTES [--discard | --hugepage] [--pipe-size BYTES | --socketpair] [--writer PATH]
  *       Spawns `PATH write BYTES` (PATH defaults to this program) with stdout on a pipe and
  *       reads it to EOF: into one growing malloc'd buffer (a capture, as the addon does), or
  *       with --discard into a 64 KiB buffer that is overwritten, or with --hugepage into a
  *       buffer grown with mmap/mremap and madvise(MADV_HUGEPAGE) (2 MiB pages where
- *       transparent huge pages are enabled: far fewer page faults). Then waitpid.
+ *       transparent huge pages are enabled: far fewer page faults). --pipe-size sets the pipe's
+ *       capacity with F_SETPIPE_SZ (default 64 KiB); --socketpair uses an AF_UNIX socketpair
+ *       instead of a pipe, as libuv does for child_process stdio. Then waitpid.
  *   floor cat BYTES
  *       Spawns /bin/cat with stdin and stdout on pipes and, in one poll() loop, writes BYTES
  *       bytes from memory to it while capturing what comes back.
@@ -40,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -248,6 +251,8 @@ static int cmd_read(int argc, char **argv, const char *self) {
   if (argc < 1) return 2;
   const char *bytes = argv[0];
   int discard = 0, hugepage = 0;
+  long pipe_size = 0;
+  int use_socketpair = 0;
   static char self_path[4096];
   const char *writer = self;
   ssize_t sl = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
@@ -258,11 +263,19 @@ static int cmd_read(int argc, char **argv, const char *self) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--discard") == 0) discard = 1;
     else if (strcmp(argv[i], "--hugepage") == 0) hugepage = 1;
+    else if (strcmp(argv[i], "--pipe-size") == 0 && i + 1 < argc) pipe_size = atol(argv[++i]);
+    else if (strcmp(argv[i], "--socketpair") == 0) use_socketpair = 1;
     else if (strcmp(argv[i], "--writer") == 0 && i + 1 < argc) writer = argv[++i];
   }
   uint64_t t0 = now_ns();
   int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) die("pipe2");
+  if (use_socketpair) {
+    /* what libuv (child_process) uses for stdio 'pipe' */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0) die("socketpair");
+  } else if (pipe2(p, O_CLOEXEC) != 0) {
+    die("pipe2");
+  }
+  if (pipe_size > 0 && fcntl(p[0], F_SETPIPE_SZ, (int)pipe_size) < 0) die("F_SETPIPE_SZ");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], 1);

@@ -3,7 +3,11 @@
  * (its plan, command line and buffer refs), the RunRecord of a started child, and the
  * PATH lookup of the program.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { dryRunActive } from '../dry-run';
+import { envStrings } from '../env';
+import { CommandError } from '../errors';
 import { type ChildHandle, emptyResult, type NativePlan, type NativeResult } from '../native';
 import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
 import { formatCommand } from '../to-string';
@@ -42,10 +46,11 @@ export interface RunRecord {
 /** The context of a run of `state` in `mode`. */
 export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {
   const plan = buildPlan(state, mode, control);
+  if (!dryRunActive()) checkPassedFds(plan);
   const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
   const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
   return {
-    command: formatCommand(plan.argv, plan.env), plan, rawStatus: state.rawStatus,
+    command: formatCommand(plan.argv, envStrings(plan.env)), plan, rawStatus: state.rawStatus,
     merged: stderrSharesStdout(state), outRef: out, errRef: err, notFoundIn: null,
   };
 }
@@ -56,4 +61,20 @@ export function resolveProgram(ctx: RunContext): NativeResult | null {
   if (ctx.plan.candidates.length > 0) return null;
   ctx.notFoundIn = process.env.PATH ?? DEFAULT_PATH;
   return emptyResult(0, { stage: 'exec', errno: os.constants.errno.ENOENT, value: 0 });
+}
+
+// A passFD() of an fd that is closed by now: refused before any fork (native would pass
+// whatever the spawn's own pipes put at that number).
+function checkPassedFds(plan: NativePlan): void {
+  for (const fd of plan.passFds) {
+    try {
+      fs.fstatSync(fd);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBADF') continue;
+      const command = formatCommand(plan.argv, envStrings(plan.env));
+      throw new CommandError(`Invalid use of command API: passFD fd ${fd} is not open`, {
+        command, stage: 'validate', code: 'EBADF', errno: os.constants.errno.EBADF, value: fd, cause: err,
+      });
+    }
+  }
 }

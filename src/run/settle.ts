@@ -34,7 +34,9 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     throw new CommandError(`Child process (${cmd}) timed out after ${after} ms`, { ...details, code: 'ETIMEDOUT', timedOut: true });
   }
   if (r.maxBufferExceeded) {
-    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
+    const spec = ctx.plan[r.maxBufferExceeded];
+    const limit = spec.type === 'capture' ? spec.maxBuffer : (ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0);
+    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes)`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
   }
   const make = (status: number, e: DecodedStatus): RunResult => ({
     pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
@@ -46,6 +48,21 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     // libvirt test1: with a status slot, a failed exec is simply exit status 127 / 126.
     const code = failureExitStatus(r.failure) as number;
     return make(ctx.rawStatus ? code << 8 : code, decodeStatus(code << 8));
+  }
+  if (r.status !== null && d !== null && ctx.plan.hook && r.diedBeforeExec !== false && d.exited && (d.exitStatus === 126 || d.exitStatus === 127)) {
+    // A hook closed the status pipe, then exec failed: the exit code is all there is.
+    if (o.status) return make(ctx.rawStatus ? r.status : (d.exitStatus as number), d);
+    throw new CommandError(`Child process (${cmd}): child failed before exec (status channel closed), exit ${d.exitStatus}`, {
+      ...details, stage: 'hook', path: ctx.plan.hook.library,
+    });
+  }
+  if (r.diedBeforeExec && r.status !== null && d !== null && !r.killedBy) {
+    if (o.status && (ctx.rawStatus || d.exited)) return make(ctx.rawStatus ? r.status : (d.exitStatus as number), d);
+    const how = d.exited ? `exited with status ${d.exitStatus}` : `died with signal ${d.signal} (${d.signalNumber})`;
+    const stage = ctx.plan.hook ? 'hook' : 'handshake';
+    throw new CommandError(`Child process (${cmd}): child ${how} before exec`, {
+      ...details, stage, path: stage === 'hook' ? ctx.plan.hook?.library : null,
+    });
   }
   if (r.status === null || d === null) throw new CommandError(`Child process (${cmd}) was not reaped`, { ...details, stage: 'wait' });
   if (o.status && (ctx.rawStatus || d.exited)) return make(ctx.rawStatus ? r.status : (d.exitStatus as number), d);

@@ -18,19 +18,19 @@
  *   dies before the prctl (a hook holds the child there), observed through a
  *   subreaper; (c) thread scope: a Worker's exit.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Command } from '../../src/index';
-import { HELPER } from '../helpers/helper';
+import { HELPER, netRawHelperCopy } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, PACKAGE_ENTRY, runNodeChild, TS_REGISTER } from '../helpers/node-child';
-import { isAlive, waitFor } from '../helpers/proc';
+import { isAlive, processesWith, waitFor } from '../helpers/proc';
 import { parseReport } from '../helpers/report';
 import { describeRoot, isRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, processesWith, support } from './support/r24-48-support';
+import { killAllWith, needTools, support } from './support/r24-48-support';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-cred-');
@@ -220,17 +220,7 @@ describeRoot('R41 bounding and ambient order, securebits, no_new_privs', () => {
 
   it('(c) no_new_privs is inherited: a grandchild exec\'ing a cap_net_raw+ep binary gains nothing', async (ctx) => {
     needTools(ctx, 'R41c', 'setcap');
-    fs.chmodSync(tmp.path, 0o755);
-    const copy = path.join(tmp.path, 'helper-netraw');
-    fs.copyFileSync(HELPER, copy);
-    fs.chmodSync(copy, 0o755);
-    try {
-      execFileSync('setcap', ['cap_net_raw+ep', copy], { stdio: 'pipe' });
-    } catch (e) {
-      console.warn(`[skip] R41c: setcap failed here (${(e as Error).message.split('\n')[0]})`);
-      ctx.skip();
-      return;
-    }
+    const copy = netRawHelperCopy(tmp.path, ctx);
     const run = async (nnp: boolean) => {
       const c = viaShell(copy, '--log', '-', '--no-stdio', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY);
       return parseReport(String((await (nnp ? c.setNoNewPrivs() : c).run()).stdout));

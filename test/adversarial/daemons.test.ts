@@ -20,13 +20,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
+import { killChildProcesses, killPids, lockId, locksOf, readPidFile } from '../helpers/daemon';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { PACKAGE_ENTRY, runNodeChild, TS_REGISTER } from '../helpers/node-child';
-import { isAlive, openFds, procStat, sleep, waitFor, zombieChildren } from '../helpers/proc';
+import { isAlive, openFds, processesWith, procStat, sleep, waitFor, zombieChildren } from '../helpers/proc';
 import { describeRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, processesWith, rejection, support } from './support/r24-48-support';
+import { killAllWith, needTools, rejection, support } from './support/r24-48-support';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-daemon-');
@@ -41,48 +42,13 @@ const daemons = new Set<number>();
 const outside: ChildProcess[] = [];
 const TOKEN = `vc-r4x-${process.pid}`;
 afterEach(async () => {
-  for (const pid of daemons) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-    await waitFor(() => !isAlive(pid), 2000);
-  }
-  daemons.clear();
-  for (const cp of outside.splice(0)) {
-    if (cp.exitCode === null && cp.signalCode === null) {
-      cp.kill('SIGKILL');
-      await new Promise((resolve) => cp.once('exit', resolve));
-    }
-  }
+  await killPids(daemons);
+  await killChildProcesses(outside);
   await killAllWith(TOKEN);
 });
 
 /** The pid in a pidfile, asserting the exact content: decimal digits and one newline (README). */
-function readPid(file: string): number {
-  const text = fs.readFileSync(file, 'utf8');
-  expect(text, `pidfile content ${JSON.stringify(text)}`).toMatch(/^[1-9]\d*\n$/);
-  const pid = Number.parseInt(text, 10);
-  daemons.add(pid);
-  return pid;
-}
-
-/** "maj:min:ino" as /proc/locks prints a file's device and inode. */
-function lockId(st: fs.BigIntStats): string {
-  const dev = st.dev;
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
-}
-
-/** /proc/locks lines "POSIX ADVISORY WRITE <pid> <maj:min:ino> <start> <end>" of a pid. */
-function locksOf(pid: number): string[] {
-  return fs.readFileSync('/proc/locks', 'utf8').split('\n')
-    .map((l) => l.trim().split(/\s+/).slice(1))
-    .filter((f) => f[0] === 'POSIX' && Number(f[3]) === pid)
-    .map((f) => f.join(' '));
-}
+const readPid = (file: string): number => readPidFile(file, { track: daemons });
 
 // ---------------------------------------------------------------------------------- R43
 

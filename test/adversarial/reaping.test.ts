@@ -26,6 +26,7 @@ import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError, pidAbort } from '../../src/index';
+import { killChildProcesses, killPids } from '../helpers/daemon';
 import { HELPER, SIGTOOL } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
@@ -47,22 +48,9 @@ beforeAll(() => {
 const outside: ChildProcess[] = [];
 const orphans = new Set<number>();
 afterEach(async () => {
-  for (const cp of outside.splice(0)) {
-    if (cp.exitCode === null && cp.signalCode === null) {
-      cp.kill('SIGKILL');
-      // bounded: an exit stolen by someone else's waitpid would never be reported
-      await Promise.race([new Promise((resolve) => cp.once('exit', resolve)), sleep(2000)]);
-    }
-  }
-  for (const pid of orphans) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-    await waitFor(() => !isAlive(pid), 2000);
-  }
-  orphans.clear();
+  // bounded: an exit stolen by someone else's waitpid would never be reported
+  await killChildProcesses(outside, 2000);
+  await killPids(orphans);
 });
 
 function exposeGc(): () => void {

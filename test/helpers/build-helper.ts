@@ -8,6 +8,8 @@
  * Each output is rebuilt only when its source changed (mtime + size), so the
  * vitest globalSetup can call this on every run. Builds go to a temporary
  * name and are renamed into place, so a half-written binary is never used.
+ * buildC() is that mechanism for any C file; the adversarial suites build
+ * their support programs with it too.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,9 +37,10 @@ interface Stamp {
 }
 
 const CC = process.env.CC || 'cc';
-const BASE_FLAGS = ['-O2', '-Wall', '-Wextra'];
+export const BASE_FLAGS: readonly string[] = ['-O2', '-Wall', '-Wextra'];
 
-function nodeIncludeDir(): string {
+/** The directory holding node_api.h, for building test-only addons. */
+export function nodeIncludeDir(): string {
   const candidates = [
     path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
     '/usr/include/node',
@@ -67,14 +70,31 @@ function readStamp(file: string): Stamp | null {
   }
 }
 
-function build(name: string, outName: string, kind: 'exe' | 'addon'): BuiltFixture {
-  const src = path.join(FIXTURE_DIR, `${name}.c`);
-  const out = path.join(BUILD_DIR, outName);
+export interface CBuild {
+  /** the C source file */
+  src: string;
+  /** the output file; its stamp is `${out}.stamp.json` beside it */
+  out: string;
+  /** cc flags besides `-o OUT SRC` (default -O2 -Wall -Wextra) */
+  flags?: readonly string[];
+  /** try `-static` first and fall back to a dynamic link, with a warning */
+  preferStatic?: boolean;
+  /** the prefix of messages (default "build-helper") */
+  label?: string;
+}
+
+/**
+ * Compiles one C file with cc, unless the output is current: the stamp
+ * beside it records the source's mtime and size and the flags. The output is
+ * written under a temporary name and renamed into place, so test files
+ * building in parallel never see a half-written file.
+ */
+export function buildC(spec: CBuild): BuiltFixture {
+  const { src, out } = spec;
+  const flags = [...(spec.flags ?? BASE_FLAGS)];
+  const label = spec.label ?? 'build-helper';
   const stampFile = `${out}.stamp.json`;
   const st = fs.statSync(src);
-  const flags = kind === 'exe'
-    ? [...BASE_FLAGS]
-    : [...BASE_FLAGS, '-shared', '-fPIC', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${nodeIncludeDir()}`];
 
   const stamp = readStamp(stampFile);
   if (stamp && fs.existsSync(out) && stamp.srcMtimeMs === st.mtimeMs && stamp.srcSize === st.size
@@ -82,10 +102,10 @@ function build(name: string, outName: string, kind: 'exe' | 'addon'): BuiltFixtu
     return { path: out, static: stamp.static, rebuilt: false };
   }
 
-  fs.mkdirSync(BUILD_DIR, { recursive: true });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
-  let isStatic = false;
-  if (kind === 'exe') {
+  let isStatic = flags.includes('-static');
+  if (spec.preferStatic) {
     const r = compile([...flags, '-static', '-o', tmp, src]);
     if (r.ok) {
       isStatic = true;
@@ -93,18 +113,29 @@ function build(name: string, outName: string, kind: 'exe' | 'addon'): BuiltFixtu
       // No static libc: a dynamic helper still works, but the dynamic loader
       // runs before main(); say so, since fd/env findings could then come
       // from ld.so rather than from the product.
-      console.warn(`build-helper: static link of ${name} failed, falling back to dynamic:\n${r.message}`);
+      console.warn(`${label}: static link of ${path.basename(src, '.c')} failed, falling back to dynamic:\n${r.message}`);
       const r2 = compile([...flags, '-o', tmp, src]);
-      if (!r2.ok) throw new Error(`build-helper: cannot compile ${src}:\n${r2.message}`);
+      if (!r2.ok) throw new Error(`${label}: cannot compile ${src}:\n${r2.message}`);
     }
   } else {
     const r = compile([...flags, '-o', tmp, src]);
-    if (!r.ok) throw new Error(`build-helper: cannot compile ${src}:\n${r.message}`);
+    if (!r.ok) throw new Error(`${label}: cannot compile ${src}:\n${r.message}`);
   }
   fs.renameSync(tmp, out);
   const newStamp: Stamp = { srcMtimeMs: st.mtimeMs, srcSize: st.size, flags, static: isStatic };
   fs.writeFileSync(stampFile, JSON.stringify(newStamp));
   return { path: out, static: isStatic, rebuilt: true };
+}
+
+function build(name: string, outName: string, kind: 'exe' | 'addon'): BuiltFixture {
+  return buildC({
+    src: path.join(FIXTURE_DIR, `${name}.c`),
+    out: path.join(BUILD_DIR, outName),
+    flags: kind === 'exe'
+      ? [...BASE_FLAGS]
+      : [...BASE_FLAGS, '-shared', '-fPIC', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${nodeIncludeDir()}`],
+    preferStatic: kind === 'exe',
+  });
 }
 
 /** build/test-helper/helper */

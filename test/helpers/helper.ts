@@ -3,6 +3,9 @@
  * (before any test replaces process.env): from vitest's inject() when the
  * globalSetup ran, else from VC_HELPER / VC_SIGTOOL, else built on the spot.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { buildHelper, buildSigtool } from './build-helper';
 
@@ -23,4 +26,24 @@ export const SIGTOOL: string = fromInject('vcSigtool') || process.env.VC_SIGTOOL
 /** The helper's arguments for a report written to `log`. */
 export function logArgs(log: string): string[] {
   return ['--log', log];
+}
+
+/**
+ * A copy of the helper at DIR/helper-netraw with the file capability
+ * cap_net_raw+ep (for R41c: no_new_privs must stop it from being gained);
+ * DIR is made 0755 so that an unprivileged uid can run it. Skips the running
+ * test, printing why, when setcap fails here.
+ */
+export function netRawHelperCopy(dir: string, ctx: { skip: () => never }): string {
+  fs.chmodSync(dir, 0o755);
+  const copy = path.join(dir, 'helper-netraw');
+  fs.copyFileSync(HELPER, copy);
+  fs.chmodSync(copy, 0o755);
+  try {
+    execFileSync('setcap', ['cap_net_raw+ep', copy], { stdio: 'pipe' });
+  } catch (e) {
+    console.warn(`[skip] R41c: setcap failed here (${(e as Error).message.split('\n')[0]})`);
+    ctx.skip();
+  }
+  return copy;
 }

@@ -24,6 +24,19 @@ export const PACKAGE_ENTRY = process.env.VC_TEST_ENTRY || path.join(REPO_ROOT, '
 
 const MARK = '@@VC-RESULT@@';
 
+/**
+ * procFds() of the child scripts' preludes (here and in
+ * test/adversarial/support/script.ts): this process's open fds as
+ * [[fd, target], ...], sorted.
+ */
+export const PROC_FDS_JS = `function procFds() {
+  const out = [];
+  for (const n of fs.readdirSync('/proc/self/fd')) {
+    try { out.push([Number(n), fs.readlinkSync('/proc/self/fd/' + n)]); } catch (e) {}
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}`;
+
 const PRELUDE = `'use strict';
 const fs = require('fs');
 const vc = require(process.env.VC_TEST_ENTRY);
@@ -31,13 +44,7 @@ const HELPER = process.env.VC_HELPER;
 const ARGS = JSON.parse(process.env.VC_TEST_ARGS || 'null');
 let __result;
 function emit(v) { __result = v; }
-function procFds() {
-  const out = [];
-  for (const n of fs.readdirSync('/proc/self/fd')) {
-    try { out.push([Number(n), fs.readlinkSync('/proc/self/fd/' + n)]); } catch (e) {}
-  }
-  return out.sort((a, b) => a[0] - b[0]);
-}
+${PROC_FDS_JS}
 function status() {
   const o = {};
   for (const l of fs.readFileSync('/proc/self/status', 'utf8').split('\\n')) {

@@ -107,6 +107,20 @@ export function isAlive(pid: number): boolean {
   return st !== null && st.state !== 'Z';
 }
 
+/** Live (not zombie) processes whose command line contains `token`. */
+export function processesWith(token: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(token) && isAlive(Number(name))) out.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,9 +14,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Command, CommandError, PASS_FD_CLOSE_PARENT } from '../../src/index';
+import { holdsLock, killPids, readPidFile } from '../helpers/daemon';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
-import { isAlive, procStat, waitFor } from '../helpers/proc';
+import { isAlive, processesWith, procStat, waitFor } from '../helpers/proc';
 import { fdNumbers, readReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
 
@@ -26,60 +27,16 @@ const tmp = useTmpDir('vc-daemon-');
 // Daemons are not our children (they are reparented); kill whatever a test left.
 const daemons = new Set<number>();
 afterEach(async () => {
-  for (const pid of daemons) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await waitFor(() => !isAlive(pid), 2000);
-  }
-  daemons.clear();
+  await killPids(daemons);
 });
 
 /** The pid in a pidfile: decimal digits, with at most one trailing newline. */
-function readPid(file: string): number {
-  const text = fs.readFileSync(file, 'utf8');
-  expect(text, `pidfile content ${JSON.stringify(text)}`).toMatch(/^[1-9]\d*\n?$/);
-  const pid = Number.parseInt(text, 10);
-  daemons.add(pid);
-  return pid;
-}
-
-/** /proc/locks entries (pid, inode) that are POSIX write locks. */
-function posixWriteLocks(): { pid: number; ino: number }[] {
-  const out: { pid: number; ino: number }[] = [];
-  for (const line of fs.readFileSync('/proc/locks', 'utf8').split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f[1] !== 'POSIX' || f[3] !== 'WRITE') continue;
-    out.push({ pid: Number(f[4]), ino: Number(f[5].split(':')[2]) });
-  }
-  return out;
-}
-
-function holdsLock(pid: number, file: string): boolean {
-  const ino = fs.statSync(file).ino;
-  return posixWriteLocks().some((l) => l.pid === pid && l.ino === ino);
-}
+const readPid = (file: string): number => readPidFile(file, { track: daemons, newline: 'optional' });
 
 async function rejection(p: Promise<unknown>): Promise<CommandError> {
   const err = await p.then(() => null, (e: unknown) => e);
   expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
   return err as CommandError;
-}
-
-/** Processes whose command line contains `token`. */
-function processesWith(token: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(token) && isAlive(Number(name))) out.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
 }
 
 describe('daemonize and pidfile', () => {

@@ -155,6 +155,19 @@ async function expectRejection(p: Promise<unknown>): Promise<CommandError> {
 const ECHO_OUT = (data: string) => `BEGIN STDOUT\n${data}END STDOUT\n`;
 const ECHO_ERR = (data: string) => `BEGIN STDERR\n${data}END STDERR\n`;
 
+/** The helper's echo of `input` in the result, where `mode` captures unconfigured output (run()/runSync() do, runAsync + wait does not). */
+function expectEchoed(r: { stdout?: unknown; stderr?: unknown }, mode: Mode, input: string): void {
+  if (mode === 'runAsync+wait') return;
+  expect(r.stdout).toBe(ECHO_OUT(input));
+  expect(r.stderr).toBe(ECHO_ERR(input));
+}
+
+/** The helper's echo of `input` in an output and an error buffer. */
+function expectEchoBuffers(out: { value?: string | Buffer }, err: { value?: string | Buffer }, input: string): void {
+  expect(out.value).toBe(ECHO_OUT(input));
+  expect(err.value).toBe(ECHO_ERR(input));
+}
+
 // ------------------------------------------------------------------- tests
 
 describe('libvirt commandtest', () => {
@@ -199,11 +212,7 @@ describe('libvirt commandtest', () => {
         expect(r.status).toBe(0);
         expect(r.exitStatus).toBe(0);
         expect(r.signal).toBeNull();
-        if (mode !== 'runAsync+wait') {
-          // not configured: captured by run()/runSync()
-          expect(r.stdout).toBe(ECHO_OUT(''));
-          expect(r.stderr).toBe(ECHO_ERR(''));
-        }
+        expectEchoed(r, mode, '');
         expectLibvirtLog(readReport(log));
       }
     });
@@ -309,10 +318,7 @@ describe('libvirt commandtest', () => {
       cmd.setInputBuffer('Hello World\n');
       const r = await runAs(cmd, mode);
       expect(r.status).toBe(0);
-      if (mode !== 'runAsync+wait') {
-        expect(r.stdout).toBe(ECHO_OUT('Hello World\n'));
-        expect(r.stderr).toBe(ECHO_ERR('Hello World\n'));
-      }
+      expectEchoed(r, mode, 'Hello World\n');
       expectLibvirtLog(readReport(log));
     });
   });
@@ -342,8 +348,7 @@ describe('libvirt commandtest', () => {
       first.cmd.setErrorBuffer(err);
       await runAs(first.cmd, mode);
       first.cmd.free();
-      expect(out.value).toBe(ECHO_OUT('Hello World\n'));
-      expect(err.value).toBe(ECHO_ERR('Hello World\n'));
+      expectEchoBuffers(out, err, 'Hello World\n');
       expectLibvirtLog(readReport(first.log));
 
       const second = helperCmd();
@@ -440,8 +445,7 @@ describe('libvirt commandtest', () => {
     expect(pid).toBeGreaterThan(0);
     const r = await cmd.wait();
     expect(r.status).toBe(0);
-    expect(out.value).toBe(ECHO_OUT('Hello world\n'));
-    expect(err.value).toBe(ECHO_ERR('Hello world\n'));
+    expectEchoBuffers(out, err, 'Hello world\n');
     expectLibvirtLog(readReport(log));
   });
 
@@ -563,8 +567,7 @@ describe('libvirt commandtest', () => {
     const running = cmd.run();
     await Promise.all([writeAll(ends[0].w, data1), writeAll(ends[1].w, data2), running]);
 
-    expect(out.value).toBe(ECHO_OUT(input + data1 + data2));
-    expect(err.value).toBe(ECHO_ERR(input + data1 + data2));
+    expectEchoBuffers(out, err, input + data1 + data2);
     expectLibvirtLog(readReport(log), {
       args: ['--readfd', String(ends[0].r), '--readfd', String(ends[1].r)],
       extraFds: new Map([[ends[0].r, ends[0].fifo], [ends[1].r, ends[1].fifo]]),

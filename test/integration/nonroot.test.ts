@@ -13,6 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { addonUnderTest, sanitizerEnv } from '../adversarial/support/nobody';
 import { REPO_ROOT } from '../helpers/build-helper';
 import { useInvariants } from '../helpers/invariants';
 import { describeRoot } from '../helpers/root';
@@ -22,8 +23,9 @@ useInvariants();
 
 /** A nobody-readable copy of the package, or why there is none. */
 function buildPackage(): { dir: string } | { reason: string } {
-  const addon = path.join(REPO_ROOT, 'build', 'Release', 'vircommand.node');
-  if (!fs.existsSync(addon)) return { reason: `no built addon at ${addon}` };
+  const found = addonUnderTest();
+  if ('reason' in found) return found;
+  const addon = found.path;
   const dir = makeTmpDir('vc-nobody-pkg-');
   const tsconfig = path.join(REPO_ROOT, 'tsconfig.build.json');
   if (fs.existsSync(tsconfig)) {
@@ -114,7 +116,7 @@ describeRoot('a parent running as nobody', () => {
     const dir = pkg.dir;
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
       path.join(dir, 'script.js'), path.join(dir, 'dist', 'index.js'), cg ?? ''], {
-      cwd: dir, env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8', timeout: 20000,
+      cwd: dir, env: { PATH: '/usr/bin:/bin', ...sanitizerEnv() }, encoding: 'utf8', timeout: 20000,
     });
     const at = r.stdout.indexOf('@@RESULT@@');
     expect(at, `no result (status ${r.status}):\n${r.stdout}\n${r.stderr}`).toBeGreaterThanOrEqual(0);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Command } from '../../src/index';
+import { killChildProcesses, killPids } from '../helpers/daemon';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { PACKAGE_ENTRY, TS_REGISTER } from '../helpers/node-child';
@@ -25,17 +26,8 @@ const tmp = useTmpDir('vc-pre-');
 const outside: ChildProcess[] = [];
 const strays = new Set<number>();
 afterEach(async () => {
-  for (const pid of strays) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    await waitFor(() => !isAlive(pid), 2000);
-  }
-  strays.clear();
-  for (const cp of outside.splice(0)) {
-    if (cp.exitCode === null && cp.signalCode === null) {
-      cp.kill('SIGKILL');
-      await new Promise((resolve) => cp.once('exit', resolve));
-    }
-  }
+  await killPids(strays);
+  await killChildProcesses(outside);
 });
 
 function helper(...extra: string[]): Command {

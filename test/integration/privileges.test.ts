@@ -8,12 +8,11 @@
  * The report is written to stdout (`--log -`, `--no-stdio`) so that a child
  * running as nobody needs no writable directory.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { HELPER } from '../helpers/helper';
+import { HELPER, netRawHelperCopy } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { parseReport, type HelperReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
@@ -124,16 +123,7 @@ describeRoot('capabilities (root)', () => {
 
   it('R41c: no_new_privs stops a file capability from being gained across exec', async (ctx) => {
     // A copy of the helper with cap_net_raw+ep in a directory nobody can reach.
-    fs.chmodSync(tmp.path, 0o755);
-    const copy = path.join(tmp.path, 'helper-netraw');
-    fs.copyFileSync(HELPER, copy);
-    fs.chmodSync(copy, 0o755);
-    try {
-      execFileSync('setcap', ['cap_net_raw+ep', copy], { stdio: 'pipe' });
-    } catch (e) {
-      console.warn(`[skip] R41c: setcap failed here (${(e as Error).message.split('\n')[0]})`);
-      ctx.skip();
-    }
+    const copy = netRawHelperCopy(tmp.path, ctx);
     const run = (nnp: boolean) => {
       const c = new Command(copy, '--log', '-', '--no-stdio', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY);
       return report(nnp ? c.setNoNewPrivs() : c);

@@ -1,9 +1,8 @@
 /**
  * Builds the adversarial suite's C support code (this directory) into
  * build/test-helper/adversarial/, on first use and again only when a source
- * changed (mtime + size + flags). Outputs are written under a temporary
- * name and renamed into place, so test files building in parallel never see
- * a half-written binary.
+ * changed (mtime + size + flags), with buildC() of test/helpers/build-helper.ts
+ * (temporary name, then rename: parallel test files never see half a binary).
  *
  * - probe            static program (fds / busy / gen modes)
  * - seccomp-launch   launcher that refuses close_range(2), then execs
@@ -12,51 +11,20 @@
  *
  * None of this is the product addon.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../helpers/build-helper';
+import { BASE_FLAGS, buildC, nodeIncludeDir, REPO_ROOT } from '../../helpers/build-helper';
 
 export const SUPPORT_DIR = path.join(REPO_ROOT, 'test', 'adversarial', 'support');
 export const OUT_DIR = path.join(REPO_ROOT, 'build', 'test-helper', 'adversarial');
 
-const CC = process.env.CC || 'cc';
-
-function nodeIncludeDir(): string {
-  for (const dir of [path.resolve(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']) {
-    if (fs.existsSync(path.join(dir, 'node_api.h'))) return dir;
-  }
-  throw new Error('adversarial support: node_api.h not found');
-}
-
 type Kind = 'static' | 'exe' | 'addon' | 'shared';
 
 function build(src: string, out: string, kind: Kind): string {
-  const srcPath = path.join(SUPPORT_DIR, src);
-  const outPath = path.join(OUT_DIR, out);
-  const st = fs.statSync(srcPath);
-  const flags = ['-O2', '-Wall', '-Wextra'];
+  const flags = [...BASE_FLAGS];
   if (kind === 'static') flags.push('-static');
   if (kind === 'addon') flags.push('-shared', '-fPIC', `-DNODE_GYP_MODULE_NAME=${out.replace(/\W/g, '_')}`, `-I${nodeIncludeDir()}`);
   if (kind === 'shared') flags.push('-shared', '-fPIC');
-  const stampPath = `${outPath}.stamp.json`;
-  const stamp = JSON.stringify({ m: st.mtimeMs, s: st.size, flags });
-  try {
-    if (fs.readFileSync(stampPath, 'utf8') === stamp && fs.existsSync(outPath)) return outPath;
-  } catch {
-    // no stamp yet
-  }
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  try {
-    execFileSync(CC, [...flags, '-o', tmp, srcPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`adversarial support: cannot compile ${src}:\n${err.stderr?.toString() || err.message}`);
-  }
-  fs.renameSync(tmp, outPath);
-  fs.writeFileSync(stampPath, stamp);
-  return outPath;
+  return buildC({ src: path.join(SUPPORT_DIR, src), out: path.join(OUT_DIR, out), flags, label: 'adversarial support' }).path;
 }
 
 let cached: Support | null = null;

@@ -4,49 +4,28 @@
  * directory built with cc, an strace log parser, and small process helpers.
  *
  * Outputs go to build/test-helper/adversarial-r24-48/, rebuilt only when a
- * source changed (mtime + size + flags); each is written under a temporary
- * name and renamed, so test files building in parallel never see half a file.
+ * source changed (mtime + size + flags), by buildC() of
+ * test/helpers/build-helper.ts.
  * None of this is, or mocks, the product addon.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { CommandError } from '../../../src/index';
-import { REPO_ROOT } from '../../helpers/build-helper';
+import { BASE_FLAGS, buildC, REPO_ROOT } from '../../helpers/build-helper';
 import { HELPER } from '../../helpers/helper';
 import { PACKAGE_ENTRY, TS_REGISTER } from '../../helpers/node-child';
-import { procStat, sleep } from '../../helpers/proc';
+import { processesWith, procStat, sleep } from '../../helpers/proc';
+import { SUPPORT_DIR } from './build';
 
-const SUPPORT_DIR = path.join(REPO_ROOT, 'test', 'adversarial', 'support');
 const OUT_DIR = path.join(REPO_ROOT, 'build', 'test-helper', 'adversarial-r24-48');
-const CC = process.env.CC || 'cc';
 
 type Kind = 'exe' | 'shared';
 
 function build(src: string, out: string, kind: Kind): string {
-  const srcPath = path.join(SUPPORT_DIR, src);
-  const outPath = path.join(OUT_DIR, out);
-  const st = fs.statSync(srcPath);
-  const flags = ['-O2', '-Wall', '-Wextra', ...(kind === 'shared' ? ['-shared', '-fPIC'] : [])];
-  const stampPath = `${outPath}.stamp.json`;
-  const stamp = JSON.stringify({ m: st.mtimeMs, s: st.size, flags });
-  try {
-    if (fs.readFileSync(stampPath, 'utf8') === stamp && fs.existsSync(outPath)) return outPath;
-  } catch {
-    // not built yet
-  }
-  fs.mkdirSync(OUT_DIR, { recursive: true });
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  try {
-    execFileSync(CC, [...flags, '-o', tmp, srcPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`r24-48 support: cannot compile ${src}:\n${err.stderr?.toString() || err.message}`);
-  }
-  fs.renameSync(tmp, outPath);
-  fs.writeFileSync(stampPath, stamp);
-  return outPath;
+  const flags = [...BASE_FLAGS, ...(kind === 'shared' ? ['-shared', '-fPIC'] : [])];
+  return buildC({ src: path.join(SUPPORT_DIR, src), out: path.join(OUT_DIR, out), flags, label: 'r24-48 support' }).path;
 }
 
 export interface Support {
@@ -150,23 +129,6 @@ export function limitsOf(pid: number | 'self'): Map<string, [string, string]> {
   for (const line of fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').slice(1)) {
     const m = /^(.+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
     if (m) out.set(m[1].trim(), [m[2], m[3]]);
-  }
-  return out;
-}
-
-/** Processes (live) whose command line contains `token`. */
-export function processesWith(token: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(token)) {
-        const st = procStat(Number(name));
-        if (st && st.state !== 'Z') out.push(Number(name));
-      }
-    } catch {
-      // exited meanwhile
-    }
   }
   return out;
 }

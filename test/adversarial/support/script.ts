@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../helpers/build-helper';
 import { HELPER } from '../../helpers/helper';
-import { TS_REGISTER } from '../../helpers/node-child';
+import { PROC_FDS_JS, TS_REGISTER } from '../../helpers/node-child';
 import { makeTmpDir } from '../../helpers/tmp';
 import { buildSupport } from './build';
 
@@ -51,13 +51,7 @@ process.on('unhandledRejection', (e) => { counters.unhandled++; counters.lastUnh
 let __result;
 function emit(v) { __result = v; }
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
-function procFds() {
-  const out = [];
-  for (const n of fs.readdirSync('/proc/self/fd')) {
-    try { out.push([Number(n), fs.readlinkSync('/proc/self/fd/' + n)]); } catch (e) {}
-  }
-  return out.sort((a, b) => a[0] - b[0]);
-}
+${PROC_FDS_JS}
 function children() {
   const out = [];
   for (const n of fs.readdirSync('/proc')) {
