@@ -46,7 +46,10 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   // 1. Reset every signal disposition to SIG_DFL (SIGPIPE too: Node ignores it, and an ignored
   //    disposition survives execve). The mask stays fully blocked (set by the parent) until 14.
   child_reset_signals(plan);
-  // 2. Map stdin, stdout and stderr (two passes, so sources among 0-2 cannot clobber each other).
+  // 2. Take a private fd table (cloned with CLONE_FILES, it is the parent's: unshare it copying
+  //    only the fds up to the highest one we need), then map stdin, stdout and stderr (two
+  //    passes, so sources among 0-2 cannot clobber each other).
+  child_unshare_fds(plan);
   child_map_stdio(plan);
   // 3. Close every fd but 0-2, the passed fds and our own pipes (close_range around the kept
   //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit).

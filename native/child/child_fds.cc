@@ -9,6 +9,19 @@
 
 namespace vircommand {
 
+// async-signal-safe: close_range, unshare via syscall(2).
+void child_unshare_fds(const ChildPlan* plan) {
+  if (!plan->shared_fd_table) return;
+  // close_range(CLOSE_RANGE_UNSHARE) (Linux 5.9) unshares the table copying only the fds below
+  // the range, and closes the range in our copy. Nothing before this may change an fd: the
+  // table is still the parent's.
+  constexpr unsigned int kCloseRangeUnshare = 2;
+  unsigned int first = static_cast<unsigned int>(plan->highest_needed_fd) + 1;
+  if (syscall(SYS_close_range, first, ~0U, kCloseRangeUnshare) == 0) return;
+  // Refused (older kernel, seccomp): unshare the whole table; step 3 closes the rest.
+  if (syscall(SYS_unshare, 0x00000400 /* CLONE_FILES */) != 0) child_fail(plan, kStageCloseFds, errno);
+}
+
 // async-signal-safe: fcntl(2), dup2(2).
 void child_map_stdio(const ChildPlan* plan) {
   int src[3] = {plan->stdio_src[0], plan->stdio_src[1], plan->stdio_src[2]};

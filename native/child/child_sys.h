@@ -51,6 +51,7 @@ inline int child_format_decimal(uint64_t v, char* buf) {
 
 // The steps, each in its own file. Each returns only on success; a failure calls child_fail.
 void child_reset_signals(const ChildPlan* plan);
+void child_unshare_fds(const ChildPlan* plan);
 void child_map_stdio(const ChildPlan* plan);
 void child_close_fds(const ChildPlan* plan);
 void child_daemonize(const ChildPlan* plan, int* pidfile_fd);

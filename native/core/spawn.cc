@@ -30,6 +30,7 @@ namespace {
 constexpr int kCloneVm = 0x00000100;
 constexpr int kCloneVfork = 0x00004000;
 constexpr int kClonePidfd = 0x00001000;
+constexpr int kCloneFiles = 0x00000400;
 constexpr size_t kChildStackSize = 256 * 1024;
 
 // One child stack per thread, reused: the vfork parent thread is suspended while the child uses
@@ -181,6 +182,8 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   if (plan.cgroup_fd >= 0) s->keep.push_back(plan.cgroup_fd);
   std::sort(s->keep.begin(), s->keep.end());
   s->keep.erase(std::unique(s->keep.begin(), s->keep.end()), s->keep.end());
+  c.highest_needed_fd = s->keep.back();
+  for (int fd : c.stdio_src) c.highest_needed_fd = fd > c.highest_needed_fd ? fd : c.highest_needed_fd;
   c.keep_fds = s->keep.data();
   c.nkeep = static_cast<int>(s->keep.size());
   c.pass_fds = plan.pass_fds.data();
@@ -249,6 +252,10 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   BuildChildPlan(plan, &s);
   const bool use_fork = plan.hook != nullptr || plan.handshake;
   s.plan.announce_exec = use_fork;
+  // vfork path: share the fd table at clone; the child's first fd step unshares it copying only
+  // the low fds it keeps, instead of the kernel copying every open fd at clone (with thousands
+  // of fds open that copy, and closing it again, was most of the cost of a spawn).
+  s.plan.shared_fd_table = !use_fork;
   void* stack_top = use_fork ? nullptr : ChildStackTop();
   if (!use_fork && stack_top == nullptr) {
     failure->stage = kStageFork;
@@ -268,7 +275,8 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     pid = fork();
     if (pid == 0) child_exec(&s.plan);
   } else {
-    pid = clone(child_clone_entry, stack_top, kCloneVm | kCloneVfork | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
+    pid = clone(child_clone_entry, stack_top, kCloneVm | kCloneVfork | kCloneFiles | kClonePidfd | SIGCHLD, &s.plan,
+                &pidfd);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
