@@ -7,8 +7,9 @@
 //
 //   node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR]
 //
-// --quick: small counts for trying things out (its figures are not the reference ones; by
-// default it writes results.quick.md/json so the reference results are left alone).
+// --quick: small counts for trying things out (its figures are not the reference ones; it
+// writes results.quick.md/json into $TMPDIR/vircommand-bench-partial unless --out-dir is given).
+// --only runs some scenarios; like --quick, it writes into that temp directory by default.
 // --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak.
 
 const cp = require('node:child_process');
@@ -22,7 +23,9 @@ const BENCH = __dirname;
 const args = require('./lib').parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
-const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : BENCH;
+// Quick runs are for trying things out: their results go to a temp directory, never over the
+// reference results.md/json that the README includes.
+const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : quick || only ? path.join(os.tmpdir(), 'vircommand-bench-partial') : BENCH;
 const outBase = quick ? 'results.quick' : 'results';
 
 const FDS_WANTED_LIMIT = 1048576;

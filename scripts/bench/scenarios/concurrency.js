@@ -76,7 +76,15 @@ async function trial(m) {
   await new Promise((r) => setTimeout(r, 20));
   const t0 = lib.nowNs();
   const promises = [];
-  for (let i = 0; i < count; i++) promises.push(m.start());
+  let settled = 0;
+  const count1 = () => {
+    settled++;
+  };
+  for (let i = 0; i < count; i++) {
+    const p = m.start();
+    p.then(count1, count1);
+    promises.push(p);
+  }
   const launchMs = lib.msSince(t0);
   const threads = threadStates();
   waiting.enable();
@@ -84,6 +92,19 @@ async function trial(m) {
   const readFile = new Promise((resolve, reject) =>
     fs.readFile('/proc/self/status', (err) => (err ? reject(err) : resolve(lib.msSince(tr)))),
   );
+  // The loop turns right after the launch: children that exited during the launch loop are
+  // all reaped and resolved in the first turns (the backlog).
+  const turns = await new Promise((resolve) => {
+    const out = [];
+    let last = lib.nowNs();
+    const tick = () => {
+      out.push({ ms: lib.msSince(last), settled });
+      last = lib.nowNs();
+      if (out.length < 6) setImmediate(tick);
+      else resolve(out);
+    };
+    setImmediate(tick);
+  });
   const results = await Promise.allSettled(promises);
   const totalMs = lib.msSince(t0);
   whole.disable();
@@ -93,6 +114,9 @@ async function trial(m) {
   return {
     totalMs,
     launchMs,
+    settledAtLaunchEnd: turns[0].settled,
+    backlogTurnMs: Math.max(...turns.map((t) => t.ms)),
+    backlogSettled: turns[turns.length - 1].settled,
     threadsBlocked: threads.blocked.length,
     threadStates: threads.states,
     readFileMs: await readFile,
@@ -116,6 +140,7 @@ async function main() {
         `trial ${t + 1}/${trials} ${m.id}: total ${s.totalMs.toFixed(0)} ms, launch ${s.launchMs.toFixed(0)} ms, ` +
           `delay p50 ${s.whole.p50.toFixed(2)} p99 ${s.whole.p99.toFixed(2)} max ${s.whole.max.toFixed(1)} ms ` +
           `(waiting phase p99 ${s.waiting.p99.toFixed(2)} max ${s.waiting.max.toFixed(1)}), readFile ${s.readFileMs.toFixed(2)} ms, ` +
+          `longest turn after launch ${s.backlogTurnMs.toFixed(1)} ms (${s.backlogSettled} settled by then), ` +
           `threads ${JSON.stringify(s.threadStates)}`,
       );
     }
@@ -131,6 +156,8 @@ async function main() {
       totalMs: pick(m.samples, (s) => s.totalMs),
       launchMs: pick(m.samples, (s) => s.launchMs),
       readFileMs: pick(m.samples, (s) => s.readFileMs),
+      backlogTurnMs: pick(m.samples, (s) => s.backlogTurnMs),
+      backlogSettled: pick(m.samples, (s) => s.backlogSettled),
       threadsBlocked: pick(m.samples, (s) => s.threadsBlocked),
       delayP50: pick(m.samples, (s) => s.whole.p50),
       delayP99: pick(m.samples, (s) => s.whole.p99),

@@ -3,7 +3,8 @@
 //  - out: the child is the C floor's writer (`floor write BYTES`, 64 KiB writes of zeros), so
 //    every reader faces the same child; read by vircommand (run, runSync), child_process
 //    (spawn collecting chunks, spawnSync, execFile) and the C floor (capturing into one growing
-//    buffer as the addon does, and discarding, which is the pipe's own ceiling).
+//    buffer as the addon does, and discarding, which is the pipe's own ceiling), plus two
+//    diagnostic C variants (a socketpair; a 1 MiB pipe read into huge pages).
 //  - roundtrip: BYTES through `/bin/cat` (stdin fed from memory, stdout captured).
 // Times run from starting the child to having all output in memory and the child reaped.
 //
@@ -93,6 +94,17 @@ const outMethods = [
     id: 'floor.read.discard',
     label: 'C floor: `read()` into a 64 KiB buffer, discarded',
     floor: ['read', String(bytes), '--discard'],
+  },
+  // Diagnostic variants (not targets): what the reader's pipe and memory cost.
+  {
+    id: 'floor.read.socketpair',
+    label: 'C (diagnostic): capture through an AF_UNIX socketpair, as libuv uses for child_process',
+    floor: ['read', String(bytes), '--socketpair'],
+  },
+  {
+    id: 'floor.read.hugepage.pipe1m',
+    label: 'C (diagnostic): capture with a 1 MiB pipe (F_SETPIPE_SZ) into MADV_HUGEPAGE memory',
+    floor: ['read', String(bytes), '--hugepage', '--pipe-size', '1048576'],
   },
 ];
 
