@@ -10,6 +10,7 @@
 // --quick: small counts for trying things out (its figures are not the reference ones; it
 // writes results.quick.md/json into $TMPDIR/vircommand-bench-partial unless --out-dir is given).
 // --only runs some scenarios; like --quick, it writes into that temp directory by default.
+// --report-only rewrites results.md from results.json without measuring.
 // --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak.
 
 const cp = require('node:child_process');
@@ -337,6 +338,10 @@ function evaluate(res) {
     const v8MB = ((sk.end.heapTotalMib - sk.start.heapTotalMib) * 1048576) / 1e6;
     add(6, `${sk.count} mixed spawns: RSS growth < 10 MB`, `${growthMB.toFixed(1)} MB (${f2(sk.start.rssMib)} → ${f2(sk.end.rssMib)} MiB), of which V8's committed heap ${v8MB.toFixed(1)} MB`, growthMB < 10);
     add(6, '(diagnostic) RSS outside V8\'s heap (native memory) growth < 10 MB', `${outsideMB.toFixed(1)} MB`, outsideMB < 10);
+    const half = sk.curve[Math.floor((sk.curve.length - 1) / 2)];
+    const last = sk.curve[sk.curve.length - 1];
+    const halfMB = ((last.rssMib - half.rssMib) * 1048576) / 1e6;
+    add(6, `(diagnostic) RSS growth over the second half (spawns ${half.spawns}–${last.spawns}) < 5 MB: no steady leak`, `${halfMB.toFixed(1)} MB`, halfMB < 5);
     add(6, 'open fds and child processes unchanged',
       `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
       sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
@@ -415,13 +420,14 @@ function markdown(res) {
   if (cc && !cc.error) {
     L.push(`#### 4. Concurrency: ${cc.count} children of \`sleep ${cc.sleep}\` at once`);
     L.push('');
-    L.push('| median (min–max), ms | total | launch loop | loop delay p50 | p99 | max | waiting phase p99 | waiting max | fs.readFile meanwhile | threads held |');
+    L.push('| median (min–max), ms | total | launch loop | loop delay p50 | p99 | max | waiting phase p99 | longest turn after launch | fs.readFile meanwhile | threads held |');
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of cc.rows) {
-      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.totalMs)} | ${cell(r.launchMs)} | ${cell(r.delayP50)} | ${cell(r.delayP99)} | ${cell(r.delayMax)} | ${cell(r.waitingP99)} | ${cell(r.waitingMax)} | ${cell(r.readFileMs)} | ${r.threadsBlocked.max} |`);
+      const backlog = r.backlogTurnMs ? `${cell(r.backlogTurnMs)}, ${f2(r.backlogSettled.median)} settled` : 'n/a';
+      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.totalMs)} | ${cell(r.launchMs)} | ${cell(r.delayP50)} | ${cell(r.delayP99)} | ${cell(r.delayMax)} | ${cell(r.waitingP99)} | ${backlog} | ${cell(r.readFileMs)} | ${r.threadsBlocked.max} |`);
     }
     L.push('');
-    L.push('Event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`, enabled from before the launch loop (all the run() calls, one synchronous loop) to the last exit; "waiting phase" starts after the loop. fs.readFile is issued right after the loop and needs the libuv threadpool. "Threads held": threads other than the main one found, right after the launch loop, blocked in a syscall other than futex or epoll_wait (/proc/self/task/*/syscall), worst trial.');
+    L.push('Event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`, enabled from before the launch loop (all the run() calls, one synchronous loop) to the last exit; "waiting phase" starts after the loop. "Longest turn after launch": the longest of the first six event-loop turns after the loop (setImmediate to setImmediate), in which the children that exited during the launch loop are reaped and their promises settled (with how many had settled by the sixth). fs.readFile is issued right after the loop and needs the libuv threadpool. "Threads held": threads other than the main one found, right after the launch loop, blocked in a syscall other than futex or epoll_wait (/proc/self/task/*/syscall), worst trial.');
     L.push('');
   }
   const tp = by.throughput;
@@ -465,6 +471,16 @@ function markdown(res) {
 // ---- main -----------------------------------------------------------------------------------
 
 function main() {
+  if (args['report-only']) {
+    // Rewrites results.md from results.json (after a change to the report's layout).
+    const file = path.join(outDir === BENCH ? BENCH : outDir, `${outBase}.json`);
+    const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+    results.targets = evaluate(results);
+    fs.writeFileSync(file, JSON.stringify(results, null, 1) + '\n');
+    fs.writeFileSync(path.join(outDir, `${outBase}.md`), markdown(results) + '\n');
+    say(`bench: rewrote ${path.join(outDir, `${outBase}.md`)} from ${file}`);
+    return;
+  }
   const t0 = Date.now();
   ensureDist();
   const floor = buildFloor();

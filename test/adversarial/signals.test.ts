@@ -139,7 +139,8 @@ const R25_SCRIPT = `
     let exe = null;
     for (let i = 0; i < 1000; i++) {
       try { exe = fs.readlinkSync('/proc/' + pid + '/exe'); } catch (e) { exe = null; }
-      if (exe === HELPER && fs.existsSync(log)) break;
+      // The report is complete once its END line is written (it may exist half-written).
+      if (exe === HELPER && fs.existsSync(log) && fs.readFileSync(log, 'utf8').endsWith('END\\n')) break;
       await sleep(5);
     }
     const outside = sigLines(pid);
