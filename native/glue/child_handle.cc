@@ -87,16 +87,8 @@ class AsyncSession : public IoSession, public LoopResident {
   // reap it, so it neither outlives its parent thread unwatched nor stays a zombie.
   void Teardown() override {
     if (on_teardown_) on_teardown_();
-    if (!finished_) {
-      if (Kill(SIGKILL)) waitpid(pid(), nullptr, 0);
-      Release();
-      finished_ = true;
-    }
-    CloseTimer();
-    owner_.Reset();
-    on_done_.Reset();
-    js_plan_.Reset();
-    Unregister();
+    if (!finished_ && Kill(SIGKILL)) waitpid(pid(), nullptr, 0);
+    StopWatching();
   }
 
   void Start(Napi::Object owner) {
@@ -146,8 +138,13 @@ class AsyncSession : public IoSession, public LoopResident {
   }
 
   void ReleaseNow() {
-    if (finished_) return;
-    Release();
+    if (!finished_) StopWatching();
+  }
+
+  // Ends the session without a result: closes our fds and handles (the child is not reaped
+  // here) and drops every reference to JavaScript.
+  void StopWatching() {
+    if (!finished_) Release();
     finished_ = true;
     CloseTimer();
     owner_.Reset();
