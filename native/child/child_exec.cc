@@ -15,6 +15,24 @@ namespace vircommand {
 // its fork, so the parent's copy is never written.
 static int g_pidfile_fd = -1;
 
+// Writes one report on the status pipe. The parent may have stopped listening (the command was
+// freed and its child released): the write then fails with EPIPE, and the SIGPIPE that comes
+// with it must not kill us (its disposition is SIG_DFL since step 1) and turn a clean exit or an
+// exec into a death by signal 13. So SIGPIPE is ignored around the write (setting SIG_IGN also
+// discards one already pending while the mask is blocked), then set back to SIG_DFL, which is
+// what the program must start with.
+static void child_write_report(const ChildPlan* plan, const ChildReport& report) {
+  struct {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } ign = {reinterpret_cast<void*>(1) /* SIG_IGN */, 0, nullptr, 0}, dfl = {nullptr /* SIG_DFL */, 0, nullptr, 0};
+  syscall(SYS_rt_sigaction, 13 /* SIGPIPE */, &ign, nullptr, 8);
+  child_write_all(plan->status_fd, &report, sizeof report);
+  syscall(SYS_rt_sigaction, 13 /* SIGPIPE */, &dfl, nullptr, 8);
+}
+
 [[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value) {
   if (g_pidfile_fd >= 0 && plan->pidfile != nullptr) {
     // The daemon failed after writing its pidfile: do not leave a stale file behind.
@@ -22,7 +40,7 @@ static int g_pidfile_fd = -1;
   }
   if (plan->status_fd >= 0) {
     ChildReport report = {kReportMagic, stage, err, 0, value};
-    child_write_all(plan->status_fd, &report, sizeof report);
+    child_write_report(plan, report);
   } else {
     // exec() in place has no parent to report to: one line on stderr, like env(1).
     char line[96] = "vircommand: ";
@@ -83,7 +101,7 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   // 15. execve each candidate path.
   if (plan->announce_exec) {
     ChildReport about_to_exec = {kReportMagic, kStageNone, 0, 0, 0};
-    child_write_all(plan->status_fd, &about_to_exec, sizeof about_to_exec);
+    child_write_report(plan, about_to_exec);
   }
   child_execve(plan);
 }

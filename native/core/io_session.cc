@@ -43,6 +43,8 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
   result_.pid = child->pid;
   result_.announces_exec = child->announces_exec;
   fds_[kSlotPidfd] = child->pidfd;
+  poll_reap_ = child->pidfd < 0;
+  if (poll_reap_) reap_poll_at_ = MonotonicMs() + 1;
   child->pidfd = -1;
   fds_[kSlotStatus] = child->status_fd;
   child->status_fd = -1;
@@ -169,6 +171,8 @@ void IoSession::Reap() {
     result_.raw_status = status;
   }
   result_.reaped = true;
+  poll_reap_ = false;
+  reap_poll_at_ = 0;
   CloseSlot(kSlotPidfd);
   CloseSlot(kSlotStdin);  // nobody left to read it
   kill_at_ = 0;
@@ -177,8 +181,19 @@ void IoSession::Reap() {
   if (fds_[kSlotStdout] >= 0 || fds_[kSlotStderr] >= 0) drain_at_ = MonotonicMs() + static_cast<uint64_t>(drain_ms_);
 }
 
+// Without a pidfd, nothing wakes us when the child exits: look with waitpid(WNOHANG), backing
+// off from 1 ms to 50 ms so a long-running child costs ~20 wakeups a second.
+void IoSession::PollReap(uint64_t now) {
+  if (!poll_reap_ || reap_poll_at_ == 0 || now < reap_poll_at_) return;
+  Reap();
+  if (result_.reaped) return;
+  reap_backoff_ms_ = reap_backoff_ms_ * 2 > 50 ? 50 : reap_backoff_ms_ * 2;
+  reap_poll_at_ = now + static_cast<uint64_t>(reap_backoff_ms_);
+}
+
 void IoSession::OnTimer() {
   uint64_t now = MonotonicMs();
+  PollReap(now);
   if (timeout_at_ != 0 && now >= timeout_at_) {
     timeout_at_ = 0;
     result_.timed_out = true;
@@ -198,22 +213,27 @@ void IoSession::OnTimer() {
 
 int64_t IoSession::NextDeadline() const {
   uint64_t next = 0;
-  for (uint64_t t : {timeout_at_, kill_at_, drain_at_})
+  for (uint64_t t : {timeout_at_, kill_at_, drain_at_, reap_poll_at_})
     if (t != 0 && (next == 0 || t < next)) next = t;
   return next == 0 ? -1 : static_cast<int64_t>(next);
 }
 
 bool IoSession::Done() const {
-  if (!result_.reaped && fds_[kSlotPidfd] >= 0) return false;
+  if (!result_.reaped && (fds_[kSlotPidfd] >= 0 || poll_reap_)) return false;
   for (int slot = 0; slot < kSlotCount; slot++)
     if (fds_[slot] >= 0) return false;
   return true;
 }
 
 bool IoSession::Kill(int sig) {
-  if (result_.reaped || fds_[kSlotPidfd] < 0) return false;
-  // pidfd_send_signal: never hits a recycled pid, unlike kill(2).
-  if (syscall(SYS_pidfd_send_signal, fds_[kSlotPidfd], sig, nullptr, 0) != 0) return false;
+  if (result_.reaped) return false;
+  if (fds_[kSlotPidfd] >= 0) {
+    // pidfd_send_signal: never hits a recycled pid, unlike kill(2).
+    if (syscall(SYS_pidfd_send_signal, fds_[kSlotPidfd], sig, nullptr, 0) != 0) return false;
+  } else {
+    // No pidfds on this system: kill(2) is still safe while we hold the child unreaped.
+    if (!poll_reap_ || kill(result_.pid, sig) != 0) return false;
+  }
   result_.killed_by = sig;
   return true;
 }
@@ -231,7 +251,8 @@ void IoSession::Terminate(int grace_ms) {
 
 void IoSession::Release() {
   for (int slot = 0; slot < kSlotCount; slot++) CloseSlot(slot);
-  timeout_at_ = kill_at_ = drain_at_ = 0;
+  timeout_at_ = kill_at_ = drain_at_ = reap_poll_at_ = 0;
+  poll_reap_ = false;
 }
 
 }  // namespace vircommand

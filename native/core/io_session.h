@@ -1,5 +1,6 @@
 // The I/O and lifetime state of one running child: feeds stdin, captures stdout/stderr, reads
-// the status pipe, reaps through the pidfd, and applies the timeout, kill escalation and drain
+// the status pipe, reaps through the pidfd (or, where the system has no pidfds, by polling
+// waitpid with a backoff), and applies the timeout, kill escalation and drain
 // deadlines. It does no waiting itself: a driver (run_sync.cc with poll(), or the async handle
 // with libuv) tells it which fd is ready and what time it is.
 // Zone: parent. No N-API.
@@ -77,6 +78,7 @@ class IoSession {
   void WriteInput();
   void ReadStatus();
   void Reap();
+  void PollReap(uint64_t now);
 
   int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
   const uint8_t* input_ = nullptr;
@@ -85,6 +87,10 @@ class IoSession {
   int kill_grace_ms_;
   int drain_ms_;
   uint64_t timeout_at_ = 0, kill_at_ = 0, drain_at_ = 0;
+  // No pidfd (ENOSYS): the next waitpid(WNOHANG) poll, and the current backoff step.
+  bool poll_reap_ = false;
+  uint64_t reap_poll_at_ = 0;
+  int reap_backoff_ms_ = 1;
   SessionResult result_;
 };
 

@@ -2,7 +2,8 @@
 // clones. The normal path is clone(CLONE_VM | CLONE_VFORK) on a stack of our own, so the cost
 // does not grow with the parent's heap (no page tables are copied). A native hook or a handshake
 // needs the child to outlive this call before exec, which vfork cannot allow (the parent thread
-// stays suspended until exec): those use fork().
+// stays suspended until exec): those use fork(), and so does every spawn under valgrind, which
+// cannot emulate that clone (see RunningUnderValgrind).
 // Zone: parent. No N-API.
 // SPDX-License-Identifier: MIT
 #include "spawn.h"
@@ -20,6 +21,14 @@
 #include <algorithm>
 
 #include "stage.h"
+
+// valgrind's header is optional: without it the addon never takes the valgrind path.
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define VIRCOMMAND_HAVE_VALGRIND_H 1
+#endif
+#endif
 
 extern char** environ;
 
@@ -45,6 +54,19 @@ void* ChildStackTop() {
     t_stack_base = p;
   }
   return static_cast<char*>(t_stack_base) + kChildStackSize;
+}
+
+// valgrind supports clone() only as a thread or as plain fork/vfork; ours (CLONE_VM | CLONE_VFORK |
+// CLONE_FILES | CLONE_PIDFD on our own stack) makes it print "Unsupported clone() flags" and exit.
+// Under valgrind we therefore take the fork() path, so memcheck (npm run test:valgrind) can run
+// the addon at all. RUNNING_ON_VALGRIND is a few no-op instructions outside valgrind.
+bool RunningUnderValgrind() {
+#ifdef VIRCOMMAND_HAVE_VALGRIND_H
+  static const bool under = RUNNING_ON_VALGRIND != 0;
+  return under;
+#else
+  return false;
+#endif
 }
 
 // Moves an fd of ours that landed on 0-2 (the parent had them closed) above 2, so the child's
@@ -250,7 +272,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     return false;
   }
   BuildChildPlan(plan, &s);
-  const bool use_fork = plan.hook != nullptr || plan.handshake;
+  const bool use_fork = plan.hook != nullptr || plan.handshake || RunningUnderValgrind();
   s.plan.announce_exec = use_fork;
   // vfork path: share the fd table at clone; the child's first fd step unshares it copying only
   // the low fds it keeps, instead of the kernel copying every open fd at clone (with thousands
@@ -286,8 +308,12 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     return false;
   }
   if (pidfd < 0) pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  // ENOSYS: no pidfds at all (kernels before 5.3, valgrind 3.19). The session then polls
+  // waitpid(pid, WNOHANG) with a backoff instead (IoSession::PollReap); the child is ours and
+  // unreaped, so its pid cannot be recycled under us.
+  const bool no_pidfds = pidfd < 0 && errno == ENOSYS;
   if (pidfd >= 0 && !MoveAboveStdio(&pidfd)) CloseFd(&pidfd);
-  if (pidfd < 0) {
+  if (pidfd < 0 && !no_pidfds) {
     // Without a pidfd we cannot wait without waitpid(-1) or a blocked thread: refuse, cleanly.
     int e = errno;
     kill(pid, SIGKILL);

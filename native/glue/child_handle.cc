@@ -395,19 +395,29 @@ Napi::Value ChildHandle::UnrefJs(const Napi::CallbackInfo& info) {
 // --- pidWait / pidKill --------------------------------------------------------------------
 
 namespace {
+// Waits for one released child: a uv_poll on its pidfd, or, where the system has no pidfds
+// (ENOSYS: kernels before 5.3, valgrind 3.19), a uv_timer that polls waitpid(WNOHANG) backing
+// off from 1 ms to 50 ms. The child is ours and unreaped, so its pid cannot be recycled.
 struct PidWaiter : LoopResident {
   uv_poll_t poll;
+  uv_timer_t timer;
+  bool polling = false;  // no pidfds: the timer is the handle
+  uint64_t backoff_ms = 1;
   pid_t pid;
-  int pidfd;
+  int pidfd = -1;
   Napi::FunctionReference cb;
   AddonData* data;
 
-  // Closes the poll; the close callback frees this and its pidfd.
+  uv_handle_t* handle() {
+    return polling ? reinterpret_cast<uv_handle_t*>(&timer) : reinterpret_cast<uv_handle_t*>(&poll);
+  }
+
+  // Closes the handle; the close callback frees this and its pidfd.
   void Close() {
     data->residents.erase(this);
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t* h) {
+    uv_close(handle(), [](uv_handle_t* h) {
       auto* w = static_cast<PidWaiter*>(h->data);
-      close(w->pidfd);
+      if (w->pidfd >= 0) close(w->pidfd);
       delete w;
     });
   }
@@ -416,6 +426,34 @@ struct PidWaiter : LoopResident {
   void Teardown() override {
     cb.Reset();
     Close();
+  }
+
+  // Reaps the child if it has exited and reports to the callback; false while it runs.
+  bool TryReap() {
+    int status = 0;
+    pid_t r;
+    do {
+      r = waitpid(pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) return false;
+    int err = r < 0 ? errno : 0;
+    Napi::Env env = cb.Env();
+    Napi::HandleScope scope(env);
+    Napi::FunctionReference callback = std::move(cb);
+    Close();
+    Napi::Value error = env.Null();
+    if (err != 0) error = SpawnFailureToJs(env, SpawnFailure{kStageWait, err}).Value();
+    InvokeCallback(env, callback, env.Global(), {error, Napi::Number::New(env, status)}, false);
+    return true;
+  }
+
+  void ArmTimer() {
+    uv_timer_start(&timer, [](uv_timer_t* t) {
+      auto* w = static_cast<PidWaiter*>(t->data);
+      if (w->TryReap()) return;
+      w->backoff_ms = w->backoff_ms * 2 > 50 ? 50 : w->backoff_ms * 2;
+      w->ArmTimer();
+    }, backoff_ms, 0);
   }
 };
 }  // namespace
@@ -428,7 +466,7 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
   }
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
+  if (pidfd < 0 && errno != ENOSYS) {
     SpawnFailure f{kStageWait, errno};
     SpawnFailureToJs(env, f).ThrowAsJavaScriptException();
     return env.Undefined();
@@ -436,27 +474,20 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
   auto* w = new PidWaiter;
   w->pid = pid;
   w->pidfd = pidfd;
+  w->polling = pidfd < 0;
   w->cb = Napi::Persistent(info[1].As<Napi::Function>());
   w->data = GetAddonData(env);
   w->data->residents.insert(w);
+  if (w->polling) {
+    uv_timer_init(LoopOf(env), &w->timer);
+    w->timer.data = w;
+    w->ArmTimer();
+    return env.Undefined();
+  }
   uv_poll_init(LoopOf(env), &w->poll, pidfd);
   w->poll.data = w;
   uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
-    auto* w = static_cast<PidWaiter*>(handle->data);
-    int status = 0;
-    pid_t r;
-    do {
-      r = waitpid(w->pid, &status, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) return;
-    int err = r < 0 ? errno : 0;
-    Napi::Env env = w->cb.Env();
-    Napi::HandleScope scope(env);
-    Napi::FunctionReference cb = std::move(w->cb);
-    w->Close();
-    Napi::Value error = env.Null();
-    if (err != 0) error = SpawnFailureToJs(env, SpawnFailure{kStageWait, err}).Value();
-    InvokeCallback(env, cb, env.Global(), {error, Napi::Number::New(env, status)}, false);
+    static_cast<PidWaiter*>(handle->data)->TryReap();
   });
   return env.Undefined();
 }
@@ -466,6 +497,9 @@ Napi::Value PidKill(const Napi::CallbackInfo& info) {
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
   int sig = info[1].As<Napi::Number>().Int32Value();
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  // No pidfds on this system: kill(2) is safe for a released child we have not reaped yet (the
+  // only pids the JavaScript side passes here).
+  if (pidfd < 0 && errno == ENOSYS) return Napi::Boolean::New(env, kill(pid, sig) == 0);
   if (pidfd < 0) return Napi::Boolean::New(env, false);
   bool sent = syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
   close(pidfd);

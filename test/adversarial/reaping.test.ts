@@ -20,12 +20,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Command, CommandError, pidAbort } from '../../src/index';
+import { Command, CommandError, pidAbort, pidWait } from '../../src/index';
 import { killChildProcesses, killPids } from '../helpers/daemon';
 import { HELPER, SIGTOOL } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
@@ -34,6 +35,7 @@ import { childrenOf, isAlive, procStat, sleep, waitFor, zombieChildren } from '.
 import { parseReport, sigBit } from '../helpers/report';
 import { isRoot } from '../helpers/root';
 import { sanitizerSkip } from './support/common';
+import { buildSupport } from './support/build';
 import { useTmpDir } from '../helpers/tmp';
 import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/r24-48-support';
 
@@ -671,5 +673,89 @@ describe('R33 concurrent wait and rerun semantics', () => {
     const c = cmd.runSync();
     expect(out.value).toBe(`run ${c.pid}\n`);
     expect(String(out.value).length).toBe(String(a.stdout).length - String(a.pid).length + String(c.pid).length);
+  });
+});
+
+// ------------------------------------------------- released before exec on the fork() path
+
+describe('a child released before it reaches exec (fork() path)', () => {
+  // The child announces its exec, or reports a failure, on the status pipe. Once the command
+  // is freed nobody reads it: the write fails with EPIPE, and its SIGPIPE must not kill the
+  // child (it used to: death by signal 13 instead of the program's own status).
+  it('runs its program and exits with its own status; a failed exec still exits 127', async () => {
+    const hold = { library: S.hooks, symbol: 'delay_ms', data: '300' };
+    const ok = new Command('/bin/sh', '-c', 'exit 7').setPreExecHook(hold);
+    const okPid = ok.runAsync({ autoReap: false });
+    ok.free();
+    const missing = new Command(`${HELPER}-missing`).setPreExecHook(hold);
+    const missingPid = missing.runAsync({ autoReap: false });
+    missing.free();
+    expect(await pidWait(okPid, { status: true })).toBe(7);
+    expect(await pidWait(missingPid, { status: true })).toBe(127);
+  });
+});
+
+// ------------------------------------------------------------------- without pidfds
+
+// Kernels before 5.3 and valgrind 3.19 have no pidfd_open/pidfd_send_signal (ENOSYS). There
+// the session polls waitpid(pid, WNOHANG) with a backoff and signals with kill(2) instead
+// (native/core/io_session.cc). A seccomp filter refuses both calls in a node child; the
+// fork() path (a native hook, a handshake) then gets no pidfd at all, and every outcome must
+// still be exact, with nothing left behind.
+describe('without pidfds (pidfd_open and pidfd_send_signal refused with ENOSYS)', () => {
+  it('sync and async runs on the fork() path: statuses, capture, stdin, timeouts, handshake', () => {
+    const sup = buildSupport();
+    const r = runNodeChild(`
+      const hook = { library: ARGS.hooks, symbol: 'hook_ok' };
+      const out = {};
+      // the filter is in force: pidfd_open fails with ENOSYS in this process's children too
+      out.probe = require('child_process').spawnSync('python3', ['-c',
+        'import os\\ntry:\\n os.pidfd_open(os.getpid())\\nexcept OSError as e:\\n print(e.errno)'], { encoding: 'utf8' }).stdout.trim();
+      // released children: pidWait polls, pidAbort signals with kill(2)
+      const d = new vc.Command('/bin/sh', '-c', 'sleep 0.1; exit 6').setPreExecHook(hook);
+      const pid = d.runAsync({ autoReap: false });
+      d.free();
+      out.pidWait = await vc.pidWait(pid, { status: true });
+      const e = new vc.Command('/bin/sleep', '30');
+      const epid = e.runAsync({ autoReap: false });
+      e.free();
+      await vc.pidAbort(epid);
+      out.aborted = fs.existsSync('/proc/' + epid);
+      out.sync = new vc.Command('/bin/sh', '-c', 'cat; echo err >&2; exit 3').setPreExecHook(hook)
+        .setInputBuffer('x'.repeat(300000)).setOutputBuffer().setErrorBuffer().runSync({ status: true });
+      out.sync = { status: out.sync.status, out: out.sync.stdout.length, err: out.sync.stderr };
+      const t0 = Date.now();
+      try { new vc.Command('/bin/sleep', '30').setPreExecHook(hook).runSync({ timeout: 200, killGrace: 100 }); }
+      catch (e) { out.syncTimeout = { timedOut: e.timedOut, signal: e.signal, ms: Date.now() - t0 }; }
+      const a = await new vc.Command('/bin/sh', '-c', 'exit 5').setPreExecHook(hook).run({ status: true });
+      out.async = a.status;
+      try { await new vc.Command('/bin/sleep', '30').setPreExecHook(hook).run({ timeout: 200, killGrace: 100 }); }
+      catch (e) { out.asyncTimeout = { timedOut: e.timedOut, signal: e.signal }; }
+      const h = new vc.Command('/bin/echo', 'after').requireHandshake().setOutputBuffer();
+      h.runAsync();
+      await h.handshakeWait();
+      await h.handshakeNotify();
+      out.handshake = (await h.wait()).stdout;
+      const k = new vc.Command('/bin/sleep', '30').setPreExecHook(hook);
+      k.runAsync();
+      k.abort();
+      out.abort = 'done';
+      out.zombies = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+        try { const st = fs.readFileSync('/proc/' + n + '/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+          return Number(f[1]) === process.pid; } catch { return false; }
+      }).length;
+      emit(out);
+    `, { prefix: [sup.seccompLaunch, 'NOPIDFD'], args: { hooks: sup.hooks } });
+    const out = expectChildOk(r) as Record<string, unknown>;
+    expect(out.probe).toBe(String(os.constants.errno.ENOSYS));
+    expect(out.pidWait).toBe(6);
+    expect(out.aborted).toBe(false);
+    expect(out.sync).toEqual({ status: 3, out: 300000, err: 'err\n' });
+    expect(out.syncTimeout).toMatchObject({ timedOut: true, signal: 'SIGTERM' });
+    expect(out.async).toBe(5);
+    expect(out.asyncTimeout).toEqual({ timedOut: true, signal: 'SIGTERM' });
+    expect(out.handshake).toBe('after\n');
+    expect(out.abort).toBe('done');
+    expect(out.zombies).toBe(0);
   });
 });

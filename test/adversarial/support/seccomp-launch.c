@@ -1,11 +1,14 @@
 /*
  * seccomp-launch ERRNO PROGRAM [ARGS...]
+ * seccomp-launch NOPIDFD PROGRAM [ARGS...]
  *
- * Test-only launcher for the adversarial suite (R03): installs a seccomp
- * filter that makes close_range(2) fail with ERRNO (EPERM or ENOSYS; every
- * other system call is allowed), then execv's PROGRAM. The filter is
- * inherited by every descendant, so vircommand's child zone, running in a
- * child of PROGRAM, sees close_range refused and must fall back.
+ * Test-only launcher for the adversarial suite: installs a seccomp filter,
+ * then execv's PROGRAM. With ERRNO (EPERM or ENOSYS), close_range(2) fails
+ * with it (R03). With NOPIDFD, pidfd_open(2) and pidfd_send_signal(2) fail
+ * with ENOSYS, as on a kernel without pidfds or under valgrind 3.19. Every
+ * other system call is allowed. The filter is inherited by every
+ * descendant, so vircommand, running in PROGRAM or a child of it, sees the
+ * calls refused and must fall back.
  *
  * PR_SET_NO_NEW_PRIVS first, so this works without CAP_SYS_ADMIN.
  */
@@ -24,6 +27,12 @@
 #ifndef __NR_close_range
 #define __NR_close_range 436
 #endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
 
 #if defined(__x86_64__)
 #define MY_ARCH AUDIT_ARCH_X86_64
@@ -36,13 +45,19 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: seccomp-launch EPERM|ENOSYS PROGRAM [ARGS...]\n");
+        fprintf(stderr, "usage: seccomp-launch EPERM|ENOSYS|NOPIDFD PROGRAM [ARGS...]\n");
         return 2;
     }
     int err;
+    /* the refused calls: close_range, or (NOPIDFD) the two pidfd calls */
+    unsigned nr1 = __NR_close_range, nr2 = __NR_close_range;
     if (!strcmp(argv[1], "EPERM")) err = EPERM;
     else if (!strcmp(argv[1], "ENOSYS")) err = ENOSYS;
-    else {
+    else if (!strcmp(argv[1], "NOPIDFD")) {
+        err = ENOSYS;
+        nr1 = __NR_pidfd_open;
+        nr2 = __NR_pidfd_send_signal;
+    } else {
         fprintf(stderr, "seccomp-launch: unknown errno %s\n", argv[1]);
         return 2;
     }
@@ -51,7 +66,8 @@ int main(int argc, char **argv)
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MY_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close_range, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr1, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr2, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
