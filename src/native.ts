@@ -172,3 +172,13 @@ export function spawnFailure(err: unknown): StartFailure {
   if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
   return emptyResult(e.pid ?? 0, { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 }, err);
 }
+
+// The addon is loaded when the package is imported, not at the first spawn: it reserves its
+// spawn fd slots as it loads (native/core/spawn.cc, FdSlots), and they only help if they get
+// low numbers, before the program has opened its thousands of fds. A failure to load is not
+// thrown here; the first run reports it.
+try {
+  loadNative();
+} catch {
+  // reported by the first loadNative() that needs the addon
+}

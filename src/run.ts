@@ -8,10 +8,11 @@
 import { DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
 import { dryRunActive, dryRunResult } from './dry-run';
 import { CommandError, usageError } from './errors';
-import { loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
+import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
 import { rememberReaped, rememberReleased } from './pid';
 import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
 import { prepare, resolveProgram, type RunRecord } from './run/context';
+import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
 import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
@@ -50,13 +51,16 @@ function abortedBeforeStart(state: CommandState, signal: AbortSignal): CommandEr
   return new CommandError(`Child process (${cmd}) was aborted before it started`, { command: cmd, code: 'ABORT_ERR', cause: signal.reason });
 }
 
-// Starts the child without waiting; failures to start are in the record's result.
-function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl): RunRecord {
+// Starts the child without waiting; failures to start are in the record's result. `paced`
+// (run() only): the spawn may wait for a later event-loop turn (run/pacing.ts); the record is
+// the command's running one meanwhile, and a timeout, abort or free() before the spawn ends
+// it without a child.
+function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false): RunRecord {
   const ctx = prepare(state, mode, control);
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
     pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false,
+    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, queued: false,
     done: new Promise((resolve) => (resolveDone = resolve)),
     finish(result) {
       if (rec.finished) return;
@@ -65,18 +69,37 @@ function start(state: CommandState, mode: RunMode, autoReap: boolean, control: P
       resolveDone(result);
     },
   };
+  let spawnLater = false;
   try {
     if (dryRunActive()) rec.finish(dryRunResult(ctx.plan));
     else {
       const missing = resolveProgram(ctx);
       if (missing) rec.finish(missing);
-      else spawnInto(state, rec);
+      else if (!paced) spawnInto(state, rec);
+      else spawnLater = !spawnPaced(() => spawnQueued(state, rec));
     }
+  } finally {
+    if (!spawnLater) releasePassedFds(state);
+  }
+  rec.queued = spawnLater;
+  if (!rec.result?.failure) state.running = rec;
+  return rec;
+}
+
+// The spawn of a run() that waited for its turn.
+function spawnQueued(state: CommandState, rec: RunRecord): void {
+  if (!rec.queued) {
+    spawnInto(state, rec); // spawnPaced ran it at once
+    return;
+  }
+  rec.queued = false;
+  try {
+    // Timed out, aborted or freed while queued: end it without a child.
+    if (rec.endedBy) rec.finish(emptyResult(0, null));
+    else spawnInto(state, rec);
   } finally {
     releasePassedFds(state);
   }
-  if (!rec.result?.failure) state.running = rec;
-  return rec;
 }
 
 function spawnInto(state: CommandState, rec: RunRecord): void {
@@ -135,7 +158,9 @@ export async function run(state: CommandState, options: unknown): Promise<RunRes
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer });
+  // Paced unless the caller may use a pipe end (FdRef) before awaiting: it must exist at once.
+  const pipes = state.stdout?.kind === 'ref' || state.stderr?.kind === 'ref';
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, !pipes);
   return waitFor(state, rec, o);
 }
 
@@ -184,7 +209,9 @@ export function free(state: CommandState): void {
   state.running = null;
   state.freed = true;
   if (!rec) return;
-  if (!rec.finished && rec.handle) {
+  if (rec.queued) {
+    rec.endedBy ??= { why: 'abort', reason: undefined }; // its spawn will not happen
+  } else if (!rec.finished && rec.handle) {
     if (rec.autoReap) {
       rec.endedBy ??= { why: 'abort', reason: undefined };
       // docs/internals.md: abortSync returns the result; a build that returns nothing

@@ -69,6 +69,23 @@ bool RunningUnderValgrind() {
 #endif
 }
 
+// Low fd slots. On the clone path the child starts on the parent's fd table (CLONE_FILES) and
+// unshares it copying every fd up to the highest one it needs (child_unshare_fds): that copy,
+// and closing it again, costs time per fd. Pipes made at spawn time get the lowest free numbers,
+// which in a parent with 10,000 open fds are above all of them, so each spawn copied the whole
+// table. Instead, a few fds are reserved per thread while numbers are still low (when the addon
+// loads): one holds /dev/null for good, the others hold /dev/null between spawns and, during
+// one, a dup of what the child needs (its stdio sources, the status pipe). They are ours alone,
+// so dup3() onto them cannot hit anyone else's fd, and they are O_CLOEXEC, so no program
+// inherits them. thread_local: a Worker spawns on its own thread with its own slots.
+constexpr int kTransferSlots = 4;  // stdin, stdout, stderr sources and the status pipe
+struct FdSlots {
+  int devnull = -1;
+  int transfer[kTransferSlots] = {-1, -1, -1, -1};
+  int highest = -1;
+};
+thread_local FdSlots t_slots;
+
 // Moves an fd of ours that landed on 0-2 (the parent had them closed) above 2, so the child's
 // stdio mapping cannot clobber it.
 bool MoveAboveStdio(int* fd) {
@@ -97,6 +114,8 @@ void SetNonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK
 // Everything created for one spawn; the destructor closes what was not handed over.
 struct Scratch {
   int devnull = -1;
+  int status_in_child = -1;  // the status pipe's write end as the child sees it (maybe a slot)
+  int slots_used = 0;        // transfer slots pointing at this spawn's fds; reset after clone
   int child_end[3] = {-1, -1, -1};  // pipe ends that become the child's stdio
   int parent_end[3] = {-1, -1, -1};
   int status[2] = {-1, -1};
@@ -109,6 +128,8 @@ struct Scratch {
   ChildPlan plan = {};
 
   ~Scratch() {
+    // Transfer slots go back to /dev/null: they must not keep a pipe end open.
+    for (int i = 0; i < slots_used; i++) dup3(t_slots.devnull, t_slots.transfer[i], O_CLOEXEC);
     CloseFd(&devnull);
     for (int i = 0; i < 3; i++) {
       CloseFd(&child_end[i]);
@@ -142,6 +163,10 @@ bool PrepareStdio(const ExecPlan& plan, Scratch* s) {
     const StdioSpec& spec = plan.stdio[i];
     switch (spec.kind) {
       case StdioKind::kNull:
+        if (t_slots.devnull >= 0) {
+          s->plan.stdio_src[i] = t_slots.devnull;
+          break;
+        }
         if (s->devnull < 0) {
           s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
           if (s->devnull < 0 || !MoveAboveStdio(&s->devnull)) return false;
@@ -177,6 +202,30 @@ bool PrepareStdio(const ExecPlan& plan, Scratch* s) {
   return true;
 }
 
+// Clone path: puts the child's stdio sources and status pipe above the slots into the transfer
+// slots, so the child's unshare copies only the low fds (see FdSlots). Sources at 0-2 or already
+// low stay. A failed dup3 just leaves that fd where it is (slower, not wrong).
+void UseLowSlots(Scratch* s) {
+  if (t_slots.devnull < 0) return;
+  auto place = [s](int fd) -> int {
+    if (fd <= t_slots.highest || s->slots_used == kTransferSlots) return fd;
+    int slot = t_slots.transfer[s->slots_used];
+    if (dup3(fd, slot, O_CLOEXEC) < 0) return fd;
+    s->slots_used++;
+    return slot;
+  };
+  int* src = s->plan.stdio_src;
+  int moved[3];
+  for (int i = 0; i < 3; i++) {
+    int same = -1;  // stderr to stdout: one source, one slot
+    for (int j = 0; j < i; j++)
+      if (src[j] == src[i]) same = j;
+    moved[i] = same >= 0 ? moved[same] : place(src[i]);
+  }
+  for (int i = 0; i < 3; i++) src[i] = moved[i];
+  s->status_in_child = place(s->status[1]);
+}
+
 void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   ChildPlan& c = s->plan;
   for (const std::string& a : plan.argv) s->argv.push_back(const_cast<char*>(a.c_str()));
@@ -198,7 +247,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   s->keep = {0, 1, 2};
   for (int fd : plan.pass_fds) s->keep.push_back(fd);
-  for (int fd : {s->status[1], s->ready[1], s->go[0]})
+  for (int fd : {s->status_in_child, s->ready[1], s->go[0]})
     if (fd >= 0) s->keep.push_back(fd);
   for (const NamespaceStep& ns : plan.namespaces) s->keep.push_back(ns.fd);
   if (plan.cgroup_fd >= 0) s->keep.push_back(plan.cgroup_fd);
@@ -210,7 +259,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.nkeep = static_cast<int>(s->keep.size());
   c.pass_fds = plan.pass_fds.data();
   c.npass = static_cast<int>(plan.pass_fds.size());
-  c.status_fd = s->status[1];
+  c.status_fd = s->status_in_child;
 
   c.daemonize = plan.daemonize;
   c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
@@ -248,6 +297,35 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
 }  // namespace
 
+void ReserveFdSlots() {
+  if (t_slots.devnull >= 0) return;
+  FdSlots slots;
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0 || !MoveAboveStdio(&fd)) {
+    if (fd >= 0) close(fd);
+    return;  // no slots: spawning still works
+  }
+  slots.devnull = fd;
+  slots.highest = fd;
+  for (int i = 0; i < kTransferSlots; i++) {
+    slots.transfer[i] = fcntl(slots.devnull, F_DUPFD_CLOEXEC, 3);
+    if (slots.transfer[i] < 0) {
+      for (int j = 0; j < i; j++) close(slots.transfer[j]);
+      close(slots.devnull);
+      return;
+    }
+    if (slots.transfer[i] > slots.highest) slots.highest = slots.transfer[i];
+  }
+  t_slots = slots;
+}
+
+void ReleaseFdSlots() {
+  if (t_slots.devnull < 0) return;
+  for (int fd : t_slots.transfer) close(fd);
+  close(t_slots.devnull);
+  t_slots = FdSlots();
+}
+
 void CloseFd(int* fd) {
   if (*fd >= 0) close(*fd);
   *fd = -1;
@@ -271,8 +349,10 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     failure->err = errno;
     return false;
   }
-  BuildChildPlan(plan, &s);
   const bool use_fork = plan.hook != nullptr || plan.handshake || RunningUnderValgrind();
+  s.status_in_child = s.status[1];
+  if (!use_fork) UseLowSlots(&s);
+  BuildChildPlan(plan, &s);
   s.plan.announce_exec = use_fork;
   // vfork path: share the fd table at clone; the child's first fd step unshares it copying only
   // the low fds it keeps, instead of the kernel copying every open fd at clone (with thousands

@@ -89,6 +89,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData;
   data->child_handle_ctor = Napi::Persistent(ChildHandle::Init(env));
   env.SetInstanceData(data);
+  // The spawn fd slots of this thread, reserved now while fd numbers are low (spawn.cc FdSlots).
+  ReserveFdSlots();
   // Runs before the environment's loop is closed (a Worker exiting, or process exit): nothing of
   // ours may stay open on it.
   env.AddCleanupHook([data, env]() {
@@ -96,6 +98,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     if (loop != nullptr) uv_run(loop, UV_RUN_NOWAIT);  // let the close callbacks run
+    ReleaseFdSlots();  // on the environment's own thread, which owns them
   });
   exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("spawn", Napi::Function::New(env, ChildHandle::Spawn));

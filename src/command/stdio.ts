@@ -68,12 +68,16 @@ export class StdioBuilder extends ArgsEnvBuilder {
   }
 
   /**
-   * Feeds `data` to the child's stdin (NUL bytes allowed); kept for every run.
+   * Feeds `data` to the child's stdin (NUL bytes allowed); kept for every run. A Uint8Array
+   * is not copied (a 256 MiB input would cost a 256 MiB copy): its bytes are read as each run
+   * writes them, so do not change it while the command may still run, as with fs.write().
    * @throws {TypeError} for data that is neither a string nor a Uint8Array
    * @example cmd.setInputBuffer('Hello World\n')
    */
   setInputBuffer(data: string | Uint8Array): this {
-    const bytes = toBytes('Command.setInputBuffer', arg('data'), data);
+    const bytes = data instanceof Uint8Array
+      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      : toBytes('Command.setInputBuffer', arg('data'), data);
     const s = stateOf(this);
     if (s.stdin) recordError(s, 'cannot specify input twice');
     else s.stdin = { kind: 'buffer', data: bytes };

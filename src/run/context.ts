@@ -41,6 +41,8 @@ export interface RunRecord {
   waited: boolean;
   handshakeWaited: boolean;
   handshakeNotified: boolean;
+  /** run() only: the spawn waits for a later event-loop turn (run/pacing.ts). */
+  queued: boolean;
 }
 
 /** The context of a run of `state` in `mode`. */

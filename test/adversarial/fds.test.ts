@@ -143,14 +143,15 @@ describe('R01 close everything not asked for', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('R02 fds above a lowered soft limit are still closed', () => {
-  // 40 inheritable fds at 27..66; the soft limit then drops to 29, so 38 of them are above it.
-  // (Node itself holds about 18 fds below 27, and a run needs 7 more below the limit.)
-  const LIST = Array.from({ length: 40 }, (_, i) => 27 + i);
+  // 40 inheritable fds at 32..71; the soft limit then drops to 34, so 37 of them are above it.
+  // (Node itself holds about 18 fds below 32, the addon its 5 spawn fd slots, and a run needs 7
+  // more below the limit.)
+  const LIST = Array.from({ length: 40 }, (_, i) => 32 + i);
   const SCRIPT = `
     const { list, masked, hard } = ARGS;
     const notOpen = list.filter((fd) => ft.getfd(fd) !== 0);
     await new vc.Command('/bin/true').run();  // load the addon before the limit drops
-    cp.execFileSync('prlimit', ['--pid', String(process.pid), hard ? '--nofile=29:29' : '--nofile=29:']);
+    cp.execFileSync('prlimit', ['--pid', String(process.pid), hard ? '--nofile=34:34' : '--nofile=34:']);
     const limits = masked ? null : fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files'));
     const args = ['fds', '--scan', '100', '--probe', list.join(','), '--close-range', '--proc'];
     const run = (await new vc.Command(PROBE, ...args).run()).stdout;
@@ -175,11 +176,11 @@ describe('R02 fds above a lowered soft limit are still closed', () => {
     }
   }
 
-  it('close_range path: none of fds 27..66 is open in the child after prlimit --nofile=29:', async () => {
+  it('close_range path: none of fds 32..71 is open in the child after prlimit --nofile=34:', async () => {
     const devnull = fs.openSync('/dev/null', 'r');
     try {
       const res = scriptOk(await runScript(SCRIPT, { args: { list: LIST, masked: false }, stdio: stdioFor(LIST, devnull) as never }));
-      expect(res.limits).toMatch(/^Max open files\s+29\s+\d+/);
+      expect(res.limits).toMatch(/^Max open files\s+34\s+\d+/);
       check(res, 'ok', 'ok');
     } finally {
       fs.closeSync(devnull);
@@ -203,7 +204,7 @@ describe('R02 fds above a lowered soft limit are still closed', () => {
 
   // Beyond the checklist's soft-limit case: the hard limit lowered below open fds too (allowed
   // by the kernel). The last-resort loop must not take the limit as the highest open fd.
-  itIf(mask.reason ?? seccomp, 'last-resort loop with the hard limit lowered too (prlimit --nofile=29:29): none of them is open', async () => {
+  itIf(mask.reason ?? seccomp, 'last-resort loop with the hard limit lowered too (prlimit --nofile=34:34): none of them is open', async () => {
     const devnull = fs.openSync('/dev/null', 'r');
     try {
       const res = scriptOk(await runScript(SCRIPT, {
@@ -220,7 +221,7 @@ describe('R02 fds above a lowered soft limit are still closed', () => {
     const devnull = fs.openSync('/dev/null', 'r');
     try {
       const res = scriptOk(await runScript(SCRIPT, { args: { list: LIST, masked: false, hard: true }, stdio: stdioFor(LIST, devnull) as never }));
-      expect(res.limits).toMatch(/^Max open files\s+29\s+29/);
+      expect(res.limits).toMatch(/^Max open files\s+34\s+34/);
       check(res, 'ok', 'ok');
     } finally {
       fs.closeSync(devnull);

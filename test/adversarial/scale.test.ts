@@ -22,7 +22,7 @@ import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
-import { support } from './support/r24-48-support';
+import { needTools, support } from './support/r24-48-support';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-scale-');
@@ -243,4 +243,33 @@ describe('R48 many fds and a high NOFILE stay correct', () => {
     const msg = `median spawn per round: NOFILE 1024 ${low.map((v) => v.toFixed(3)).join('/')} ms, NOFILE ${limit} ${high.map((v) => v.toFixed(3)).join('/')} ms`;
     expect(best(high), msg).toBeLessThanOrEqual(1.2 * best(low));
   }, 300000);
+});
+
+describe('spawn fd slots: thousands of open fds are not copied into each child', () => {
+  // On the clone path the child unshares the parent's fd table copying every fd up to the
+  // highest one it needs, with close_range(FIRST, ~0, CLOSE_RANGE_UNSHARE). Its stdio sources
+  // and status pipe go through fds the addon reserved at load (native/core/spawn.cc, FdSlots),
+  // so FIRST stays low however many fds the parent holds, and whatever its stdio points at.
+  it('3,000 fds open, stdout to a caller fd above them: close_range starts below 64, output intact', (ctx) => {
+    needTools(ctx, 'spawn fd slots', 'strace');
+    const log = path.join(tmp.path, 'slots.strace');
+    const r = runNodeChild(`
+      const held = [];
+      for (let i = 0; i < 3000; i++) held.push(fs.openSync('/dev/null', 'r'));
+      const outFile = ARGS.dir + '/out.txt';
+      const outFd = fs.openSync(outFile, 'w');
+      const a = new vc.Command('/bin/echo', 'captured').runSync().stdout;
+      const b = (await new vc.Command('/bin/echo', 'async').run()).stdout;
+      new vc.Command('/bin/echo', 'to-fd').setOutputFD(outFd).runSync();
+      const c = new vc.Command('/bin/cat').setInputBuffer('fed').runSync().stdout;
+      fs.closeSync(outFd);
+      emit({ a, b, c, file: fs.readFileSync(outFile, 'utf8'), outFd, highest: held[held.length - 1] });
+    `, { args: { dir: tmp.path }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close_range'], timeoutMs: 60000 });
+    const res = expectChildOk(r) as { a: string; b: string; c: string; file: string; outFd: number; highest: number };
+    expect(res).toMatchObject({ a: 'captured\n', b: 'async\n', c: 'fed', file: 'to-fd\n' });
+    expect(res.outFd, 'precondition: the caller fd is above the 3,000').toBeGreaterThan(3000);
+    const firsts = [...fs.readFileSync(log, 'utf8').matchAll(/close_range\((\d+), [^,]+, CLOSE_RANGE_UNSHARE\)/g)].map((m) => Number(m[1]));
+    expect(firsts.length, 'one unsharing close_range per spawn').toBe(4);
+    for (const first of firsts) expect(first).toBeLessThan(64);
+  }, 90000);
 });

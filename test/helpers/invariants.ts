@@ -17,6 +17,7 @@
  * own cleanup, say) declares it with `inv.keepChild(pid)`.
  */
 import { afterEach, beforeEach } from 'vitest';
+import { loadNative } from '../../src/native';
 import {
   describeFds, liveChildren, openFds, sigState, waitFor, zombieChildren, type SigState,
 } from './proc';
@@ -57,6 +58,9 @@ export function useInvariants(opts: InvariantOptions = {}): Invariants {
 
   beforeEach(() => {
     kept = new Set();
+    // The addon reserves its spawn fd slots for good when it loads (native/core/spawn.cc,
+    // FdSlots): load it before the snapshot, so they are part of the baseline.
+    loadNative();
     fds = openFds();
     sig = sigState();
   });

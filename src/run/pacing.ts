@@ -1,0 +1,61 @@
+/**
+ * Pacing of run()'s spawns, so that run() never blocks the event loop for long.
+ *
+ * A spawn is synchronous work on the main thread (about a millisecond: the pipes, the clone,
+ * the child's setup up to exec while the parent thread is suspended). One run() costs that
+ * once; a loop of 1,000 run() calls used to cost it 1,000 times in one turn of the event loop,
+ * a second during which no timer, socket or exit was served. So each turn gets a budget:
+ * run() spawns at once while the spawns of the current turn have taken less than SLICE_MS;
+ * after that its spawn is queued, and the queue is worked off SLICE_MS per turn
+ * (setImmediate), in call order. A single run(), or runs awaited one after the other, never
+ * wait. runSync() and runAsync() never wait either: their callers need the child (or its pid)
+ * before they return.
+ */
+
+/** Spawning time allowed per event-loop turn, in ms. */
+export const SLICE_MS = 2;
+
+let sliceStart = -1; // performance.now() when this turn's first spawn began, or -1
+let endOfTurnScheduled = false;
+const queue: (() => void)[] = [];
+
+function scheduleEndOfTurn(): void {
+  if (endOfTurnScheduled) return;
+  endOfTurnScheduled = true;
+  setImmediate(() => {
+    endOfTurnScheduled = false;
+    sliceStart = -1;
+    drain();
+  });
+}
+
+function drain(): void {
+  if (queue.length === 0) return;
+  sliceStart = performance.now();
+  while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) (queue.shift() as () => void)();
+  scheduleEndOfTurn();
+}
+
+/**
+ * Runs `spawn` now if this turn's budget allows and nothing is queued before it; else queues
+ * it for a later turn. Returns whether it ran now.
+ */
+export function spawnPaced(spawn: () => void): boolean {
+  if (queue.length === 0) {
+    const now = performance.now();
+    if (sliceStart < 0) sliceStart = now;
+    if (now - sliceStart < SLICE_MS) {
+      scheduleEndOfTurn();
+      spawn();
+      return true;
+    }
+  }
+  queue.push(spawn);
+  scheduleEndOfTurn();
+  return false;
+}
+
+/** Spawns waiting for a later turn (for tests and diagnostics). */
+export function queuedSpawns(): number {
+  return queue.length;
+}

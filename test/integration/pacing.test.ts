@@ -1,0 +1,90 @@
+/**
+ * run()'s pacing (src/run/pacing.ts): a burst of run() calls spawns a few milliseconds' worth
+ * per event-loop turn and queues the rest, in call order. Checked here by behaviour: what is
+ * queued, that queued runs all complete exactly, and that a queued run that is aborted, freed
+ * or timed out never starts its child. (How much the event loop is spared is measured by
+ * `npm run bench`, scenario 4, not asserted here.)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Command, CommandError } from '../../src/index';
+import { queuedSpawns } from '../../src/run/pacing';
+import { HELPER } from '../helpers/helper';
+import { useInvariants } from '../helpers/invariants';
+import { childrenOf } from '../helpers/proc';
+import { useTmpDir } from '../helpers/tmp';
+
+useInvariants();
+const tmp = useTmpDir('vc-pacing-');
+
+describe('run() pacing', () => {
+  it('a burst of 300 run(): some wait for a later turn, all complete with their own results', async () => {
+    const runs: Promise<{ stdout?: string | Buffer; pid: number }>[] = [];
+    for (let i = 0; i < 300; i++) runs.push(new Command('/bin/echo', `run-${i}`).run());
+    const queuedAfterLoop = queuedSpawns();
+    const startedAfterLoop = childrenOf(process.pid).length;
+    expect(queuedAfterLoop, 'spawns left for later turns').toBeGreaterThan(0);
+    expect(startedAfterLoop, 'children started in the loop itself').toBeLessThan(300);
+    const results = await Promise.all(runs);
+    results.forEach((r, i) => expect(r.stdout).toBe(`run-${i}\n`));
+    expect(new Set(results.map((r) => r.pid)).size).toBe(300);
+    expect(queuedSpawns()).toBe(0);
+  });
+
+  it('queued runs spawn in call order', async () => {
+    const runs: Promise<{ pid: number }>[] = [];
+    for (let i = 0; i < 200; i++) runs.push(new Command('/bin/true').run());
+    expect(queuedSpawns()).toBeGreaterThan(0);
+    const pids = (await Promise.all(runs)).map((r) => r.pid);
+    // pids are handed out in order; a wrap of the pid counter would break this check, not the
+    // property, so it is allowed once
+    let descents = 0;
+    for (let i = 1; i < pids.length; i++) if (pids[i] < pids[i - 1]) descents++;
+    expect(descents).toBeLessThanOrEqual(1);
+  });
+
+  it('a queued run that is aborted, freed or times out never starts its child', async () => {
+    const fill: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) fill.push(new Command('/bin/true').run());
+    expect(queuedSpawns()).toBeGreaterThan(0);
+    const marker = (name: string) => path.join(tmp.path, name);
+    const touch = (name: string) => new Command('/bin/sh', '-c', `touch '${marker(name)}'`);
+
+    const ac = new AbortController();
+    const bySignal = touch('signal').run({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    const byAbort = touch('abort');
+    const byAbortRun = byAbort.run();
+    const aborted = byAbort.abort();
+    const byFree = touch('free');
+    const byFreeRun = byFree.run();
+    byFree.free();
+    const byTimeout = touch('timeout').run({ timeout: 1 });
+    const late = touch('late').run(); // queued too, and not stopped: it runs
+
+    for (const [p, code] of [[bySignal, 'ABORT_ERR'], [byAbortRun, 'ABORT_ERR'], [byFreeRun, 'ABORT_ERR'], [byTimeout, 'ETIMEDOUT']] as const) {
+      const err = await p.then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandError);
+      expect((err as CommandError).code).toBe(code);
+      expect((err as CommandError).pid, 'no child was started').toBeNull();
+    }
+    await aborted;
+    await late;
+    await Promise.all(fill);
+    for (const name of ['signal', 'abort', 'free', 'timeout']) expect(fs.existsSync(marker(name)), name).toBe(false);
+    expect(fs.existsSync(marker('late'))).toBe(true);
+  });
+
+  it('a run() with a caller pipe (FdRef) is not queued: its fd exists when run() returns', async () => {
+    const fill: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) fill.push(new Command('/bin/true').run());
+    expect(queuedSpawns()).toBeGreaterThan(0);
+    const ref = { fd: -1 };
+    const p = new Command(HELPER, '--no-stdio').setOutputFD(ref).run();
+    expect(ref.fd).toBeGreaterThan(2);
+    fs.closeSync(ref.fd);
+    await p;
+    await Promise.all(fill);
+  });
+});
