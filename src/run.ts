@@ -158,9 +158,11 @@ export async function run(state: CommandState, options: unknown): Promise<RunRes
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
-  // Paced unless the caller may use a pipe end (FdRef) before awaiting: it must exist at once.
-  const pipes = state.stdout?.kind === 'ref' || state.stderr?.kind === 'ref';
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, !pipes);
+  // Paced only when no fd of the caller's is involved: once run() returns, the caller may
+  // close or reuse an fd it passed or gave as stdio, and may read an FdRef's pipe end, so the
+  // child must exist by then.
+  const callerFds = state.passFds.size > 0 || [state.stdin, state.stdout, state.stderr].some((c) => c?.kind === 'fd' || c?.kind === 'ref');
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, !callerFds);
   return waitFor(state, rec, o);
 }
 

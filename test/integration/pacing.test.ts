@@ -76,6 +76,24 @@ describe('run() pacing', () => {
     expect(fs.existsSync(marker('late'))).toBe(true);
   });
 
+  it('a run() that passes an fd is not queued: the caller may close its copy once run() returns', async () => {
+    const fill: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) fill.push(new Command('/bin/true').run());
+    expect(queuedSpawns()).toBeGreaterThan(0);
+    const file = path.join(tmp.path, 'passed.txt');
+    const fd = fs.openSync(file, 'w');
+    const p = new Command('/bin/sh', '-c', `echo passed > /proc/self/fd/${fd}`).passFD(fd).run();
+    fs.closeSync(fd);
+    await p;
+    expect(fs.readFileSync(file, 'utf8')).toBe('passed\n');
+    const out = fs.openSync(path.join(tmp.path, 'stdout.txt'), 'w');
+    const q = new Command('/bin/echo', 'to-fd').setOutputFD(out).run();
+    fs.closeSync(out);
+    await q;
+    expect(fs.readFileSync(path.join(tmp.path, 'stdout.txt'), 'utf8')).toBe('to-fd\n');
+    await Promise.all(fill);
+  });
+
   it('a run() with a caller pipe (FdRef) is not queued: its fd exists when run() returns', async () => {
     const fill: Promise<unknown>[] = [];
     for (let i = 0; i < 200; i++) fill.push(new Command('/bin/true').run());
