@@ -13,7 +13,7 @@ import { checkArgs } from './command/checks';
 import { PreExecBuilder } from './command/pre-exec';
 import * as runner from './run';
 import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
-import { arg, typeError, valueError } from './validate';
+import { arg, checkString, typeError, valueError } from './validate';
 
 /**
  * A command to run: a program, its arguments, its environment and how its child is set up.
@@ -33,13 +33,15 @@ export class Command extends PreExecBuilder {
 
   /**
    * A command from an argv array whose first element is the program.
-   * @throws {RangeError} for an empty array; {TypeError} for a non-string element
+   * @throws {RangeError} for an empty array; {TypeError} for a non-string element, a NUL byte or an empty program
    * @example Command.newArgs(['ls', '-l', '/tmp'])
    */
   static newArgs(argv: readonly string[]): Command {
     if (!Array.isArray(argv)) throw typeError('Command.newArgs', arg('argv'), 'an array', argv);
     if (argv.length === 0) throw valueError('Command.newArgs', arg('argv'), 'must not be empty', RangeError);
-    const [program, ...rest] = checkArgs('Command.newArgs', argv, 'argv');
+    // argv[0] is checked here, not by the constructor, so that an error names this method.
+    const program = checkString('Command.newArgs', 'argv[0]', argv[0], true);
+    const rest = checkArgs('Command.newArgs', argv.slice(1), 'argv', 1);
     return new Command(program, ...rest);
   }
 

@@ -82,8 +82,10 @@ export class EnvBuilder {
   /** Copies `name` from the source if it is set there; the environment is clean either way. */
   addPass(name: string): void {
     this.#entries ??= [];
-    const value = this.#source[name];
-    if (value === undefined) return;
+    // Own properties only: process.env inherits toString, constructor, __proto__... from
+    // Object.prototype, and an unset 'toString' must not pass "function toString() {...}".
+    const value = Object.hasOwn(this.#source, name) ? this.#source[name] : undefined;
+    if (typeof value !== 'string') return;
     this.addPair(name, value);
     // process.env decodes as UTF-8, lossily: take the bytes from the addon when they differ.
     if (!this.#fromProcess) return;

@@ -341,6 +341,15 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
       return false;
     }
   }
+  // The same for a caller's fd given as stdin, stdout or stderr: a closed number would become
+  // one of our pipes, or /dev/null, below. (TS refuses both first, naming the call.)
+  for (const StdioSpec& spec : plan.stdio) {
+    if (spec.kind == StdioKind::kFd && fcntl(spec.fd, F_GETFD) < 0) {
+      failure->stage = kStageStdio;
+      failure->err = EBADF;
+      return false;
+    }
+  }
   Scratch s;
   bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
                   (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go)));

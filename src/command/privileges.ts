@@ -75,7 +75,7 @@ export class PrivilegesBuilder extends StdioBuilder {
    */
   setGroups(gids: readonly number[]): this {
     if (!Array.isArray(gids)) throw typeError('Command.setGroups', arg('gids'), 'an array', gids);
-    stateOf(this).groups = gids.map((g, i) => checkInteger('Command.setGroups', `gids[${i}]`, g, 0, ID_MAX));
+    stateOf(this).groups = Array.from(gids, (g, i) => checkInteger('Command.setGroups', `gids[${i}]`, g, 0, ID_MAX));
     return this;
   }
 

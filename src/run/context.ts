@@ -48,7 +48,7 @@ export interface RunRecord {
 /** The context of a run of `state` in `mode`. */
 export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {
   const plan = buildPlan(state, mode, control);
-  if (!dryRunActive()) checkPassedFds(plan);
+  if (!dryRunActive()) checkCallerFds(state, plan);
   const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
   const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
   return {
@@ -65,16 +65,28 @@ export function resolveProgram(ctx: RunContext): NativeResult | null {
   return emptyResult(0, { stage: 'exec', errno: os.constants.errno.ENOENT, value: 0 });
 }
 
-// A passFD() of an fd that is closed by now: refused before any fork (native would pass
-// whatever the spawn's own pipes put at that number).
-function checkPassedFds(plan: NativePlan): void {
-  for (const fd of plan.passFds) {
+// The caller's fds the plan uses, each with the call that gave it: passFD(), and the fds
+// given as stdin, stdout or stderr (setInputFD, setOutputFD/setErrorFD with a number or an
+// FdRef holding an fd). Not the stdio that exec() inherits unconfigured.
+function callerFds(state: CommandState, plan: NativePlan): [string, number][] {
+  const out: [string, number][] = plan.passFds.map((fd) => ['passFD', fd]);
+  if (state.stdin?.kind === 'fd' && plan.stdin.type === 'fd') out.push(['setInputFD', plan.stdin.fd]);
+  if (state.stdout && plan.stdout.type === 'fd') out.push(['setOutputFD', plan.stdout.fd]);
+  if (state.stderr && plan.stderr.type === 'fd') out.push(['setErrorFD', plan.stderr.fd]);
+  return out;
+}
+
+// A caller's fd that is closed by now: refused before any fork. Native would pass, or make
+// the child's stdin/stdout/stderr, whatever the spawn's own pipes (or /dev/null) put at that
+// number; a number nothing takes would only fail in the child, after the fork.
+function checkCallerFds(state: CommandState, plan: NativePlan): void {
+  for (const [call, fd] of callerFds(state, plan)) {
     try {
       fs.fstatSync(fd);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EBADF') continue;
       const command = formatCommand(plan.argv, envStrings(plan.env));
-      throw new CommandError(`Invalid use of command API: passFD fd ${fd} is not open`, {
+      throw new CommandError(`Invalid use of command API: ${call} fd ${fd} is not open`, {
         command, stage: 'validate', code: 'EBADF', errno: os.constants.errno.EBADF, value: fd, cause: err,
       });
     }

@@ -10,8 +10,12 @@
  * must not show up in the helper either.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Command } from '../../src/index';
+import { loadNative, type NativeBinding, type NativePlan, setNativeBinding } from '../../src/native';
+import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { fdNumbers, parseReport, type HelperReport } from '../helpers/report';
@@ -161,5 +165,39 @@ describe('fd hygiene with 200 inheritable fds in the parent', () => {
     onlyStdio(parseReport(res.reports.runSync));
     const high = parseReport(res.reports.high);
     onlyStdio(high, [1000]);
+  });
+});
+
+describe('the addon refuses a closed caller fd as stdio before forking', () => {
+  // Behind the TS check (test/unit/run-policy.test.ts): a plan that reaches the addon with a
+  // closed fd as stdin, stdout or stderr must not become the child's stdio through one of the
+  // spawn's own pipes (or /dev/null) at that number, nor fail only in the child.
+  it('runSync() and spawn() throw stage stdio, EBADF, without a pid (found by test/property/fds.test.ts)', () => {
+    const open = fs.openSync('/dev/null', 'r');
+    const closed = fs.openSync('/dev/null', 'r');
+    fs.closeSync(closed);
+    let plan: NativePlan | null = null;
+    setNativeBinding({ ...({} as NativeBinding), runSync: (p: NativePlan) => { plan = p; throw new Error('captured'); } } as NativeBinding);
+    try {
+      expect(() => new Command(HELPER, '--no-stdio').setInputFD(open).setOutputFD(open).setErrorFD(open).runSync()).toThrow('captured');
+    } finally {
+      setNativeBinding(null);
+      fs.closeSync(open);
+    }
+    const native = loadNative();
+    for (const stream of ['stdin', 'stdout', 'stderr'] as const) {
+      for (const start of [(p: NativePlan) => native.runSync(p), (p: NativePlan) => native.spawn(p, () => {})]) {
+        const p = { ...(plan as unknown as NativePlan), [stream]: { type: 'fd', fd: closed } };
+        for (const other of ['stdin', 'stdout', 'stderr'] as const) if (other !== stream) p[other] = { type: 'null' };
+        let err: (Error & { stage?: string; errno?: number; pid?: number }) | null = null;
+        try {
+          start(p);
+        } catch (e) {
+          err = e as Error & { stage?: string; errno?: number; pid?: number };
+        }
+        expect(err, stream).not.toBeNull();
+        expect({ stage: err!.stage, errno: Math.abs(err!.errno ?? 0), pid: err!.pid ?? 0 }, stream).toEqual({ stage: 'stdio', errno: os.constants.errno.EBADF, pid: 0 });
+      }
+    }
   });
 });

@@ -117,6 +117,27 @@ describe('Command environment rules', () => {
     expect(cmd.toString()).toBe('VIRCOMMAND_TEST_VAR=one true');
   });
 
+  it('addEnvPass of an unset name that Object.prototype has passes nothing (found by test/property/env.test.ts)', () => {
+    // process.env inherits toString, constructor, __proto__...: addEnvPass('toString') used to
+    // pass "toString=function toString() { [native code] }".
+    dryRun();
+    const names = ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'];
+    for (const n of names) expect(Object.hasOwn(process.env, n), `${n} is set in this environment`).toBe(false);
+    const cmd = new Command('true');
+    for (const n of names) cmd.addEnvPass(n);
+    expect(cmd.toString()).toBe('true');
+    cmd.runSync();
+    expect(seen).toEqual([[]]);
+    // set, they pass like any other variable
+    vi.stubEnv('toString', 'set');
+    expect(new Command('true').addEnvPass('toString').toString()).toBe('toString=set true');
+    // an injected source too
+    const env = new EnvBuilder({});
+    env.addPass('toString');
+    env.addPass('__proto__');
+    expect(env.entries()).toEqual([]);
+  });
+
   it('shows the env in toString with values quoted', () => {
     expect(new Command('true').addEnvString('X=a b').addEnvXDG('/h').toString()).toBe(
       "X='a b' XDG_DATA_HOME=/h/.local/share XDG_CACHE_HOME=/h/.cache XDG_CONFIG_HOME=/h/.config true",

@@ -69,12 +69,18 @@ describe('NativePlan', () => {
 
   it('maps stdio', () => {
     const both = { value: '' };
-    expect(planOf(new Command('/bin/true').setInputBuffer(new Uint8Array([0, 1])).setOutputFD(5).setErrorBuffer(both))).toMatchObject({
-      stdin: { type: 'buffer', data: Buffer.from([0, 1]) }, stdout: { type: 'fd', fd: 5 }, stderr: { type: 'capture', maxBuffer: 0 },
-    });
-    expect(planOf(new Command('/bin/true').setInputFD(4).setOutputFD({ fd: 6 }).setErrorFD({ fd: 6 }))).toMatchObject({
-      stdin: { type: 'fd', fd: 4 }, stdout: { type: 'fd', fd: 6 }, stderr: { type: 'fd', fd: 6 },
-    });
+    // fds that are open: a closed one is refused before native (run/context.ts)
+    const [a, b, c] = [0, 1, 2].map(() => fs.openSync('/dev/null', 'r'));
+    try {
+      expect(planOf(new Command('/bin/true').setInputBuffer(new Uint8Array([0, 1])).setOutputFD(b).setErrorBuffer(both))).toMatchObject({
+        stdin: { type: 'buffer', data: Buffer.from([0, 1]) }, stdout: { type: 'fd', fd: b }, stderr: { type: 'capture', maxBuffer: 0 },
+      });
+      expect(planOf(new Command('/bin/true').setInputFD(a).setOutputFD({ fd: c }).setErrorFD({ fd: c }))).toMatchObject({
+        stdin: { type: 'fd', fd: a }, stdout: { type: 'fd', fd: c }, stderr: { type: 'fd', fd: c },
+      });
+    } finally {
+      for (const fd of [a, b, c]) fs.closeSync(fd);
+    }
     expect(planOf(new Command('/bin/true').daemonize().setPidFile('/run/p'))).toMatchObject({
       stdout: { type: 'null' }, stderr: { type: 'null' }, daemonize: true, pidFile: '/run/p',
     });

@@ -248,6 +248,44 @@ describe('buffers and fds', () => {
     }
   });
 
+  it('refuses a closed fd given as stdin, stdout or stderr before any spawn (found by test/property/fds.test.ts)', async () => {
+    // It used to reach native, which made the child's stdio from whatever its own pipes or
+    // /dev/null put at that number (stdin = the stdout capture pipe, say), or failed in the
+    // child at stage 'stdio' after the fork.
+    const open = fs.openSync('/dev/null', 'r');
+    const closed = fs.openSync('/dev/null', 'r');
+    fs.closeSync(closed);
+    try {
+      const cases: [string, (c: Command) => Command][] = [
+        ['setInputFD', (c) => c.setInputFD(closed)],
+        ['setOutputFD', (c) => c.setOutputFD(closed)],
+        ['setErrorFD', (c) => c.setErrorFD(closed)],
+        ['setOutputFD', (c) => c.setOutputFD({ fd: closed })],
+        ['setErrorFD', (c) => c.setErrorFD({ fd: closed })],
+        ['setOutputFD', (c) => { const ref = { fd: closed }; return c.setOutputFD(ref).setErrorFD(ref); }],
+      ];
+      for (const [call, make] of cases) {
+        for (const run of [(c: Command) => c.runSync(), (c: Command) => c.run(), (c: Command) => c.runAsync()]) {
+          const e = await (async () => { try { await run(make(sh().passFD(open))); } catch (err) { return err as CommandError; } })();
+          expect(e, call).toBeInstanceOf(CommandError);
+          expect({ stage: e!.stage, code: e!.code, value: e!.value, message: e!.message }).toEqual({
+            stage: 'validate', code: 'EBADF', value: closed, message: `Invalid use of command API: ${call} fd ${closed} is not open`,
+          });
+        }
+      }
+      expect(fake.plans).toEqual([]);
+      // open fds pass; unconfigured streams are not the caller's and are not checked
+      sh().setInputFD(open).setOutputFD(open).setErrorFD({ fd: open }).runSync();
+      sh().runSync();
+      expect(fake.plans.map((p) => [p.stdin, p.stdout, p.stderr])).toEqual([
+        [{ type: 'fd', fd: open }, { type: 'fd', fd: open }, { type: 'fd', fd: open }],
+        [{ type: 'null' }, { type: 'capture', maxBuffer: 0 }, { type: 'capture', maxBuffer: 0 }],
+      ]);
+    } finally {
+      fs.closeSync(open);
+    }
+  });
+
   it('closes CLOSE_PARENT fds in free() when never run', () => {
     const fd = fs.openSync('/dev/null', 'r');
     sh().passFD(fd, PASS_FD_CLOSE_PARENT).free();

@@ -40,6 +40,26 @@ describe('invalid arguments throw at once', () => {
     expect(cmd().addArgList().addArgPair('-log', 'bar.log').toString()).toBe('true -log=bar.log');
   });
 
+  it('names Command.newArgs and the argv element for its own argv (found by test/property/args.test.ts)', () => {
+    // The empty program used to be reported as "new Command: argument 'program'".
+    expectArgError(() => Command.newArgs(['']), TypeError, 'ERR_INVALID_ARG_VALUE', 'Command.newArgs: argv[0] must not be empty');
+    expectArgError(() => Command.newArgs(['', 'a\0']), TypeError, 'ERR_INVALID_ARG_VALUE', 'Command.newArgs: argv[0] must not be empty');
+    expectArgError(() => Command.newArgs(['ls', 'a', 'b\0']), TypeError, 'ERR_INVALID_ARG_VALUE', 'Command.newArgs: argv[2] must not contain NUL bytes');
+    expectArgError(() => Command.newArgs(['l\0s']), TypeError, 'ERR_INVALID_ARG_VALUE', 'Command.newArgs: argv[0] must not contain NUL bytes');
+  });
+
+  it('refuses the holes of sparse arrays instead of recording undefined', () => {
+    // addArgSet(['a', , 'b']) used to record an argument undefined (toString printed it) and
+    // the run then failed in the addon's plan check; setGroups likewise.
+    expectArgError(() => cmd().addArgSet(['a', , 'b'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[1] must be a string (received undefined)');
+    expectArgError(() => cmd().addArgSet(new Array<string>(2)), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[0] must be a string (received undefined)');
+    expectArgError(() => Command.newArgs(['ls', , 'x'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.newArgs: argv[1] must be a string (received undefined)');
+    expectArgError(() => cmd().setGroups([1, , 2] as number[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.setGroups: gids[1] must be a number (received undefined)');
+    const c = cmd().addArg('x');
+    expect(() => c.addArgSet(['y', , 'z'] as string[])).toThrow(TypeError);
+    expect(c.toString()).toBe('true x');
+  });
+
   it('checks environment entries', () => {
     expectArgError(() => cmd().addEnvString('NOEQUALS'), TypeError, 'ERR_INVALID_ARG_VALUE', "Command.addEnvString: argument 'entry'");
     expectArgError(() => cmd().addEnvString('=value'), TypeError, 'ERR_INVALID_ARG_VALUE', "Command.addEnvString: argument 'entry'");
