@@ -134,13 +134,7 @@ function kinds(ctx) {
           pending = runEither(cmd, i);
         } finally {
           // The fd is closed once the child is started (run() starts it before its first await).
-          let open = true;
-          try {
-            fs.fstatSync(fd);
-          } catch {
-            open = false;
-          }
-          if (open) {
+          if (probe.isOpen(fd)) {
             fs.closeSync(fd);
             throw new Unexplained(`passFD(${fd}, PASS_FD_CLOSE_PARENT): still open in the parent after the start`);
           }

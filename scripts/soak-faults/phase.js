@@ -77,13 +77,7 @@ const EMFILE_MODES = {
     try {
       new Command('/bin/sh', '-c', `test -e /proc/self/fd/${fd}`).passFD(fd, PASS_FD_CLOSE_PARENT).runSync();
     } finally {
-      let open = true;
-      try {
-        fs.fstatSync(fd);
-      } catch {
-        open = false;
-      }
-      check(!open, `passFD(${fd}, PASS_FD_CLOSE_PARENT): the parent's fd is still open after the run`);
+      check(!probe.isOpen(fd), `passFD(${fd}, PASS_FD_CLOSE_PARENT): the parent's fd is still open after the run`);
     }
   },
 };

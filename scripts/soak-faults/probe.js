@@ -132,8 +132,19 @@ function snapshot() {
   };
 }
 
+/** Whether fd is open in this process. */
+function isOpen(fd) {
+  try {
+    fs.fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 module.exports = {
   MARK_NAME,
+  isOpen,
   fdTable,
   describeFds,
   diffFds,
