@@ -237,7 +237,8 @@ describe('R44 pidfile attacks and races', () => {
     }
     expect(hung, 'the node parent hung and was killed after 8 s: its event loop never ran again').toBe('');
     expect(r).toBeDefined();
-    expect(r!.ticks, `the event loop ran ${r!.ticks} timer ticks in ${r!.ms} ms`).toBeGreaterThan(r!.ms / 100);
+    // at least one 10 ms tick per 100 ms of the run (a run over in under 100 ms needs none)
+    expect(r!.ticks, `the event loop ran ${r!.ticks} timer ticks in ${r!.ms} ms`).toBeGreaterThanOrEqual(Math.floor(r!.ms / 100));
     expect(r!.outcome).toMatchObject({ stage: 'pidfile' });
   });
 });

@@ -64,10 +64,15 @@ describe('scripts/soak-faults.js', () => {
     // An unused uid for the RLIMIT_NPROC faults, not nobody's: the soak's sleepers must not
     // change the count of nobody's processes on which another test file sets a limit.
     const nprocUid = 3000000000 + (process.pid % 1000000);
+    const root = packageRoot();
+    // The copy holds the addon under test at build/Release; PREBUILDS_ONLY (the prebuilt pass)
+    // would make its loader refuse that place, so it is not handed on to a copy.
+    const env = { ...process.env };
+    if (root !== REPO_ROOT) delete env.PREBUILDS_ONLY;
     const r = spawnSync(process.execPath, [
       '--expose-gc', path.join(REPO_ROOT, 'scripts', 'soak-faults.js'),
-      '--count', String(COUNT), '--json', json, '--package', packageRoot(), '--nproc-uid', String(nprocUid),
-    ], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 110000, maxBuffer: 16 << 20 });
+      '--count', String(COUNT), '--json', json, '--package', root, '--nproc-uid', String(nprocUid),
+    ], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 110000, maxBuffer: 16 << 20 });
     const text = `${r.stdout}\n${r.stderr}`;
     expect(r.error, text).toBeUndefined();
     expect(r.status, text).toBe(0);
