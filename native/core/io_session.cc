@@ -5,12 +5,16 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include "stage.h"
 
@@ -19,6 +23,43 @@ namespace vircommand {
 namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxReadsPerEvent = 64;  // fairness between streams in one loop turn
+
+// Bulk captures: fault the buffer in ahead of read(), in steps of kPopulateStep, once it holds
+// kPopulateFrom bytes. Why: pipe_read() copies into our pages while holding the pipe's mutex,
+// so every first-touch page fault inside read() also stalls the child's write() on the other
+// end. Faulted in by madvise(MADV_POPULATE_WRITE) (Linux 5.14) outside read(), the faults
+// overlap with the child's writes instead: capturing 1 GiB runs ~20% faster on 2 cores
+// (scripts/bench, throughput). Small outputs never get here, so they cost no extra memory.
+constexpr size_t kPopulateFrom = 1 << 20;
+constexpr size_t kPopulateStep = 1 << 20;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // glibc 2.36's headers may lack it; the kernel's ABI value
+#endif
+// EINVAL once (kernel before 5.14): stop asking. Any thread's session may set it.
+std::atomic<bool> g_populate_unsupported{false};
+
+// Returns how many bytes from b->len on may be read without a page fault in read(), or 0 when
+// that is not known (small buffer, no support, failure): then read() simply faults as usual.
+size_t PopulateAhead(OutputBuffer* b) {
+  if (b->len < kPopulateFrom || g_populate_unsupported.load(std::memory_order_relaxed)) return 0;
+  if (b->populated < b->len) b->populated = b->len;
+  if (b->populated - b->len < kPopulateStep / 2 && b->populated < b->cap) {
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    uintptr_t start = reinterpret_cast<uintptr_t>(b->data + b->populated) & ~(page - 1);
+    size_t end = b->populated + kPopulateStep < b->cap ? b->populated + kPopulateStep : b->cap;
+    uintptr_t stop = reinterpret_cast<uintptr_t>(b->data + end) & ~(page - 1);  // our pages only
+    if (stop > start) {
+      // Rounding start down touches at most the page already holding data[populated - 1]:
+      // ours, and populating writes nothing to it.
+      if (madvise(reinterpret_cast<void*>(start), stop - start, MADV_POPULATE_WRITE) != 0) {
+        if (errno == EINVAL) g_populate_unsupported.store(true, std::memory_order_relaxed);
+        return 0;
+      }
+      b->populated = static_cast<size_t>(reinterpret_cast<char*>(stop) - b->data);
+    }
+  }
+  return b->populated > b->len ? b->populated - b->len : 0;
+}
 
 bool Grow(OutputBuffer* b, size_t want_free) {
   if (b->cap - b->len >= want_free) return true;
@@ -98,7 +139,9 @@ void IoSession::ReadOutput(int slot) {
       result_.output_incomplete = true;
       return;
     }
-    ssize_t n = read(fds_[slot], b->data + b->len, b->cap - b->len);
+    size_t room = PopulateAhead(b);
+    if (room == 0) room = b->cap - b->len;
+    ssize_t n = read(fds_[slot], b->data + b->len, room);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;

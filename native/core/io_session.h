@@ -20,6 +20,7 @@ struct OutputBuffer {
   size_t len = 0;
   size_t cap = 0;
   size_t max = 0;  // 0: unlimited
+  size_t populated = 0;  // data[0, populated) is known to be faulted in (see PopulateAhead)
 };
 
 enum Slot : int { kSlotStdin = 0, kSlotStdout = 1, kSlotStderr = 2, kSlotStatus = 3, kSlotPidfd = 4, kSlotCount };

@@ -1,11 +1,14 @@
 /*
  * seccomp-launch ERRNO PROGRAM [ARGS...]
  * seccomp-launch NOPIDFD PROGRAM [ARGS...]
+ * seccomp-launch NOPOPULATE PROGRAM [ARGS...]
  *
  * Test-only launcher for the adversarial suite: installs a seccomp filter,
  * then execv's PROGRAM. With ERRNO (EPERM or ENOSYS), close_range(2) fails
  * with it (R03). With NOPIDFD, pidfd_open(2) and pidfd_send_signal(2) fail
- * with ENOSYS, as on a kernel without pidfds or under valgrind 3.19. Every
+ * with ENOSYS, as on a kernel without pidfds or under valgrind 3.19. With
+ * NOPOPULATE, madvise(2) with MADV_POPULATE_WRITE fails with EINVAL, as on a
+ * kernel before 5.14 (other madvise calls pass). Every
  * other system call is allowed. The filter is inherited by every
  * descendant, so vircommand, running in PROGRAM or a child of it, sees the
  * calls refused and must fall back.
@@ -30,6 +33,9 @@
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open 434
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 #ifndef __NR_pidfd_send_signal
 #define __NR_pidfd_send_signal 424
 #endif
@@ -45,10 +51,11 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: seccomp-launch EPERM|ENOSYS|NOPIDFD PROGRAM [ARGS...]\n");
+        fprintf(stderr, "usage: seccomp-launch EPERM|ENOSYS|NOPIDFD|NOPOPULATE PROGRAM [ARGS...]\n");
         return 2;
     }
     int err;
+    int populate = 0;
     /* the refused calls: close_range, or (NOPIDFD) the two pidfd calls */
     unsigned nr1 = __NR_close_range, nr2 = __NR_close_range;
     if (!strcmp(argv[1], "EPERM")) err = EPERM;
@@ -57,6 +64,10 @@ int main(int argc, char **argv)
         err = ENOSYS;
         nr1 = __NR_pidfd_open;
         nr2 = __NR_pidfd_send_signal;
+    } else if (!strcmp(argv[1], "NOPOPULATE")) {
+        err = EINVAL;
+        nr1 = nr2 = __NR_madvise;
+        populate = 1;
     } else {
         fprintf(stderr, "seccomp-launch: unknown errno %s\n", argv[1]);
         return 2;
@@ -71,7 +82,24 @@ int main(int argc, char **argv)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
+    /* NOPOPULATE: only madvise whose advice (third argument, its low 32 bits: both supported
+     * architectures are little-endian) is MADV_POPULATE_WRITE */
+    struct sock_filter populate_filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MY_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_POPULATE_WRITE, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
     struct sock_fprog prog = { (unsigned short)(sizeof filter / sizeof filter[0]), filter };
+    if (populate) {
+        prog.len = (unsigned short)(sizeof populate_filter / sizeof populate_filter[0]);
+        prog.filter = populate_filter;
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         perror("seccomp-launch: PR_SET_NO_NEW_PRIVS");
         return 3;
