@@ -15,13 +15,17 @@
  *   floor write BYTES [CHUNK]
  *       Writes BYTES zero bytes to stdout in CHUNK-sized writes (default 65536): the writer
  *       every throughput measurement uses, so all readers face the same child.
- *   floor read BYTES [--discard | --hugepage] [--pipe-size BYTES | --socketpair] [--writer PATH]
+ *   floor read BYTES [--discard | --hugepage | --populate] [--pipe-size BYTES | --socketpair]
+ *              [--writer PATH]
  *       Spawns `PATH write BYTES` (PATH defaults to this program) with stdout on a pipe and
  *       reads it to EOF: into one growing malloc'd buffer (a capture, as the addon does), or
  *       with --discard into a 64 KiB buffer that is overwritten, or with --hugepage into a
  *       buffer grown with mmap/mremap and madvise(MADV_HUGEPAGE) (2 MiB pages where
  *       transparent huge pages are enabled: far fewer page faults). --pipe-size sets the pipe's
- *       capacity with F_SETPIPE_SZ (default 64 KiB); --socketpair uses an AF_UNIX socketpair
+ *       capacity with F_SETPIPE_SZ (default 64 KiB); --populate faults the growing buffer in
+ *       with madvise(MADV_POPULATE_WRITE) before read(), 1 MiB at a time once it holds 1 MiB,
+ *       and reads no further than what is faulted in (as the addon captures; Linux 5.14);
+ *       --socketpair uses an AF_UNIX socketpair
  *       instead of a pipe, as libuv does for child_process stdio. Then waitpid.
  *   floor cat BYTES
  *       Spawns /bin/cat with stdin and stdout on pipes and, in one poll() loop, writes BYTES
@@ -192,7 +196,31 @@ struct capture {
   size_t len, cap;
   int discard;
   int hugepage; /* grow with mmap/mremap + madvise(MADV_HUGEPAGE) instead of realloc */
+  int populate; /* fault pages in ahead of read() */
+  size_t populated; /* data[0, populated) is faulted in */
 };
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* --populate: returns how much may be read at data + len without a fault in read(), or 0. */
+static size_t populate_ahead(struct capture *c) {
+  const size_t from = (size_t)1 << 20, step = (size_t)1 << 20;
+  if (!c->populate || c->len < from) return 0;
+  if (c->populated < c->len) c->populated = c->len;
+  if (c->populated - c->len < step / 2 && c->populated < c->cap) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)(c->data + c->populated) & ~(page - 1);
+    size_t end = c->populated + step < c->cap ? c->populated + step : c->cap;
+    uintptr_t stop = (uintptr_t)(c->data + end) & ~(page - 1);
+    if (stop > start) {
+      if (madvise((void *)start, stop - start, MADV_POPULATE_WRITE) != 0) die("madvise(MADV_POPULATE_WRITE)");
+      c->populated = (size_t)((char *)stop - c->data);
+    }
+  }
+  return c->populated > c->len ? c->populated - c->len : 0;
+}
 
 /* Grows the capture so that at least 64 KiB are free. */
 static void grow(struct capture *c) {
@@ -234,7 +262,8 @@ static int read_some(int fd, struct capture *c) {
     } else {
       grow(c);
       dst = c->data + c->len;
-      room = c->cap - c->len;
+      room = populate_ahead(c);
+      if (room == 0) room = c->cap - c->len;
     }
     ssize_t r = read(fd, dst, room);
     if (r < 0) {
@@ -250,7 +279,7 @@ static int read_some(int fd, struct capture *c) {
 static int cmd_read(int argc, char **argv, const char *self) {
   if (argc < 1) return 2;
   const char *bytes = argv[0];
-  int discard = 0, hugepage = 0;
+  int discard = 0, hugepage = 0, populate = 0;
   long pipe_size = 0;
   int use_socketpair = 0;
   static char self_path[4096];
@@ -263,6 +292,7 @@ static int cmd_read(int argc, char **argv, const char *self) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--discard") == 0) discard = 1;
     else if (strcmp(argv[i], "--hugepage") == 0) hugepage = 1;
+    else if (strcmp(argv[i], "--populate") == 0) populate = 1;
     else if (strcmp(argv[i], "--pipe-size") == 0 && i + 1 < argc) pipe_size = atol(argv[++i]);
     else if (strcmp(argv[i], "--socketpair") == 0) use_socketpair = 1;
     else if (strcmp(argv[i], "--writer") == 0 && i + 1 < argc) writer = argv[++i];
@@ -287,7 +317,7 @@ static int cmd_read(int argc, char **argv, const char *self) {
     die("posix_spawn writer");
   }
   close(p[1]);
-  struct capture c = {NULL, 0, 0, discard, hugepage};
+  struct capture c = {NULL, 0, 0, discard, hugepage, populate, 0};
   size_t total = 0;
   for (;;) {
     size_t before = c.len;
@@ -340,7 +370,7 @@ static int cmd_cat(int argc, char **argv) {
   close(out[1]);
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
-  struct capture c = {NULL, 0, 0, 0, 0};
+  struct capture c = {NULL, 0, 0, 0, 0, 0, 0};
   size_t off = 0;
   int wfd = in[1], rfd = out[0];
   if (bytes == 0) {

@@ -4,7 +4,8 @@
 //    every reader faces the same child; read by vircommand (run, runSync), child_process
 //    (spawn collecting chunks, spawnSync, execFile) and the C floor (capturing into one growing
 //    buffer as the addon does, and discarding, which is the pipe's own ceiling), plus two
-//    diagnostic C variants (a socketpair; a 1 MiB pipe read into huge pages).
+//    diagnostic C variants (a socketpair; a 1 MiB pipe read into huge pages; a 1 MiB pipe read
+//    into a buffer faulted in ahead of read(), which is how the addon captures).
 //  - roundtrip: BYTES through `/bin/cat` (stdin fed from memory, stdout captured).
 // Times run from starting the child to having all output in memory and the child reaped.
 //
@@ -105,6 +106,11 @@ const outMethods = [
     id: 'floor.read.hugepage.pipe1m',
     label: 'C (diagnostic): capture with a 1 MiB pipe (F_SETPIPE_SZ) into MADV_HUGEPAGE memory',
     floor: ['read', String(bytes), '--hugepage', '--pipe-size', '1048576'],
+  },
+  {
+    id: 'floor.read.populate.pipe1m',
+    label: 'C (diagnostic): capture as the addon does: a 1 MiB pipe, the buffer faulted in ahead of `read()` (MADV_POPULATE_WRITE)',
+    floor: ['read', String(bytes), '--populate', '--pipe-size', '1048576'],
   },
 ];
 
