@@ -39,18 +39,6 @@ export function nofile(pid: number | 'self' = 'self'): { soft: number; hard: num
   return { soft: soft === 'unlimited' ? Infinity : Number(soft), hard: hard === 'unlimited' ? Infinity : Number(hard) };
 }
 
-/** mulberry32: a small deterministic PRNG so a failing random choice can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The rejection of `p`, failing the test if it resolved. */
 export async function rejectionOf<E = any>(p: Promise<unknown>, what = 'the run'): Promise<E> {
   const out = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));

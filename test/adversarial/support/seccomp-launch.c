@@ -72,34 +72,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "seccomp-launch: unknown errno %s\n", argv[1]);
         return 2;
     }
+    /* An unconditional jump to the next instruction: a no-op in place of the argument check. */
+    const struct sock_filter nop = BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MY_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr1, 1, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr2, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    /* NOPOPULATE: only madvise whose advice (third argument, its low 32 bits: both supported
-     * architectures are little-endian) is MADV_POPULATE_WRITE */
-    struct sock_filter populate_filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MY_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_POPULATE_WRITE, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr2, 0, 3),
+        /* NOPOPULATE: only when the advice (third argument, its low 32 bits: both supported
+         * architectures are little-endian) is MADV_POPULATE_WRITE */
+        populate ? (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])) : nop,
+        populate ? (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MADV_POPULATE_WRITE, 0, 1) : nop,
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = { (unsigned short)(sizeof filter / sizeof filter[0]), filter };
-    if (populate) {
-        prog.len = (unsigned short)(sizeof populate_filter / sizeof populate_filter[0]);
-        prog.filter = populate_filter;
-    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         perror("seccomp-launch: PR_SET_NO_NEW_PRIVS");
         return 3;
