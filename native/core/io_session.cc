@@ -226,13 +226,13 @@ void IoSession::Reap() {
 }
 
 // Without a pidfd, nothing wakes us when the child exits: look with waitpid(WNOHANG), backing
-// off from 1 ms to 50 ms so a long-running child costs ~20 wakeups a second.
+// off (NextReapPollMs).
 void IoSession::PollReap(uint64_t now) {
   if (!poll_reap_ || reap_poll_at_ == 0 || now < reap_poll_at_) return;
   Reap();
   if (result_.reaped) return;
-  reap_backoff_ms_ = reap_backoff_ms_ * 2 > 50 ? 50 : reap_backoff_ms_ * 2;
-  reap_poll_at_ = now + static_cast<uint64_t>(reap_backoff_ms_);
+  reap_backoff_ms_ = NextReapPollMs(reap_backoff_ms_);
+  reap_poll_at_ = now + reap_backoff_ms_;
 }
 
 void IoSession::OnTimer() {

@@ -44,6 +44,11 @@ struct SessionResult {
 
 uint64_t MonotonicMs();
 
+// Without pidfds (ENOSYS: kernels before 5.3, valgrind 3.19) an exit is found by polling
+// waitpid(WNOHANG): first after 1 ms, then each wait twice the last, up to 50 ms, so a
+// long-running child costs ~20 wakeups a second. Used by IoSession and by pidWait.
+inline uint64_t NextReapPollMs(uint64_t last_ms) { return last_ms * 2 > 50 ? 50 : last_ms * 2; }
+
 class IoSession {
  public:
   // Reads the plan's stdin data in place: it must outlive the session.
@@ -91,7 +96,7 @@ class IoSession {
   // No pidfd (ENOSYS): the next waitpid(WNOHANG) poll, and the current backoff step.
   bool poll_reap_ = false;
   uint64_t reap_poll_at_ = 0;
-  int reap_backoff_ms_ = 1;
+  uint64_t reap_backoff_ms_ = 1;
   SessionResult result_;
 };
 

@@ -397,7 +397,7 @@ Napi::Value ChildHandle::UnrefJs(const Napi::CallbackInfo& info) {
 namespace {
 // Waits for one released child: a uv_poll on its pidfd, or, where the system has no pidfds
 // (ENOSYS: kernels before 5.3, valgrind 3.19), a uv_timer that polls waitpid(WNOHANG) backing
-// off from 1 ms to 50 ms. The child is ours and unreaped, so its pid cannot be recycled.
+// off (NextReapPollMs). The child is ours and unreaped, so its pid cannot be recycled.
 struct PidWaiter : LoopResident {
   uv_poll_t poll;
   uv_timer_t timer;
@@ -451,7 +451,7 @@ struct PidWaiter : LoopResident {
     uv_timer_start(&timer, [](uv_timer_t* t) {
       auto* w = static_cast<PidWaiter*>(t->data);
       if (w->TryReap()) return;
-      w->backoff_ms = w->backoff_ms * 2 > 50 ? 50 : w->backoff_ms * 2;
+      w->backoff_ms = NextReapPollMs(w->backoff_ms);
       w->ArmTimer();
     }, backoff_ms, 0);
   }
