@@ -89,14 +89,20 @@ function openFdsTo(total) {
   return countOpenFds();
 }
 
-/** RLIMIT_NOFILE of this process, from /proc/self/limits. */
+/**
+ * A limit of this process from /proc/self/limits by its label ('Max open files', 'Max
+ * processes'): { soft, hard } as numbers (Infinity for unlimited), or null.
+ */
+function procLimit(label) {
+  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
+  const m = line && /^.{26}(\S+)\s+(\S+)/.exec(line);
+  const num = (v) => (v === 'unlimited' ? Infinity : Number(v));
+  return m ? { soft: num(m[1]), hard: num(m[2]) } : null;
+}
+
+/** RLIMIT_NOFILE of this process. */
 function nofileLimit() {
-  const line = fs
-    .readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max open files'));
-  const m = line && line.match(/Max open files\s+(\S+)\s+(\S+)/);
-  return m ? { soft: Number(m[1]), hard: Number(m[2]) } : null;
+  return procLimit('Max open files');
 }
 
 function rssBytes() {
@@ -148,6 +154,7 @@ module.exports = {
   holdMemory,
   openFdsTo,
   nofileLimit,
+  procLimit,
   rssBytes,
   emit,
   log,

@@ -146,7 +146,7 @@ async function emfilePhase() {
       });
     }
   }
-  return { start, byFree, limit: probe.limit('Max open files') };
+  return { start, byFree, limit: lib.procLimit('Max open files') };
 }
 
 // ---- NPROC ------------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ async function nprocPhase() {
     }
   }
   const start = probe.snapshot();
-  const limit = probe.limit('Max processes');
+  const limit = lib.procLimit('Max processes');
   const uid = process.getuid();
   const info = { uid, limit, tasksOfUidAtStart: probe.tasksOfUid(uid), ownThreads: probe.ownThreads() };
   const sleepers = [];

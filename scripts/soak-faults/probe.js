@@ -101,13 +101,6 @@ function ownThreads() {
   return fs.readdirSync('/proc/self/task').length;
 }
 
-/** RLIMIT_<name> of this process from /proc/self/limits, e.g. limit('Max open files'). */
-function limit(label) {
-  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
-  const m = line && /^.{26}(\S+)\s+(\S+)/.exec(line);
-  return m ? { soft: m[1], hard: m[2] } : null;
-}
-
 /** Fds, children and memory of this process, after gc() when node runs with --expose-gc. */
 function snapshot() {
   lib.collect();
@@ -152,6 +145,5 @@ module.exports = {
   markedProcesses,
   tasksOfUid,
   ownThreads,
-  limit,
   snapshot,
 };
