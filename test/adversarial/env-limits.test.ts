@@ -23,7 +23,7 @@ import { describe, expect, it } from 'vitest';
 import { Command } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
-import { waitFor } from '../helpers/proc';
+import { splitBytes, waitFor } from '../helpers/proc';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
@@ -53,15 +53,7 @@ const sleeper = (...extra: string[]) => new Command(HELPER, '--no-stdio', '--sle
 
 /** /proc/<pid>/environ as its entries (Buffers, byte-exact). */
 function environ(pid: number): Buffer[] {
-  const raw = fs.readFileSync(`/proc/${pid}/environ`);
-  const out: Buffer[] = [];
-  for (let at = 0; at < raw.length;) {
-    const nul = raw.indexOf(0, at);
-    const end = nul < 0 ? raw.length : nul;
-    out.push(raw.subarray(at, end));
-    at = end + 1;
-  }
-  return out;
+  return splitBytes(fs.readFileSync(`/proc/${pid}/environ`), 0);
 }
 
 const hexSorted = (entries: Buffer[]) => entries.map((b) => b.toString('hex')).sort();

@@ -139,3 +139,15 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 1
 export function describeFds(m: Map<number, string>): string {
   return [...m.entries()].map(([fd, t]) => `${fd} -> ${t}`).join('\n');
 }
+
+/** `raw` cut at each `sep` byte; a trailing separator ends the last piece (no empty one after it). */
+export function splitBytes(raw: Buffer, sep: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < raw.length;) {
+    const next = raw.indexOf(sep, at);
+    const end = next < 0 ? raw.length : next;
+    out.push(raw.subarray(at, end));
+    at = end + 1;
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { loadNative, type NativeBinding, setNativeBinding } from '../../../src/native';
-import { childrenOf } from '../../helpers/proc';
+import { childrenOf, splitBytes } from '../../helpers/proc';
 
 /** Options of the test helper (test/fixtures/helper.c) it acts on wherever they appear in argv. */
 export const HELPER_OPTIONS: ReadonlySet<string> = new Set([
@@ -76,13 +76,7 @@ export interface RawReport {
 export function readRawReport(log: string): RawReport {
   const raw = fs.readFileSync(log);
   fs.rmSync(log, { force: true });
-  const lines: Buffer[] = [];
-  for (let at = 0; at < raw.length;) {
-    const nl = raw.indexOf(0x0a, at);
-    const end = nl < 0 ? raw.length : nl;
-    lines.push(raw.subarray(at, end));
-    at = end + 1;
-  }
+  const lines = splitBytes(raw, 0x0a);
   if (lines.length === 0 || lines[lines.length - 1].toString('latin1') !== 'END') {
     throw new Error(`helper log ${log} is truncated: ${raw.subarray(-300).toString('latin1')}`);
   }
