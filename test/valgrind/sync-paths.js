@@ -5,7 +5,8 @@
 // reports, result conversion), then a few asynchronous runs (uv_poll/uv_timer sessions), each
 // checked by assertions. vitest cannot run under valgrind (its workers are forked by a parent
 // valgrind does not follow), so this is a plain script: it prints one line per case and exits 1
-// on the first failed assertion. Memory errors are judged by the caller from valgrind's XML.
+// on the first failed assertion. Memory errors are judged afterwards from valgrind's logs
+// (scripts/valgrind-check.js).
 //
 //   node test/valgrind/sync-paths.js [--rounds N]     (N: repeats of the sync cases, default 3)
 
