@@ -45,9 +45,14 @@ export class Command extends PreExecBuilder {
     return new Command(program, ...rest);
   }
 
-  /** The pid of the running child, or null. @example cmd.runAsync(); cmd.pid */
+  /**
+   * The pid of the running child, or null: also while a run() waits for its turn to spawn
+   * (run() paces bursts; see the README).
+   * @example cmd.runAsync(); cmd.pid
+   */
   get pid(): number | null {
-    return stateOf(this).running?.pid ?? null;
+    const rec = stateOf(this).running;
+    return rec && !rec.queued ? rec.pid : null;
   }
 
   /**

@@ -124,7 +124,11 @@ export function checkRunnable(state: CommandState, mode: RunMode): void {
 function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (s.freed) return 'command has been freed';
   if (s.error !== null) return s.error;
-  if (s.running) return `command is already running as pid ${s.running.pid}`;
+  if (s.running) {
+    return s.running.queued
+      ? 'command is already running (its run() waits for its turn to spawn)'
+      : `command is already running as pid ${s.running.pid}`;
+  }
   for (const c of [s.stdout, s.stderr]) {
     if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1)) return `FdRef.fd must be -1 or an fd, not ${String(c.ref.fd)}`;
   }

@@ -5,7 +5,8 @@
  * the child's setup up to exec while the parent thread is suspended). One run() costs that
  * once; a loop of 1,000 run() calls used to cost it 1,000 times in one turn of the event loop,
  * a second during which no timer, socket or exit was served. So each turn gets a budget:
- * run() spawns at once while the spawns of the current turn have taken less than SLICE_MS;
+ * run() spawns at once while the spawns of the current turn have taken less than SLICE_MS
+ * (their own time, measured: not the wall time since the first one);
  * after that its spawn is queued, and the queue is worked off SLICE_MS per turn
  * (setImmediate), in call order. A single run(), or runs awaited one after the other, never
  * wait. runSync() and runAsync() never wait either: their callers need the child (or its pid)
@@ -15,7 +16,9 @@
 /** Spawning time allowed per event-loop turn, in ms. */
 export const SLICE_MS = 2;
 
-let sliceStart = -1; // performance.now() when this turn's first spawn began, or -1
+// Time spent inside spawns in this turn, in ms. Only the spawns count: other synchronous work
+// of the same turn (a runSync(), the caller's own) does not make a lone run() wait.
+let spentMs = 0;
 let endOfTurnScheduled = false;
 const queue: (() => void)[] = [];
 
@@ -24,16 +27,24 @@ function scheduleEndOfTurn(): void {
   endOfTurnScheduled = true;
   setImmediate(() => {
     endOfTurnScheduled = false;
-    sliceStart = -1;
+    spentMs = 0;
     drain();
   });
 }
 
+function timed(spawn: () => void): void {
+  const t0 = performance.now();
+  try {
+    spawn();
+  } finally {
+    spentMs += performance.now() - t0;
+  }
+}
+
 function drain(): void {
-  if (queue.length === 0) return;
-  sliceStart = performance.now();
-  while (queue.length > 0 && performance.now() - sliceStart < SLICE_MS) (queue.shift() as () => void)();
-  scheduleEndOfTurn();
+  while (queue.length > 0 && spentMs < SLICE_MS) timed(queue.shift() as () => void);
+  // the rest waits for the next turn; and what was spent here is this turn's, not the next's
+  if (spentMs > 0) scheduleEndOfTurn();
 }
 
 /**
@@ -41,17 +52,12 @@ function drain(): void {
  * it for a later turn. Returns whether it ran now.
  */
 export function spawnPaced(spawn: () => void): boolean {
-  if (queue.length === 0) {
-    const now = performance.now();
-    if (sliceStart < 0) sliceStart = now;
-    if (now - sliceStart < SLICE_MS) {
-      scheduleEndOfTurn();
-      spawn();
-      return true;
-    }
+  scheduleEndOfTurn();
+  if (queue.length === 0 && spentMs < SLICE_MS) {
+    timed(spawn);
+    return true;
   }
   queue.push(spawn);
-  scheduleEndOfTurn();
   return false;
 }
 

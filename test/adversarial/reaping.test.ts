@@ -646,7 +646,9 @@ describe('R33 concurrent wait and rerun semantics', () => {
     const out = { value: undefined as string | Buffer | undefined };
     const cmd = new Command(HELPER, '--sleep', '300').setInputBuffer(data).setOutputBuffer(out);
     const first = cmd.run();
-    const pid = cmd.pid!;
+    // run() may wait a turn to spawn when this turn has already spawned a lot (run/pacing.ts)
+    while (cmd.pid === null) await new Promise((resolve) => setImmediate(resolve));
+    const pid = cmd.pid;
     const msg = new RegExp(`command is already running as pid ${pid}`);
     const again = await rejection(cmd.run());
     expect(again.message).toMatch(msg);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { queuedSpawns } from '../../src/run/pacing';
+import { queuedSpawns, spawnPaced } from '../../src/run/pacing';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { childrenOf } from '../helpers/proc';
@@ -17,6 +17,16 @@ import { useTmpDir } from '../helpers/tmp';
 
 useInvariants();
 const tmp = useTmpDir('vc-pacing-');
+
+/** Blocks this thread (and so the event loop) for `ms`. */
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Resolves after the current event-loop turn's setImmediate callbacks (pacing's own among them). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('run() pacing', () => {
   it('a burst of 300 run(): some wait for a later turn, all complete with their own results', async () => {
@@ -74,6 +84,39 @@ describe('run() pacing', () => {
     await Promise.all(fill);
     for (const name of ['signal', 'abort', 'free', 'timeout']) expect(fs.existsSync(marker(name)), name).toBe(false);
     expect(fs.existsSync(marker('late'))).toBe(true);
+  });
+
+  it('only the spawns\' own time uses up a turn\'s budget, not other work in the same turn', async () => {
+    await nextTurn(); // a fresh budget
+    // 50 ms of other synchronous work between quick spawns: each still runs at once
+    for (let i = 0; i < 5; i++) {
+      expect(spawnPaced(() => blockFor(0)), `spawn ${i}`).toBe(true);
+      blockFor(10);
+    }
+    // a spawn that takes longer than the budget uses it up: the next one waits for a later turn
+    expect(spawnPaced(() => blockFor(3))).toBe(true);
+    let ran = false;
+    expect(spawnPaced(() => (ran = true))).toBe(false);
+    expect(queuedSpawns()).toBe(1);
+    await nextTurn();
+    await nextTurn();
+    expect(ran).toBe(true);
+    expect(queuedSpawns()).toBe(0);
+  });
+
+  it('a queued run() has no pid yet, and a second run of its command is refused saying so', async () => {
+    const fill: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) fill.push(new Command('/bin/true').run());
+    expect(queuedSpawns()).toBeGreaterThan(0);
+    const cmd = new Command('/bin/echo', 'queued');
+    const p = cmd.run();
+    expect(cmd.pid).toBeNull();
+    expect(() => cmd.runSync()).toThrow(/already running \(its run\(\) waits for its turn to spawn\)/);
+    const r = await p;
+    expect(r.stdout).toBe('queued\n');
+    expect(r.pid).toBeGreaterThan(0);
+    expect(cmd.pid).toBeNull();
+    await Promise.all(fill);
   });
 
   it('a run() that passes an fd is not queued: the caller may close its copy once run() returns', async () => {
