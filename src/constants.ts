@@ -5,6 +5,12 @@
 
 /** passFD() flag: close the parent's copy of the fd once the child has been started. */
 export const PASS_FD_CLOSE_PARENT = 1;
+/**
+ * passFD() flag (not libvirt's): the child clears O_NONBLOCK on the fd before exec, for
+ * programs that expect a blocking fd. O_NONBLOCK belongs to the open file description, which
+ * the parent shares: the parent's copy turns blocking too (see the README).
+ */
+export const PASS_FD_BLOCKING = 2;
 
 /** Exit status of a child that failed before it tried to exec (env(1), libvirt). */
 export const EXIT_CANCELED = 125;

@@ -26,6 +26,8 @@ export interface NativePlan {
   stderr: StdioSpec;
   nonblocking: boolean;
   passFds: number[];
+  /** Passed fds whose O_NONBLOCK the child clears (PASS_FD_BLOCKING). */
+  blockingFds?: number[];
   uid: number;
   gid: number;
   groups: number[] | null;

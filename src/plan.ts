@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_DRAIN_MS, PASS_FD_CLOSE_PARENT } from './constants';
+import { DEFAULT_DRAIN_MS, PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from './constants';
 import { EnvBuilder } from './env';
 import { usageError } from './errors';
 import type { NativePlan, StdioSpec } from './native';
@@ -177,6 +177,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
   return {
     argv: [...s.argv], candidates: [], env: s.env.planEntries(), cwd: s.cwd, umask: s.umask,
     stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],
+    blockingFds: [...s.passFds].filter(([, f]) => f & PASS_FD_BLOCKING).map(([fd]) => fd),
     uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : null,
     clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),
     rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: l.soft, hard: l.hard })),

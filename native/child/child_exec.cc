@@ -70,7 +70,8 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   child_unshare_fds(plan);
   child_map_stdio(plan);
   // 3. Close every fd but 0-2, the passed fds and our own pipes (close_range around the kept
-  //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit).
+  //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit); passed fds lose
+  //    FD_CLOEXEC, and those passed with PASS_FD_BLOCKING lose O_NONBLOCK.
   child_close_fds(plan);
   // 4. Daemonize: fork; the daemon calls setsid and chdir("/"), opens, locks and writes the pidfile
   //    before the intermediate exits. Before the rlimits, so a bad limit cannot hang the parent.

@@ -120,6 +120,14 @@ void child_close_fds(const ChildPlan* plan) {
   for (int i = 0; i < plan->npass; i++) {
     if (fcntl(plan->pass_fds[i], F_SETFD, 0) != 0) child_fail(plan, kStageCloseFds, errno, plan->pass_fds[i]);
   }
+  // PASS_FD_BLOCKING: programs that expect a blocking fd (virtiofsd's socket) get one. O_NONBLOCK
+  // belongs to the open file description, which the parent shares: its copy turns blocking too.
+  for (int i = 0; i < plan->nblocking; i++) {
+    int fd = plan->blocking_fds[i];
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || ((flags & O_NONBLOCK) != 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
+      child_fail(plan, kStageCloseFds, errno, fd);
+  }
 }
 
 }  // namespace vircommand

@@ -45,6 +45,8 @@ struct ChildPlan {
   int nkeep;
   const int* pass_fds;       // subset of keep_fds whose FD_CLOEXEC is cleared
   int npass;
+  const int* blocking_fds;   // subset of pass_fds whose O_NONBLOCK is cleared (PASS_FD_BLOCKING)
+  int nblocking;
   int status_fd;             // write end of the status pipe (O_CLOEXEC), -1 for exec in place
   bool shared_fd_table;      // cloned with CLONE_FILES: the child must unshare before any dup2
   int highest_needed_fd;     // the highest kept fd or stdio source: what unsharing must copy

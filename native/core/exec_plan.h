@@ -37,6 +37,7 @@ struct ExecPlan {
   StdioSpec stdio[3];
   bool nonblocking = false;
   std::vector<int> pass_fds;
+  std::vector<int> blocking_fds;  // passed fds made blocking in the child (PASS_FD_BLOCKING)
 
   int64_t uid = -1;
   int64_t gid = -1;

@@ -259,6 +259,8 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.nkeep = static_cast<int>(s->keep.size());
   c.pass_fds = plan.pass_fds.data();
   c.npass = static_cast<int>(plan.pass_fds.size());
+  c.blocking_fds = plan.blocking_fds.data();
+  c.nblocking = static_cast<int>(plan.blocking_fds.size());
   c.status_fd = s->status_in_child;
 
   c.daemonize = plan.daemonize;

@@ -246,6 +246,12 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
   for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
+  // Optional (PASS_FD_BLOCKING): passed fds whose O_NONBLOCK the child clears.
+  Napi::Value blocking = o.Get("blockingFds");
+  if (blocking.IsArray()) {
+    Napi::Array ba = blocking.As<Napi::Array>();
+    for (uint32_t i = 0; i < ba.Length(); i++) plan->blocking_fds.push_back(ba.Get(i).As<Napi::Number>().Int32Value());
+  }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan)) return false;
   // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
   auto millis = [&](const char* key, int* out) {

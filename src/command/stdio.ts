@@ -3,7 +3,7 @@
  * of the command line: toString() and writeArgLog().
  */
 import * as fs from 'node:fs';
-import { PASS_FD_CLOSE_PARENT } from '../constants';
+import { PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from '../constants';
 import { usageError } from '../errors';
 import { commandLine, type OutputConfig, recordError } from '../plan';
 import { formatArgLog, formatCommand } from '../to-string';
@@ -16,13 +16,16 @@ export class StdioBuilder extends ArgsEnvBuilder {
   /**
    * Keeps `fd` open in the child under the same number, for the first run only. With
    * PASS_FD_CLOSE_PARENT the parent's copy is closed after the first spawn attempt, or by
-   * free(). Passing an fd again is ignored (the first flags win).
+   * free(). With PASS_FD_BLOCKING the child clears O_NONBLOCK on it before exec: the flag
+   * belongs to the open file description, so the parent's copy turns blocking too (combine
+   * with PASS_FD_CLOSE_PARENT, or stop using it on the event loop). Passing an fd again is
+   * ignored (the first flags win).
    * @throws {RangeError} for an fd below 3 or unknown flags
    * @example cmd.passFD(fd, PASS_FD_CLOSE_PARENT).addArgFormat('--fd=%d', fd)
    */
   passFD(fd: number, flags = 0): this {
     const n = checkInteger('Command.passFD', arg('fd'), fd, 3, 2 ** 31 - 1);
-    const f = checkInteger('Command.passFD', arg('flags'), flags, 0, PASS_FD_CLOSE_PARENT);
+    const f = checkInteger('Command.passFD', arg('flags'), flags, 0, PASS_FD_CLOSE_PARENT | PASS_FD_BLOCKING);
     const s = stateOf(this);
     if (!s.passFds.has(n)) s.passFds.set(n, f);
     return this;

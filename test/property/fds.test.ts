@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Command, CommandError, PASS_FD_CLOSE_PARENT, type FdRef } from '../../src/index';
+import { Command, CommandError, PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, type FdRef } from '../../src/index';
 import { type FdTool, loadFdTool } from '../adversarial/support/build';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
@@ -93,7 +93,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     );
     const flags = fc.oneof(
       { arbitrary: fc.constantFrom(0, PASS_FD_CLOSE_PARENT, undefined), weight: 8 },
-      { arbitrary: fc.constantFrom(2, -1, 0.5, '1', null, NaN), weight: 1 },
+      { arbitrary: fc.constantFrom(4, -1, 0.5, '1', null, NaN), weight: 1 },
     );
     const target: fc.Arbitrary<Target> = fc.oneof(
       { arbitrary: fdVal.map((fd) => ({ k: 'fd' as const, fd })), weight: 6 },
@@ -234,7 +234,7 @@ function calls(c: Case, placed: Placed, sharedRef: FdRef): Call[] {
       case 'passFD': {
         const fd = val(op.fd);
         const error = intError('Command.passFD', "argument 'fd'", fd, 3, FD_MAX)
-          ?? (op.flags === undefined ? null : intError('Command.passFD', "argument 'flags'", op.flags, 0, PASS_FD_CLOSE_PARENT));
+          ?? (op.flags === undefined ? null : intError('Command.passFD', "argument 'flags'", op.flags, 0, PASS_FD_CLOSE_PARENT | PASS_FD_BLOCKING));
         const flags = (op.flags ?? 0) as number;
         return {
           op, error,
