@@ -12,7 +12,13 @@ import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
 import { PreExecBuilder } from './command/pre-exec';
 import * as runner from './run';
-import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { Readable, Writable } from 'node:stream';
+import { usageError } from './errors';
+import { commandLine } from './plan';
+import { runNul, runRegex } from './run/regex';
+import { lines, streamsOf } from './run/streams';
+import type { AbortOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { LinesOptions, RunAsyncStreamOptions, RunNulOptions, RunRegexOptions } from './types-streams';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
@@ -108,8 +114,74 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} for misuse (also for a daemon) or a failed start
    * @example const pid = cmd.runAsync(); const r = await cmd.wait();
    */
-  runAsync(options?: RunAsyncOptions): number {
+  runAsync(options?: RunAsyncStreamOptions): number {
     return runner.runAsync(stateOf(this), options);
+  }
+
+  /**
+   * The child's stdin as a Writable, after runAsync({ stdin: 'pipe' }); else null. end() it
+   * to give the child EOF. Writing after the child closed its stdin fails the stream with
+   * EPIPE (its 'error' event, write callbacks), never as an uncaught exception. The streams
+   * belong to one run: the next run, abort() and free() destroy them.
+   * @example cmd.runAsync({ stdin: 'pipe' }); cmd.stdin.end('data')
+   */
+  get stdin(): Writable | null {
+    return streamsOf(stateOf(this)).stdin;
+  }
+
+  /**
+   * The child's stdout as a Readable, after runAsync({ stdout: 'pipe' }); else null. Nothing
+   * is captured: wait() does not read it. Destroying it early closes the pipe: a child that
+   * writes on gets SIGPIPE (or EPIPE if it ignores SIGPIPE).
+   * @example cmd.runAsync({ stdout: 'pipe' }); for await (const chunk of cmd.stdout) ...
+   */
+  get stdout(): Readable | null {
+    return streamsOf(stateOf(this)).stdout;
+  }
+
+  /** The child's stderr as a Readable, after runAsync({ stderr: 'pipe' }); else null. @example cmd.stderr?.pipe(process.stderr) */
+  get stderr(): Readable | null {
+    return streamsOf(stateOf(this)).stderr;
+  }
+
+  /**
+   * The lines of the child's stdout (or `{ stream: 'stderr' | 'all' }`), without their '\n',
+   * as they come; a last line without '\n' is included. Reads the stream: backpressure holds
+   * (the child blocks while you do not ask for the next line). A break destroys the stream(s).
+   * @throws {CommandError} when that stream is not a pipe (runAsync({ stdout: 'pipe' }))
+   * @example for await (const line of cmd.lines()) console.log(line)
+   */
+  lines(options?: LinesOptions): AsyncGenerator<string> {
+    const s = stateOf(this);
+    return lines(s, 'Command.lines', options, (why) => usageError(why, commandLine(s)));
+  }
+
+  /**
+   * libvirt's virCommandRunRegex: runs the command and, while its stdout streams in, matches
+   * every regex in turn against each line ('\n'-separated; a line starting with `prefix` has
+   * it stripped first). When all match, `callback` gets the capture groups of every regex,
+   * concatenated ('' for a group that took no part). A callback that throws or rejects stops
+   * the run: the child is killed and the run rejects with that error. Resolves as run().
+   * @throws {TypeError} for bad regexes, callback or options; {CommandError} as run()
+   * @example await new Command('ip', '-o', 'link').runRegex([/^\d+: (\S+):/], ([name]) => names.push(name))
+   */
+  runRegex(
+    regexes: readonly (RegExp | string)[],
+    callback: (groups: string[], lineIndex: number) => unknown,
+    options?: RunRegexOptions,
+  ): Promise<RunResult> {
+    return runRegex(stateOf(this), regexes, callback, options);
+  }
+
+  /**
+   * libvirt's virCommandRunNul: runs the command and, while its stdout streams in, splits it at
+   * NUL bytes and calls `callback` with every `numColumns` fields, and once more with the
+   * fewer fields left at the end, if any. Stops as runRegex() does. Resolves as run().
+   * @throws {RangeError} for numColumns < 1; {TypeError} for a bad callback; {CommandError} as run()
+   * @example await new Command('find', '.', '-print0').runNul(1, ([path]) => paths.push(path))
+   */
+  runNul(numColumns: number, callback: (fields: (string | Buffer)[]) => unknown, options?: RunNulOptions): Promise<RunResult> {
+    return runNul(stateOf(this), numColumns, callback, options);
   }
 
   /**

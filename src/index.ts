@@ -28,3 +28,4 @@ export type {
   ToStringOptions,
   WaitOptions,
 } from './types';
+export type { LinesOptions, RunAsyncStreamOptions, RunNulOptions, RunRegexOptions, StdioPipes } from './types-streams';

@@ -5,7 +5,8 @@
  * a run carries in run/context.ts. This module re-exports the handshake, exec() and the
  * RunRecord type, so command.ts and plan.ts import them from here as before.
  */
-import { DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
+import type { Readable } from 'node:stream';
+import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
 import { dryRunActive, dryRunResult } from './dry-run';
 import { CommandError, usageError } from './errors';
 import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
@@ -14,7 +15,9 @@ import { checkRunnable, type CommandState, commandLine, type PlanControl, releas
 import { prepare, resolveProgram, type RunRecord } from './run/context';
 import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
-import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
+import { applyPipes, destroyStreams, openStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './run/streams';
+import type { AbortOptions, RunResult } from './types';
+import type { RunAsyncStreamOptions } from './types-streams';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
 export type { RunRecord } from './run/context';
@@ -55,8 +58,10 @@ function abortedBeforeStart(state: CommandState, signal: AbortSignal): CommandEr
 // (run() only): the spawn may wait for a later event-loop turn (run/pacing.ts); the record is
 // the command's running one meanwhile, and a timeout, abort or free() before the spawn ends
 // it without a child.
-function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false): RunRecord {
+function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false, pipes: PipeRequest | null = null): RunRecord {
   const ctx = prepare(state, mode, control);
+  if (wantsPipes(pipes)) applyPipes(ctx.plan, pipes);
+  destroyStreams(state); // the last run's streams, if the caller left them open
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
     pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
@@ -75,7 +80,7 @@ function start(state: CommandState, mode: RunMode, autoReap: boolean, control: P
     else {
       const missing = resolveProgram(ctx);
       if (missing) rec.finish(missing);
-      else if (!paced) spawnInto(state, rec);
+      else if (!paced) spawnInto(state, rec, pipes);
       else spawnLater = !spawnPaced(() => spawnQueued(state, rec));
     }
   } finally {
@@ -102,7 +107,7 @@ function spawnQueued(state: CommandState, rec: RunRecord): void {
   }
 }
 
-function spawnInto(state: CommandState, rec: RunRecord): void {
+function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | null = null): void {
   const native = loadNative();
   const { plan } = rec.ctx;
   try {
@@ -119,6 +124,7 @@ function spawnInto(state: CommandState, rec: RunRecord): void {
   const err = state.stderr?.kind === 'ref' ? state.stderr.ref : null;
   if (out && plan.stdout.type === 'pipe') storePipeFd(out, rec.handle.stdoutFd);
   if (err && plan.stderr.type === 'pipe') storePipeFd(err, rec.handle.stderrFd);
+  if (wantsPipes(pipes)) openStreams(state, rec.handle, pipes);
 }
 
 // Applies a wait's timeout and AbortSignal to a running child; returns the cleanup.
@@ -166,13 +172,61 @@ export async function run(state: CommandState, options: unknown): Promise<RunRes
   return waitFor(state, rec, o);
 }
 
+/**
+ * A run() whose stdout is a pipe that `consume` reads as it streams (runRegex(), runNul()).
+ * When `consume` rejects, the child is killed and, once it is reaped, the run rejects with
+ * consume's error. Otherwise the run settles as run() does, after both the child and `consume`
+ * are done. A grandchild holding the pipe open cannot hang it: DEFAULT_DRAIN_MS after the child
+ * ended, the stream is destroyed and what was read counts.
+ */
+export async function runConsuming(
+  state: CommandState, method: string, options: Record<string, unknown>, consume: (stdout: Readable) => Promise<void>,
+): Promise<RunResult> {
+  const o = checkRunOptions(method, options, DEFAULT_KILL_GRACE_MS);
+  checkRunnable(state, 'async');
+  const pipes: PipeRequest = { stdin: false, stdout: true, stderr: null };
+  const conflict = pipeConflict(state, pipes);
+  if (conflict !== null) throw usageError(conflict, commandLine(state));
+  if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, false, pipes);
+  const waiting = waitFor(state, rec, o);
+  waiting.catch(() => {}); // judged below, after consume
+  const stdout = streamsOf(state).stdout;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let over = false;
+  void rec.done.then(() => {
+    if (!over) drainTimer = setTimeout(() => stdout?.destroy(), DEFAULT_DRAIN_MS);
+  });
+  try {
+    if (stdout) await consume(stdout).catch((err: unknown) => {
+      // our own destroy after the drain time ends the stream early: not consume's failure
+      if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' && rec.finished) return;
+      throw err;
+    });
+  } catch (err) {
+    if (!rec.finished) rec.handle?.terminate(Math.ceil(o.killGrace));
+    stdout?.destroy();
+    await rec.done;
+    await waiting.catch(() => {});
+    throw err;
+  } finally {
+    over = true;
+    clearTimeout(drainTimer);
+  }
+  stdout?.destroy();
+  return waiting;
+}
+
 /** runAsync(): spawn and return the pid; a failure to start throws at once. */
 export function runAsync(state: CommandState, options: unknown): number {
-  const o = checkOptions<RunAsyncOptions>('Command.runAsync', options);
+  const o = checkOptions<RunAsyncStreamOptions>('Command.runAsync', options);
+  const pipes = parsePipeOptions('Command.runAsync', o);
   const autoReap = checkBoolean('Command.runAsync', arg('options.autoReap'), o.autoReap, true);
   const maxBuffer = o.maxBuffer === undefined ? 0 : checkInteger('Command.runAsync', arg('options.maxBuffer'), o.maxBuffer, 0, Number.MAX_SAFE_INTEGER);
   checkRunnable(state, 'background');
-  const rec = start(state, 'background', autoReap, { timeoutMs: 0, killGraceMs: DEFAULT_KILL_GRACE_MS, maxBuffer });
+  const conflict = wantsPipes(pipes) ? pipeConflict(state, pipes) : null;
+  if (conflict !== null) throw usageError(conflict, commandLine(state));
+  const rec = start(state, 'background', autoReap, { timeoutMs: 0, killGraceMs: DEFAULT_KILL_GRACE_MS, maxBuffer }, false, pipes);
   // Without { status }, settle() always throws for a failed start.
   if (rec.result?.failure) settle(rec, rec.result, checkRunOptions('Command.runAsync', {}, 0));
   return rec.pid;
@@ -191,6 +245,7 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
   const g = options?.grace;
   const grace = typeof g === 'number' && Number.isFinite(g) && g >= 0 ? Math.ceil(g) : DEFAULT_KILL_GRACE_MS;
   const rec = state.running;
+  destroyStreams(state);
   if (!rec) return;
   try {
     if (!rec.finished) {
@@ -207,6 +262,7 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */
 export function free(state: CommandState): void {
   releasePassedFds(state);
+  destroyStreams(state);
   const rec = state.running;
   state.running = null;
   state.freed = true;

@@ -1,0 +1,120 @@
+/**
+ * libvirt's virCommandRunRegex and virCommandRunNul, streaming: the child's stdout is a pipe
+ * parsed as it arrives (run.ts runConsuming), so a 100 MB output costs one chunk and one
+ * record of memory, not 100 MB.
+ *
+ * Matching follows libvirt (libvirt-facts.md, "Regex and NUL helpers"):
+ * - runRegex: stdout is split at '\n' as g_strsplit does: empty output has no lines, and the
+ *   text after the last '\n' is a line even when empty ("a\n" is "a" and ""). A line that
+ *   starts with `prefix` loses it. Every regex is then searched (not anchored unless it says
+ *   so) in that same line, in order; when all match, the callback gets the groups 1..n of each
+ *   regex, concatenated, n being `groups[i]` or all of that regex's groups. A group that took no
+ *   part in the match is '' (GLib returns "" there too).
+ * - runNul: stdout is split at NUL bytes as getdelim(3) does (an empty field between two NULs
+ *   counts; text after the last NUL is a field; empty output has none); the callback gets every
+ *   numColumns fields, then once the fewer fields left at the end, if any.
+ * Where libvirt stops on a callback returning < 0, ours stops on one that throws or rejects.
+ */
+import type { CommandState } from '../plan';
+import { runConsuming } from '../run';
+import type { RunResult } from '../types';
+import type { RunNulOptions, RunRegexOptions } from '../types-streams';
+import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';
+import { records } from './streams';
+
+interface Matcher {
+  re: RegExp;
+  take: number;
+}
+
+// The regexes as non-global copies (a global or sticky regex would carry lastIndex from one
+// line to the next), with the number of groups to take from each.
+function matchers(method: string, regexes: unknown, groups: unknown): Matcher[] {
+  if (!Array.isArray(regexes)) throw typeError(method, arg('regexes'), 'an array of RegExp or strings', regexes);
+  if (groups !== undefined && (!Array.isArray(groups) || groups.length !== regexes.length)) {
+    throw typeError(method, arg('options.groups'), `an array of ${regexes.length} integers`, groups);
+  }
+  return regexes.map((r: unknown, i) => {
+    let re: RegExp;
+    if (r instanceof RegExp) re = new RegExp(r.source, r.flags.replace(/[gy]/g, ''));
+    else if (typeof r === 'string') {
+      try {
+        re = new RegExp(r);
+      } catch (err) {
+        throw valueError(method, arg(`regexes[${i}]`), `is not a valid regular expression: ${(err as Error).message}`);
+      }
+    } else throw typeError(method, arg(`regexes[${i}]`), 'a RegExp or a string', r);
+    // An alternative that matches '' tells how many groups the regex has.
+    const count = (new RegExp(`${re.source}|`, re.flags).exec('') as RegExpExecArray).length - 1;
+    const take = groups === undefined ? count : checkInteger(method, arg(`options.groups[${i}]`), (groups as unknown[])[i], 0, count);
+    return { re, take };
+  });
+}
+
+function checkCallback(method: string, callback: unknown): void {
+  if (typeof callback !== 'function') throw typeError(method, arg('callback'), 'a function', callback);
+}
+
+// Awaits only what is a promise: a million plain returns must not cost a million ticks.
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/** runRegex(): see the module comment. Arguments are checked at once (throws, not rejects). */
+export function runRegex(
+  state: CommandState, regexes: unknown, callback: (groups: string[], lineIndex: number) => unknown, options: unknown,
+): Promise<RunResult> {
+  const method = 'Command.runRegex';
+  const { prefix, groups, ...runOptions } = checkOptions<RunRegexOptions>(method, options);
+  const ms = matchers(method, regexes, groups);
+  checkCallback(method, callback);
+  const pre = prefix === undefined ? '' : checkString(method, arg('options.prefix'), prefix);
+  return runConsuming(state, method, runOptions as Record<string, unknown>, async (stdout) => {
+    let index = 0;
+    for await (const rec of records(stdout, 0x0a, 'always')) {
+      let line = rec.toString('utf8');
+      if (pre !== '' && line.startsWith(pre)) line = line.slice(pre.length);
+      const got: string[] = [];
+      let all = true;
+      for (const m of ms) {
+        const found = m.re.exec(line);
+        if (found === null) {
+          all = false;
+          break;
+        }
+        for (let j = 1; j <= m.take; j++) got.push(found[j] ?? '');
+      }
+      if (all) {
+        const r = callback(got, index);
+        if (isThenable(r)) await r;
+      }
+      index++;
+    }
+  });
+}
+
+/** runNul(): see the module comment. Arguments are checked at once (throws, not rejects). */
+export function runNul(
+  state: CommandState, numColumns: unknown, callback: (fields: (string | Buffer)[]) => unknown, options: unknown,
+): Promise<RunResult> {
+  const method = 'Command.runNul';
+  const n = checkInteger(method, arg('numColumns'), numColumns, 1, 2 ** 31 - 1);
+  checkCallback(method, callback);
+  const o = checkOptions<RunNulOptions>(method, options);
+  const asBuffer = o.encoding === 'buffer';
+  return runConsuming(state, method, o as Record<string, unknown>, async (stdout) => {
+    let fields: (string | Buffer)[] = [];
+    for await (const rec of records(stdout, 0, 'nonEmpty')) {
+      fields.push(asBuffer ? Buffer.from(rec) : rec.toString('utf8'));
+      if (fields.length === n) {
+        const r = callback(fields);
+        fields = [];
+        if (isThenable(r)) await r;
+      }
+    }
+    if (fields.length > 0) {
+      const r = callback(fields);
+      if (isThenable(r)) await r;
+    }
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Public types of the stream, line, regex and NUL-field features (src/run/streams.ts,
+ * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together.
+ */
+import type { RunAsyncOptions, RunOptions } from './types';
+
+/** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
+export interface StdioPipes {
+  /** A pipe into the child's stdin: `cmd.stdin` is a Writable (end() it to give EOF). */
+  stdin?: 'pipe';
+  /** A pipe from the child's stdout: `cmd.stdout` is a Readable. */
+  stdout?: 'pipe';
+  /** A pipe from the child's stderr (`cmd.stderr`), or 'stdout': into stdout's pipe. */
+  stderr?: 'pipe' | 'stdout';
+}
+
+/** Options of runAsync() with pipe streams. */
+export interface RunAsyncStreamOptions extends RunAsyncOptions, StdioPipes {}
+
+/** Options of lines(). */
+export interface LinesOptions {
+  /** Which stream's lines: 'all' interleaves stdout's and stderr's lines as they come. @default 'stdout' */
+  stream?: 'stdout' | 'stderr' | 'all';
+}
+
+/** Options of runRegex(): run() options plus libvirt's prefix and per-regex group counts. */
+export interface RunRegexOptions extends RunOptions {
+  /** Stripped from the start of each line that begins with it (libvirt's prefix). */
+  prefix?: string;
+  /** Capture groups taken from each regex (libvirt's nvars); default: all of that regex's groups. */
+  groups?: number[];
+}
+
+/** Options of runNul(): run() options. */
+export interface RunNulOptions extends RunOptions {
+  /** 'utf8' string fields or raw Buffers. @default 'utf8' */
+  encoding?: 'utf8' | 'buffer';
+}
