@@ -181,7 +181,8 @@ export function lines(state: CommandState, method: string, options: unknown, onM
   const wanted = which === 'all' ? [s.stdout, s.stderr] : [s[which]];
   const sources = wanted.filter((x): x is Readable => x !== null);
   if (sources.length === 0 || (which !== 'all' && sources.length !== 1)) {
-    throw onMisuse(`${which === 'all' ? 'neither stdout nor stderr' : which} is a pipe: ask runAsync({ ${which === 'stderr' ? 'stderr' : 'stdout'}: 'pipe' })`);
+    const what = which === 'all' ? 'neither stdout nor stderr is a pipe' : `${which} is not a pipe`;
+    throw onMisuse(`lines(): ${what}: ask runAsync({ ${which === 'stderr' ? 'stderr' : 'stdout'}: 'pipe' })`);
   }
   const iters = sources.map((src) => records(src, 0x0a, 'nonEmpty')[Symbol.asyncIterator]());
   const gen = iters.length === 1 ? iters[0] : merge(iters);
