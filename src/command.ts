@@ -17,8 +17,8 @@ import { usageError } from './errors';
 import { commandLine } from './plan';
 import { runNul, runRegex } from './run/regex';
 import { lines, streamsOf } from './run/streams';
-import type { AbortOptions, RunOptions, RunResult, WaitOptions } from './types';
-import type { LinesOptions, RunAsyncStreamOptions, RunNulOptions, RunRegexOptions } from './types-streams';
+import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { LinesOptions, RunNulOptions, RunRegexOptions } from './types-streams';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
@@ -114,7 +114,7 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} for misuse (also for a daemon) or a failed start
    * @example const pid = cmd.runAsync(); const r = await cmd.wait();
    */
-  runAsync(options?: RunAsyncStreamOptions): number {
+  runAsync(options?: RunAsyncOptions): number {
     return runner.runAsync(stateOf(this), options);
   }
 

@@ -28,4 +28,4 @@ export type {
   ToStringOptions,
   WaitOptions,
 } from './types';
-export type { LinesOptions, RunAsyncStreamOptions, RunNulOptions, RunRegexOptions, StdioPipes } from './types-streams';
+export type { LinesOptions, RunNulOptions, RunRegexOptions, StdioPipes } from './types-streams';

@@ -5,7 +5,7 @@
  * a run carries in run/context.ts. This module re-exports the handshake, exec() and the
  * RunRecord type, so command.ts and plan.ts import them from here as before.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
 import { dryRunActive, dryRunResult } from './dry-run';
 import { CommandError, usageError } from './errors';
@@ -16,8 +16,7 @@ import { prepare, resolveProgram, type RunRecord } from './run/context';
 import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
 import { applyPipes, destroyStreams, openStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './run/streams';
-import type { AbortOptions, RunResult } from './types';
-import type { RunAsyncStreamOptions } from './types-streams';
+import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
 export type { RunRecord } from './run/context';
@@ -188,7 +187,9 @@ export async function runConsuming(
   const conflict = pipeConflict(state, pipes);
   if (conflict !== null) throw usageError(conflict, commandLine(state));
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, false, pipes);
+  const control = { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer };
+  if (dryRunActive()) return dryRunConsuming(state, start(state, 'async', true, control), o, consume);
+  const rec = start(state, 'async', true, control, false, pipes);
   const waiting = waitFor(state, rec, o);
   waiting.catch(() => {}); // judged below, after consume
   const stdout = streamsOf(state).stdout;
@@ -217,9 +218,23 @@ export async function runConsuming(
   return waiting;
 }
 
+// Under a dry run stdout is the callback's answer, captured: consume parses it as if it had
+// streamed, and, as in a real run, it is not returned.
+async function dryRunConsuming(state: CommandState, rec: RunRecord, o: ParsedRunOptions, consume: (stdout: Readable) => Promise<void>): Promise<RunResult> {
+  const out = rec.result?.stdout ?? null;
+  if (rec.result) rec.result.stdout = null;
+  try {
+    if (out !== null && out.length > 0) await consume(Readable.from([out]));
+  } catch (err) {
+    await waitFor(state, rec, o).catch(() => {});
+    throw err;
+  }
+  return waitFor(state, rec, o);
+}
+
 /** runAsync(): spawn and return the pid; a failure to start throws at once. */
 export function runAsync(state: CommandState, options: unknown): number {
-  const o = checkOptions<RunAsyncStreamOptions>('Command.runAsync', options);
+  const o = checkOptions<RunAsyncOptions>('Command.runAsync', options);
   const pipes = parsePipeOptions('Command.runAsync', o);
   const autoReap = checkBoolean('Command.runAsync', arg('options.autoReap'), o.autoReap, true);
   const maxBuffer = o.maxBuffer === undefined ? 0 : checkInteger('Command.runAsync', arg('options.maxBuffer'), o.maxBuffer, 0, Number.MAX_SAFE_INTEGER);

@@ -2,7 +2,7 @@
  * Public types of the stream, line, regex and NUL-field features (src/run/streams.ts,
  * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together.
  */
-import type { RunAsyncOptions, RunOptions } from './types';
+import type { RunOptions } from './types';
 
 /** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
 export interface StdioPipes {
@@ -13,9 +13,6 @@ export interface StdioPipes {
   /** A pipe from the child's stderr (`cmd.stderr`), or 'stdout': into stdout's pipe. */
   stderr?: 'pipe' | 'stdout';
 }
-
-/** Options of runAsync() with pipe streams. */
-export interface RunAsyncStreamOptions extends RunAsyncOptions, StdioPipes {}
 
 /** Options of lines(). */
 export interface LinesOptions {

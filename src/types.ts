@@ -2,6 +2,7 @@
  * Public types of vircommand. The native contract (NativePlan, NativeResult,
  * ChildHandle) lives in native.ts.
  */
+import type { StdioPipes } from './types-streams';
 
 /**
  * A reference through which setOutputFD()/setErrorFD() hand back a pipe: give `{ fd: -1 }`
@@ -51,8 +52,8 @@ export interface RunOptions extends WaitOptions {
   maxBuffer?: number;
 }
 
-/** Options of runAsync(). */
-export interface RunAsyncOptions {
+/** Options of runAsync(); `stdin`/`stdout`/`stderr: 'pipe'` give Node streams (StdioPipes). */
+export interface RunAsyncOptions extends StdioPipes {
   /**
    * true: free() kills and reaps a child still running. false: free() leaves it running
    * for pidWait()/pidAbort() (libvirt's virCommandRunAsync(cmd, &pid)).

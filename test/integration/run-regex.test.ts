@@ -6,7 +6,7 @@
  * fields in one last call.
  */
 import { describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command, CommandError, setDryRun } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
 import { liveChildren, sleep } from '../helpers/proc';
 
@@ -114,6 +114,26 @@ describe('runRegex: libvirt\'s matching', () => {
     expect(() => cmd.runRegex([/(a)/], () => {}, { groups: [2] })).toThrow(RangeError);
     expect(() => cmd.runRegex([/(a)/], () => {}, { groups: [] })).toThrow(/options.groups/);
     expect(() => cmd.runRegex([/a/], () => {}, { prefix: 3 as unknown as string })).toThrow(/options.prefix/);
+  });
+
+  it('under a dry run, parses the stdout the dry-run callback answers (as libvirt\'s tests do)', async () => {
+    const log: string[] = [];
+    setDryRun({ log, callback: () => ({ stdout: 'PV /dev/a vg0\nPV /dev/b vg1\n', status: 0 }) });
+    try {
+      const got: string[][] = [];
+      const r = await new Command('pvs', '--noheadings').runRegex([/^PV (\S+) (\S+)$/], (g) => { got.push(g); });
+      expect(got).toEqual([['/dev/a', 'vg0'], ['/dev/b', 'vg1']]);
+      expect(r.stdout).toBeUndefined();
+      expect(log).toEqual(['pvs --noheadings']);
+      setDryRun({ callback: () => ({ stdout: 'a\0b\0c' }) });
+      const fields: unknown[] = [];
+      await new Command('x').runNul(2, (f) => { fields.push(f); });
+      expect(fields).toEqual([['a', 'b'], ['c']]);
+      setDryRun({ callback: () => ({ stdout: 'x\n' }) });
+      await expect(new Command('x').runRegex([/x/], () => { throw new Error('cb'); })).rejects.toThrow('cb');
+    } finally {
+      setDryRun(null);
+    }
   });
 
   it('misuse: an output already configured is refused as libvirt\'s output buffer would be', async () => {

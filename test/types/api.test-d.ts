@@ -4,7 +4,7 @@
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import {
-  Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT, PASS_FD_CLOSE_PARENT,
+  Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT, PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT,
   pidAbort, pidWait, setDryRun,
 } from '../../src/index';
 import type {
@@ -105,6 +105,14 @@ describe('exports of API.md', () => {
     expectTypeOf(cmd.free()).toEqualTypeOf<void>();
     expectTypeOf(cmd.exec).returns.toEqualTypeOf<never>();
     expectTypeOf(cmd.handshakeWait()).toEqualTypeOf<Promise<void>>();
+    // streams, lines, runRegex, runNul (issue 12/13)
+    expectTypeOf(cmd.runAsync({ stdin: 'pipe', stdout: 'pipe', stderr: 'stdout' })).toEqualTypeOf<number>();
+    expectTypeOf(cmd.stdin).toEqualTypeOf<import('node:stream').Writable | null>();
+    expectTypeOf(cmd.stdout).toEqualTypeOf<import('node:stream').Readable | null>();
+    expectTypeOf(cmd.lines({ stream: 'all' })).toEqualTypeOf<AsyncGenerator<string>>();
+    expectTypeOf(cmd.runRegex([/a/, 'b'], (groups: string[], line: number) => void [groups, line], { prefix: 'x', groups: [0, 0], status: true })).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(cmd.runNul(2, async (fields) => void fields)).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf<typeof PASS_FD_BLOCKING>().toEqualTypeOf<2>();
     expectTypeOf(cmd.handshakeNotify()).toEqualTypeOf<void>();
     expectTypeOf(cmd.toString).parameters.toEqualTypeOf<[options?: ToStringOptions]>();
     expectTypeOf(cmd.toString({ linebreaks: true })).toEqualTypeOf<string>();
