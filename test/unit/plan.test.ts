@@ -35,7 +35,7 @@ describe('NativePlan', () => {
     expect(plan).toEqual({
       argv: ['/bin/true', 'a'], candidates: ['/bin/true'], env: null, cwd: null, umask: -1,
       stdin: { type: 'null' }, stdout: { type: 'capture', maxBuffer: 0 }, stderr: { type: 'capture', maxBuffer: 0 },
-      nonblocking: false, passFds: [], uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: [],
+      nonblocking: false, passFds: [], blockingFds: [], uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: [],
       rlimits: [], noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null,
       namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
       daemonize: false, pidFile: null, timeoutMs: 0, killGraceMs: 100, drainMs: 200,
