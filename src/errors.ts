@@ -212,7 +212,7 @@ export function pathForStage(plan: StagePaths, stage: string): string | null {
  */
 export function failureExitStatus(f: { stage: string; errno: number }): number | null {
   if (f.stage === 'exec') return f.errno === os.constants.errno.ENOENT ? 127 : 126;
-  return f.stage === 'pipe' || f.stage === 'fork' ? null : 125;
+  return f.stage === 'pipe' || f.stage === 'fork' || f.stage === 'idmap' ? null : 125;
 }
 
 /**
@@ -221,7 +221,7 @@ export function failureExitStatus(f: { stage: string; errno: number }): number |
  */
 export function failureError(
   plan: StagePaths,
-  f: { stage: string; errno: number; value: number },
+  f: { stage: string; errno: number; value: number; path?: string },
   notFoundIn: string | null,
   failed: CommandErrorDetails,
 ): CommandError {
@@ -238,7 +238,7 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
-  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+  return stageError(f.stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, f.stage), value: f.value }, detail, tail);
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

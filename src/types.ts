@@ -149,7 +149,7 @@ export interface PidWaitOptions {
 
 /** Setup stages reported by CommandError.stage. */
 export type CommandStage =
-  | 'validate' | 'pipe' | 'fork' | 'signals' | 'stdio' | 'close-fds' | 'daemon' | 'pidfile'
-  | 'rlimit' | 'setsid' | 'setpgid' | 'nice' | 'cgroup' | 'namespace' | 'unshare' | 'chroot'
+  | 'validate' | 'pipe' | 'fork' | 'idmap' | 'signals' | 'stdio' | 'close-fds' | 'daemon' | 'pidfile'
+  | 'rlimit' | 'setsid' | 'setpgid' | 'nice' | 'cgroup' | 'namespace' | 'unshare' | 'mounts' | 'proc' | 'chroot'
   | 'hook' | 'setgroups' | 'setgid' | 'setuid' | 'caps' | 'pdeathsig' | 'no-new-privs'
   | 'chdir' | 'handshake' | 'sigmask' | 'exec' | 'wait';
