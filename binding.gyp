@@ -22,6 +22,7 @@
         "native/core/stage.cc",
         "native/core/spawn.cc",
         "native/core/clone_ns.cc",
+        "native/core/clone_cgroup.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/plan_from_js.cc",

@@ -8,7 +8,7 @@ import { DEFAULT_DRAIN_MS, PASS_FD_CLOSE_PARENT } from './constants';
 import { EnvBuilder } from './env';
 import { usageError } from './errors';
 import {
-  copyNamespaceSetup, defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
+  defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
   type NamespaceSetup,
 } from './command/ns-setup';
 import type { NativePlan, StdioSpec } from './native';

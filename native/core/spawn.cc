@@ -20,6 +20,7 @@
 
 #include <algorithm>
 
+#include "clone_cgroup.h"
 #include "clone_ns.h"
 #include "stage.h"
 
@@ -406,7 +407,11 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   } else {
     // Without CLONE_VM the child runs on its own copy of our stack's pages: a fork on our stack.
     const int shared = own_memory ? 0 : kCloneVm | kCloneVfork | kCloneFiles;
-    pid = clone(child_clone_entry, stack_top, shared | clone_ns | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
+    // joinCgroup(): born in the cgroup with clone3(CLONE_INTO_CGROUP) where the kernel can;
+    // else (kNotCloned) the child writes cgroup.procs at step 6 (clone_cgroup.h).
+    pid = CloneIntoCgroup(plan, shared | clone_ns | kClonePidfd, stack_top, kChildStackSize, &s.plan, &pidfd);
+    if (pid == kNotCloned)
+      pid = clone(child_clone_entry, stack_top, shared | clone_ns | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

@@ -31,6 +31,22 @@ const cases = [
     c.unshare(['user']).setUidMappings([{ inside: 0, outside: uid, count: 1 }]).setGidMappings([{ inside: 0, outside: gid, count: 1 }])],
 ];
 
+// A fresh cgroup v2 group for the joinCgroup rows (root; removed at the end), or null.
+function makeCgroup() {
+  const line = require('node:fs').readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+  if (!line) return null;
+  const dir = path.join(line.split(' ')[4], `vc-bench-ns-${process.pid}`);
+  try {
+    require('node:fs').mkdirSync(dir);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+const cgroup = makeCgroup();
+if (cgroup) cases.push(['joinCgroup (clone3 CLONE_INTO_CGROUP)', (c) => c.joinCgroup(cgroup)]);
+process.on('exit', () => cgroup && require('node:fs').rmdirSync(cgroup));
+
 function timeOne(make) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < count; i++) make(new Command('/bin/true')).runSync();
@@ -43,6 +59,7 @@ for (let r = 0; r < rounds; r++) {
   if (before) {
     native.setNativeBinding(before);
     add('no namespace (--before addon)', timeOne((c) => c));
+    if (cgroup) add('joinCgroup (--before addon: child writes cgroup.procs)', timeOne((c) => c.joinCgroup(cgroup)));
     native.setNativeBinding(null);
   }
   for (const [name, make] of cases) {

@@ -12,7 +12,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { AS_NOBODY, nobodyPackage } from '../adversarial/support/nobody';
+import { needTools } from '../adversarial/support/r24-48-support';
+import { cgroup2Root } from '../helpers/cgroup';
 import { useInvariants } from '../helpers/invariants';
+import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir } from '../helpers/tmp';
 
@@ -165,6 +168,42 @@ describeRoot('namespaces made at clone (root)', () => {
       expect(fs.existsSync(marker)).toBe(true);
       expect(mountedOnHost(sub)).toBe(false);
     });
+  });
+});
+
+describeRoot('joinCgroup() with clone3(CLONE_INTO_CGROUP) (root)', () => {
+  it('the child is born in the cgroup: clone3 with CLONE_INTO_CGROUP, no write to cgroup.procs; the cgroup namespace is rooted there', (ctx) => {
+    needTools(ctx, 'CLONE_INTO_CGROUP', 'strace');
+    const found = cgroup2Root();
+    if ('reason' in found) {
+      console.warn(`[skip] CLONE_INTO_CGROUP: ${found.reason}`);
+      ctx.skip();
+      return;
+    }
+    if (process.arch !== 'x64') {
+      console.warn(`[skip] CLONE_INTO_CGROUP: vircommand's clone3 entry is x86-64 only (here ${process.arch}: cgroup.procs is written)`);
+      ctx.skip();
+      return;
+    }
+    const rel = `vc-ns-cg-${process.pid}-${Date.now()}`;
+    const dir = path.join(found.root, rel);
+    fs.mkdirSync(dir);
+    const log = path.join(makeTmpDir('vc-ns-strace-'), 'clone3.strace');
+    try {
+      const out = expectChildOk(runNodeChild(`
+        const line = (t) => t.split('\\n').find((l) => l.startsWith('0::'));
+        const a = await new vc.Command('cat', '/proc/self/cgroup').joinCgroup(ARGS.dir).run();
+        const b = await new vc.Command('cat', '/proc/self/cgroup').joinCgroup(ARGS.dir).unshare(['cgroup', 'pid']).run();
+        emit({ plain: line(String(a.stdout)), ns: line(String(b.stdout)) });
+      `, { args: { dir }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=clone,clone3,openat'], timeoutMs: 60000 })) as { plain: string; ns: string };
+      expect(out.plain).toBe(`0::/${rel}`);
+      expect(out.ns).toBe('0::/'); // the joined group is the new cgroup namespace's root
+      const text = fs.readFileSync(log, 'utf8');
+      expect(text.match(/clone3\(\{flags=[^}]*CLONE_INTO_CGROUP.*\) = \d+$/gm)?.length).toBe(2);
+      expect(text).not.toMatch(/cgroup\.procs/);
+    } finally {
+      fs.rmdirSync(dir);
+    }
   });
 });
 
