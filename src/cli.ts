@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
-import type { CommandError, RlimitName } from './index';
+import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
@@ -153,7 +153,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: '--clear-caps', help: 'drop every capability', apply: (p) => p.steps.push((c) => c.clearCaps()) },
   {
     name: '--allow-cap', value: 'CAP', help: 'keep this capability (CAP_NET_ADMIN, net_admin or a number)',
-    apply: (p, v) => p.steps.push((c) => c.allowCap(/^\d+$/.test(v) ? Number(v) : v)),
+    apply: (p, v) => p.steps.push((c) => c.allowCap(/^\d+$/.test(v) ? Number(v) : (v as CapabilityInput))), // allowCap() checks the name
   },
   {
     name: '--rlimit', value: 'NAME=SOFT[:HARD]', help: "resource limit (NOFILE=1024, CORE=0, STACK=8388608:unlimited)",
@@ -172,7 +172,7 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: '--pdeathsig', value: 'SIG', help: 'signal the program gets when its parent dies (TERM, SIGKILL, 9)',
-    apply: (p, v) => p.steps.push((c) => c.setParentDeathSignal(/^\d+$/.test(v) ? Number(v) : v.toUpperCase())),
+    apply: (p, v) => p.steps.push((c) => c.setParentDeathSignal(/^\d+$/.test(v) ? Number(v) : (v.toUpperCase() as SignalInput))),
   },
   {
     name: '--daemonize', help: 'run the program as a daemon; exit once it is started',
