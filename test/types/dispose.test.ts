@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Command, pidWait } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
-import { isAlive } from '../helpers/proc';
+import { isAlive, procStat, waitFor } from '../helpers/proc';
 
 describe('using / Symbol.dispose', () => {
   useInvariants();
@@ -42,8 +42,9 @@ describe('using / Symbol.dispose', () => {
       // SIGKILL after the grace: a thread blocked meanwhile would run no timer.
       await using cmd = new Command('/bin/sh', '-c', "trap '' TERM; exec sleep 30");
       pid = cmd.runAsync();
-      expect(isAlive(pid)).toBe(true);
-      // Runs only once the block's disposal has started (the block has no other await).
+      // sh must have set the trap: wait until it has exec'd sleep.
+      expect(await waitFor(() => procStat(pid)?.comm === 'sleep', 10_000)).toBe(true);
+      // Runs only once the block's disposal has started (no await follows in the block).
       timer = setInterval(() => {
         if (fs.existsSync(`/proc/${pid}`)) seen.push(isAlive(pid) ? 'alive' : 'zombie');
       }, 1);
