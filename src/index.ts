@@ -10,6 +10,8 @@ export { PASS_FD_CLOSE_PARENT, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT } 
 export { CAPABILITY_NAMES, capabilityName, capabilityNumber, lastCapability } from './capabilities';
 export type { CapabilityInput, CapabilityName } from './capabilities';
 export { COMMAND_STAGES } from './stages';
+export { ERRNO_NAMES } from './errno-names';
+export { SIGNAL_NAMES } from './signal-names';
 export type {
   AbortOptions,
   BufferRef,
