@@ -17,6 +17,9 @@ import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
 import { applyPipes, destroyStreams, openStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './run/streams';
 import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
+
+/** A result of either encoding; Command narrows it by the options' encoding. */
+type AnyResult = RunResult<string | Buffer>;
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
 export type { RunRecord } from './run/context';
@@ -24,7 +27,7 @@ export { execInPlace } from './run/exec';
 export { handshakeNotify, handshakeWait } from './run/handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
-export function runSync(state: CommandState, options: unknown): RunResult {
+export function runSync(state: CommandState, options: unknown): AnyResult {
   const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'sync');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -144,7 +147,7 @@ function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
   };
 }
 
-async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<RunResult> {
+async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<AnyResult> {
   const cleanup = watch(rec, o);
   let r: NativeResult | null;
   try {
@@ -159,7 +162,7 @@ async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions)
 }
 
 /** run(): spawn, then wait without blocking the event loop. */
-export async function run(state: CommandState, options: unknown): Promise<RunResult> {
+export async function run(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -180,7 +183,7 @@ export async function run(state: CommandState, options: unknown): Promise<RunRes
  */
 export async function runConsuming(
   state: CommandState, method: string, options: Record<string, unknown>, consume: (stdout: Readable) => Promise<void>,
-): Promise<RunResult> {
+): Promise<AnyResult> {
   const o = checkRunOptions(method, options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'async');
   const pipes: PipeRequest = { stdin: false, stdout: true, stderr: null };
@@ -220,7 +223,7 @@ export async function runConsuming(
 
 // Under a dry run stdout is the callback's answer, captured: consume parses it as if it had
 // streamed, and, as in a real run, it is not returned.
-async function dryRunConsuming(state: CommandState, rec: RunRecord, o: ParsedRunOptions, consume: (stdout: Readable) => Promise<void>): Promise<RunResult> {
+async function dryRunConsuming(state: CommandState, rec: RunRecord, o: ParsedRunOptions, consume: (stdout: Readable) => Promise<void>): Promise<AnyResult> {
   const out = rec.result?.stdout ?? null;
   if (rec.result) rec.result.stdout = null;
   try {
@@ -248,7 +251,7 @@ export function runAsync(state: CommandState, options: unknown): number {
 }
 
 /** wait(): the end of the running child, judged with these options. */
-export async function wait(state: CommandState, options: unknown): Promise<RunResult> {
+export async function wait(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.wait', options, DEFAULT_KILL_GRACE_MS);
   const rec = state.running;
   if (!rec) throw usageError('command is not running', commandLine(state));
@@ -272,6 +275,20 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
     // never throws
   }
   if (state.running === rec) state.running = null;
+}
+
+/**
+ * Symbol.asyncDispose: free(), but a running auto-reaped child is ended without blocking the
+ * thread: SIGTERM, SIGKILL after DEFAULT_KILL_GRACE_MS, and the reap awaited on the event loop.
+ */
+export async function disposeAsync(state: CommandState): Promise<void> {
+  const rec = state.running;
+  if (rec && !rec.queued && !rec.finished && rec.handle && rec.autoReap) {
+    rec.endedBy ??= { why: 'abort', reason: undefined };
+    rec.handle.terminate(DEFAULT_KILL_GRACE_MS);
+    await rec.done;
+  }
+  free(state);
 }
 
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */

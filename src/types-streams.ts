@@ -2,7 +2,7 @@
  * Public types of the stream, line, regex and NUL-field features (src/run/streams.ts,
  * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together.
  */
-import type { RunOptions } from './types';
+import type { OutputEncoding, RunOptions } from './types';
 
 /** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
 export interface StdioPipes {
@@ -21,15 +21,12 @@ export interface LinesOptions {
 }
 
 /** Options of runRegex(): run() options plus libvirt's prefix and per-regex group counts. */
-export interface RunRegexOptions extends RunOptions {
+export interface RunRegexOptions<E extends OutputEncoding = OutputEncoding> extends RunOptions<E> {
   /** Stripped from the start of each line that begins with it (libvirt's prefix). */
   prefix?: string;
   /** Capture groups taken from each regex (libvirt's nvars); default: all of that regex's groups. */
   groups?: number[];
 }
 
-/** Options of runNul(): run() options. */
-export interface RunNulOptions extends RunOptions {
-  /** 'utf8' string fields or raw Buffers. @default 'utf8' */
-  encoding?: 'utf8' | 'buffer';
-}
+/** Options of runNul(): run() options; `encoding: 'buffer'` also makes the fields Buffers. */
+export interface RunNulOptions<E extends OutputEncoding = OutputEncoding> extends RunOptions<E> {}

@@ -63,7 +63,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 /** runRegex(): see the module comment. Arguments are checked at once (throws, not rejects). */
 export function runRegex(
   state: CommandState, regexes: unknown, callback: (groups: string[], lineIndex: number) => unknown, options: unknown,
-): Promise<RunResult> {
+): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runRegex';
   const { prefix, groups, ...runOptions } = checkOptions<RunRegexOptions>(method, options);
   const ms = matchers(method, regexes, groups);
@@ -96,7 +96,7 @@ export function runRegex(
 /** runNul(): see the module comment. Arguments are checked at once (throws, not rejects). */
 export function runNul(
   state: CommandState, numColumns: unknown, callback: (fields: (string | Buffer)[]) => unknown, options: unknown,
-): Promise<RunResult> {
+): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runNul';
   const n = checkInteger(method, arg('numColumns'), numColumns, 1, 2 ** 31 - 1);
   checkCallback(method, callback);
