@@ -282,6 +282,7 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
  * thread: SIGTERM, SIGKILL after DEFAULT_KILL_GRACE_MS, and the reap awaited on the event loop.
  */
 export async function disposeAsync(state: CommandState): Promise<void> {
+  destroyStreams(state);
   const rec = state.running;
   if (rec && !rec.queued && !rec.finished && rec.handle && rec.autoReap) {
     rec.endedBy ??= { why: 'abort', reason: undefined };

@@ -242,6 +242,15 @@ describe('runAsync with pipe streams', () => {
     expect(out.destroyed).toBe(true);
   });
 
+  it('Symbol.asyncDispose (await using) while streaming destroys the streams and reaps the child', async () => {
+    const cmd = new Command('/bin/sh', '-c', 'while :; do echo x; done');
+    cmd.runAsync({ stdin: 'pipe', stdout: 'pipe' });
+    const { stdin, stdout } = cmd;
+    await new Promise((r) => stdout!.once('data', r));
+    await cmd[Symbol.asyncDispose]();
+    expect(stdin!.destroyed && stdout!.destroyed).toBe(true);
+  });
+
   it('the next run destroys the last run\'s streams; a run without pipes has none', async () => {
     const cmd = new Command('/bin/echo', 'x');
     cmd.runAsync({ stdout: 'pipe' });
