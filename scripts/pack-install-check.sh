@@ -17,7 +17,7 @@
 #     locked versions) from the registry; every install after that is `npm install --offline`.
 #  3. The user: uid/gid 65534 (setpriv) when run as root, else the caller. The environment is
 #     built from nothing (env -i): HOME empty, npm cache = the scratch one, and node-gyp's
-#     mirror (NODEJS_ORG_MIRROR) and the proxies point at 127.0.0.1:9 (closed), so a download
+#     mirror (NODEJS_ORG_MIRROR) and the proxies point at 127.0.0.1:4 (closed), so a download
 #     fails; a control shows node-gyp's own header download (`node-gyp install`) failing there.
 #  4. A: PATH holds node, npm and coreutils only, plus cc/c++/gcc/g++/make/python3 stand-ins
 #     that record any call and fail.
@@ -110,7 +110,7 @@ echo '{ "name": "pack-check-src", "version": "1.0.0", "private": true }' > "$wor
 [ "$(id -u)" != 0 ] || chown -R 65534:65534 "$cache" "$work/home" "$work/tmp" "$work/app" "$work/app-src"
 # The environment of a fresh container: nothing from this shell (no npm_config_nodedir), no npm
 # config but the cache, and every download address closed.
-blocked=http://127.0.0.1:9
+blocked=http://127.0.0.1:4  # nothing listens; not on fetch's bad-port list, so the refusal is a real one
 clean_path() {
   local path=$1; shift
   "${as_user[@]}" env -i PATH="$path" HOME="$work/home" TMPDIR="$work/tmp" npm_config_cache="$cache" \
