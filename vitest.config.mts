@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,11 +5,11 @@ export default defineConfig({
     // Separate processes, not worker threads: the tests chdir, replace the
     // environment, inspect /proc/self and count children (reliability.md §4.4).
     pool: 'forks',
-    // vitest's default is (cores - 1): one file at a time on 2 cores. Much of the suite waits
-    // on children, timers and grace periods, so two files at once finish sooner there (the
-    // quick suite on 2 cores: 338 s with one, 224 s with two, same machine load); the test
-    // files do not share names, uids' process counts or cgroups (helpers/tmp.ts).
-    maxWorkers: Math.max(2, os.availableParallelism() - 1),
+    // maxWorkers stays vitest's default (cores - 1): one file at a time on 2 cores. Two at once
+    // took the quick suite from 338 s to 224 s there (load average 15), but the files are not
+    // independent: R31a (adversarial/reaping) sets ns_last_pid, which gives its chosen pid to
+    // whichever process on the machine forks next, and a README example running beside it died
+    // of a signal; the soak's 20 ms timeouts also misclassify under the added load.
     globalSetup: ['test/helpers/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 30000,

@@ -459,7 +459,7 @@ describe('R31 pid-reuse safety', () => {
     }
   });
 
-  const ABORTS = scaled(10000, 2000);
+  const ABORTS = scaled(10000, 1000);
   it(`(b) ${ABORTS} abort() calls racing the natural exit never hit a canary`, async () => {
     const canaries: ChildProcess[] = [];
     let aborted = 0;
