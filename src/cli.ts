@@ -193,7 +193,11 @@ const OPTIONS: readonly OptionSpec[] = [
     name: '--timeout', value: 'SECONDS', help: 'SIGTERM the program after this long (SIGKILL 100 ms later); exit 124',
     apply: (p, v) => {
       const s = Number(v);
-      if (!/^\d+(\.\d+)?$/.test(v) || !(s > 0)) throw badValue('--timeout', v, 'a number of seconds > 0');
+      // run()'s timeout takes up to 2^53-1 ms (about 285,000 years); longer than setTimeout's
+      // 2^31-1 ms (24.8 days) is fine: run() chains its timers.
+      if (!/^\d+(\.\d+)?$/.test(v) || !(s > 0) || s * 1000 > Number.MAX_SAFE_INTEGER) {
+        throw badValue('--timeout', v, `a number of seconds > 0 and <= ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)}`);
+      }
       p.timeoutMs = Math.max(1, Math.round(s * 1000));
     },
   },

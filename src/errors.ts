@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
+import { RLIMIT_NAMES } from './constants';
 import { ERRNO_TEXT } from './errno-text';
 
 const BRAND = Symbol.for('vircommand.CommandError');
@@ -194,6 +195,7 @@ export interface StagePaths {
   cgroup: string | null;
   chroot: string | null;
   hook: { library: string; symbol: string } | null;
+  rlimits?: readonly { resource: number; soft: number | bigint; hard: number | bigint }[];
 }
 
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
@@ -231,6 +233,12 @@ export function failureError(
       ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
     });
   }
+  const loadFailure = hookLoadFailure(f, failed.cause);
+  if (loadFailure !== null) {
+    return new CommandError(`Child process (${details.command ?? ''}) failed at stage 'hook': ${loadFailure}`, {
+      ...details, stage: 'hook', errno: null, code: 'ERR_DLOPEN_FAILED', path: plan.hook?.library ?? null, value: f.value,
+    });
+  }
   let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
   let tail = '';
   if (f.stage === 'exec' && f.errno === os.constants.errno.ENOENT) {
@@ -238,7 +246,26 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
+  if (f.stage === 'rlimit') tail = rlimitText(plan, f.value);
   return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+}
+
+// The hook library could not be loaded in the parent (no child ran): dlopen's or dlsym's own
+// text, which native's error carries ('cannot load pre-exec hook: /x.so: cannot open shared
+// object file: No such file or directory'), or null for any other failure.
+function hookLoadFailure(f: { stage: string; errno: number }, cause: unknown): string | null {
+  if (f.stage !== 'hook' || f.errno !== 0 || !(cause instanceof Error)) return null;
+  return typeof (cause as { stage?: unknown }).stage === 'string' && cause.message !== '' ? cause.message : null;
+}
+
+// The limit that failed, by name: 'RLIMIT_MEMLOCK (soft 65536, hard 65536)' (native reports
+// the resource number as the value).
+function rlimitText(plan: StagePaths, resource: number): string {
+  const name = RLIMIT_NAMES[resource] === undefined ? `resource ${resource}` : `RLIMIT_${RLIMIT_NAMES[resource]}`;
+  const l = plan.rlimits?.find((r) => r.resource === resource);
+  if (!l) return name;
+  const shown = (v: number | bigint): string => (v === -1 ? 'unlimited' : String(v));
+  return `${name} (soft ${shown(l.soft)}, hard ${shown(l.hard)})`;
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

@@ -22,6 +22,7 @@ export type {
   PidWaitOptions,
   PreExecHook,
   RlimitName,
+  RlimitValue,
   RunAsyncOptions,
   RunOptions,
   RunResult,

@@ -63,9 +63,11 @@ struct ExecPlan {
   std::string pidfile;         // empty: none
   std::string pidfile_dir;     // its directory (set with pidfile)
 
-  int timeout_ms = 0;
-  int kill_grace_ms = 100;
-  int drain_ms = 200;
+  // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
+  // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.
+  int64_t timeout_ms = 0;
+  int64_t kill_grace_ms = 100;
+  int64_t drain_ms = 200;
 };
 
 }  // namespace vircommand

@@ -38,11 +38,11 @@ export class ArgsEnvBuilder {
 
   /**
    * Appends one argument `name=value`.
-   * @throws {TypeError} for a non-string or a NUL byte
+   * @throws {TypeError} for a non-string, a NUL byte, or an empty name (`=value` is no pair)
    * @example cmd.addArgPair('-log', 'bar.log') // -log=bar.log
    */
   addArgPair(name: string, value: string): this {
-    const n = checkString('Command.addArgPair', arg('name'), name);
+    const n = checkString('Command.addArgPair', arg('name'), name, true);
     this.#s.argv.push(`${n}=${checkString('Command.addArgPair', arg('value'), value)}`);
     return this;
   }
