@@ -44,8 +44,11 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   });
   if (r.failure) {
     const cause = (r as StartFailure).cause;
-    if (!(o.status && r.failure.stage === 'exec')) throw failureError(ctx.plan, r.failure, ctx.notFoundIn, { ...details, cause });
-    // libvirt test1: with a status slot, a failed exec is simply exit status 127 / 126.
+    // A program not found in PATH fails before any fork, with or without a status slot, as
+    // libvirt's "Cannot find 'x' in path": no process ever had a status to report.
+    const notFound = ctx.notFoundIn !== null;
+    if (!(o.status && r.failure.stage === 'exec') || notFound) throw failureError(ctx.plan, r.failure, ctx.notFoundIn, { ...details, cause });
+    // libvirt test1: with a status slot, a failed exec (of a path) is simply exit status 127 / 126.
     const code = failureExitStatus(r.failure) as number;
     return make(ctx.rawStatus ? code << 8 : code, decodeStatus(code << 8));
   }
