@@ -52,7 +52,11 @@ export class CommandError extends Error {
   readonly stage: string | null;
   /** The positive errno of a failed stage. */
   readonly errno: number | null;
-  /** 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER', 'ERR_COMMAND_USAGE'. */
+  /**
+   * 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER',
+   * 'ERR_COMMAND_USAGE'; 'ERR_STRING_TOO_LONG' when captured output is too large for a string
+   * (then `stdout`/`stderr` are Buffers); 'ERR_DLOPEN_FAILED' when a hook library cannot load.
+   */
   readonly code: string | undefined;
   /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
   readonly path: string | null;
