@@ -411,10 +411,18 @@ function describeCommandError(e: CommandError): { status: number; line: string }
   if (e.code === 'ETIMEDOUT') return { status: EXIT_TIMEOUT, line: `timeout: ${e.message}` };
   if (e.stage === 'validate' || e.errno === null) return { status: EXIT_CANCELED, line: `${e.stage ?? 'run'}: ${e.message}` };
   const stage = e.stage ?? 'run';
-  const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);
   const notInPath = stage === 'exec' && e.code === 'ENOENT' && e.path !== null && !e.path.includes('/');
-  const what = notInPath ? `${e.path}: not found in PATH` : `${e.path ? `${e.path}: ` : ''}${text}`;
-  return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
+  if (notInPath) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path}: not found in PATH` };
+  // run()'s own words after "failed at stage 'S'", which exec() in place also prints from the
+  // child (native/child/child_exec.cc): "chdir: ENOENT (No such file or directory): /nope".
+  const marker = `failed at stage '${stage}'`;
+  const at = e.message.indexOf(marker);
+  if (at >= 0) {
+    const what = e.message.slice(at + marker.length).replace(/^: /, '').split('\n')[0];
+    return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
+  }
+  const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);
+  return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path ? `${e.path}: ` : ''}${text}` };
 }
 
 /** Runs the command line `argv` (without node and the script); returns only when it does not exec. */

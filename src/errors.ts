@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { RLIMIT_NAMES } from './constants';
-import { ERRNO_TEXT } from './errno-text';
+import { ERRNO_NAME, ERRNO_TEXT } from './errno-text';
 
 const BRAND = Symbol.for('vircommand.CommandError');
 
@@ -108,7 +108,7 @@ for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.ha
 /** 'ENOENT' for 2. */
 export function errnoName(errno: number): string {
   if (!Number.isInteger(errno) || errno <= 0) return 'UNKNOWN';
-  const name = errnoNames.get(errno);
+  const name = errnoNames.get(errno) ?? (ERRNO_NAME[errno] || undefined);
   if (name !== undefined) return name;
   try {
     return util.getSystemErrorName(-errno);

@@ -69,6 +69,7 @@ struct ChildPlan {
   const char* chroot_dir;
   PreExecHook hook;
   void* hook_data;
+  const char* hook_library;  // the library's path, only for exec()'s failure line (or null)
 
   bool set_groups;
   const gid_t* groups;

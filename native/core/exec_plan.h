@@ -58,6 +58,7 @@ struct ExecPlan {
   std::string chroot_dir;      // empty: none
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;
+  std::string hook_library;    // as given, for messages
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none

@@ -202,6 +202,7 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       return false;
     }
     plan->hook = reinterpret_cast<PreExecHook>(fn);
+    plan->hook_library = library;
     Napi::Value data = h.Get("data");
     if (data.IsBuffer()) {
       Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
