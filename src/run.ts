@@ -18,12 +18,15 @@ import { settle } from './run/settle';
 import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions, type RunResult } from './types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from './validate';
 
+/** A result of either encoding; Command narrows it by the options' encoding. */
+type AnyResult = RunResult<string | Buffer>;
+
 export type { RunRecord } from './run/context';
 export { execInPlace } from './run/exec';
 export { handshakeNotify, handshakeWait } from './run/handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
-export function runSync(state: CommandState, options: unknown): RunResult {
+export function runSync(state: CommandState, options: unknown): AnyResult {
   const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'sync');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -140,7 +143,7 @@ function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
   };
 }
 
-async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<RunResult> {
+async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<AnyResult> {
   const cleanup = watch(rec, o);
   let r: NativeResult | null;
   try {
@@ -155,7 +158,7 @@ async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions)
 }
 
 /** run(): spawn, then wait without blocking the event loop. */
-export async function run(state: CommandState, options: unknown): Promise<RunResult> {
+export async function run(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -180,7 +183,7 @@ export function runAsync(state: CommandState, options: unknown): number {
 }
 
 /** wait(): the end of the running child, judged with these options. */
-export async function wait(state: CommandState, options: unknown): Promise<RunResult> {
+export async function wait(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.wait', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.wait);
   const rec = state.running;
   if (!rec) throw usageError('command is not running', commandLine(state));
@@ -203,6 +206,20 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
     // never throws
   }
   if (state.running === rec) state.running = null;
+}
+
+/**
+ * Symbol.asyncDispose: free(), but a running auto-reaped child is ended without blocking the
+ * thread: SIGTERM, SIGKILL after DEFAULT_KILL_GRACE_MS, and the reap awaited on the event loop.
+ */
+export async function disposeAsync(state: CommandState): Promise<void> {
+  const rec = state.running;
+  if (rec && !rec.queued && !rec.finished && rec.handle && rec.autoReap) {
+    rec.endedBy ??= { why: 'abort', reason: undefined };
+    rec.handle.terminate(DEFAULT_KILL_GRACE_MS);
+    await rec.done;
+  }
+  free(state);
 }
 
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */

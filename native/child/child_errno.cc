@@ -1,8 +1,8 @@
 // Static tables for the one line exec() in place prints when a step fails (child_fail): the
 // Linux errno names, glibc's strerror() texts (strerror itself is not async-signal-safe: it may
 // take a lock and allocate for a locale) and the RLIMIT_ names. Plain constant data, nothing to
-// call. The texts are those of src/errno-text.ts and the names those errnoName() gives in
-// src/errors.ts; test/unit/child-errno.test.ts checks that they agree.
+// call. The texts are those of src/errno-text.ts and the names those of src/errno-names.ts
+// (errnoName()); test/unit/child-errno.test.ts checks that they agree.
 // CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
 // SPDX-License-Identifier: MIT
 #include "child_sys.h"

@@ -34,8 +34,12 @@ function decode(buf: Buffer | null, o: ParsedRunOptions, stream: 'stdout' | 'std
   }
 }
 
-/** The status policy: a RunResult, or the CommandError the run ends with. */
-export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult {
+/**
+ * The status policy: a RunResult, or the CommandError the run ends with. The result's
+ * stdout/stderr are always set (types.ts RunResult): empty for a stream not captured; an
+ * error keeps undefined there.
+ */
+export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult<string | Buffer> {
   const { ctx } = rec;
   const tooLong: TooLong[] = [];
   const stdout = decode(r.stdout, o, 'stdout', tooLong);
@@ -71,9 +75,11 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
       { ...details, code: 'ERR_STRING_TOO_LONG', cause: t.cause },
     );
   }
-  const make = (status: number, e: DecodedStatus): RunResult => ({
+  const make = (status: number, e: DecodedStatus): RunResult<string | Buffer> => ({
     pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
-    stdout, stderr, timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
+    stdout: stdout ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
+    stderr: stderr ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
+    timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
   });
   if (r.failure) {
     const cause = (r as StartFailure).cause;

@@ -1,7 +1,7 @@
 /**
  * The child zone's errno table (native/child/child_errno.cc), used by exec()'s failure line,
- * says what the TypeScript side says: the names of errnoName() and the texts of errnoText()
- * (src/errno-text.ts), for every Linux errno 1..133; and its RLIMIT_ names match
+ * says what the TypeScript side says: the names of errnoName() (src/errno-names.ts) and the
+ * texts of errnoText() (src/errno-text.ts), for every Linux errno 1..133; and its RLIMIT_ names match
  * src/constants.ts. The table is C++ source, so it is read here as text.
  */
 import fs from 'node:fs';
