@@ -27,7 +27,8 @@ const methods = [
   { id: 'addArgFormat', label: '`addArgFormat(\'--x=%d\', i)` × n', prepare: (n) => n, fn: (c, n) => { for (let i = 0; i < n; i++) c.addArgFormat('--x=%d', i); } },
   { id: 'addArgSet', label: '`addArgSet(args)`, one array of n', prepare: (n) => names(n, 'arg'), fn: (c, a) => c.addArgSet(a) },
   { id: 'passFD', label: '`passFD(fd)` × n (fd numbers only, nothing spawned)', prepare: (n) => Array.from({ length: n }, (_, i) => 3 + i), fn: (c, a) => { for (const fd of a) c.passFD(fd); } },
-  { id: 'setGroups', label: '`setGroups(gids)`, one array of n', prepare: (n) => Array.from({ length: n }, (_, i) => i), fn: (c, a) => c.setGroups(a) },
+  // setGroups takes at most NGROUPS_MAX (65536) ids: n is capped there.
+  { id: 'setGroups', label: '`setGroups(gids)`, one array of n (at most 65,536: NGROUPS_MAX)', count: (n) => Math.min(n, 65536), prepare: (n) => Array.from({ length: Math.min(n, 65536) }, (_, i) => i), fn: (c, a) => c.setGroups(a) },
   { id: 'toString.linebreaks', label: "`toString({ linebreaks: true })` of n arguments (options and values)", prepare: (n) => { const c = new Command('true'); for (let i = 0; i < n; i++) c.addArg(i % 3 ? 'v' : '-o'); return c; }, fn: (_c, built) => built.toString({ linebreaks: true }) },
   {
     id: 'plan',
@@ -64,7 +65,7 @@ for (const m of methods) {
       ms.push(measure(m, n));
     }
     const s = lib.summarize(ms);
-    row.bySize[n] = { ms: s, usPerEntry: (s.median * 1000) / n };
+    row.bySize[n] = { ms: s, usPerEntry: (s.median * 1000) / (m.count ? m.count(n) : n) };
   }
   const first = row.bySize[sizes[0]].usPerEntry;
   const last = row.bySize[sizes[sizes.length - 1]].usPerEntry;
