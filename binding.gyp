@@ -8,6 +8,7 @@
         "native/child/child_exec.cc",
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
+        "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
         "native/child/child_steps.cc"
       ],

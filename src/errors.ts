@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { ERRNO_TEXT } from './errno-text';
+import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
 
 const BRAND = Symbol.for('vircommand.CommandError');
 
@@ -238,7 +239,11 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
-  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+  let value: number | null = f.value;
+  if (f.stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
+  const err = stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value }, detail, tail);
+  rememberPidfileDetail(err, f.stage === 'pidfile' ? detail : '');
+  return err;
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

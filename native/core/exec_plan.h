@@ -61,7 +61,6 @@ struct ExecPlan {
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none
-  std::string pidfile_dir;     // its directory (set with pidfile)
 
   int timeout_ms = 0;
   int kill_grace_ms = 100;
