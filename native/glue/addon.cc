@@ -13,6 +13,7 @@
 #include "../core/stage.h"
 #include "addon_data.h"
 #include "child_handle.h"
+#include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
 
@@ -108,6 +109,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
+  RegisterPidfileTools(env, exports);
   return exports;
 }
 
