@@ -5,9 +5,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT, PASS_FD_CLOSE_PARENT,
-  pidAbort, pidWait, setDryRun,
+  killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
 } from '../../src/index';
 import type {
+  KillByPidFileResult,
   BufferRef, DryRunOptions, FdRef, PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, ToStringOptions,
   WaitOptions,
 } from '../../src/index';
@@ -116,6 +117,14 @@ describe('exports of API.md', () => {
     expectTypeOf<RunResult['signal']>().toEqualTypeOf<string | null>();
     expectTypeOf<RunResult['stdout']>().toEqualTypeOf<string | Buffer | undefined>();
     expectTypeOf<RunResult['stderr']>().toEqualTypeOf<string | Buffer | undefined>();
+  });
+
+  it('readPidFile and killByPidFile', () => {
+    expectTypeOf(readPidFile('/run/a.pid')).toEqualTypeOf<number | null>();
+    expectTypeOf(readPidFile('/run/a.pid', { lock: true })).toEqualTypeOf<number | null>();
+    expectTypeOf(killByPidFile('/run/a.pid')).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf(killByPidFile('/run/a.pid', 'SIGTERM', { wait: 1000, force: true, remove: true })).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone'>();
   });
 
   it('pidWait, pidAbort and setDryRun', () => {
