@@ -174,10 +174,11 @@ function removeIfUnlocked(file: string, fd: number): boolean {
  * pidfile is removed once the process is gone (virPidFileForceCleanupPath).
  * @throws {CommandError} stage 'pidfile' for a file that is not a valid pidfile (as
  * readPidFile()), or a signal the kernel refused (code 'EPERM')
- * @throws {TypeError | RangeError} for invalid arguments
+ * @throws {TypeError | RangeError} at once (not as a rejection) for invalid arguments
  * @example const r = await killByPidFile('/run/app.pid', 'SIGTERM', { wait: 5000, force: true, remove: true });
  */
-export async function killByPidFile(path: string, signal: number | string = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
+export function killByPidFile(path: string, signal: number | string = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
+  // Arguments are checked at once (a throw, not a rejection), as everywhere else.
   const m = 'killByPidFile';
   const file = checkString(m, arg('path'), path, true);
   const sig = checkSignal(m, signal);
@@ -185,6 +186,10 @@ export async function killByPidFile(path: string, signal: number | string = 'SIG
   const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
   const force = checkBoolean(m, arg('options.force'), o.force, false);
   const remove = checkBoolean(m, arg('options.remove'), o.remove, false);
+  return killChecked(file, sig, wait, force, remove);
+}
+
+async function killChecked(file: string, sig: number, wait: number, force: boolean, remove: boolean): Promise<KillByPidFileResult> {
   const result: KillByPidFileResult = { outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false };
   const fd = openPidFile(file);
   if (fd === null) return result;
