@@ -12,7 +12,7 @@ import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
 import { PreExecBuilder } from './command/pre-exec';
 import * as runner from './run';
-import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
@@ -85,11 +85,12 @@ export class Command extends PreExecBuilder {
   /**
    * Runs the command and waits without blocking the event loop. Unset stdout/stderr are
    * captured into the result. Without `status`, a non-zero exit or a death by signal rejects.
+   * The output is a string, or a Buffer with `{ encoding: 'buffer' }` (the type follows).
    * @throws {CommandError} per the status policy, for a failed setup step, a timeout, an abort or misuse
    * @example const { stdout } = await new Command('uname', '-r').run();
    */
-  run(options?: RunOptions): Promise<RunResult> {
-    return runner.run(stateOf(this), options);
+  run<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.run(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
@@ -98,8 +99,8 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} as run(); also for FdRef pipes or a handshake, which would deadlock
    * @example const { status } = new Command('sh', '-c', 'exit 3').runSync({ status: true });
    */
-  runSync(options?: RunOptions): RunResult {
-    return runner.runSync(stateOf(this), options);
+  runSync<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): RunResult<Output<E>> {
+    return runner.runSync(stateOf(this), options) as RunResult<Output<E>>;
   }
 
   /**
@@ -118,8 +119,8 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} as run(), or when nothing is running
    * @example const { status } = await cmd.wait({ status: true });
    */
-  wait(options?: WaitOptions): Promise<RunResult> {
-    return runner.wait(stateOf(this), options);
+  wait<E extends OutputEncoding = 'utf8'>(options?: WaitOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.wait(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
@@ -145,5 +146,15 @@ export class Command extends PreExecBuilder {
   /** free(), for `using`. @example { using cmd = new Command('sleep', '9'); cmd.runAsync(); } // freed here */
   [Symbol.dispose](): void {
     this.free();
+  }
+
+  /**
+   * free() for `await using`, without blocking the thread: a running child (not one started
+   * with `{ autoReap: false }`) gets SIGTERM, SIGKILL 100 ms later, and the promise resolves
+   * once it is reaped. Symbol.asyncDispose exists from Node 20.4 (and 18.18).
+   * @example { await using cmd = new Command('sleep', '9'); cmd.runAsync(); } // killed and reaped here
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return runner.disposeAsync(stateOf(this));
   }
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { CommandError, errnoName, errnoText, signalName, signalNumber } from './errors';
 import { loadNative } from './native';
+import type { SignalInput } from './signal-names';
 import { arg, checkBoolean, checkInteger, checkNonNegative, checkOptions, checkString, valueError } from './validate';
 
 /** Options of readPidFile(). */
@@ -177,7 +178,7 @@ function removeIfUnlocked(file: string, fd: number): boolean {
  * @throws {TypeError | RangeError} at once (not as a rejection) for invalid arguments
  * @example const r = await killByPidFile('/run/app.pid', 'SIGTERM', { wait: 5000, force: true, remove: true });
  */
-export function killByPidFile(path: string, signal: number | string = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
+export function killByPidFile(path: string, signal: number | SignalInput = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
   // Arguments are checked at once (a throw, not a rejection), as everywhere else.
   const m = 'killByPidFile';
   const file = checkString(m, arg('path'), path, true);

@@ -157,7 +157,7 @@ describe('malformed and missing pidfiles', () => {
   it('invalid arguments throw at once, naming the method and the argument', () => {
     expect(() => readPidFile('')).toThrow(TypeError);
     expect(() => readPidFile('/x', { lock: 1 as unknown as boolean })).toThrow(/options\.lock/);
-    expect(() => killByPidFile('/x', 'SIGNOPE')).toThrow(RangeError);
+    expect(() => killByPidFile('/x', 'SIGNOPE' as never)).toThrow(RangeError);
     expect(() => killByPidFile('/x', 'SIGTERM', { wait: -1 })).toThrow(/killByPidFile.*options\.wait/);
     expect(() => killByPidFile('/x', 65)).toThrow(RangeError);
   });
