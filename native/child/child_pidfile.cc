@@ -143,6 +143,12 @@ int child_write_pidfile(const ChildPlan* plan) {
   w.own_uid = static_cast<uint32_t>(uid);
   char name[kNameMax + 1];
   int dir = WalkToDirectory(w, name);
+  // Move the directory fd above its number, so the pidfile gets the lowest free fd, as a plain
+  // open() would: the walk's fds are gone by exec, and the lock fd is the daemon's first one.
+  int moved = fcntl(dir, F_DUPFD_CLOEXEC, dir + 1);
+  if (moved < 0) Fail(w, errno);
+  close(dir);
+  dir = moved;
   w.via_link = false;
   w.blame = 0;
   for (const char* p = plan->pidfile; *p != '\0'; p++) w.blame++;
