@@ -10,7 +10,8 @@
         "native/child/child_daemon.cc",
         "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
-        "native/child/child_steps.cc"
+        "native/child/child_steps.cc",
+        "native/child/child_ns.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]
@@ -21,6 +22,8 @@
       "sources": [
         "native/core/stage.cc",
         "native/core/spawn.cc",
+        "native/core/clone_ns.cc",
+        "native/core/clone_cgroup.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/plan_from_js.cc",

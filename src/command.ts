@@ -5,12 +5,12 @@
  * reported by the run or by toString(), as libvirt does. Running lives in run.ts.
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
- * (args-env, stdio, privileges, pre-exec) that Command ends; this file adds newArgs(),
+ * (args-env, stdio, privileges, pre-exec, namespaces) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
 import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
-import { PreExecBuilder } from './command/pre-exec';
+import { NamespaceBuilder } from './command/namespaces';
 import * as runner from './run';
 import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import { arg, checkString, typeError, valueError } from './validate';
@@ -19,7 +19,7 @@ import { arg, checkString, typeError, valueError } from './validate';
  * A command to run: a program, its arguments, its environment and how its child is set up.
  * @example const { stdout } = await new Command('uname', '-r').run();
  */
-export class Command extends PreExecBuilder {
+export class Command extends NamespaceBuilder {
   /**
    * @param program the program: a path, or a name looked up in the parent's PATH at run time
    * @param args its arguments

@@ -225,7 +225,7 @@ export function pathForStage(plan: StagePaths, stage: CommandStage): string | nu
  */
 export function failureExitStatus(f: { stage: string; errno: number }): number | null {
   if (f.stage === 'exec') return f.errno === os.constants.errno.ENOENT ? 127 : 126;
-  return f.stage === 'pipe' || f.stage === 'fork' ? null : 125;
+  return f.stage === 'pipe' || f.stage === 'fork' || f.stage === 'idmap' ? null : 125;
 }
 
 /**
@@ -234,7 +234,7 @@ export function failureExitStatus(f: { stage: string; errno: number }): number |
  */
 export function failureError(
   plan: StagePaths,
-  f: { stage: string; errno: number; value: number },
+  f: { stage: string; errno: number; value: number; path?: string },
   notFoundIn: string | null,
   failed: CommandErrorDetails,
 ): CommandError {
@@ -254,7 +254,7 @@ export function failureError(
   const stage = toStage(f.stage);
   let value: number | null = f.value;
   if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
-  const err = stageError(stage, f.errno, { ...details, path: pathForStage(plan, stage), value }, detail, tail);
+  const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
   rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
   return err;
 }

@@ -71,8 +71,10 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   // 5. rlimits, then umask.
   child_set_rlimits(plan);
   if (plan->umask >= 0) syscall(SYS_umask, plan->umask);
-  // 6. Declarative steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot. Before the
-  //    credentials change, while we still hold the privileges they need.
+  // 6. Declarative steps: (wait for a new user namespace's id maps), setsid, setpgid, nice,
+  //    cgroup, setns, unshare (namespaces not made at clone), mount propagation and /proc in a
+  //    new mount namespace, chroot. Before the credentials change, while we still hold the
+  //    privileges they need.
   child_declarative_steps(plan);
   // 7. The native hook (fork() path only).
   child_run_hook(plan);

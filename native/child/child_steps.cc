@@ -1,4 +1,5 @@
-// Declarative pre-exec steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot.
+// Declarative pre-exec steps: (id maps), setsid, setpgid, nice, cgroup, setns, unshare, (mounts),
+// chroot.
 // CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
 // SPDX-License-Identifier: MIT
 #include <fcntl.h>
@@ -10,6 +11,8 @@ namespace vircommand {
 
 // async-signal-safe: setsid, setpgid, setpriority, open, write, setns, unshare, chroot.
 void child_declarative_steps(const ChildPlan* plan) {
+  // Namespaces made at clone: a new user namespace's maps first (child_ns.cc).
+  child_wait_id_maps(plan);
   // setsid() fails with EPERM for a process that leads its session already (a daemon does since
   // step 4): what was asked for holds, so that is success. EPERM for a mere group leader stays.
   if (plan->setsid && syscall(SYS_setsid) < 0 &&
@@ -33,6 +36,7 @@ void child_declarative_steps(const ChildPlan* plan) {
   }
   if (plan->unshare_flags != 0 && syscall(SYS_unshare, plan->unshare_flags) != 0)
     child_fail(plan, kStageUnshare, errno);
+  child_setup_mounts(plan);  // a new mount namespace: propagation, then /proc (child_ns.cc)
   if (plan->chroot_dir != nullptr) {
     if (syscall(SYS_chroot, plan->chroot_dir) != 0) child_fail(plan, kStageChroot, errno);
     if (plan->cwd == nullptr && chdir("/") != 0) child_fail(plan, kStageChroot, errno);

@@ -202,6 +202,23 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   return true;
 }
 
+// The new namespaces' setup (NativePlan.namespaceSetup): maps already in the kernel's format,
+// checked in TS. Absent: nothing written, mounts private.
+bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  Napi::Value v = o.Get("namespaceSetup");
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsObject()) return Fail(env, "namespaceSetup", "must be an object");
+  Napi::Object n = v.As<Napi::Object>();
+  bool present = false;
+  if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
+    return false;
+  double propagation = 0;
+  if (!GetNumber(env, n, "propagation", &propagation)) return false;
+  plan->mount_propagation = static_cast<unsigned long>(propagation);
+  plan->mount_proc = GetBool(n, "mountProc");
+  return true;
+}
+
 }  // namespace
 
 std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid) {
@@ -242,7 +259,7 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
   for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
-  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan)) return false;
+  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan)) return false;
   // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
   auto millis = [&](const char* key, int* out) {
     Napi::Value v = o.Get(key);

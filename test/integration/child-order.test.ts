@@ -107,7 +107,7 @@ describe('the order of the child steps', () => {
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'chroot', 'hook', 'setgroups', 'setgid', 'setuid', 'caps',
+      'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook', 'setgroups', 'setgid', 'setuid', 'caps',
       'pdeathsig', 'no-new-privs', 'chdir', 'handshake', 'sigmask', 'exec',
     ]);
     // The numbered comment in the code lists the same steps in the same order.
