@@ -8,6 +8,7 @@
         "native/child/child_exec.cc",
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
+        "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
         "native/child/child_steps.cc",
         "native/child/child_ns.cc",
@@ -29,6 +30,7 @@
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pidfile_tools.cc",
         "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],

@@ -18,6 +18,7 @@ import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
 import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
+import { pidfileDetailOf } from './pidfile-failure';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
 const EXIT_TIMEOUT = 124;
@@ -426,6 +427,9 @@ function describeCommandError(e: CommandError): { status: number; line: string }
   const stage = e.stage ?? 'run';
   const notInPath = stage === 'exec' && e.code === 'ENOENT' && e.path !== null && !e.path.includes('/');
   if (notInPath) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path}: not found in PATH` };
+  // A refused pidfile names the unsafe component ('directory /run is group-writable ...').
+  const detail = stage === 'pidfile' ? pidfileDetailOf(e) : null;
+  if (detail) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path ? `${e.path}: ` : ''}${detail}` };
   // run()'s own words after "failed at stage 'S'", which exec() in place also prints from the
   // child (native/child/child_exec.cc): "chdir: ENOENT (No such file or directory): /nope".
   const marker = `failed at stage '${stage}'`;

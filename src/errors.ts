@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { RLIMIT_NAMES } from './constants';
 import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
+import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
 import type { SignalName } from './signal-names';
 import { type CommandStage, toStage } from './stages';
 import type { CommandErrorCode } from './types';
@@ -264,7 +265,11 @@ export function failureError(
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
   if (f.stage === 'rlimit') tail = rlimitText(plan, f.value);
   const stage = toStage(f.stage);
-  return stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value: f.value }, detail, tail);
+  let value: number | null = f.value;
+  if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
+  const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
+  rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
+  return err;
 }
 
 // The hook library could not be loaded in the parent (no child ran): dlopen's or dlsym's own

@@ -62,7 +62,6 @@ struct ExecPlan {
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none
-  std::string pidfile_dir;     // its directory (set with pidfile)
   // New namespaces (unshare_flags): the user namespace's maps, in the kernel's format ("inside
   // outside count" lines; empty: not written), and the new mount namespace's setup.
   std::string uid_map;

@@ -267,7 +267,6 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   c.daemonize = plan.daemonize;
   c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
-  c.pidfile_dir = plan.pidfile_dir.empty() ? nullptr : plan.pidfile_dir.c_str();
   c.rlimits = plan.rlimits.data();
   c.nrlimits = static_cast<int>(plan.rlimits.size());
   c.umask = plan.umask;

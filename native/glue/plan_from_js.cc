@@ -213,10 +213,6 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   plan->handshake = GetBool(o, "handshake");
   plan->daemonize = GetBool(o, "daemonize");
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
-  if (present) {
-    size_t slash = plan->pidfile.rfind('/');
-    plan->pidfile_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : plan->pidfile.substr(0, slash);
-  }
   return true;
 }
 
