@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { CommandError, errnoName, errnoText, signalName, signalNumber } from './errors';
 import { loadNative } from './native';
 import type { SignalInput } from './signal-names';
+import { OPTION_NAMES } from './types';
 import { arg, checkBoolean, checkInteger, checkNonNegative, checkOptions, checkString, valueError } from './validate';
 
 /** Options of readPidFile(). */
@@ -130,7 +131,7 @@ function parsePid(fd: number, file: string): number {
 export function readPidFile(path: string, options?: ReadPidFileOptions): number | null {
   const m = 'readPidFile';
   const file = checkString(m, arg('path'), path, true);
-  const o = checkOptions<ReadPidFileOptions>(m, options);
+  const o = checkOptions<ReadPidFileOptions>(m, options, OPTION_NAMES.readPidFile);
   const lock = checkBoolean(m, arg('options.lock'), o.lock, false);
   const exe = resolveExe(m, o.exe);
   const fd = openPidFile(file);
@@ -219,20 +220,25 @@ function removeIfUnlocked(file: string, fd: number): boolean {
  * pidfile is removed once the process is gone (virPidFileForceCleanupPath).
  * @throws {CommandError} stage 'pidfile' for a file that is not a valid pidfile (as
  * readPidFile()), or a signal the kernel refused (code 'EPERM')
- * @throws {TypeError | RangeError} at once (not as a rejection) for invalid arguments
+ * @throws {TypeError | RangeError} as a rejection, before anything is read or signalled, for invalid arguments
  * @example const r = await killByPidFile('/run/app.pid', 'SIGTERM', { wait: 5000, force: true, remove: true });
  */
 export function killByPidFile(path: string, signal: number | SignalInput = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
-  // Arguments are checked at once (a throw, not a rejection), as everywhere else.
+  // Arguments are checked before anything is read or signalled; as from every method that returns
+  // a promise (run(), wait(), abort()), an invalid one rejects (it never throws synchronously).
   const m = 'killByPidFile';
-  const file = checkString(m, arg('path'), path, true);
-  const sig = checkSignal(m, signal);
-  const o = checkOptions<KillByPidFileOptions>(m, options);
-  const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
-  const force = checkBoolean(m, arg('options.force'), o.force, false);
-  const remove = checkBoolean(m, arg('options.remove'), o.remove, false);
-  const exe = resolveExe(m, o.exe) ?? null;
-  return killChecked(file, sig, wait, force, remove, exe);
+  try {
+    const file = checkString(m, arg('path'), path, true);
+    const sig = checkSignal(m, signal);
+    const o = checkOptions<KillByPidFileOptions>(m, options, OPTION_NAMES.killByPidFile);
+    const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
+    const force = checkBoolean(m, arg('options.force'), o.force, false);
+    const remove = checkBoolean(m, arg('options.remove'), o.remove, false);
+    const exe = resolveExe(m, o.exe) ?? null;
+    return killChecked(file, sig, wait, force, remove, exe);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 async function killChecked(file: string, sig: number, wait: number, force: boolean, remove: boolean, exe: string | null): Promise<KillByPidFileResult> {

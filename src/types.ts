@@ -3,6 +3,7 @@
  * ChildHandle) lives in native.ts; the name tables behind CommandStage, SignalName and
  * ErrnoCode in stages.ts, signal-names.ts and errno-names.ts.
  */
+import type { KillByPidFileOptions, ReadPidFileOptions } from './pidfile';
 import type { ErrnoCode } from './errno-names';
 import type { SignalName } from './signal-names';
 
@@ -196,6 +197,8 @@ export const OPTION_NAMES = Object.freeze({
   pidWait: ['status', 'raw'],
   toString: ['linebreaks', 'stripPath'],
   setDryRun: ['log', 'callback', 'linebreaks', 'stripPath'],
+  readPidFile: ['lock', 'exe'],
+  killByPidFile: ['wait', 'force', 'remove', 'exe'],
 } as const);
 
 // true when the names list `L` holds exactly the keys of options type `T`.
@@ -210,6 +213,8 @@ export type OptionNamesChecked = [
   OptionNamesMatch<PidWaitOptions, typeof OPTION_NAMES.pidWait>,
   OptionNamesMatch<ToStringOptions, typeof OPTION_NAMES.toString>,
   OptionNamesMatch<DryRunOptions, typeof OPTION_NAMES.setDryRun>,
+  OptionNamesMatch<ReadPidFileOptions, typeof OPTION_NAMES.readPidFile>,
+  OptionNamesMatch<KillByPidFileOptions, typeof OPTION_NAMES.killByPidFile>,
 ] extends true[] ? true : never;
 const optionNamesChecked: OptionNamesChecked = true;
 void optionNamesChecked;

@@ -154,9 +154,9 @@ describe("no lock, trusted by the program it runs ({ exe }: libvirt's virPidFile
     }
   });
 
-  it('exe must be an absolute path', () => {
+  it('exe must be an absolute path', async () => {
     expect(() => readPidFile('/x.pid', { exe: 'sleep' })).toThrow(/readPidFile: argument 'options.exe' must be an absolute path/);
-    expect(() => killByPidFile('/x.pid', 'SIGTERM', { exe: 'sleep' })).toThrow(RangeError);
+    await expect(killByPidFile('/x.pid', 'SIGTERM', { exe: 'sleep' })).rejects.toThrow(RangeError);
   });
 });
 
@@ -191,11 +191,11 @@ describe('malformed and missing pidfiles', () => {
     await expect(killByPidFile(fifo)).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
-  it('invalid arguments throw at once, naming the method and the argument', () => {
+  it('invalid arguments throw at once (readPidFile) or reject before any read (killByPidFile), naming the method and the argument', async () => {
     expect(() => readPidFile('')).toThrow(TypeError);
     expect(() => readPidFile('/x', { lock: 1 as unknown as boolean })).toThrow(/options\.lock/);
-    expect(() => killByPidFile('/x', 'SIGNOPE' as never)).toThrow(RangeError);
-    expect(() => killByPidFile('/x', 'SIGTERM', { wait: -1 })).toThrow(/killByPidFile.*options\.wait/);
-    expect(() => killByPidFile('/x', 65)).toThrow(RangeError);
+    await expect(killByPidFile('/x', 'SIGNOPE' as never)).rejects.toThrow(RangeError);
+    await expect(killByPidFile('/x', 'SIGTERM', { wait: -1 })).rejects.toThrow(/killByPidFile.*options\.wait/);
+    await expect(killByPidFile('/x', 65)).rejects.toThrow(RangeError);
   });
 });

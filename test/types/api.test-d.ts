@@ -124,7 +124,7 @@ describe('exports of API.md', () => {
     expectTypeOf(readPidFile('/run/a.pid', { lock: true })).toEqualTypeOf<number | null>();
     expectTypeOf(killByPidFile('/run/a.pid')).toEqualTypeOf<Promise<KillByPidFileResult>>();
     expectTypeOf(killByPidFile('/run/a.pid', 'SIGTERM', { wait: 1000, force: true, remove: true })).toEqualTypeOf<Promise<KillByPidFileResult>>();
-    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone'>();
+    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone' | 'other-program'>();
   });
 
   it('pidWait, pidAbort and setDryRun', () => {
