@@ -8,9 +8,11 @@
         "native/child/child_exec.cc",
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
+        "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
         "native/child/child_steps.cc",
-        "native/child/child_ns.cc"
+        "native/child/child_ns.cc",
+        "native/child/child_errno.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]
@@ -28,6 +30,7 @@
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pidfile_tools.cc",
         "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],

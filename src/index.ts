@@ -3,6 +3,8 @@
  */
 export { Command } from './command';
 export { pidWait, pidAbort } from './pid';
+export { readPidFile, killByPidFile } from './pidfile';
+export type { KillByPidFileOptions, KillByPidFileOutcome, KillByPidFileResult, ReadPidFileOptions } from './pidfile';
 export { setDryRun } from './dry-run';
 export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';
@@ -31,6 +33,7 @@ export type {
   PidWaitOptions,
   PreExecHook,
   RlimitName,
+  RlimitValue,
   RunAsyncOptions,
   RunOptions,
   RunResult,

@@ -52,8 +52,7 @@ struct ChildPlan {
   int highest_needed_fd;     // the highest kept fd or stdio source: what unsharing must copy
 
   bool daemonize;
-  const char* pidfile;       // null: none
-  const char* pidfile_dir;   // its directory, checked before the pidfile is opened
+  const char* pidfile;       // null: none; absolute (src/ resolves it), walked by the daemon
 
   const RlimitStep* rlimits;
   int nrlimits;
@@ -71,6 +70,7 @@ struct ChildPlan {
   const char* chroot_dir;
   PreExecHook hook;
   void* hook_data;
+  const char* hook_library;  // the library's path, only for exec()'s failure line (or null)
 
   bool set_groups;
   const gid_t* groups;

@@ -269,7 +269,6 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   c.daemonize = plan.daemonize;
   c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
-  c.pidfile_dir = plan.pidfile_dir.empty() ? nullptr : plan.pidfile_dir.c_str();
   c.rlimits = plan.rlimits.data();
   c.nrlimits = static_cast<int>(plan.rlimits.size());
   c.umask = plan.umask;
@@ -285,6 +284,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.chroot_dir = plan.chroot_dir.empty() ? nullptr : plan.chroot_dir.c_str();
   c.hook = plan.hook;
   c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
+  c.hook_library = plan.hook_library.empty() ? nullptr : plan.hook_library.c_str();
   c.set_groups = plan.set_groups;
   c.groups = plan.groups.data();
   c.ngroups = static_cast<int>(plan.groups.size());

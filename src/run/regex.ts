@@ -17,7 +17,7 @@
  */
 import type { CommandState } from '../plan';
 import { runConsuming } from '../run';
-import type { RunResult } from '../types';
+import { OPTION_NAMES, type RunResult } from '../types';
 import type { RunNulOptions, RunRegexOptions } from '../types-streams';
 import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';
 import { records } from './streams';
@@ -65,7 +65,7 @@ export function runRegex(
   state: CommandState, regexes: unknown, callback: (groups: string[], lineIndex: number) => unknown, options: unknown,
 ): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runRegex';
-  const { prefix, groups, ...runOptions } = checkOptions<RunRegexOptions>(method, options);
+  const { prefix, groups, ...runOptions } = checkOptions<RunRegexOptions>(method, options, OPTION_NAMES.runRegex);
   const ms = matchers(method, regexes, groups);
   checkCallback(method, callback);
   const pre = prefix === undefined ? '' : checkString(method, arg('options.prefix'), prefix);
@@ -100,7 +100,7 @@ export function runNul(
   const method = 'Command.runNul';
   const n = checkInteger(method, arg('numColumns'), numColumns, 1, 2 ** 31 - 1);
   checkCallback(method, callback);
-  const o = checkOptions<RunNulOptions>(method, options);
+  const o = checkOptions<RunNulOptions>(method, options, OPTION_NAMES.runNul);
   const asBuffer = o.encoding === 'buffer';
   return runConsuming(state, method, o as Record<string, unknown>, async (stdout) => {
     let fields: (string | Buffer)[] = [];

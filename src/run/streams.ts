@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { ChildHandle, NativePlan } from '../native';
 import type { CommandState } from '../plan';
+import { OPTION_NAMES } from '../types';
 import type { LinesOptions, StdioPipes } from '../types-streams';
 import { arg, checkOptions, typeError } from '../validate';
 
@@ -172,7 +173,7 @@ async function* merge<T>(iters: AsyncIterator<T>[]): AsyncGenerator<T> {
 
 /** The lines of the command's stdout, stderr or both, as strings without the '\n'. */
 export function lines(state: CommandState, method: string, options: unknown, onMisuse: (why: string) => Error): AsyncGenerator<string> {
-  const o = checkOptions<LinesOptions>(method, options);
+  const o = checkOptions<LinesOptions>(method, options, OPTION_NAMES.lines);
   const which = o.stream ?? 'stdout';
   if (which !== 'stdout' && which !== 'stderr' && which !== 'all') {
     throw typeError(method, arg('options.stream'), "'stdout', 'stderr' or 'all'", which);

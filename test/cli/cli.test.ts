@@ -143,7 +143,8 @@ describe('vircommand CLI', () => {
 
       it('125 with the stage when a setup step fails in the child', () => {
         const r = cli([...mode.extra, '--cwd', '/nonexistent/dir', '--', 'true']);
-        expectFailureLine(r, 125, /^vircommand: (chdir: \/nonexistent\/dir: No such file or directory|chdir: errno 2)\n$/);
+        // The same words in place (printed by the child, native/child/child_exec.cc) and waiting.
+        expectFailureLine(r, 125, /^vircommand: chdir: ENOENT \(No such file or directory\): \/nonexistent\/dir\n$/);
       });
 
       it('--clear-env, --env, --env-pass and --env-pass-common build the environment', () => {
@@ -237,6 +238,12 @@ describe('vircommand CLI', () => {
     expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 300 ms\n$/);
   });
 
+  it('--timeout past setTimeout\'s 2^31-1 ms (30 days) waits for the program (it exited 124 at once)', () => {
+    const r = cli(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.2; exit 7']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 7, stderr: '' });
+    expectFailureLine(cli(['--timeout', '9007199254741', '--', 'true']), 125, /^vircommand: usage: --timeout: expected a number of seconds > 0 and <= 9007199254740, got/);
+  });
+
   it('usage errors exit 125 with stage usage', () => {
     expectFailureLine(cli(['--bogus', '--', 'true']), 125, /^vircommand: usage: unknown option --bogus/);
     expectFailureLine(cli(['--cwd']), 125, /^vircommand: usage: --cwd needs a value DIR\n$/);
@@ -273,6 +280,43 @@ describe('vircommand CLI', () => {
       process.kill(pid, 'SIGKILL');
     }
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('--daemonize --setsid: accepted (the daemon leads its session already), exits 0 (issue 11 item 7)', async () => {
+    const pidfile = path.join(tmp.path, 'setsid.pid');
+    const r = cli(['--daemonize', '--setsid', '--pidfile', pidfile, '--', 'sleep', '30']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    try {
+      expect(procStat(pid)?.session).toBe(pid);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('--pidfile with a relative path: resolved against the caller\'s working directory, not "/" (issue 11 item 5)', async () => {
+    const r = cli(['--daemonize', '--pidfile', 'rel.pid', '--', 'sleep', '30'], { cwd: tmp.path });
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const pidfile = path.join(tmp.path, 'rel.pid');
+    expect(fs.existsSync('/rel.pid'), 'the pidfile landed in /').toBe(false);
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    try {
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('--pidfile in a group-writable directory: exits 125 with one line naming the directory (issue 11 item 5)', () => {
+    const dir = path.join(tmp.path, 'group');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o775);
+    const pidfile = path.join(dir, 'd.pid');
+    const r = cli(['--daemonize', '--pidfile', pidfile, '--', 'sleep', '30']);
+    expectFailureLine(r, 125, new RegExp(`^vircommand: pidfile: ${pidfile}: directory ${dir} is group-writable without the sticky bit \\(mode 0775\\)\n$`));
+    expect(fs.existsSync(pidfile)).toBe(false);
   });
 
   it('passes SIGTERM on to the program while it waits, then dies of it', async () => {

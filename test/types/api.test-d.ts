@@ -7,10 +7,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   CAPABILITY_NAMES, COMMAND_STAGES, Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT,
-  PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, capabilityName, pidAbort, pidWait, setDryRun,
+  PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, capabilityName, killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, CapabilityName, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
+  BufferRef, CapabilityName, KillByPidFileResult, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
   PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalName, ToStringOptions, WaitOptions,
 } from '../../src/index';
 
@@ -127,6 +127,14 @@ describe('exports of API.md', () => {
     expectTypeOf<RunResult<Buffer>['stdout']>().toEqualTypeOf<Buffer>();
   });
 
+  it('readPidFile and killByPidFile', () => {
+    expectTypeOf(readPidFile('/run/a.pid')).toEqualTypeOf<number | null>();
+    expectTypeOf(readPidFile('/run/a.pid', { lock: true })).toEqualTypeOf<number | null>();
+    expectTypeOf(killByPidFile('/run/a.pid')).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf(killByPidFile('/run/a.pid', 'SIGTERM', { wait: 1000, force: true, remove: true })).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone' | 'other-program'>();
+  });
+
   it('pidWait, pidAbort and setDryRun', () => {
     expectTypeOf(pidWait).parameters.toEqualTypeOf<[pid: number, options?: PidWaitOptions]>();
     expectTypeOf(pidWait(1)).toEqualTypeOf<Promise<number>>();
@@ -197,7 +205,7 @@ describe('names as string-literal unions', () => {
 
   it('CommandError.code is an errno name or one of our codes', () => {
     expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
-    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE'>().toEqualTypeOf<CommandErrorCode>();
+    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED'>().toEqualTypeOf<CommandErrorCode>();
     const e = new CommandError('x', { code: 'ENOENT' });
     // @ts-expect-error not an errno name
     if (e.code === 'ENOENTT') return;
