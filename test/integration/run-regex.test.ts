@@ -114,6 +114,8 @@ describe('runRegex: libvirt\'s matching', () => {
     expect(() => cmd.runRegex([/(a)/], () => {}, { groups: [2] })).toThrow(RangeError);
     expect(() => cmd.runRegex([/(a)/], () => {}, { groups: [] })).toThrow(/options.groups/);
     expect(() => cmd.runRegex([/a/], () => {}, { prefix: 3 as unknown as string })).toThrow(/options.prefix/);
+    expect(() => cmd.runRegex([/a/], () => {}, { prefx: 'x' } as never)).toThrow(/unknown option 'prefx' \(did you mean 'prefix'/);
+    expect(() => cmd.runNul(1, () => {}, { encodng: 'buffer' } as never)).toThrow(/Command.runNul: .*unknown option 'encodng'/);
   });
 
   it('under a dry run, parses the stdout the dry-run callback answers (as libvirt\'s tests do)', async () => {
