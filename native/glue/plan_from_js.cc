@@ -18,8 +18,42 @@ bool Fail(Napi::Env env, const std::string& field, const char* what) {
   return false;
 }
 
+// Every value is read through Field() or Item(), and used only when the read worked. In a Worker
+// being terminated, a read fails (JavaScript can no longer run there) and node-addon-api returns
+// an empty value that has also lost its env: calling a method on it (Int32Value, Get, ...) is a
+// fatal error that aborts the process. An empty read makes the plan fail quietly; the caller
+// then starts nothing (and checks JsStillRuns before it starts anything).
+bool Field(Napi::Object o, const char* key, Napi::Value* out) {
+  *out = o.Get(key);
+  return !out->IsEmpty();
+}
+
+bool Item(Napi::Array a, uint32_t i, Napi::Value* out) {
+  *out = a.Get(i);
+  return !out->IsEmpty();
+}
+
+// An element of an array of numbers; the TS plan never holds anything else there.
+bool NumberItem(Napi::Env env, Napi::Array a, uint32_t i, const char* key, Napi::Number* out) {
+  Napi::Value v;
+  if (!Item(a, i, &v)) return false;
+  if (!v.IsNumber()) return Fail(env, key, "must hold numbers");
+  *out = v.As<Napi::Number>();
+  return true;
+}
+
+// An element of an array of objects.
+bool ObjectItem(Napi::Env env, Napi::Array a, uint32_t i, const char* key, Napi::Object* out) {
+  Napi::Value v;
+  if (!Item(a, i, &v)) return false;
+  if (!v.IsObject()) return Fail(env, key, "must hold objects");
+  *out = v.As<Napi::Object>();
+  return true;
+}
+
 bool GetString(Napi::Env env, Napi::Object o, const char* key, std::string* out, bool* present = nullptr) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (present != nullptr) {
     *present = !(v.IsNull() || v.IsUndefined());
     if (!*present) return true;
@@ -34,7 +68,8 @@ bool GetStringArray(Napi::Env env, Napi::Value v, const char* key, std::vector<s
   if (!v.IsArray()) return Fail(env, key, "must be an array");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value item = a.Get(i);
+    Napi::Value item;
+    if (!Item(a, i, &item)) return false;
     std::string s;
     if (item.IsString()) {
       s = item.As<Napi::String>().Utf8Value();
@@ -51,7 +86,8 @@ bool GetStringArray(Napi::Env env, Napi::Value v, const char* key, std::vector<s
 }
 
 bool GetNumber(Napi::Env env, Napi::Object o, const char* key, double* out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (!v.IsNumber()) return Fail(env, key, "must be a number");
   *out = v.As<Napi::Number>().DoubleValue();
   return true;
@@ -72,12 +108,24 @@ bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int* out) {
   return true;
 }
 
-bool GetBool(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
+// A flag: true, false, or absent (false).
+bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool* out) {
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
+  if (v.IsUndefined() || v.IsNull()) {
+    *out = false;
+    return true;
+  }
+  if (!v.IsBoolean()) return Fail(env, key, "must be a boolean");
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
 
 uint64_t RlimValue(double d) { return d < 0 ? ~uint64_t{0} : static_cast<uint64_t>(d); }
 
 bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSpec* spec) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (!v.IsObject()) return Fail(env, key, "must be an object");
   Napi::Object s = v.As<Napi::Object>();
   std::string type;
@@ -92,11 +140,14 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
   } else if (type == "capture" && index > 0) {
     spec->kind = StdioKind::kCapture;
     double max = 0;
-    if (!s.Get("maxBuffer").IsUndefined() && !GetNumber(env, s, "maxBuffer", &max)) return false;
+    Napi::Value given;
+    if (!Field(s, "maxBuffer", &given)) return false;
+    if (!given.IsUndefined() && !GetNumber(env, s, "maxBuffer", &max)) return false;
     spec->max_buffer = max > 0 ? static_cast<size_t>(max) : 0;
   } else if (type == "buffer" && index == 0) {
     spec->kind = StdioKind::kBuffer;
-    Napi::Value data = s.Get("data");
+    Napi::Value data;
+    if (!Field(s, "data", &data)) return false;
     if (!data.IsBuffer()) return Fail(env, key, "data must be a Buffer");
     Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
     spec->data = b.Data();  // borrowed: see InputKeeper in child_handle.cc for async runs
@@ -111,31 +162,41 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
 
 bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetInt(env, o, "uid", &plan->uid) || !GetInt(env, o, "gid", &plan->gid)) return false;
-  Napi::Value groups = o.Get("groups");
+  Napi::Value groups;
+  if (!Field(o, "groups", &groups)) return false;
   if (groups.IsArray()) {
     Napi::Array a = groups.As<Napi::Array>();
     plan->set_groups = true;
-    for (uint32_t i = 0; i < a.Length(); i++) plan->groups.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Number gid;
+      if (!NumberItem(env, a, i, "groups", &gid)) return false;
+      plan->groups.push_back(gid.Uint32Value());
+    }
   } else if ((plan->uid >= 0 || plan->gid >= 0) && geteuid() == 0) {
     // Only a privileged parent can change groups; an unprivileged one keeps its own, so that
     // setUID() alone fails at 'setuid', the step the caller asked for.
     plan->set_groups = true;
     plan->groups = GroupListFor(plan->uid, plan->gid);
   }
-  plan->clear_caps = GetBool(o, "clearCaps");
-  Napi::Value caps = o.Get("keepCaps");
+  if (!GetBool(env, o, "clearCaps", &plan->clear_caps)) return false;
+  Napi::Value caps;
+  if (!Field(o, "keepCaps", &caps)) return false;
   if (!caps.IsArray()) return Fail(env, "keepCaps", "must be an array");
   Napi::Array ca = caps.As<Napi::Array>();
   for (uint32_t i = 0; i < ca.Length(); i++) {
-    uint32_t cap = ca.Get(i).As<Napi::Number>().Uint32Value();
+    Napi::Number item;
+    if (!NumberItem(env, ca, i, "keepCaps", &item)) return false;
+    uint32_t cap = item.Uint32Value();
     if (cap > 63) return Fail(env, "keepCaps", "holds a capability above 63");
     plan->keep_caps |= uint64_t{1} << cap;
   }
-  Napi::Value rl = o.Get("rlimits");
+  Napi::Value rl;
+  if (!Field(o, "rlimits", &rl)) return false;
   if (!rl.IsArray()) return Fail(env, "rlimits", "must be an array");
   Napi::Array ra = rl.As<Napi::Array>();
   for (uint32_t i = 0; i < ra.Length(); i++) {
-    Napi::Object r = ra.Get(i).As<Napi::Object>();
+    Napi::Object r;
+    if (!ObjectItem(env, ra, i, "rlimits", &r)) return false;
     double res, soft, hard;
     if (!GetNumber(env, r, "resource", &res) || !GetNumber(env, r, "soft", &soft) || !GetNumber(env, r, "hard", &hard))
       return false;
@@ -145,21 +206,23 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
 }
 
 bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  plan->no_new_privs = GetBool(o, "noNewPrivs");
-  plan->setsid = GetBool(o, "setsid");
+  if (!GetBool(env, o, "noNewPrivs", &plan->no_new_privs) || !GetBool(env, o, "setsid", &plan->setsid)) return false;
   if (!GetInt32(env, o, "parentDeathSignal", &plan->pdeathsig) || !GetInt32(env, o, "pgid", &plan->pgid) ||
       !GetInt32(env, o, "unshareFlags", &plan->unshare_flags))
     return false;
-  Napi::Value nice = o.Get("nice");
+  Napi::Value nice;
+  if (!Field(o, "nice", &nice)) return false;
   if (nice.IsNumber()) {
     plan->has_nice = true;
     plan->nice = nice.As<Napi::Number>().Int32Value();
   }
-  Napi::Value ns = o.Get("namespaces");
+  Napi::Value ns;
+  if (!Field(o, "namespaces", &ns)) return false;
   if (!ns.IsArray()) return Fail(env, "namespaces", "must be an array");
   Napi::Array na = ns.As<Napi::Array>();
   for (uint32_t i = 0; i < na.Length(); i++) {
-    Napi::Object n = na.Get(i).As<Napi::Object>();
+    Napi::Object n;
+    if (!ObjectItem(env, na, i, "namespaces", &n)) return false;
     int fd, type;
     if (!GetInt32(env, n, "fd", &fd) || !GetInt32(env, n, "type", &type)) return false;
     plan->namespaces.push_back({fd, type});
@@ -168,10 +231,12 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   std::string cgroup;
   if (!GetString(env, o, "cgroup", &cgroup, &present)) return false;
   if (present) plan->cgroup_procs = cgroup + "/cgroup.procs";
-  Napi::Value cgroup_fd = o.Get("cgroupFd");
+  Napi::Value cgroup_fd;
+  if (!Field(o, "cgroupFd", &cgroup_fd)) return false;
   if (cgroup_fd.IsNumber()) plan->cgroup_fd = cgroup_fd.As<Napi::Number>().Int32Value();
   if (!GetString(env, o, "chroot", &plan->chroot_dir, &present)) return false;
-  Napi::Value hook = o.Get("hook");
+  Napi::Value hook;
+  if (!Field(o, "hook", &hook)) return false;
   if (hook.IsObject()) {
     Napi::Object h = hook.As<Napi::Object>();
     std::string library, symbol;
@@ -189,15 +254,15 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       return false;
     }
     plan->hook = reinterpret_cast<PreExecHook>(fn);
-    Napi::Value data = h.Get("data");
+    Napi::Value data;
+    if (!Field(h, "data", &data)) return false;
     if (data.IsBuffer()) {
       Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
       plan->hook_data.assign(b.Data(), b.Data() + b.Length());
     }
     plan->hook_data.push_back(0);  // so a string opaque is a C string
   }
-  plan->handshake = GetBool(o, "handshake");
-  plan->daemonize = GetBool(o, "daemonize");
+  if (!GetBool(env, o, "handshake", &plan->handshake) || !GetBool(env, o, "daemonize", &plan->daemonize)) return false;
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
   if (present) {
     size_t slash = plan->pidfile.rfind('/');
@@ -229,11 +294,13 @@ std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid) {
 }
 
 bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  if (!GetStringArray(env, o.Get("argv"), "argv", &plan->argv) ||
-      !GetStringArray(env, o.Get("candidates"), "candidates", &plan->candidates))
+  Napi::Value argv, candidates;
+  if (!Field(o, "argv", &argv) || !GetStringArray(env, argv, "argv", &plan->argv) ||
+      !Field(o, "candidates", &candidates) || !GetStringArray(env, candidates, "candidates", &plan->candidates))
     return false;
   if (plan->argv.empty()) return Fail(env, "argv", "must not be empty");
-  Napi::Value envv = o.Get("env");
+  Napi::Value envv;
+  if (!Field(o, "env", &envv)) return false;
   plan->inherit_env = envv.IsNull() || envv.IsUndefined();
   if (!plan->inherit_env && !GetStringArray(env, envv, "env", &plan->env)) return false;
   if (!GetString(env, o, "cwd", &plan->cwd, &plan->has_cwd)) return false;
@@ -241,21 +308,26 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetStdio(env, o, "stdin", 0, &plan->stdio[0]) || !GetStdio(env, o, "stdout", 1, &plan->stdio[1]) ||
       !GetStdio(env, o, "stderr", 2, &plan->stdio[2]))
     return false;
-  plan->nonblocking = GetBool(o, "nonblocking");
-  Napi::Value pass = o.Get("passFds");
+  if (!GetBool(env, o, "nonblocking", &plan->nonblocking)) return false;
+  Napi::Value pass;
+  if (!Field(o, "passFds", &pass)) return false;
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
-  for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
+  for (uint32_t i = 0; i < pa.Length(); i++) {
+    Napi::Number fd;
+    if (!NumberItem(env, pa, i, "passFds", &fd)) return false;
+    plan->pass_fds.push_back(fd.Int32Value());
+  }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan)) return false;
   // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
   auto millis = [&](const char* key, int* out) {
-    Napi::Value v = o.Get(key);
+    Napi::Value v;
+    if (!Field(o, key, &v)) return false;
     if (v.IsNumber()) *out = static_cast<int>(ceil(v.As<Napi::Number>().DoubleValue()));
+    return true;
   };
-  millis("timeoutMs", &plan->timeout_ms);
-  millis("killGraceMs", &plan->kill_grace_ms);
-  millis("drainMs", &plan->drain_ms);
-  return true;
+  return millis("timeoutMs", &plan->timeout_ms) && millis("killGraceMs", &plan->kill_grace_ms) &&
+         millis("drainMs", &plan->drain_ms);
 }
 
 }  // namespace vircommand
