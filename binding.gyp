@@ -8,8 +8,11 @@
         "native/child/child_exec.cc",
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
+        "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
-        "native/child/child_steps.cc"
+        "native/child/child_steps.cc",
+        "native/child/child_ns.cc",
+        "native/child/child_errno.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]
@@ -20,11 +23,15 @@
       "sources": [
         "native/core/stage.cc",
         "native/core/spawn.cc",
+        "native/core/clone_ns.cc",
+        "native/core/clone_cgroup.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pidfile_tools.cc",
+        "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],
       # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: while a Worker is being terminated, N-API calls

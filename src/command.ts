@@ -5,21 +5,21 @@
  * reported by the run or by toString(), as libvirt does. Running lives in run.ts.
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
- * (args-env, stdio, privileges, pre-exec) that Command ends; this file adds newArgs(),
+ * (args-env, stdio, privileges, pre-exec, namespaces) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
 import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
-import { PreExecBuilder } from './command/pre-exec';
+import { NamespaceBuilder } from './command/namespaces';
 import * as runner from './run';
-import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
  * A command to run: a program, its arguments, its environment and how its child is set up.
  * @example const { stdout } = await new Command('uname', '-r').run();
  */
-export class Command extends PreExecBuilder {
+export class Command extends NamespaceBuilder {
   /**
    * @param program the program: a path, or a name looked up in the parent's PATH at run time
    * @param args its arguments
@@ -85,11 +85,12 @@ export class Command extends PreExecBuilder {
   /**
    * Runs the command and waits without blocking the event loop. Unset stdout/stderr are
    * captured into the result. Without `status`, a non-zero exit or a death by signal rejects.
+   * The output is a string, or a Buffer with `{ encoding: 'buffer' }` (the type follows).
    * @throws {CommandError} per the status policy, for a failed setup step, a timeout, an abort or misuse
    * @example const { stdout } = await new Command('uname', '-r').run();
    */
-  run(options?: RunOptions): Promise<RunResult> {
-    return runner.run(stateOf(this), options);
+  run<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.run(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
@@ -98,8 +99,8 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} as run(); also for FdRef pipes or a handshake, which would deadlock
    * @example const { status } = new Command('sh', '-c', 'exit 3').runSync({ status: true });
    */
-  runSync(options?: RunOptions): RunResult {
-    return runner.runSync(stateOf(this), options);
+  runSync<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): RunResult<Output<E>> {
+    return runner.runSync(stateOf(this), options) as RunResult<Output<E>>;
   }
 
   /**
@@ -118,13 +119,15 @@ export class Command extends PreExecBuilder {
    * @throws {CommandError} as run(), or when nothing is running
    * @example const { status } = await cmd.wait({ status: true });
    */
-  wait(options?: WaitOptions): Promise<RunResult> {
-    return runner.wait(stateOf(this), options);
+  wait<E extends OutputEncoding = 'utf8'>(options?: WaitOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.wait(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
-   * Terminates the running child (SIGTERM, SIGKILL after `grace` ms) and reaps it; pending
-   * waits reject with ABORT_ERR. A no-op when nothing runs; never throws.
+   * Terminates the running child (SIGTERM, SIGKILL after `grace` ms, 0 to 2^53-1) and reaps
+   * it; pending waits reject with ABORT_ERR. A no-op when nothing runs; rejects only for
+   * invalid options (an unknown name, a bad grace), before signalling anything.
+   * @throws {TypeError|RangeError} for invalid options (as a rejection)
    * @example await cmd.abort({ grace: 50 })
    */
   abort(options?: AbortOptions): Promise<void> {
@@ -145,5 +148,15 @@ export class Command extends PreExecBuilder {
   /** free(), for `using`. @example { using cmd = new Command('sleep', '9'); cmd.runAsync(); } // freed here */
   [Symbol.dispose](): void {
     this.free();
+  }
+
+  /**
+   * free() for `await using`, without blocking the thread: a running child (not one started
+   * with `{ autoReap: false }`) gets SIGTERM, SIGKILL 100 ms later, and the promise resolves
+   * once it is reaped. Symbol.asyncDispose exists from Node 20.4 (and 18.18).
+   * @example { await using cmd = new Command('sleep', '9'); cmd.runAsync(); } // killed and reaped here
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return runner.disposeAsync(stateOf(this));
   }
 }

@@ -6,8 +6,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as util from 'node:util';
+import { RLIMIT_NAMES } from './constants';
+import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
+import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
+import type { SignalName } from './signal-names';
+import { type CommandStage, toStage } from './stages';
+import type { CommandErrorCode } from './types';
 
 const BRAND = Symbol.for('vircommand.CommandError');
 
@@ -16,16 +21,18 @@ export interface CommandErrorDetails {
   command?: string;
   pid?: number | null;
   exitStatus?: number | null;
-  signal?: string | null;
+  signal?: SignalName | null;
   signalNumber?: number | null;
-  stage?: string | null;
+  stage?: CommandStage | null;
   errno?: number | null;
-  code?: string;
+  code?: CommandErrorCode;
   path?: string | null;
   value?: number | null;
   stdout?: string | Buffer;
   stderr?: string | Buffer;
   timedOut?: boolean;
+  /** The message without the quoted stderr; the message itself when it quotes none. */
+  shortMessage?: string;
   cause?: unknown;
 }
 
@@ -43,16 +50,22 @@ export class CommandError extends Error {
   readonly pid: number | null;
   /** The exit status, when the child exited. */
   readonly exitStatus: number | null;
+  /** The same as exitStatus, under execa's name. */
+  readonly exitCode: number | null;
   /** The name of the signal that killed the child ('SIGKILL'). */
-  readonly signal: string | null;
+  readonly signal: SignalName | null;
   /** The number of that signal. */
   readonly signalNumber: number | null;
   /** The setup step that failed ('chdir', 'exec', ...), 'validate' for misuse. */
-  readonly stage: string | null;
+  readonly stage: CommandStage | null;
   /** The positive errno of a failed stage. */
   readonly errno: number | null;
-  /** 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER', 'ERR_COMMAND_USAGE'. */
-  readonly code: string | undefined;
+  /**
+   * 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER',
+   * 'ERR_COMMAND_USAGE'; 'ERR_STRING_TOO_LONG' when captured output is too large for a string
+   * (then `stdout`/`stderr` are Buffers); 'ERR_DLOPEN_FAILED' when a hook library cannot load.
+   */
+  readonly code: CommandErrorCode | undefined;
   /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
   readonly path: string | null;
   /** The stage's extra number reported by native (an fd, a resource, ...). */
@@ -63,12 +76,18 @@ export class CommandError extends Error {
   readonly stderr: string | Buffer | undefined;
   /** The run was ended by its timeout. */
   readonly timedOut: boolean;
+  /**
+   * The message without the child's stderr (as execa's shortMessage): for a non-zero exit,
+   * `Child process (CMD) unexpected exit status 3`; otherwise the message itself.
+   */
+  readonly shortMessage: string;
 
   constructor(message: string, details: CommandErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.command = details.command ?? '';
     this.pid = details.pid ?? null;
     this.exitStatus = details.exitStatus ?? null;
+    this.exitCode = this.exitStatus;
     this.signal = details.signal ?? null;
     this.signalNumber = details.signalNumber ?? null;
     this.stage = details.stage ?? null;
@@ -79,6 +98,7 @@ export class CommandError extends Error {
     this.stdout = details.stdout;
     this.stderr = details.stderr;
     this.timedOut = details.timedOut ?? false;
+    this.shortMessage = details.shortMessage ?? message;
   }
 }
 Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', writable: true, configurable: true });
@@ -97,19 +117,10 @@ export function usageError(reason: string, command = ''): CommandError {
   return new CommandError(`Invalid use of command API: ${reason}`, { command, stage: 'validate', code: 'ERR_COMMAND_USAGE' });
 }
 
-const errnoNames = new Map<number, string>();
-for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name);
-
-/** 'ENOENT' for 2. */
-export function errnoName(errno: number): string {
-  if (!Number.isInteger(errno) || errno <= 0) return 'UNKNOWN';
-  const name = errnoNames.get(errno);
-  if (name !== undefined) return name;
-  try {
-    return util.getSystemErrorName(-errno);
-  } catch {
-    return `E${errno}`;
-  }
+/** 'ENOENT' for 2 (src/errno-names.ts); 'E<n>' for a number Linux 6.x does not name. */
+export function errnoName(errno: number): ErrnoCode {
+  const name = Number.isInteger(errno) && errno > 0 ? ERRNO_NAMES[errno] : undefined;
+  return name || `E${errno}`;
 }
 
 /** strerror-like text: 'No such file or directory' for 2 (glibc's texts, src/errno-text.ts). */
@@ -118,11 +129,12 @@ export function errnoText(errno: number): string {
   return text ?? `Unknown error ${errno}`;
 }
 
-const signalNames = new Map<number, string>();
-for (const [name, num] of Object.entries(os.constants.signals)) if (!signalNames.has(num)) signalNames.set(num, name);
+// os.constants.signals holds exactly SIGNAL_NAMES on Linux (test/unit/name-tables.test.ts).
+const signalNames = new Map<number, SignalName>();
+for (const [name, num] of Object.entries(os.constants.signals)) if (!signalNames.has(num)) signalNames.set(num, name as SignalName);
 
 /** 'SIGKILL' for 9; realtime signals as 'SIGRTMIN+n' (glibc's SIGRTMIN is 34). */
-export function signalName(signal: number): string {
+export function signalName(signal: number): SignalName {
   return signalNames.get(signal) ?? (signal >= 34 ? `SIGRTMIN+${signal - 34}` : `SIG${signal}`);
 }
 
@@ -138,7 +150,7 @@ export interface DecodedStatus {
   exited: boolean;
   exitStatus: number | null;
   signalNumber: number | null;
-  signal: string | null;
+  signal: SignalName | null;
   coreDumped: boolean;
 }
 
@@ -158,12 +170,18 @@ export function describeStatus(raw: number): string {
   return `invalid value ${raw}`;
 }
 
-/** `Child process (CMD) unexpected exit status N[: stderr]` (or fatal signal N). */
+/**
+ * `Child process (CMD) unexpected exit status N[: stderr]` (or fatal signal N); the stderr
+ * quoted without its trailing newlines and spaces, so the message never ends in a newline.
+ * The shortMessage has no stderr.
+ */
 export function statusError(raw: number, details: CommandErrorDetails, stderrText: string): CommandError {
   const d = decodeStatus(raw);
-  const suffix = stderrText === '' ? '' : `: ${stderrText}`;
-  return new CommandError(`Child process (${details.command ?? ''}) unexpected ${describeStatus(raw)}${suffix}`, {
+  const shortMessage = `Child process (${details.command ?? ''}) unexpected ${describeStatus(raw)}`;
+  const quoted = stderrText.trimEnd();
+  return new CommandError(quoted === '' ? shortMessage : `${shortMessage}: ${quoted}`, {
     ...details,
+    shortMessage,
     exitStatus: d.exitStatus,
     signal: d.signal,
     signalNumber: d.signalNumber,
@@ -174,7 +192,7 @@ export function statusError(raw: number, details: CommandErrorDetails, stderrTex
  * `Child process (CMD) failed at stage 'S': CODE (text)[: path][ (detail)]`; with errno 0
  * (a hook's own return value, say) `... failed at stage 'S' with value V[: path]...`.
  */
-export function stageError(stage: string, errno: number, details: CommandErrorDetails, detail = '', tail = ''): CommandError {
+export function stageError(stage: CommandStage, errno: number, details: CommandErrorDetails, detail = '', tail = ''): CommandError {
   const code = errno > 0 ? errnoName(errno) : undefined;
   let why = code === undefined ? ` with value ${details.value ?? 0}` : `: ${code} (${errnoText(errno)})`;
   if (stage === 'wait' && code === 'ECHILD') why = ': exit status unavailable: SIGCHLD is ignored (ECHILD)';
@@ -194,10 +212,11 @@ export interface StagePaths {
   cgroup: string | null;
   chroot: string | null;
   hook: { library: string; symbol: string } | null;
+  rlimits?: readonly { resource: number; soft: number | bigint; hard: number | bigint }[];
 }
 
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
-export function pathForStage(plan: StagePaths, stage: string): string | null {
+export function pathForStage(plan: StagePaths, stage: CommandStage): string | null {
   const paths: Record<string, string | null | undefined> = {
     chdir: plan.cwd, pidfile: plan.pidFile, exec: plan.candidates[0] ?? plan.argv[0],
     cgroup: plan.cgroup, chroot: plan.chroot, hook: plan.hook?.library,
@@ -212,7 +231,7 @@ export function pathForStage(plan: StagePaths, stage: string): string | null {
  */
 export function failureExitStatus(f: { stage: string; errno: number }): number | null {
   if (f.stage === 'exec') return f.errno === os.constants.errno.ENOENT ? 127 : 126;
-  return f.stage === 'pipe' || f.stage === 'fork' ? null : 125;
+  return f.stage === 'pipe' || f.stage === 'fork' || f.stage === 'idmap' ? null : 125;
 }
 
 /**
@@ -221,7 +240,7 @@ export function failureExitStatus(f: { stage: string; errno: number }): number |
  */
 export function failureError(
   plan: StagePaths,
-  f: { stage: string; errno: number; value: number },
+  f: { stage: string; errno: number; value: number; path?: string },
   notFoundIn: string | null,
   failed: CommandErrorDetails,
 ): CommandError {
@@ -231,6 +250,12 @@ export function failureError(
       ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
     });
   }
+  const loadFailure = hookLoadFailure(f, failed.cause);
+  if (loadFailure !== null) {
+    return new CommandError(`Child process (${details.command ?? ''}) failed at stage 'hook': ${loadFailure}`, {
+      ...details, stage: 'hook', errno: null, code: 'ERR_DLOPEN_FAILED', path: plan.hook?.library ?? null, value: f.value,
+    });
+  }
   let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
   let tail = '';
   if (f.stage === 'exec' && f.errno === os.constants.errno.ENOENT) {
@@ -238,7 +263,31 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
-  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+  if (f.stage === 'rlimit') tail = rlimitText(plan, f.value);
+  const stage = toStage(f.stage);
+  let value: number | null = f.value;
+  if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
+  const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
+  rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
+  return err;
+}
+
+// The hook library could not be loaded in the parent (no child ran): dlopen's or dlsym's own
+// text, which native's error carries ('cannot load pre-exec hook: /x.so: cannot open shared
+// object file: No such file or directory'), or null for any other failure.
+function hookLoadFailure(f: { stage: string; errno: number }, cause: unknown): string | null {
+  if (f.stage !== 'hook' || f.errno !== 0 || !(cause instanceof Error)) return null;
+  return typeof (cause as { stage?: unknown }).stage === 'string' && cause.message !== '' ? cause.message : null;
+}
+
+// The limit that failed, by name: 'RLIMIT_MEMLOCK (soft 65536, hard 65536)' (native reports
+// the resource number as the value).
+function rlimitText(plan: StagePaths, resource: number): string {
+  const name = RLIMIT_NAMES[resource] === undefined ? `resource ${resource}` : `RLIMIT_${RLIMIT_NAMES[resource]}`;
+  const l = plan.rlimits?.find((r) => r.resource === resource);
+  if (!l) return name;
+  const shown = (v: number | bigint): string => (v === -1 ? 'unlimited' : String(v));
+  return `${name} (soft ${shown(l.soft)}, hard ${shown(l.hard)})`;
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

@@ -3,28 +3,43 @@
  */
 export { Command } from './command';
 export { pidWait, pidAbort } from './pid';
+export { readPidFile, killByPidFile } from './pidfile';
+export type { KillByPidFileOptions, KillByPidFileOutcome, KillByPidFileResult, ReadPidFileOptions } from './pidfile';
 export { setDryRun } from './dry-run';
 export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';
+export type { IdMapping, MountPropagation } from './command/ns-setup';
 export { PASS_FD_CLOSE_PARENT, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT } from './constants';
 export { CAPABILITY_NAMES, capabilityName, capabilityNumber, lastCapability } from './capabilities';
+export type { CapabilityInput, CapabilityName } from './capabilities';
+export { COMMAND_STAGES } from './stages';
+export { ERRNO_NAMES } from './errno-names';
+export { SIGNAL_NAMES } from './signal-names';
 export type {
   AbortOptions,
   BufferRef,
+  CommandErrorCode,
   CommandStage,
   DryRunAnswer,
   DryRunCall,
   DryRunOptions,
+  ErrnoCode,
+  ErrnoName,
   FdRef,
   NamespaceName,
+  Output,
   OutputEncoding,
   OutputTarget,
   PidWaitOptions,
   PreExecHook,
   RlimitName,
+  RlimitValue,
   RunAsyncOptions,
   RunOptions,
   RunResult,
+  SignalInput,
+  SignalName,
+  StandardSignalName,
   ToStringOptions,
   WaitOptions,
 } from './types';

@@ -3,6 +3,7 @@
  * loaded on first use, so building commands, toString() and dry runs work without it.
  */
 import * as path from 'node:path';
+import type { NativeNamespaceSetup } from './command/ns-setup';
 
 /** How one of the child's stdio streams is set up. */
 export type StdioSpec =
@@ -31,7 +32,7 @@ export interface NativePlan {
   groups: number[] | null;
   clearCaps: boolean;
   keepCaps: number[];
-  rlimits: { resource: number; soft: number; hard: number }[];
+  rlimits: { resource: number; soft: number | bigint; hard: number | bigint }[];
   noNewPrivs: boolean;
   parentDeathSignal: number;
   setsid: boolean;
@@ -46,6 +47,8 @@ export interface NativePlan {
   handshake: boolean;
   daemonize: boolean;
   pidFile: string | null;
+  /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
+  namespaceSetup?: NativeNamespaceSetup;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;
@@ -56,6 +59,8 @@ export interface NativeFailure {
   stage: string;
   errno: number;
   value: number;
+  /** The file a parent-side step failed on (stage 'idmap': /proc/PID/uid_map, ...). */
+  path?: string;
 }
 
 /** How a child ended, as native saw it. */
@@ -95,6 +100,7 @@ export interface NativeSpawnError extends Error {
   errno?: number;
   value?: number;
   pid?: number;
+  path?: string;
 }
 
 /** The addon's exports. */
@@ -109,6 +115,10 @@ export interface NativeBinding {
   getEnvBytes?(name: string): Buffer | null;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
+  /** getpwnam_r(3): the user of this name (any NSS source), or null. */
+  lookupUser?(name: string): { name: string; uid: number; gid: number } | null;
+  /** getgrnam_r(3): the group of this name (any NSS source), or null. */
+  lookupGroup?(name: string): { name: string; gid: number } | null;
 }
 
 let loaded: NativeBinding | null = null;
@@ -170,7 +180,9 @@ export function emptyResult(pid: number, failure: NativeFailure | null, cause?: 
 export function spawnFailure(err: unknown): StartFailure {
   const e = err as NativeSpawnError;
   if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
-  return emptyResult(e.pid ?? 0, { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 }, err);
+  const failure: NativeFailure = { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 };
+  if (typeof e.path === 'string') failure.path = e.path;
+  return emptyResult(e.pid ?? 0, failure, err);
 }
 
 // The addon is loaded when the package is imported, not at the first spawn: it reserves its

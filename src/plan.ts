@@ -7,10 +7,15 @@ import * as path from 'node:path';
 import { DEFAULT_DRAIN_MS, PASS_FD_CLOSE_PARENT } from './constants';
 import { EnvBuilder } from './env';
 import { usageError } from './errors';
+import {
+  defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
+  type NamespaceSetup,
+} from './command/ns-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run';
 import { formatCommand } from './to-string';
 import type { BufferRef, FdRef } from './types';
+import { RLIM_INFINITY } from './validate';
 
 /** Where stdout or stderr goes, as configured. */
 export type OutputConfig =
@@ -40,7 +45,8 @@ export interface CommandState {
   groups: number[] | null;
   clearCaps: boolean;
   keepCaps: Set<number>;
-  rlimits: Map<number, { soft: number; hard: number }>;
+  /** resource -> amounts; RLIM_INFINITY (2^64-1) is unlimited. */
+  rlimits: Map<number, { soft: bigint; hard: bigint }>;
   noNewPrivs: boolean;
   parentDeathSignal: number;
   setsid: boolean;
@@ -54,6 +60,8 @@ export interface CommandState {
   chroot: string | null;
   hook: { library: string; symbol: string; data: Buffer } | null;
   handshake: boolean;
+  /** The new namespaces' setup: id maps, mount propagation, /proc (command/ns-setup.ts). */
+  nsSetup: NamespaceSetup;
   running: RunRecord | null;
   freed: boolean;
 }
@@ -66,6 +74,7 @@ export function createState(argv: string[]): CommandState {
     uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(), rlimits: new Map(),
     noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
+    nsSetup: defaultNamespaceSetup(),
   };
 }
 
@@ -144,7 +153,7 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (mode === 'sync' && s.handshake) return 'a handshake needs run() or runAsync(); runSync() cannot answer it';
   if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
   if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
-  return null;
+  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode);
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -179,13 +188,19 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],
     uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : null,
     clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),
-    rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: l.soft, hard: l.hard })),
+    rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: planLimit(l.soft), hard: planLimit(l.hard) })),
     noNewPrivs: s.noNewPrivs, parentDeathSignal: s.parentDeathSignal, setsid: s.setsid, pgid: s.pgid,
-    nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: s.unshareFlags,
+    nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
-    daemonize: s.daemonize, pidFile: s.pidFile,
+    daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
+}
+
+// An rlimit amount for native: -1 for RLIM_INFINITY, a number when exact, else the bigint.
+function planLimit(v: bigint): number | bigint {
+  if (v === RLIM_INFINITY) return -1;
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 /** Search path used when the parent has no PATH (glibc's confstr(_CS_PATH)). */

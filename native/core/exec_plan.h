@@ -58,14 +58,22 @@ struct ExecPlan {
   std::string chroot_dir;      // empty: none
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;
+  std::string hook_library;    // as given, for messages
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none
-  std::string pidfile_dir;     // its directory (set with pidfile)
+  // New namespaces (unshare_flags): the user namespace's maps, in the kernel's format ("inside
+  // outside count" lines; empty: not written), and the new mount namespace's setup.
+  std::string uid_map;
+  std::string gid_map;
+  unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
+  bool mount_proc = false;
 
-  int timeout_ms = 0;
-  int kill_grace_ms = 100;
-  int drain_ms = 200;
+  // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
+  // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.
+  int64_t timeout_ms = 0;
+  int64_t kill_grace_ms = 100;
+  int64_t drain_ms = 200;
 };
 
 }  // namespace vircommand

@@ -6,9 +6,9 @@
 namespace vircommand {
 
 static const char* const kStageNames[kStageCount] = {
-    "none",     "pipe",      "fork",       "signals",   "stdio",     "close-fds",
+    "none",     "pipe",      "fork",       "idmap",     "signals",   "stdio",     "close-fds",
     "daemon",   "pidfile",   "rlimit",     "setsid",    "setpgid",   "nice",
-    "cgroup",   "namespace", "unshare",    "chroot",    "hook",      "setgroups",
+    "cgroup",   "namespace", "unshare",    "mounts",    "proc",      "chroot",    "hook",      "setgroups",
     "setgid",   "setuid",    "caps",       "pdeathsig", "no-new-privs", "chdir",
     "handshake", "sigmask",  "exec",       "wait"};
 

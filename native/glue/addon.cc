@@ -13,8 +13,10 @@
 #include "../core/stage.h"
 #include "addon_data.h"
 #include "child_handle.h"
+#include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
+#include "user_db.h"
 
 namespace vircommand {
 
@@ -113,6 +115,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
+  exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
+  exports.Set("lookupGroup", Napi::Function::New(env, LookupGroup));
+  RegisterPidfileTools(env, exports);
   return exports;
 }
 

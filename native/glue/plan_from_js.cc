@@ -121,7 +121,20 @@ bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool* out) {
   return true;
 }
 
-uint64_t RlimValue(double d) { return d < 0 ? ~uint64_t{0} : static_cast<uint64_t>(d); }
+// An rlimit amount: a number (-1 is RLIM_INFINITY) or, past 2^53-1, a bigint up to 2^64-1.
+bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out) {
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    return lossless ? true : Fail(env, key, "must be a bigint from 0 to 2^64-1");
+  }
+  if (!v.IsNumber()) return Fail(env, key, "must be a number or a bigint");
+  double d = v.As<Napi::Number>().DoubleValue();
+  *out = d < 0 ? ~uint64_t{0} : static_cast<uint64_t>(d);
+  return true;
+}
 
 bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSpec* spec) {
   Napi::Value v;
@@ -197,10 +210,11 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   for (uint32_t i = 0; i < ra.Length(); i++) {
     Napi::Object r;
     if (!ObjectItem(env, ra, i, "rlimits", &r)) return false;
-    double res, soft, hard;
-    if (!GetNumber(env, r, "resource", &res) || !GetNumber(env, r, "soft", &soft) || !GetNumber(env, r, "hard", &hard))
+    double res;
+    uint64_t soft, hard;
+    if (!GetNumber(env, r, "resource", &res) || !GetRlimValue(env, r, "soft", &soft) || !GetRlimValue(env, r, "hard", &hard))
       return false;
-    plan->rlimits.push_back({static_cast<int>(res), RlimValue(soft), RlimValue(hard)});
+    plan->rlimits.push_back({static_cast<int>(res), soft, hard});
   }
   return true;
 }
@@ -254,6 +268,7 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       return false;
     }
     plan->hook = reinterpret_cast<PreExecHook>(fn);
+    plan->hook_library = library;
     Napi::Value data;
     if (!Field(h, "data", &data)) return false;
     if (data.IsBuffer()) {
@@ -264,14 +279,35 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   }
   if (!GetBool(env, o, "handshake", &plan->handshake) || !GetBool(env, o, "daemonize", &plan->daemonize)) return false;
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
-  if (present) {
-    size_t slash = plan->pidfile.rfind('/');
-    plan->pidfile_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : plan->pidfile.substr(0, slash);
-  }
   return true;
 }
 
+// The new namespaces' setup (NativePlan.namespaceSetup): maps already in the kernel's format,
+// checked in TS. Absent: nothing written, mounts private.
+bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  Napi::Value v;
+  if (!Field(o, "namespaceSetup", &v)) return false;
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsObject()) return Fail(env, "namespaceSetup", "must be an object");
+  Napi::Object n = v.As<Napi::Object>();
+  bool present = false;
+  if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
+    return false;
+  double propagation = 0;
+  if (!GetNumber(env, n, "propagation", &propagation)) return false;
+  plan->mount_propagation = static_cast<unsigned long>(propagation);
+  return GetBool(env, n, "mountProc", &plan->mount_proc);
+}
+
 }  // namespace
+
+int64_t MillisFromJs(Napi::Value v, int64_t fallback) {
+  if (!v.IsNumber()) return fallback;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d > 0)) return 0;  // negatives and NaN (TS refuses both)
+  constexpr double kMax = 9007199254740991.0;  // 2^53-1, TS's MAX_TIMER_MS
+  return d >= kMax ? static_cast<int64_t>(kMax) : static_cast<int64_t>(ceil(d));
+}
 
 std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid) {
   gid_t primary = gid >= 0 ? static_cast<gid_t>(gid) : getegid();
@@ -318,16 +354,13 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     if (!NumberItem(env, pa, i, "passFds", &fd)) return false;
     plan->pass_fds.push_back(fd.Int32Value());
   }
-  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan)) return false;
-  // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
-  auto millis = [&](const char* key, int* out) {
-    Napi::Value v;
-    if (!Field(o, key, &v)) return false;
-    if (v.IsNumber()) *out = static_cast<int>(ceil(v.As<Napi::Number>().DoubleValue()));
-    return true;
-  };
-  return millis("timeoutMs", &plan->timeout_ms) && millis("killGraceMs", &plan->kill_grace_ms) &&
-         millis("drainMs", &plan->drain_ms);
+  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan)) return false;
+  Napi::Value timeout, grace, drain;
+  if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;
+  plan->timeout_ms = MillisFromJs(timeout, plan->timeout_ms);
+  plan->kill_grace_ms = MillisFromJs(grace, plan->kill_grace_ms);
+  plan->drain_ms = MillisFromJs(drain, plan->drain_ms);
+  return true;
 }
 
 }  // namespace vircommand

@@ -142,6 +142,18 @@ describe('daemonize and pidfile', () => {
   });
 });
 
+describe('daemonize() with setsid() (issue 11 item 7)', () => {
+  it('accepts setsid() on a daemon: it leads its own session already, and the program runs', async () => {
+    const pidFile = path.join(tmp.path, 'setsid.pid');
+    const marker = path.join(tmp.path, 'ran');
+    await new Command(HELPER, '--create', marker, '--sleep', '30000').daemonize().setsid().setPidFile(pidFile).run();
+    const pid = readPid(pidFile);
+    expect(await waitFor(() => fs.existsSync(marker), 2000)).toBe(true);
+    const st = procStat(pid)!;
+    expect({ session: st.session, pgrp: st.pgrp }).toEqual({ session: pid, pgrp: pid });
+  });
+});
+
 describe('pidfile attacks and failures', () => {
   it('R44c: a second daemon on a locked pidfile fails cleanly and leaves the first one\'s file intact', async () => {
     const pidFile = path.join(tmp.path, 'one.pid');
@@ -191,11 +203,14 @@ describe('pidfile attacks and failures', () => {
     const token = `vc-r45-${process.pid}-${Date.now()}`;
     const t0 = Date.now();
     const err = await rejection(
-      new Command(HELPER, '--sleep', '30000', token).daemonize().setPidFile(pidFile).setRlimit('NOFILE', 300, 200).run(),
+      // NOFILE above /proc/sys/fs/nr_open: the kernel refuses it (EPERM), even for root (soft
+      // above hard, the old way to fail here, is now refused by setRlimit before any fork).
+      new Command(HELPER, '--sleep', '30000', token).daemonize().setPidFile(pidFile)
+        .setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1).run(),
     );
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err.stage).toBe('rlimit');
-    expect(err.code).toBe('EINVAL');
+    expect(err.code).toBe('EPERM');
     expect(fs.existsSync(pidFile)).toBe(false);
     expect(await waitFor(() => processesWith(token).length === 0, 1000), `still running: ${processesWith(token)}`).toBe(true);
   });
