@@ -9,7 +9,9 @@
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
         "native/child/child_creds.cc",
-        "native/child/child_steps.cc"
+        "native/child/child_steps.cc",
+        "native/child/child_sched.cc",
+        "native/child/child_lsm.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]

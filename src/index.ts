@@ -16,6 +16,7 @@ export type {
   DryRunCall,
   DryRunOptions,
   FdRef,
+  MemoryPolicyMode,
   NamespaceName,
   OutputEncoding,
   OutputTarget,

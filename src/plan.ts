@@ -54,6 +54,15 @@ export interface CommandState {
   chroot: string | null;
   hook: { library: string; symbol: string; data: Buffer } | null;
   handshake: boolean;
+  /** setSendBuffer(): child fd -> data, in the order set. */
+  sendBuffers: Map<number, Buffer>;
+  cpuAffinity: number[] | null;
+  memoryPolicy: { mode: number; nodes: number[] } | null;
+  /** 0 none, 1 setRunAlone(), 2 setRunAmong(schedCorePid). */
+  schedCore: number;
+  schedCorePid: number;
+  selinuxLabel: string | null;
+  apparmorProfile: string | null;
   running: RunRecord | null;
   freed: boolean;
 }
@@ -66,6 +75,8 @@ export function createState(argv: string[]): CommandState {
     uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(), rlimits: new Map(),
     noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
+    sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
+    selinuxLabel: null, apparmorProfile: null,
   };
 }
 
@@ -100,7 +111,19 @@ export function stderrSharesStdout(state: CommandState): boolean {
 }
 
 function hasStringIO(state: CommandState): boolean {
-  return state.stdin?.kind === 'buffer' || state.stdout?.kind === 'buffer' || state.stderr?.kind === 'buffer';
+  return state.stdin?.kind === 'buffer' || state.stdout?.kind === 'buffer' || state.stderr?.kind === 'buffer'
+    || state.sendBuffers.size > 0;
+}
+
+// A send buffer's fd number that another fd of the command also claims: the child would get
+// only one of them at that number.
+function sendBufferClash(s: CommandState): string | null {
+  for (const fd of s.sendBuffers.keys()) {
+    if (s.passFds.has(fd)) return `fd ${fd} is both passed (passFD) and a send buffer`;
+    if (s.namespaces.some((n) => n.fd === fd)) return `fd ${fd} is both a namespace fd and a send buffer`;
+    if (s.cgroupFd === fd) return `fd ${fd} is both the cgroup fd and a send buffer`;
+  }
+  return null;
 }
 
 function hasCallerPipe(state: CommandState): boolean {
@@ -134,6 +157,8 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   }
   if (s.pidFile !== null && !s.daemonize) return 'creation of pid file requires daemonized command';
   if (s.setsid && s.pgid !== -1) return 'cannot combine setsid() and setpgid()';
+  const clash = sendBufferClash(s);
+  if (clash !== null) return clash;
   if (s.daemonize) {
     if (mode === 'background') return 'daemonized command cannot use runAsync()';
     if (mode === 'exec') return 'daemonized command cannot use exec()';
@@ -184,6 +209,11 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: s.unshareFlags,
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
     daemonize: s.daemonize, pidFile: s.pidFile,
+    sendBuffers: [...s.sendBuffers].map(([fd, data]) => ({ fd, data })),
+    cpuAffinity: s.cpuAffinity ? [...s.cpuAffinity] : null,
+    memoryPolicy: s.memoryPolicy ? { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] } : null,
+    schedCore: s.schedCore, schedCorePid: s.schedCorePid,
+    selinuxLabel: s.selinuxLabel, apparmorProfile: s.apparmorProfile,
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
 }

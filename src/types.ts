@@ -151,5 +151,14 @@ export interface PidWaitOptions {
 export type CommandStage =
   | 'validate' | 'pipe' | 'fork' | 'signals' | 'stdio' | 'close-fds' | 'daemon' | 'pidfile'
   | 'rlimit' | 'setsid' | 'setpgid' | 'nice' | 'cgroup' | 'namespace' | 'unshare' | 'chroot'
-  | 'hook' | 'setgroups' | 'setgid' | 'setuid' | 'caps' | 'pdeathsig' | 'no-new-privs'
-  | 'chdir' | 'handshake' | 'sigmask' | 'exec' | 'wait';
+  | 'hook' | 'affinity' | 'mempolicy' | 'sched-core' | 'setgroups' | 'setgid' | 'setuid' | 'caps'
+  | 'pdeathsig' | 'no-new-privs' | 'chdir' | 'selinux' | 'apparmor' | 'handshake' | 'sigmask'
+  | 'exec' | 'wait';
+
+/**
+ * NUMA memory policies of setMemoryPolicy() (set_mempolicy(2) MPOL_*): 'default', 'preferred'
+ * (one node first), 'bind' (only these nodes), 'interleave', 'local', 'preferred-many' (5.15),
+ * 'weighted-interleave' (6.9).
+ */
+export type MemoryPolicyMode =
+  | 'default' | 'preferred' | 'bind' | 'interleave' | 'local' | 'preferred-many' | 'weighted-interleave';
