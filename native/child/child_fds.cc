@@ -57,8 +57,10 @@ void child_map_stdio(const ChildPlan* plan) {
 // one; the dup clears FD_CLOEXEC and the target is in the keep list, so it survives exec.
 void child_map_send_buffers(const ChildPlan* plan) {
   for (int i = 0; i < plan->nsends; i++) {
-    if (dup2(plan->sends[i].src, plan->sends[i].target) < 0)
-      child_fail(plan, kStageStdio, errno, plan->sends[i].target);
+    const SendMapping& m = plan->sends[i];
+    // dup2 onto itself would keep FD_CLOEXEC (cannot happen as placed, but costs nothing).
+    int rc = m.src == m.target ? fcntl(m.target, F_SETFD, 0) : dup2(m.src, m.target);
+    if (rc < 0) child_fail(plan, kStageStdio, errno, m.target);
   }
 }
 
