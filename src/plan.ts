@@ -209,13 +209,22 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: s.unshareFlags,
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
     daemonize: s.daemonize, pidFile: s.pidFile,
-    sendBuffers: [...s.sendBuffers].map(([fd, data]) => ({ fd, data })),
-    cpuAffinity: s.cpuAffinity ? [...s.cpuAffinity] : null,
-    memoryPolicy: s.memoryPolicy ? { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] } : null,
-    schedCore: s.schedCore, schedCorePid: s.schedCorePid,
-    selinuxLabel: s.selinuxLabel, apparmorProfile: s.apparmorProfile,
+    ...libvirtExtras(s),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
+}
+
+// The optional NativePlan fields of setSendBuffer, scheduling and LSM labels: present only when
+// set, so a plan without them reads as before.
+function libvirtExtras(s: CommandState): Partial<NativePlan> {
+  const extras: Partial<NativePlan> = {};
+  if (s.sendBuffers.size > 0) extras.sendBuffers = [...s.sendBuffers].map(([fd, data]) => ({ fd, data }));
+  if (s.cpuAffinity) extras.cpuAffinity = [...s.cpuAffinity];
+  if (s.memoryPolicy) extras.memoryPolicy = { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] };
+  if (s.schedCore !== 0) Object.assign(extras, { schedCore: s.schedCore, schedCorePid: s.schedCorePid });
+  if (s.selinuxLabel !== null) extras.selinuxLabel = s.selinuxLabel;
+  if (s.apparmorProfile !== null) extras.apparmorProfile = s.apparmorProfile;
+  return extras;
 }
 
 /** Search path used when the parent has no PATH (glibc's confstr(_CS_PATH)). */
