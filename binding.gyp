@@ -27,6 +27,7 @@
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

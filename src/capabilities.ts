@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { rangeError, typeError, valueError } from './validate';
 
 /** CAPABILITY_NAMES[n] is the name of capability n ('CAP_CHOWN' is 0). */
-export const CAPABILITY_NAMES: readonly string[] = Object.freeze([
+export const CAPABILITY_NAMES = Object.freeze([
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
   'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE',
   'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
@@ -16,7 +16,19 @@ export const CAPABILITY_NAMES: readonly string[] = Object.freeze([
   'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
   'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF',
   'CAP_CHECKPOINT_RESTORE',
-]);
+] as const);
+
+/** A capability's name: 'CAP_NET_ADMIN', ... */
+export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+
+/**
+ * A capability as allowCap() takes it by name: 'CAP_NET_ADMIN' or 'NET_ADMIN', in upper or
+ * lower case (at run time any case is accepted; the type lists these four spellings).
+ */
+export type CapabilityInput =
+  | CapabilityName
+  | Lowercase<CapabilityName>
+  | (CapabilityName extends `CAP_${infer Short}` ? Short | Lowercase<Short> : never);
 
 /** Capability sets are 64-bit masks: no capability can be above 63. */
 export const CAPABILITY_MAX = 63;
@@ -28,7 +40,7 @@ export const CAPABILITY_MAX = 63;
  */
 export function capabilityNumber(name: string): number | undefined {
   const upper = name.toUpperCase();
-  const at = CAPABILITY_NAMES.indexOf(upper.startsWith('CAP_') ? upper : `CAP_${upper}`);
+  const at = (CAPABILITY_NAMES as readonly string[]).indexOf(upper.startsWith('CAP_') ? upper : `CAP_${upper}`);
   return at < 0 ? undefined : at;
 }
 
@@ -37,7 +49,7 @@ export function capabilityNumber(name: string): number | undefined {
  * @example capabilityName(21) === 'CAP_SYS_ADMIN'
  * @returns undefined for a number this table does not know
  */
-export function capabilityName(cap: number): string | undefined {
+export function capabilityName(cap: number): CapabilityName | undefined {
   return CAPABILITY_NAMES[cap];
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `vircommand` command line: `vircommand [options] -- PROGRAM [ARGS...]` builds a
- * Command from the options (public API only) and then
+ * Command from the options (public API, plus the name lookups of user-db.ts) and then
  * - execs the program in place (Command.exec()) when no parent is needed, or
  * - with --timeout or --daemonize, runs it and exits with its status: the same exit
  *   status, or for a death by signal the same signal raised on itself (libvirt's
@@ -16,7 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
-import type { CommandError, RlimitName } from './index';
+import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
+import { lookupGroup, lookupUser } from './user-db';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
 const EXIT_TIMEOUT = 124;
@@ -39,6 +40,7 @@ interface CliPlan {
   stderr: string | null;
   timeoutMs: number;
   daemonize: boolean;
+  pidFile: boolean;
   setsid: boolean;
   dryRun: boolean;
   help: boolean;
@@ -48,6 +50,8 @@ interface CliPlan {
 /** One option: its name, its value's name (if it takes one), its help line and its effect. */
 interface OptionSpec {
   name: string;
+  /** A one-letter alias ('-h'). */
+  short?: string;
   value?: string;
   help: string;
   apply: (plan: CliPlan, value: string) => void;
@@ -70,20 +74,19 @@ function parseLimit(name: string, value: string): number {
   return parseCount(name, value);
 }
 
-// A user or group: a number, or a name looked up in /etc/passwd or /etc/group (files only).
-function parseId(name: string, value: string, database: '/etc/passwd' | '/etc/group'): number {
+// A user or group: a number, or a name the C library resolves (getpwnam_r/getgrnam_r in the
+// addon, so users and groups of every NSS source are found, not only those of /etc/passwd).
+function parseId(name: string, value: string, kind: 'user' | 'group'): number {
   if (/^\d+$/.test(value)) return parseCount(name, value);
-  let text = '';
+  if (value === '' || value.includes('\0')) throw badValue(name, value, `a ${kind} name or id`);
+  let id: number | undefined;
   try {
-    text = fs.readFileSync(database, 'utf8');
-  } catch {
-    // no database: the name cannot be resolved
+    id = kind === 'user' ? lookupUser(value)?.uid : lookupGroup(value)?.gid;
+  } catch (err) {
+    throw new CliError('usage', `${name}: cannot look up ${kind} '${value}': ${err instanceof Error ? err.message : String(err)}`);
   }
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === value && fields.length > 2 && /^\d+$/.test(fields[2])) return Number(fields[2]);
-  }
-  throw new CliError('usage', `${name}: no ${database === '/etc/passwd' ? 'user' : 'group'} '${value}' in ${database} (give a number)`);
+  if (id === undefined) throw new CliError('usage', `${name}: no ${kind} '${value}' on this system (give a number)`);
+  return id;
 }
 
 // --rlimit NAME=SOFT[:HARD]
@@ -129,28 +132,28 @@ const OPTIONS: readonly OptionSpec[] = [
   {
     name: '--uid', value: 'USER', help: 'user id or name (the group is unchanged unless --gid)',
     apply: (p, v) => {
-      const id = parseId('--uid', v, '/etc/passwd');
+      const id = parseId('--uid', v, 'user');
       p.steps.push((c) => c.setUID(id));
     },
   },
   {
     name: '--gid', value: 'GROUP', help: 'group id or name',
     apply: (p, v) => {
-      const id = parseId('--gid', v, '/etc/group');
+      const id = parseId('--gid', v, 'group');
       p.steps.push((c) => c.setGID(id));
     },
   },
   {
     name: '--groups', value: 'G1,G2', help: 'supplementary groups, ids or names (empty: none)',
     apply: (p, v) => {
-      const ids = v === '' ? [] : v.split(',').map((g) => parseId('--groups', g, '/etc/group'));
+      const ids = v === '' ? [] : v.split(',').map((g) => parseId('--groups', g, 'group'));
       p.steps.push((c) => c.setGroups(ids));
     },
   },
   { name: '--clear-caps', help: 'drop every capability', apply: (p) => p.steps.push((c) => c.clearCaps()) },
   {
     name: '--allow-cap', value: 'CAP', help: 'keep this capability (CAP_NET_ADMIN, net_admin or a number)',
-    apply: (p, v) => p.steps.push((c) => c.allowCap(/^\d+$/.test(v) ? Number(v) : v)),
+    apply: (p, v) => p.steps.push((c) => c.allowCap(/^\d+$/.test(v) ? Number(v) : (v as CapabilityInput))), // allowCap() checks the name
   },
   {
     name: '--rlimit', value: 'NAME=SOFT[:HARD]', help: "resource limit (NOFILE=1024, CORE=0, STACK=8388608:unlimited)",
@@ -169,7 +172,7 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: '--pdeathsig', value: 'SIG', help: 'signal the program gets when its parent dies (TERM, SIGKILL, 9)',
-    apply: (p, v) => p.steps.push((c) => c.setParentDeathSignal(/^\d+$/.test(v) ? Number(v) : v.toUpperCase())),
+    apply: (p, v) => p.steps.push((c) => c.setParentDeathSignal(/^\d+$/.test(v) ? Number(v) : (v.toUpperCase() as SignalInput))),
   },
   {
     name: '--daemonize', help: 'run the program as a daemon; exit once it is started',
@@ -178,7 +181,13 @@ const OPTIONS: readonly OptionSpec[] = [
       p.steps.push((c) => c.daemonize());
     },
   },
-  { name: '--pidfile', value: 'FILE', help: 'the daemon writes its pid here and keeps it locked (with --daemonize)', apply: (p, v) => p.steps.push((c) => c.setPidFile(v)) },
+  {
+    name: '--pidfile', value: 'FILE', help: 'the daemon writes its pid here and keeps it locked (needs --daemonize)',
+    apply: (p, v) => {
+      p.pidFile = true;
+      p.steps.push((c) => c.setPidFile(v));
+    },
+  },
   {
     name: '--pass-fd', value: 'N', help: 'keep fd N open in the program',
     apply: (p, v) => {
@@ -198,13 +207,13 @@ const OPTIONS: readonly OptionSpec[] = [
     },
   },
   { name: '--dry-run', help: 'print the command line that would run, and exit', apply: (p) => { p.dryRun = true; } },
-  { name: '--help', help: 'show this help', apply: (p) => { p.help = true; } },
+  { name: '--help', short: '-h', help: 'show this help', apply: (p) => { p.help = true; } },
   { name: '--version', help: 'show the version', apply: (p) => { p.version = true; } },
 ];
 
 /** The --help text. */
 function helpText(): string {
-  const rows = OPTIONS.map((o) => [o.value ? `${o.name} ${o.value}` : o.name, o.help]);
+  const rows = OPTIONS.map((o) => [(o.short ? `${o.short}, ` : '') + (o.value ? `${o.name} ${o.value}` : o.name), o.help]);
   const width = Math.max(...rows.map(([left]) => left.length));
   return [
     'Usage: vircommand [options] -- PROGRAM [ARGS...]',
@@ -232,7 +241,7 @@ function helpText(): string {
 function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] } {
   const plan: CliPlan = {
     steps: [], stdin: null, stdout: null, stderr: null, timeoutMs: 0,
-    daemonize: false, setsid: false, dryRun: false, help: false, version: false,
+    daemonize: false, pidFile: false, setsid: false, dryRun: false, help: false, version: false,
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -244,7 +253,7 @@ function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] 
     if (!word.startsWith('-') || word === '-') break;
     const eq = word.indexOf('=');
     const name = eq > 0 && word.startsWith('--') ? word.slice(0, eq) : word;
-    const spec = OPTIONS.find((o) => o.name === name);
+    const spec = OPTIONS.find((o) => o.name === name || o.short === name);
     if (!spec) throw new CliError('usage', `unknown option ${name} (see vircommand --help)`);
     let value = '';
     if (spec.value) {
@@ -257,6 +266,10 @@ function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] 
     spec.apply(plan, value);
   }
   const program = argv.slice(i);
+  // Caught here with a hint; the run would only say 'requires daemonized command'.
+  if (plan.pidFile && !plan.daemonize && !plan.help && !plan.version) {
+    throw new CliError('usage', '--pidfile needs --daemonize: only a daemon writes a pidfile (add --daemonize, or drop --pidfile)');
+  }
   if (program.length === 0 && !plan.help && !plan.version) throw new CliError('usage', 'no program given (vircommand [options] -- PROGRAM [ARGS...])');
   return { plan, program };
 }

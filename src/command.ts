@@ -8,14 +8,14 @@
  * (args-env, stdio, privileges, pre-exec, sched-lsm) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
+import * as os from 'node:os';
 import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
 import { SchedLsmBuilder } from './command/sched-lsm';
-import * as os from 'node:os';
 import { CommandError } from './errors';
 import { commandLine, resolveCandidates } from './plan';
 import * as runner from './run';
-import type { AbortOptions, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
+import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
@@ -103,11 +103,12 @@ export class Command extends SchedLsmBuilder {
   /**
    * Runs the command and waits without blocking the event loop. Unset stdout/stderr are
    * captured into the result. Without `status`, a non-zero exit or a death by signal rejects.
+   * The output is a string, or a Buffer with `{ encoding: 'buffer' }` (the type follows).
    * @throws {CommandError} per the status policy, for a failed setup step, a timeout, an abort or misuse
    * @example const { stdout } = await new Command('uname', '-r').run();
    */
-  run(options?: RunOptions): Promise<RunResult> {
-    return runner.run(stateOf(this), options);
+  run<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.run(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
@@ -116,8 +117,8 @@ export class Command extends SchedLsmBuilder {
    * @throws {CommandError} as run(); also for FdRef pipes or a handshake, which would deadlock
    * @example const { status } = new Command('sh', '-c', 'exit 3').runSync({ status: true });
    */
-  runSync(options?: RunOptions): RunResult {
-    return runner.runSync(stateOf(this), options);
+  runSync<E extends OutputEncoding = 'utf8'>(options?: RunOptions<E>): RunResult<Output<E>> {
+    return runner.runSync(stateOf(this), options) as RunResult<Output<E>>;
   }
 
   /**
@@ -136,8 +137,8 @@ export class Command extends SchedLsmBuilder {
    * @throws {CommandError} as run(), or when nothing is running
    * @example const { status } = await cmd.wait({ status: true });
    */
-  wait(options?: WaitOptions): Promise<RunResult> {
-    return runner.wait(stateOf(this), options);
+  wait<E extends OutputEncoding = 'utf8'>(options?: WaitOptions<E>): Promise<RunResult<Output<E>>> {
+    return runner.wait(stateOf(this), options) as Promise<RunResult<Output<E>>>;
   }
 
   /**
@@ -163,5 +164,15 @@ export class Command extends SchedLsmBuilder {
   /** free(), for `using`. @example { using cmd = new Command('sleep', '9'); cmd.runAsync(); } // freed here */
   [Symbol.dispose](): void {
     this.free();
+  }
+
+  /**
+   * free() for `await using`, without blocking the thread: a running child (not one started
+   * with `{ autoReap: false }`) gets SIGTERM, SIGKILL 100 ms later, and the promise resolves
+   * once it is reaped. Symbol.asyncDispose exists from Node 20.4 (and 18.18).
+   * @example { await using cmd = new Command('sleep', '9'); cmd.runAsync(); } // killed and reaped here
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return runner.disposeAsync(stateOf(this));
   }
 }

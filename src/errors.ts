@@ -6,8 +6,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as util from 'node:util';
+import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
+import type { SignalName } from './signal-names';
+import { type CommandStage, toStage } from './stages';
+import type { CommandErrorCode } from './types';
 
 const BRAND = Symbol.for('vircommand.CommandError');
 
@@ -16,16 +19,18 @@ export interface CommandErrorDetails {
   command?: string;
   pid?: number | null;
   exitStatus?: number | null;
-  signal?: string | null;
+  signal?: SignalName | null;
   signalNumber?: number | null;
-  stage?: string | null;
+  stage?: CommandStage | null;
   errno?: number | null;
-  code?: string;
+  code?: CommandErrorCode;
   path?: string | null;
   value?: number | null;
   stdout?: string | Buffer;
   stderr?: string | Buffer;
   timedOut?: boolean;
+  /** The message without the quoted stderr; the message itself when it quotes none. */
+  shortMessage?: string;
   cause?: unknown;
 }
 
@@ -43,16 +48,18 @@ export class CommandError extends Error {
   readonly pid: number | null;
   /** The exit status, when the child exited. */
   readonly exitStatus: number | null;
+  /** The same as exitStatus, under execa's name. */
+  readonly exitCode: number | null;
   /** The name of the signal that killed the child ('SIGKILL'). */
-  readonly signal: string | null;
+  readonly signal: SignalName | null;
   /** The number of that signal. */
   readonly signalNumber: number | null;
   /** The setup step that failed ('chdir', 'exec', ...), 'validate' for misuse. */
-  readonly stage: string | null;
+  readonly stage: CommandStage | null;
   /** The positive errno of a failed stage. */
   readonly errno: number | null;
   /** 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER', 'ERR_COMMAND_USAGE'. */
-  readonly code: string | undefined;
+  readonly code: CommandErrorCode | undefined;
   /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
   readonly path: string | null;
   /** The stage's extra number reported by native (an fd, a resource, ...). */
@@ -63,12 +70,18 @@ export class CommandError extends Error {
   readonly stderr: string | Buffer | undefined;
   /** The run was ended by its timeout. */
   readonly timedOut: boolean;
+  /**
+   * The message without the child's stderr (as execa's shortMessage): for a non-zero exit,
+   * `Child process (CMD) unexpected exit status 3`; otherwise the message itself.
+   */
+  readonly shortMessage: string;
 
   constructor(message: string, details: CommandErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.command = details.command ?? '';
     this.pid = details.pid ?? null;
     this.exitStatus = details.exitStatus ?? null;
+    this.exitCode = this.exitStatus;
     this.signal = details.signal ?? null;
     this.signalNumber = details.signalNumber ?? null;
     this.stage = details.stage ?? null;
@@ -79,6 +92,7 @@ export class CommandError extends Error {
     this.stdout = details.stdout;
     this.stderr = details.stderr;
     this.timedOut = details.timedOut ?? false;
+    this.shortMessage = details.shortMessage ?? message;
   }
 }
 Object.defineProperty(CommandError.prototype, 'name', { value: 'CommandError', writable: true, configurable: true });
@@ -97,19 +111,10 @@ export function usageError(reason: string, command = ''): CommandError {
   return new CommandError(`Invalid use of command API: ${reason}`, { command, stage: 'validate', code: 'ERR_COMMAND_USAGE' });
 }
 
-const errnoNames = new Map<number, string>();
-for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name);
-
-/** 'ENOENT' for 2. */
-export function errnoName(errno: number): string {
-  if (!Number.isInteger(errno) || errno <= 0) return 'UNKNOWN';
-  const name = errnoNames.get(errno);
-  if (name !== undefined) return name;
-  try {
-    return util.getSystemErrorName(-errno);
-  } catch {
-    return `E${errno}`;
-  }
+/** 'ENOENT' for 2 (src/errno-names.ts); 'E<n>' for a number Linux 6.x does not name. */
+export function errnoName(errno: number): ErrnoCode {
+  const name = Number.isInteger(errno) && errno > 0 ? ERRNO_NAMES[errno] : undefined;
+  return name || `E${errno}`;
 }
 
 /** strerror-like text: 'No such file or directory' for 2 (glibc's texts, src/errno-text.ts). */
@@ -118,11 +123,12 @@ export function errnoText(errno: number): string {
   return text ?? `Unknown error ${errno}`;
 }
 
-const signalNames = new Map<number, string>();
-for (const [name, num] of Object.entries(os.constants.signals)) if (!signalNames.has(num)) signalNames.set(num, name);
+// os.constants.signals holds exactly SIGNAL_NAMES on Linux (test/unit/name-tables.test.ts).
+const signalNames = new Map<number, SignalName>();
+for (const [name, num] of Object.entries(os.constants.signals)) if (!signalNames.has(num)) signalNames.set(num, name as SignalName);
 
 /** 'SIGKILL' for 9; realtime signals as 'SIGRTMIN+n' (glibc's SIGRTMIN is 34). */
-export function signalName(signal: number): string {
+export function signalName(signal: number): SignalName {
   return signalNames.get(signal) ?? (signal >= 34 ? `SIGRTMIN+${signal - 34}` : `SIG${signal}`);
 }
 
@@ -138,7 +144,7 @@ export interface DecodedStatus {
   exited: boolean;
   exitStatus: number | null;
   signalNumber: number | null;
-  signal: string | null;
+  signal: SignalName | null;
   coreDumped: boolean;
 }
 
@@ -158,12 +164,18 @@ export function describeStatus(raw: number): string {
   return `invalid value ${raw}`;
 }
 
-/** `Child process (CMD) unexpected exit status N[: stderr]` (or fatal signal N). */
+/**
+ * `Child process (CMD) unexpected exit status N[: stderr]` (or fatal signal N); the stderr
+ * quoted without its trailing newlines and spaces, so the message never ends in a newline.
+ * The shortMessage has no stderr.
+ */
 export function statusError(raw: number, details: CommandErrorDetails, stderrText: string): CommandError {
   const d = decodeStatus(raw);
-  const suffix = stderrText === '' ? '' : `: ${stderrText}`;
-  return new CommandError(`Child process (${details.command ?? ''}) unexpected ${describeStatus(raw)}${suffix}`, {
+  const shortMessage = `Child process (${details.command ?? ''}) unexpected ${describeStatus(raw)}`;
+  const quoted = stderrText.trimEnd();
+  return new CommandError(quoted === '' ? shortMessage : `${shortMessage}: ${quoted}`, {
     ...details,
+    shortMessage,
     exitStatus: d.exitStatus,
     signal: d.signal,
     signalNumber: d.signalNumber,
@@ -174,7 +186,7 @@ export function statusError(raw: number, details: CommandErrorDetails, stderrTex
  * `Child process (CMD) failed at stage 'S': CODE (text)[: path][ (detail)]`; with errno 0
  * (a hook's own return value, say) `... failed at stage 'S' with value V[: path]...`.
  */
-export function stageError(stage: string, errno: number, details: CommandErrorDetails, detail = '', tail = ''): CommandError {
+export function stageError(stage: CommandStage, errno: number, details: CommandErrorDetails, detail = '', tail = ''): CommandError {
   const code = errno > 0 ? errnoName(errno) : undefined;
   let why = code === undefined ? ` with value ${details.value ?? 0}` : `: ${code} (${errnoText(errno)})`;
   if (stage === 'wait' && code === 'ECHILD') why = ': exit status unavailable: SIGCHLD is ignored (ECHILD)';
@@ -197,7 +209,7 @@ export interface StagePaths {
 }
 
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
-export function pathForStage(plan: StagePaths, stage: string): string | null {
+export function pathForStage(plan: StagePaths, stage: CommandStage): string | null {
   const paths: Record<string, string | null | undefined> = {
     chdir: plan.cwd, pidfile: plan.pidFile, exec: plan.candidates[0] ?? plan.argv[0],
     cgroup: plan.cgroup, chroot: plan.chroot, hook: plan.hook?.library,
@@ -238,7 +250,8 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
-  return stageError(f.stage, f.errno, { ...details, path: pathForStage(plan, f.stage), value: f.value }, detail, tail);
+  const stage = toStage(f.stage);
+  return stageError(stage, f.errno, { ...details, path: pathForStage(plan, stage), value: f.value }, detail, tail);
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

@@ -8,16 +8,24 @@ export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';
 export { PASS_FD_CLOSE_PARENT, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT } from './constants';
 export { CAPABILITY_NAMES, capabilityName, capabilityNumber, lastCapability } from './capabilities';
+export type { CapabilityInput, CapabilityName } from './capabilities';
+export { COMMAND_STAGES } from './stages';
+export { ERRNO_NAMES } from './errno-names';
+export { SIGNAL_NAMES } from './signal-names';
 export type {
   AbortOptions,
   BufferRef,
+  CommandErrorCode,
   CommandStage,
   DryRunAnswer,
   DryRunCall,
   DryRunOptions,
+  ErrnoCode,
+  ErrnoName,
   FdRef,
   MemoryPolicyMode,
   NamespaceName,
+  Output,
   OutputEncoding,
   OutputTarget,
   PidWaitOptions,
@@ -26,6 +34,9 @@ export type {
   RunAsyncOptions,
   RunOptions,
   RunResult,
+  SignalInput,
+  SignalName,
+  StandardSignalName,
   ToStringOptions,
   WaitOptions,
 } from './types';

@@ -121,6 +121,10 @@ export interface NativeBinding {
   getEnvBytes?(name: string): Buffer | null;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
+  /** getpwnam_r(3): the user of this name (any NSS source), or null. */
+  lookupUser?(name: string): { name: string; uid: number; gid: number } | null;
+  /** getgrnam_r(3): the group of this name (any NSS source), or null. */
+  lookupGroup?(name: string): { name: string; gid: number } | null;
 }
 
 let loaded: NativeBinding | null = null;

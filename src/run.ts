@@ -15,6 +15,9 @@ import { prepare, resolveProgram, type RunRecord } from './run/context';
 import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
 import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
+
+/** A result of either encoding; Command narrows it by the options' encoding. */
+type AnyResult = RunResult<string | Buffer>;
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
 export type { RunRecord } from './run/context';
@@ -22,7 +25,7 @@ export { execInPlace } from './run/exec';
 export { handshakeNotify, handshakeWait } from './run/handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
-export function runSync(state: CommandState, options: unknown): RunResult {
+export function runSync(state: CommandState, options: unknown): AnyResult {
   const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'sync');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -139,7 +142,7 @@ function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
   };
 }
 
-async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<RunResult> {
+async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<AnyResult> {
   const cleanup = watch(rec, o);
   let r: NativeResult | null;
   try {
@@ -154,7 +157,7 @@ async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions)
 }
 
 /** run(): spawn, then wait without blocking the event loop. */
-export async function run(state: CommandState, options: unknown): Promise<RunResult> {
+export async function run(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
@@ -179,7 +182,7 @@ export function runAsync(state: CommandState, options: unknown): number {
 }
 
 /** wait(): the end of the running child, judged with these options. */
-export async function wait(state: CommandState, options: unknown): Promise<RunResult> {
+export async function wait(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.wait', options, DEFAULT_KILL_GRACE_MS);
   const rec = state.running;
   if (!rec) throw usageError('command is not running', commandLine(state));
@@ -202,6 +205,20 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
     // never throws
   }
   if (state.running === rec) state.running = null;
+}
+
+/**
+ * Symbol.asyncDispose: free(), but a running auto-reaped child is ended without blocking the
+ * thread: SIGTERM, SIGKILL after DEFAULT_KILL_GRACE_MS, and the reap awaited on the event loop.
+ */
+export async function disposeAsync(state: CommandState): Promise<void> {
+  const rec = state.running;
+  if (rec && !rec.queued && !rec.finished && rec.handle && rec.autoReap) {
+    rec.endedBy ??= { why: 'abort', reason: undefined };
+    rec.handle.terminate(DEFAULT_KILL_GRACE_MS);
+    await rec.done;
+  }
+  free(state);
 }
 
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */

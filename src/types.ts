@@ -1,7 +1,14 @@
 /**
  * Public types of vircommand. The native contract (NativePlan, NativeResult,
- * ChildHandle) lives in native.ts.
+ * ChildHandle) lives in native.ts; the name tables behind CommandStage, SignalName and
+ * ErrnoCode in stages.ts, signal-names.ts and errno-names.ts.
  */
+import type { ErrnoCode } from './errno-names';
+import type { SignalName } from './signal-names';
+
+export type { CommandStage } from './stages';
+export type { ErrnoCode, ErrnoName } from './errno-names';
+export type { SignalInput, SignalName, StandardSignalName } from './signal-names';
 
 /**
  * A reference through which setOutputFD()/setErrorFD() hand back a pipe: give `{ fd: -1 }`
@@ -31,8 +38,17 @@ export interface ToStringOptions {
 /** How captured output is returned. */
 export type OutputEncoding = 'utf8' | 'buffer';
 
-/** Options of wait(): how the end of the child is judged. */
-export interface WaitOptions {
+/**
+ * The type of captured output for an encoding: string for 'utf8', Buffer for 'buffer', and
+ * `string | Buffer` when the encoding is only known as OutputEncoding.
+ */
+export type Output<E extends OutputEncoding = OutputEncoding> = E extends 'buffer' ? Buffer : string;
+
+/**
+ * Options of wait(): how the end of the child is judged. `E` is the encoding, inferred from
+ * the `encoding` you pass, so that the result's stdout/stderr have its type.
+ */
+export interface WaitOptions<E extends OutputEncoding = OutputEncoding> {
   /** Resolve with a non-zero exit status instead of throwing for it. @default false */
   status?: boolean;
   /** Milliseconds after which the child is terminated and the run fails with ETIMEDOUT; 0: none. @default 0 */
@@ -42,11 +58,11 @@ export interface WaitOptions {
   /** SIGTERM -> SIGKILL grace for timeout and signal, in ms. @default 100 */
   killGrace?: number;
   /** 'utf8' strings or raw Buffers for captured output. @default 'utf8' */
-  encoding?: OutputEncoding;
+  encoding?: E;
 }
 
-/** Options of run() and runSync(). */
-export interface RunOptions extends WaitOptions {
+/** Options of run() and runSync(); `E` as in WaitOptions. */
+export interface RunOptions<E extends OutputEncoding = OutputEncoding> extends WaitOptions<E> {
   /** Largest captured output per stream in bytes; more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
   maxBuffer?: number;
 }
@@ -69,8 +85,17 @@ export interface AbortOptions {
   grace?: number;
 }
 
-/** How a run ended. */
-export interface RunResult {
+/**
+ * How a run ended. `T` is the type of the output: string (the default encoding 'utf8') or
+ * Buffer (`encoding: 'buffer'`); run(), runSync() and wait() infer it from their options.
+ *
+ * stdout and stderr are always present. What the types cannot know is the builder's stdio
+ * (setOutputFD() and friends change a Command's state, not its type), so instead of an
+ * `undefined` the type could not predict, a stream this run did not capture is empty ('' or
+ * an empty Buffer): one sent to an fd or FdRef, the /dev/null of runAsync(), or stderr merged
+ * into stdout (the same BufferRef for both).
+ */
+export interface RunResult<T extends string | Buffer = string> {
   /** The child's pid (0 when no process was created: dry run, program not found). */
   pid: number;
   /** The exit status, or the raw wait status when rawStatus() was called. */
@@ -78,15 +103,15 @@ export interface RunResult {
   /** The exit status if the child exited normally, else null. */
   exitStatus: number | null;
   /** Name of the signal that killed the child ('SIGKILL'), else null. */
-  signal: string | null;
+  signal: SignalName | null;
   /** Number of that signal, else null. */
   signalNumber: number | null;
   /** The child dumped core. */
   coreDumped: boolean;
-  /** Captured stdout (also when stderr was merged into it). */
-  stdout?: string | Buffer;
-  /** Captured stderr. */
-  stderr?: string | Buffer;
+  /** Captured stdout (also when stderr was merged into it); empty when not captured. */
+  stdout: T;
+  /** Captured stderr; empty when not captured (or merged into stdout). */
+  stderr: T;
   /** Always false in a resolved result (a timeout rejects); present for symmetry with CommandError. */
   timedOut: boolean;
   /** A captured pipe was still held open (by a grandchild) after the child exited. */
@@ -147,13 +172,15 @@ export interface PidWaitOptions {
   raw?: boolean;
 }
 
-/** Setup stages reported by CommandError.stage. */
-export type CommandStage =
-  | 'validate' | 'pipe' | 'fork' | 'signals' | 'stdio' | 'close-fds' | 'daemon' | 'pidfile'
-  | 'rlimit' | 'setsid' | 'setpgid' | 'nice' | 'cgroup' | 'namespace' | 'unshare' | 'chroot'
-  | 'hook' | 'affinity' | 'mempolicy' | 'sched-core' | 'setgroups' | 'setgid' | 'setuid' | 'caps'
-  | 'pdeathsig' | 'no-new-privs' | 'chdir' | 'selinux' | 'apparmor' | 'handshake' | 'sigmask'
-  | 'exec' | 'wait';
+/** What CommandError.code holds: the errno name of a failed stage, or one of vircommand's own codes. */
+export type CommandErrorCode =
+  | ErrnoCode
+  /** the run was ended by its AbortSignal, or by abort()/free() */
+  | 'ABORT_ERR'
+  /** captured output passed maxBuffer */
+  | 'ERR_CHILD_MAX_BUFFER'
+  /** a misuse of the command as a whole (stage 'validate') */
+  | 'ERR_COMMAND_USAGE';
 
 /**
  * NUMA memory policies of setMemoryPolicy() (set_mempolicy(2) MPOL_*): 'default', 'preferred'

@@ -15,6 +15,7 @@
 #include "child_handle.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
+#include "user_db.h"
 
 namespace vircommand {
 
@@ -108,6 +109,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
+  exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
+  exports.Set("lookupGroup", Napi::Function::New(env, LookupGroup));
   return exports;
 }
 

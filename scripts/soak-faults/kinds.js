@@ -188,7 +188,7 @@ function kinds(ctx) {
       run() {
         return expectFailure(
           () => new Command('/bin/sh', '-c', 'echo oops >&2; exit 3').runSync(),
-          (e) => (e.exitStatus === 3 && e.stderr === 'oops\n' && e.message.endsWith('exit status 3: oops\n') ? 'expected exit status 3 (stderr quoted)' : null),
+          (e) => (e.exitStatus === 3 && e.stderr === 'oops\n' && e.message.endsWith('exit status 3: oops') ? 'expected exit status 3 (stderr quoted)' : null),
         );
       },
     },

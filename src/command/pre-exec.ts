@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { NAMESPACE_FLAGS, SIGNAL_MAX } from '../constants';
 import { signalNumber } from '../errors';
+import type { SignalInput } from '../signal-names';
 import { recordError } from '../plan';
 import type { NamespaceName, PreExecHook } from '../types';
 import { arg, checkInteger, checkString, toBytes, typeError, valueError } from '../validate';
@@ -51,7 +52,7 @@ export class PreExecBuilder extends PrivilegesBuilder {
    * @throws {RangeError} for an unknown name or a number outside 0..64
    * @example cmd.setParentDeathSignal('SIGTERM')
    */
-  setParentDeathSignal(signal: number | string): this {
+  setParentDeathSignal(signal: number | SignalInput): this {
     const m = 'Command.setParentDeathSignal';
     if (typeof signal === 'string') {
       const n = signalNumber(signal);

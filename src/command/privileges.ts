@@ -1,7 +1,7 @@
 /**
  * Command's daemon mode, capabilities, user and group ids, and resource limits.
  */
-import { resolveCapability } from '../capabilities';
+import { type CapabilityInput, resolveCapability } from '../capabilities';
 import { ID_MAX, MEMLOCK_UNLIMITED, RLIMIT_NUMBERS } from '../constants';
 import type { RlimitName } from '../types';
 import { arg, checkInteger, checkLimit, checkString, typeError, valueError } from '../validate';
@@ -42,7 +42,7 @@ export class PrivilegesBuilder extends StdioBuilder {
    * @throws {RangeError} for an unknown name, a number above 63 or above the kernel's last
    * @example cmd.clearCaps().allowCap('CAP_NET_BIND_SERVICE')
    */
-  allowCap(cap: number | string): this {
+  allowCap(cap: number | CapabilityInput): this {
     stateOf(this).keepCaps.add(resolveCapability('Command.allowCap', cap));
     return this;
   }

@@ -13,8 +13,12 @@ function decode(buf: Buffer | null, o: ParsedRunOptions): string | Buffer | unde
   return o.encoding === 'buffer' ? buf : buf.toString('utf8');
 }
 
-/** The status policy: a RunResult, or the CommandError the run ends with. */
-export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult {
+/**
+ * The status policy: a RunResult, or the CommandError the run ends with. The result's
+ * stdout/stderr are always set (types.ts RunResult): empty for a stream not captured; an
+ * error keeps undefined there.
+ */
+export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult<string | Buffer> {
   const { ctx } = rec;
   const stdout = decode(r.stdout, o);
   const stderr = ctx.merged ? undefined : decode(r.stderr, o);
@@ -38,9 +42,11 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     const limit = spec.type === 'capture' ? spec.maxBuffer : (ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0);
     throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes)`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
   }
-  const make = (status: number, e: DecodedStatus): RunResult => ({
+  const make = (status: number, e: DecodedStatus): RunResult<string | Buffer> => ({
     pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
-    stdout, stderr, timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
+    stdout: stdout ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
+    stderr: stderr ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
+    timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
   });
   if (r.failure) {
     const cause = (r as StartFailure).cause;

@@ -68,10 +68,16 @@ describe('vircommand CLI', () => {
       '--env-pass-common', '--env-pass NAME', '--env K=V', '--clear-env', '--cwd DIR', '--umask MASK',
       '--uid', '--gid', '--groups', '--clear-caps', '--allow-cap CAP', '--rlimit NAME=SOFT[:HARD]',
       '--no-new-privs', '--setsid', '--pdeathsig SIG', '--daemonize', '--pidfile FILE', '--pass-fd N',
-      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--dry-run', '--help', '--version',
+      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--dry-run', '-h, --help', '--version',
     ]) {
       expect(r.stdout).toContain(`  ${opt}`);
     }
+  });
+
+  it('-h is --help', () => {
+    const long = cli(['--help']);
+    expect(cli(['-h'])).toMatchObject({ status: 0, stdout: long.stdout, stderr: '' });
+    expect(cli(['--env', 'A=1', '-h'])).toMatchObject({ status: 0, stdout: long.stdout });
   });
 
   it('--version prints the package version', () => {
@@ -209,8 +215,19 @@ describe('vircommand CLI', () => {
   });
 
   it('--dry-run still checks the command as a run would (125, stage validate)', () => {
-    const r = cli(['--dry-run', '--pidfile', path.join(tmp.path, 'pid'), '--', 'true']);
-    expectFailureLine(r, 125, /^vircommand: validate: .*pid file requires daemonized command/);
+    const r = cli(['--dry-run', '--daemonize', '--cwd', tmp.path, '--', 'true']);
+    expectFailureLine(r, 125, /^vircommand: validate: .*daemonized command cannot set working directory/);
+  });
+
+  it('--pidfile without --daemonize: a usage error that says to add --daemonize, before anything runs', () => {
+    const pidfile = path.join(tmp.path, 'pid');
+    const marker = path.join(tmp.path, 'ran');
+    for (const extra of [[], ['--dry-run'], ['--timeout', '5']]) {
+      const r = cli([...extra, '--pidfile', pidfile, '--', 'touch', marker]);
+      expectFailureLine(r, 125, /^vircommand: usage: --pidfile needs --daemonize: .*add --daemonize/);
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.existsSync(pidfile)).toBe(false);
   });
 
   it('--timeout ends the program: exit 124 and one line', () => {
@@ -228,7 +245,9 @@ describe('vircommand CLI', () => {
     expectFailureLine(cli(['--timeout', '-1', '--', 'true']), 125, /^vircommand: usage: --timeout: expected/);
     expectFailureLine(cli(['--setsid=yes', '--', 'true']), 125, /^vircommand: usage: --setsid takes no value\n$/);
     expectFailureLine(cli(['--setsid']), 125, /^vircommand: usage: no program given/);
-    expectFailureLine(cli(['--uid', 'vircommand-no-such-user', '--', 'true']), 125, /^vircommand: usage: --uid: no user 'vircommand-no-such-user'/);
+    expectFailureLine(cli(['--uid', 'vircommand-no-such-user', '--', 'true']), 125, /^vircommand: usage: --uid: no user 'vircommand-no-such-user' on this system \(give a number\)\n$/);
+    expectFailureLine(cli(['--gid', 'vircommand-no-such-group', '--', 'true']), 125, /^vircommand: usage: --gid: no group 'vircommand-no-such-group' on this system/);
+    expectFailureLine(cli(['--groups', 'root,vircommand-no-such-group', '--', 'true']), 125, /^vircommand: usage: --groups: no group 'vircommand-no-such-group'/);
   });
 
   it('values the builder rejects exit 125 with stage setup', () => {
@@ -289,6 +308,33 @@ describeRoot('vircommand CLI as root', () => {
     expect(byName.stdout).toBe('65534\n');
     const none = cli(['--uid', '65534', '--gid', '65534', '--groups', '', '--', 'id', '-G']);
     expect(none.stdout).toBe('65534\n');
+  });
+
+  it('user and group names come from the C library (NSS), not from reading /etc/passwd', (ctx) => {
+    // In a private mount namespace, /etc/passwd and /etc/group lose nobody and nogroup; an NSS
+    // module that synthesizes them (nss-systemd, "passwd: files systemd") still knows them.
+    const dir = makeTmpDir('vc-cli-nss-');
+    const drop = (file: string, names: string[]): string => {
+      const out = path.join(dir, path.basename(file));
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !names.includes(l.split(':')[0]));
+      fs.writeFileSync(out, lines.join('\n'));
+      return out;
+    };
+    const passwd = drop('/etc/passwd', ['nobody']);
+    const group = drop('/etc/group', ['nogroup', 'nobody']);
+    const inNs = (cmd: string): CliResult => {
+      const r = spawnSync('unshare', ['-m', '/bin/sh', '-c',
+        `mount --make-rprivate / && mount --bind ${passwd} /etc/passwd && mount --bind ${group} /etc/group && ${cmd}`,
+      ], { encoding: 'utf8', timeout: 20_000 });
+      return { pid: r.pid ?? 0, status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+    };
+    const probe = inNs('grep -c "^nobody:" /etc/passwd; getent passwd nobody | cut -d: -f3; getent group nogroup | cut -d: -f3');
+    if (probe.stdout !== '0\n65534\n65534\n') {
+      console.log(`skipped: no NSS module here synthesizes nobody/nogroup without /etc/passwd (probe: ${JSON.stringify(probe)})`);
+      ctx.skip();
+    }
+    const r = inNs(`exec "${process.execPath}" ${CLI} --uid nobody --gid nogroup --groups '' -- /bin/sh -c 'id -u; id -g'`);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '65534\n65534\n', stderr: '' });
   });
 
   it('--clear-caps drops every capability; --allow-cap keeps one across the uid change', () => {

@@ -144,7 +144,7 @@ describe('setDryRun()', () => {
     expect(err).toBeInstanceOf(CommandError);
     expect(err!.exitStatus).toBe(3);
     expect(err!.stderr).toBe('bad thing\n');
-    expect(err!.message).toBe('Child process (mytool arg) unexpected exit status 3: bad thing\n');
+    expect(err!.message).toBe('Child process (mytool arg) unexpected exit status 3: bad thing');
 
     const out: { value?: string | Buffer } = {};
     const r = new Command('mytool', 'again').setOutputBuffer(out).runSync({ status: true });

@@ -1,15 +1,17 @@
 /**
  * Type tests (vitest typecheck, `npm run test:types`): the public API of API.md is exported
- * from the package entry with the right types, and `using` type-checks.
+ * from the package entry with the right types, results and errors are typed precisely
+ * (output by encoding, stage/code/signal/capability names as literal unions), and `using` /
+ * `await using` type-check. Each `@ts-expect-error` is a line that must not compile.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import {
-  Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT, PASS_FD_CLOSE_PARENT,
-  pidAbort, pidWait, setDryRun,
+  CAPABILITY_NAMES, COMMAND_STAGES, Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT,
+  PASS_FD_CLOSE_PARENT, capabilityName, pidAbort, pidWait, setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, DryRunOptions, FdRef, PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, ToStringOptions,
-  WaitOptions,
+  BufferRef, CapabilityName, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
+  PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalName, ToStringOptions, WaitOptions,
 } from '../../src/index';
 
 declare const cmd: Command;
@@ -112,13 +114,11 @@ describe('exports of API.md', () => {
   });
 
   it('running: run, runSync, runAsync, wait, abort, free, exec, toString', () => {
-    expectTypeOf(cmd.run).parameters.toEqualTypeOf<[options?: RunOptions]>();
     expectTypeOf(cmd.run()).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.run({ status: true })).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.runSync({ status: true })).toEqualTypeOf<RunResult>();
     expectTypeOf(cmd.runAsync).parameters.toEqualTypeOf<[options?: RunAsyncOptions]>();
     expectTypeOf(cmd.runAsync()).toEqualTypeOf<number>();
-    expectTypeOf(cmd.wait).parameters.toEqualTypeOf<[options?: WaitOptions]>();
     expectTypeOf(cmd.wait()).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.abort()).toEqualTypeOf<Promise<void>>();
     expectTypeOf(cmd.free()).toEqualTypeOf<void>();
@@ -132,9 +132,10 @@ describe('exports of API.md', () => {
   it('RunResult carries the status and the captured output', () => {
     expectTypeOf<RunResult['status']>().toEqualTypeOf<number>();
     expectTypeOf<RunResult['exitStatus']>().toEqualTypeOf<number | null>();
-    expectTypeOf<RunResult['signal']>().toEqualTypeOf<string | null>();
-    expectTypeOf<RunResult['stdout']>().toEqualTypeOf<string | Buffer | undefined>();
-    expectTypeOf<RunResult['stderr']>().toEqualTypeOf<string | Buffer | undefined>();
+    expectTypeOf<RunResult['signal']>().toEqualTypeOf<SignalName | null>();
+    expectTypeOf<RunResult['stdout']>().toEqualTypeOf<string>();
+    expectTypeOf<RunResult['stderr']>().toEqualTypeOf<string>();
+    expectTypeOf<RunResult<Buffer>['stdout']>().toEqualTypeOf<Buffer>();
   });
 
   it('pidWait, pidAbort and setDryRun', () => {
@@ -150,11 +151,92 @@ describe('exports of API.md', () => {
     expectTypeOf<CommandError>().toMatchTypeOf<Error>();
     expectTypeOf<CommandError['command']>().toEqualTypeOf<string>();
     expectTypeOf<CommandError['exitStatus']>().toEqualTypeOf<number | null>();
-    expectTypeOf<CommandError['signal']>().toEqualTypeOf<string | null>();
-    expectTypeOf<CommandError['stage']>().toEqualTypeOf<string | null>();
+    expectTypeOf<CommandError['exitCode']>().toEqualTypeOf<number | null>();
+    expectTypeOf<CommandError['signal']>().toEqualTypeOf<SignalName | null>();
+    expectTypeOf<CommandError['stage']>().toEqualTypeOf<CommandStage | null>();
     expectTypeOf<CommandError['errno']>().toEqualTypeOf<number | null>();
-    expectTypeOf<CommandError['code']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<CommandError['code']>().toEqualTypeOf<CommandErrorCode | undefined>();
+    expectTypeOf<CommandError['shortMessage']>().toEqualTypeOf<string>();
+    // An error can come from a run of either encoding: its output type stays open.
     expectTypeOf<CommandError['stderr']>().toEqualTypeOf<string | Buffer | undefined>();
+  });
+});
+
+describe('output typed by encoding', () => {
+  it('string by default and with utf8; Buffer with encoding buffer; never undefined', async () => {
+    expectTypeOf(cmd.run()).toEqualTypeOf<Promise<RunResult<string>>>();
+    expectTypeOf(cmd.run({ status: true, timeout: 5 })).toEqualTypeOf<Promise<RunResult<string>>>();
+    expectTypeOf(cmd.run({ encoding: 'utf8' })).toEqualTypeOf<Promise<RunResult<string>>>();
+    expectTypeOf(cmd.run({ encoding: 'buffer', status: true })).toEqualTypeOf<Promise<RunResult<Buffer>>>();
+    expectTypeOf((await cmd.run({ encoding: 'buffer' })).stderr).toEqualTypeOf<Buffer>();
+    expectTypeOf(cmd.runSync().stdout).toEqualTypeOf<string>();
+    expectTypeOf(cmd.runSync({ encoding: 'buffer' }).stdout).toEqualTypeOf<Buffer>();
+    expectTypeOf(cmd.wait()).toEqualTypeOf<Promise<RunResult<string>>>();
+    expectTypeOf(cmd.wait({ encoding: 'buffer' })).toEqualTypeOf<Promise<RunResult<Buffer>>>();
+    // @ts-expect-error a Buffer result is not a string
+    const notString: string = cmd.runSync({ encoding: 'buffer' }).stdout;
+    // @ts-expect-error a string result is not a Buffer
+    const notBuffer: Buffer = cmd.runSync().stdout;
+    // @ts-expect-error stdout is always there ('' when not captured), never undefined
+    const notUndefined: undefined = cmd.runSync().stderr;
+    // @ts-expect-error only 'utf8' and 'buffer'
+    cmd.run({ encoding: 'latin1' });
+    void [notString, notBuffer, notUndefined];
+  });
+
+  it('an encoding known only as OutputEncoding gives string | Buffer', () => {
+    const enc = 'buffer' as OutputEncoding;
+    expectTypeOf(cmd.runSync({ encoding: enc }).stdout).toEqualTypeOf<string | Buffer>();
+    const options: RunOptions = { status: true };
+    expectTypeOf(cmd.runSync(options).stdout).toEqualTypeOf<string | Buffer>();
+    const waitOptions: WaitOptions = {};
+    expectTypeOf(cmd.wait(waitOptions)).toEqualTypeOf<Promise<RunResult<string | Buffer>>>();
+  });
+});
+
+describe('names as string-literal unions', () => {
+  it('CommandError.stage is a CommandStage, the union of COMMAND_STAGES', () => {
+    expectTypeOf<(typeof COMMAND_STAGES)[number]>().toEqualTypeOf<CommandStage>();
+    expectTypeOf<'chdir' | 'exec' | 'validate' | 'pidfile' | 'caps' | 'hook'>().toMatchTypeOf<CommandStage>();
+    const e = new CommandError('x');
+    if (e.stage === 'chdir') expectTypeOf(e.stage).toEqualTypeOf<'chdir'>();
+    // @ts-expect-error not a stage
+    if (e.stage === 'chdri') return;
+    // @ts-expect-error details take stages only
+    new CommandError('x', { stage: 'somewhere' });
+  });
+
+  it('CommandError.code is an errno name or one of our codes', () => {
+    expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
+    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE'>().toEqualTypeOf<CommandErrorCode>();
+    const e = new CommandError('x', { code: 'ENOENT' });
+    // @ts-expect-error not an errno name
+    if (e.code === 'ENOENTT') return;
+    // @ts-expect-error not a code of ours
+    new CommandError('x', { code: 'ERR_SOMETHING' });
+  });
+
+  it('signals: SignalName in results and errors, names (with or without SIG) in setParentDeathSignal', () => {
+    expectTypeOf<'SIGTERM' | 'SIGKILL' | 'SIGRTMIN+3'>().toMatchTypeOf<SignalName>();
+    expectTypeOf(cmd.setParentDeathSignal('SIGTERM')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setParentDeathSignal('TERM')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setParentDeathSignal(15)).toEqualTypeOf<Command>();
+    // @ts-expect-error not a signal name
+    cmd.setParentDeathSignal('SIGTERMM');
+    const e = new CommandError('x');
+    // @ts-expect-error not a signal a child can die of
+    if (e.signal === 'SIGTREM') return;
+  });
+
+  it('capabilities: CapabilityName from CAPABILITY_NAMES; allowCap takes its spellings', () => {
+    expectTypeOf<(typeof CAPABILITY_NAMES)[number]>().toEqualTypeOf<CapabilityName>();
+    expectTypeOf(capabilityName(12)).toEqualTypeOf<CapabilityName | undefined>();
+    expectTypeOf(cmd.allowCap('CAP_NET_ADMIN')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.allowCap('NET_ADMIN')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.allowCap('cap_net_admin')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.allowCap('net_admin')).toEqualTypeOf<Command>();
+    // @ts-expect-error not a capability
+    cmd.allowCap('CAP_NET_ADMINN');
   });
 });
 
@@ -166,5 +248,14 @@ describe('explicit resource management', () => {
     }
     expectTypeOf(cmd[Symbol.dispose]).toEqualTypeOf<() => void>();
     expectTypeOf<Command>().toMatchTypeOf<Disposable>();
+  });
+
+  it('`await using cmd = new Command(...)` type-checks: Command is AsyncDisposable', async () => {
+    {
+      await using disposable = new Command('true');
+      expectTypeOf(disposable).toEqualTypeOf<Command>();
+    }
+    expectTypeOf(cmd[Symbol.asyncDispose]).toEqualTypeOf<() => Promise<void>>();
+    expectTypeOf<Command>().toMatchTypeOf<AsyncDisposable>();
   });
 });

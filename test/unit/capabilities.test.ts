@@ -42,6 +42,6 @@ describe('capability names', () => {
   });
 
   it('allowCap names the method in its errors', () => {
-    expect(() => new Command('true').allowCap('CAP_NOPE')).toThrow("Command.allowCap: argument 'cap' is not a known capability name: 'CAP_NOPE'");
+    expect(() => new Command('true').allowCap('CAP_NOPE' as 'CAP_KILL')).toThrow("Command.allowCap: argument 'cap' is not a known capability name: 'CAP_NOPE'");
   });
 });

@@ -83,7 +83,7 @@ describe('invalid arguments throw at once', () => {
     expectArgError(() => cmd().setNice(20), RangeError, 'ERR_OUT_OF_RANGE', "Command.setNice: argument 'n'");
     expectArgError(() => cmd().setMaxFiles(-1), RangeError, 'ERR_OUT_OF_RANGE', "Command.setMaxFiles: argument 'n'");
     expectArgError(() => cmd().setRlimit('BOGUS' as 'NOFILE', 1), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.setRlimit: argument 'resource'");
-    expectArgError(() => cmd().setParentDeathSignal('SIGBOGUS'), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.setParentDeathSignal: argument 'signal'");
+    expectArgError(() => cmd().setParentDeathSignal('SIGBOGUS' as 'SIGTERM'), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.setParentDeathSignal: argument 'signal'");
     expectArgError(() => cmd().joinNamespace(3, 'bogus' as 'net'), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.joinNamespace: argument 'type'");
     expectArgError(() => cmd().unshare(['net', 'nope' as 'net']), RangeError, 'ERR_INVALID_ARG_VALUE', 'Command.unshare: flags[1]');
     expectArgError(() => cmd().setPreExecHook({ library: '', symbol: 'f' }), TypeError, 'ERR_INVALID_ARG_VALUE', "Command.setPreExecHook: argument 'hook.library'");
@@ -97,8 +97,8 @@ describe('invalid arguments throw at once', () => {
     expect(() => cmd().setRlimit('constructor' as 'NOFILE', 1)).toThrow(RangeError);
     expect(() => cmd().joinNamespace(3, 'toString' as 'net')).toThrow(RangeError);
     expect(() => cmd().unshare(['__proto__' as 'net'])).toThrow(RangeError);
-    expect(() => cmd().setParentDeathSignal('constructor')).toThrow(RangeError);
-    expect(() => cmd().allowCap('constructor')).toThrow(RangeError);
+    expect(() => cmd().setParentDeathSignal('constructor' as 'SIGTERM')).toThrow(RangeError);
+    expect(() => cmd().allowCap('constructor' as 'CAP_KILL')).toThrow(RangeError);
   });
 
   it('accepts the edge values', () => {
