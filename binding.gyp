@@ -8,8 +8,10 @@
         "native/child/child_exec.cc",
         "native/child/child_fds.cc",
         "native/child/child_daemon.cc",
+        "native/child/child_pidfile.cc",
         "native/child/child_creds.cc",
         "native/child/child_steps.cc",
+        "native/child/child_ns.cc",
         "native/child/child_sched.cc",
         "native/child/child_lsm.cc"
       ],
@@ -22,11 +24,14 @@
       "sources": [
         "native/core/stage.cc",
         "native/core/spawn.cc",
+        "native/core/clone_ns.cc",
+        "native/core/clone_cgroup.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pidfile_tools.cc",
         "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],

@@ -18,6 +18,7 @@ import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
 import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
+import { pidfileDetailOf } from './pidfile-failure';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
 const EXIT_TIMEOUT = 124;
@@ -422,7 +423,9 @@ function describeCommandError(e: CommandError): { status: number; line: string }
   const stage = e.stage ?? 'run';
   const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);
   const notInPath = stage === 'exec' && e.code === 'ENOENT' && e.path !== null && !e.path.includes('/');
-  const what = notInPath ? `${e.path}: not found in PATH` : `${e.path ? `${e.path}: ` : ''}${text}`;
+  // A refused pidfile names the unsafe component ('directory /run is group-writable ...').
+  const detail = stage === 'pidfile' ? pidfileDetailOf(e) : null;
+  const what = notInPath ? `${e.path}: not found in PATH` : `${e.path ? `${e.path}: ` : ''}${detail ?? text}`;
   return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
 }
 

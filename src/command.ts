@@ -5,7 +5,7 @@
  * reported by the run or by toString(), as libvirt does. Running lives in run.ts.
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
- * (args-env, stdio, privileges, pre-exec, sched-lsm) that Command ends; this file adds newArgs(),
+ * (args-env, stdio, privileges, pre-exec, namespaces, sched-lsm) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
 import * as os from 'node:os';

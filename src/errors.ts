@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
+import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
 import type { SignalName } from './signal-names';
 import { type CommandStage, toStage } from './stages';
 import type { CommandErrorCode } from './types';
@@ -224,7 +225,7 @@ export function pathForStage(plan: StagePaths, stage: CommandStage): string | nu
  */
 export function failureExitStatus(f: { stage: string; errno: number }): number | null {
   if (f.stage === 'exec') return f.errno === os.constants.errno.ENOENT ? 127 : 126;
-  return f.stage === 'pipe' || f.stage === 'fork' ? null : 125;
+  return f.stage === 'pipe' || f.stage === 'fork' || f.stage === 'idmap' ? null : 125;
 }
 
 /**
@@ -233,7 +234,7 @@ export function failureExitStatus(f: { stage: string; errno: number }): number |
  */
 export function failureError(
   plan: StagePaths,
-  f: { stage: string; errno: number; value: number },
+  f: { stage: string; errno: number; value: number; path?: string },
   notFoundIn: string | null,
   failed: CommandErrorDetails,
 ): CommandError {
@@ -251,7 +252,11 @@ export function failureError(
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
   const stage = toStage(f.stage);
-  return stageError(stage, f.errno, { ...details, path: pathForStage(plan, stage), value: f.value }, detail, tail);
+  let value: number | null = f.value;
+  if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
+  const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
+  rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
+  return err;
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

@@ -3,9 +3,12 @@
  */
 export { Command } from './command';
 export { pidWait, pidAbort } from './pid';
+export { readPidFile, killByPidFile } from './pidfile';
+export type { KillByPidFileOptions, KillByPidFileOutcome, KillByPidFileResult, ReadPidFileOptions } from './pidfile';
 export { setDryRun } from './dry-run';
 export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';
+export type { IdMapping, MountPropagation } from './command/ns-setup';
 export { PASS_FD_CLOSE_PARENT, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT } from './constants';
 export { CAPABILITY_NAMES, capabilityName, capabilityNumber, lastCapability } from './capabilities';
 export type { CapabilityInput, CapabilityName } from './capabilities';

@@ -3,6 +3,7 @@
  * loaded on first use, so building commands, toString() and dry runs work without it.
  */
 import * as path from 'node:path';
+import type { NativeNamespaceSetup } from './command/ns-setup';
 
 /** How one of the child's stdio streams is set up. */
 export type StdioSpec =
@@ -46,6 +47,8 @@ export interface NativePlan {
   handshake: boolean;
   daemonize: boolean;
   pidFile: string | null;
+  /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
+  namespaceSetup?: NativeNamespaceSetup;
   /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`. */
   sendBuffers?: { fd: number; data: Buffer }[];
   /** sched_setaffinity CPUs, or null: unchanged. */
@@ -68,6 +71,8 @@ export interface NativeFailure {
   stage: string;
   errno: number;
   value: number;
+  /** The file a parent-side step failed on (stage 'idmap': /proc/PID/uid_map, ...). */
+  path?: string;
 }
 
 /** How a child ended, as native saw it. */
@@ -107,6 +112,7 @@ export interface NativeSpawnError extends Error {
   errno?: number;
   value?: number;
   pid?: number;
+  path?: string;
 }
 
 /** The addon's exports. */
@@ -186,7 +192,9 @@ export function emptyResult(pid: number, failure: NativeFailure | null, cause?: 
 export function spawnFailure(err: unknown): StartFailure {
   const e = err as NativeSpawnError;
   if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
-  return emptyResult(e.pid ?? 0, { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 }, err);
+  const failure: NativeFailure = { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 };
+  if (typeof e.path === 'string') failure.path = e.path;
+  return emptyResult(e.pid ?? 0, failure, err);
 }
 
 // The addon is loaded when the package is imported, not at the first spawn: it reserves its

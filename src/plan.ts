@@ -7,6 +7,10 @@ import * as path from 'node:path';
 import { DEFAULT_DRAIN_MS, PASS_FD_CLOSE_PARENT } from './constants';
 import { EnvBuilder } from './env';
 import { usageError } from './errors';
+import {
+  defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
+  type NamespaceSetup,
+} from './command/ns-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run';
 import { formatCommand } from './to-string';
@@ -54,6 +58,8 @@ export interface CommandState {
   chroot: string | null;
   hook: { library: string; symbol: string; data: Buffer } | null;
   handshake: boolean;
+  /** The new namespaces' setup: id maps, mount propagation, /proc (command/ns-setup.ts). */
+  nsSetup: NamespaceSetup;
   /** setSendBuffer(): child fd -> data, in the order set. */
   sendBuffers: Map<number, Buffer>;
   cpuAffinity: number[] | null;
@@ -75,6 +81,7 @@ export function createState(argv: string[]): CommandState {
     uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(), rlimits: new Map(),
     noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
+    nsSetup: defaultNamespaceSetup(),
     sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
     selinuxLabel: null, apparmorProfile: null,
   };
@@ -169,7 +176,7 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (mode === 'sync' && s.handshake) return 'a handshake needs run() or runAsync(); runSync() cannot answer it';
   if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
   if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
-  return null;
+  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode);
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -206,9 +213,9 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),
     rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: l.soft, hard: l.hard })),
     noNewPrivs: s.noNewPrivs, parentDeathSignal: s.parentDeathSignal, setsid: s.setsid, pgid: s.pgid,
-    nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: s.unshareFlags,
+    nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
-    daemonize: s.daemonize, pidFile: s.pidFile,
+    daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
     ...libvirtExtras(s),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };

@@ -112,7 +112,10 @@ void child_set_parent_death_signal(const ChildPlan* plan) {
   // The parent may have died before the prctl: then the signal will never come. Deliver it
   // ourselves, as the kernel would have (every signal is still blocked: unblock this one);
   // should its default action not be to terminate, exit anyway.
-  if (syscall(SYS_getppid) != plan->parent_pid) {
+  // In a new pid namespace getppid() is 0 (the parent is outside it): nothing to compare then.
+  long ppid = syscall(SYS_getppid);
+  bool own_pid_ns = (plan->clone_ns_flags & 0x20000000 /* CLONE_NEWPID */) != 0;
+  if (ppid != plan->parent_pid && !(own_pid_ns && ppid == 0)) {
     syscall(SYS_kill, syscall(SYS_getpid), plan->pdeathsig);
     uint64_t one = uint64_t{1} << (plan->pdeathsig - 1);
     syscall(SYS_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &one, nullptr, 8);

@@ -10,11 +10,6 @@
 
 namespace vircommand {
 
-// The pidfile this child created and locked, so that a later failure removes it (the lock goes
-// with the process). Only the daemon grandchild sets it, and it has its own copy of memory after
-// its fork, so the parent's copy is never written.
-static int g_pidfile_fd = -1;
-
 // Writes one report on the status pipe. The parent may have stopped listening (the command was
 // freed and its child released): the write then fails with EPIPE, and the SIGPIPE that comes
 // with it must not kill us (its disposition is SIG_DFL since step 1) and turn a clean exit or an
@@ -34,10 +29,8 @@ static void child_write_report(const ChildPlan* plan, const ChildReport& report)
 }
 
 [[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value) {
-  if (g_pidfile_fd >= 0 && plan->pidfile != nullptr) {
-    // The daemon failed after writing its pidfile: do not leave a stale file behind.
-    unlink(plan->pidfile);
-  }
+  // A daemon that failed after writing its pidfile leaves no stale file behind.
+  child_remove_pidfile();
   if (plan->status_fd >= 0) {
     ChildReport report = {kReportMagic, stage, err, 0, value};
     child_write_report(plan, report);
@@ -76,12 +69,14 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   child_close_fds(plan);
   // 4. Daemonize: fork; the daemon calls setsid and chdir("/"), opens, locks and writes the pidfile
   //    before the intermediate exits. Before the rlimits, so a bad limit cannot hang the parent.
-  child_daemonize(plan, &g_pidfile_fd);
+  child_daemonize(plan);
   // 5. rlimits, then umask.
   child_set_rlimits(plan);
   if (plan->umask >= 0) syscall(SYS_umask, plan->umask);
-  // 6. Declarative steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot. Before the
-  //    credentials change, while we still hold the privileges they need.
+  // 6. Declarative steps: (wait for a new user namespace's id maps), setsid, setpgid, nice,
+  //    cgroup, setns, unshare (namespaces not made at clone), mount propagation and /proc in a
+  //    new mount namespace, chroot. Before the credentials change, while we still hold the
+  //    privileges they need.
   child_declarative_steps(plan);
   // 7. The native hook (fork() path only).
   child_run_hook(plan);

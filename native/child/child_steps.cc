@@ -1,4 +1,5 @@
-// Declarative pre-exec steps: setsid, setpgid, nice, cgroup, setns, unshare, chroot.
+// Declarative pre-exec steps: (id maps), setsid, setpgid, nice, cgroup, setns, unshare, (mounts),
+// chroot.
 // CHILD ZONE: runs between clone()/fork() and execve(); rules in child_sys.h.
 // SPDX-License-Identifier: MIT
 #include <fcntl.h>
@@ -10,7 +11,13 @@ namespace vircommand {
 
 // async-signal-safe: setsid, setpgid, setpriority, open, write, setns, unshare, chroot.
 void child_declarative_steps(const ChildPlan* plan) {
-  if (plan->setsid && syscall(SYS_setsid) < 0) child_fail(plan, kStageSetsid, errno);
+  // Namespaces made at clone: a new user namespace's maps first (child_ns.cc).
+  child_wait_id_maps(plan);
+  // setsid() fails with EPERM for a process that leads its session already (a daemon does since
+  // step 4): what was asked for holds, so that is success. EPERM for a mere group leader stays.
+  if (plan->setsid && syscall(SYS_setsid) < 0 &&
+      !(errno == EPERM && syscall(SYS_getsid, 0) == syscall(SYS_getpid)))
+    child_fail(plan, kStageSetsid, errno);
   if (plan->pgid >= 0 && syscall(SYS_setpgid, 0, plan->pgid) != 0) child_fail(plan, kStageSetpgid, errno);
   if (plan->has_nice && syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, plan->nice) != 0)
     child_fail(plan, kStageNice, errno);
@@ -29,6 +36,7 @@ void child_declarative_steps(const ChildPlan* plan) {
   }
   if (plan->unshare_flags != 0 && syscall(SYS_unshare, plan->unshare_flags) != 0)
     child_fail(plan, kStageUnshare, errno);
+  child_setup_mounts(plan);  // a new mount namespace: propagation, then /proc (child_ns.cc)
   if (plan->chroot_dir != nullptr) {
     if (syscall(SYS_chroot, plan->chroot_dir) != 0) child_fail(plan, kStageChroot, errno);
     if (plan->cwd == nullptr && chdir("/") != 0) child_fail(plan, kStageChroot, errno);

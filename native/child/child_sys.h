@@ -19,7 +19,7 @@
 namespace vircommand {
 
 // Reports (stage, errno, value) on the status pipe and _exit()s with the env(1) code. Defined in
-// child_exec.cc, which also removes a pidfile this child created.
+// child_exec.cc; it first removes a pidfile this daemon wrote (child_remove_pidfile).
 [[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value = 0);
 
 // async-signal-safe: write(2) retried on EINTR and short writes.
@@ -54,9 +54,13 @@ void child_reset_signals(const ChildPlan* plan);
 void child_unshare_fds(const ChildPlan* plan);
 void child_map_stdio(const ChildPlan* plan);
 void child_close_fds(const ChildPlan* plan);
-void child_daemonize(const ChildPlan* plan, int* pidfile_fd);
+void child_daemonize(const ChildPlan* plan);
+int child_write_pidfile(const ChildPlan* plan);  // the locked fd, kept across execve
+void child_remove_pidfile();
 void child_set_rlimits(const ChildPlan* plan);
 void child_declarative_steps(const ChildPlan* plan);
+void child_wait_id_maps(const ChildPlan* plan);   // child_ns.cc, part of step 6
+void child_setup_mounts(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_run_hook(const ChildPlan* plan);
 void child_set_scheduling(const ChildPlan* plan);
 void child_set_exec_labels(const ChildPlan* plan);

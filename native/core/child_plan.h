@@ -63,8 +63,7 @@ struct ChildPlan {
   int nsends;
 
   bool daemonize;
-  const char* pidfile;       // null: none
-  const char* pidfile_dir;   // its directory, checked before the pidfile is opened
+  const char* pidfile;       // null: none; absolute (src/ resolves it), walked by the daemon
 
   const RlimitStep* rlimits;
   int nrlimits;
@@ -112,6 +111,16 @@ struct ChildPlan {
                              // so a death by signal before it is known to be pre-exec
   int handshake_write_fd;    // child -> parent "ready", -1: no handshake
   int handshake_read_fd;     // parent -> child "go"
+
+  // New namespaces (core/clone_ns.cc fills these; child/child_ns.cc acts on them at step 6).
+  int clone_ns_flags;        // CLONE_NEW* made by clone(): the child starts in them
+                             // (unshare_flags then holds only the rest)
+  int idmap_wait_fd;         // read end: the parent writes one byte once uid_map/gid_map are
+                             // written; -1: nothing to wait for
+  bool new_mount_ns;         // a new mount namespace, at clone or by unshare
+  unsigned long mount_propagation;  // mount(2) flags applied to "/" in it (MS_REC | MS_PRIVATE
+                                    // by default); 0: left as inherited
+  bool mount_proc;           // mount a new proc on /proc in it (remountProc)
 };
 
 // The child's entry point: runs every step in order and execs. Never returns.

@@ -80,7 +80,12 @@ struct ExecPlan {
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none
-  std::string pidfile_dir;     // its directory (set with pidfile)
+  // New namespaces (unshare_flags): the user namespace's maps, in the kernel's format ("inside
+  // outside count" lines; empty: not written), and the new mount namespace's setup.
+  std::string uid_map;
+  std::string gid_map;
+  unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
+  bool mount_proc = false;
 
   int timeout_ms = 0;
   int kill_grace_ms = 100;

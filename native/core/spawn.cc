@@ -20,6 +20,8 @@
 
 #include <algorithm>
 
+#include "clone_cgroup.h"
+#include "clone_ns.h"
 #include "stage.h"
 
 // valgrind's header is optional: without it the addon never takes the valgrind path.
@@ -124,6 +126,7 @@ struct Scratch {
   std::vector<int> send_child, send_parent;  // send buffers' pipes: read ends (child), write ends
   std::vector<SendMapping> sends;
   int proc_fd = -1;                         // /proc, for the LSM attr files
+  int idmap[2] = {-1, -1};  // the parent releases a child in a new user namespace once its maps are written
   std::vector<std::string> env_copy;
   std::vector<char*> argv, envp;
   std::vector<const char*> candidates;
@@ -142,6 +145,7 @@ struct Scratch {
       CloseFd(&status[i]);
       CloseFd(&ready[i]);
       CloseFd(&go[i]);
+      CloseFd(&idmap[i]);
     }
     for (int& fd : send_child) CloseFd(&fd);
     for (int& fd : send_parent) CloseFd(&fd);
@@ -300,7 +304,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   s->keep = {0, 1, 2};
   for (int fd : plan.pass_fds) s->keep.push_back(fd);
-  for (int fd : {s->status_in_child, s->ready[1], s->go[0]})
+  for (int fd : {s->status_in_child, s->ready[1], s->go[0], s->idmap[0]})
     if (fd >= 0) s->keep.push_back(fd);
   for (const NamespaceStep& ns : plan.namespaces) s->keep.push_back(ns.fd);
   if (plan.cgroup_fd >= 0) s->keep.push_back(plan.cgroup_fd);
@@ -321,7 +325,6 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
   c.daemonize = plan.daemonize;
   c.pidfile = plan.pidfile.empty() ? nullptr : plan.pidfile.c_str();
-  c.pidfile_dir = plan.pidfile_dir.empty() ? nullptr : plan.pidfile_dir.c_str();
   c.rlimits = plan.rlimits.data();
   c.nrlimits = static_cast<int>(plan.rlimits.size());
   c.umask = plan.umask;
@@ -333,7 +336,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.cgroup_fd = plan.cgroup_fd;
   c.namespaces = plan.namespaces.data();
   c.nnamespaces = static_cast<int>(plan.namespaces.size());
-  c.unshare_flags = plan.unshare_flags;
+  PlanNamespaces(plan, 0, -1, &c);  // all unshared in the child; Spawn() may move some to clone
   c.chroot_dir = plan.chroot_dir.empty() ? nullptr : plan.chroot_dir.c_str();
   c.hook = plan.hook;
   c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
@@ -427,16 +430,32 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     return false;
   }
   const bool use_fork = plan.hook != nullptr || plan.handshake || RunningUnderValgrind();
+  // New namespaces are made by clone() itself, so the program starts inside them (see
+  // clone_ns.h), except where the child must unshare them as before: a hook's fork(),
+  // valgrind, and a daemon (its pidfile is written before step 6).
+  const int clone_ns = CloneNamespaceFlags(plan, plan.hook != nullptr || plan.daemonize || RunningUnderValgrind());
+  // A new user namespace with maps: the child waits at step 6 while the parent writes them, so
+  // it gets its own memory (no CLONE_VM | CLONE_VFORK), as a handshake does.
+  const bool map_ids = NeedsIdMaps(plan, clone_ns);
+  // Its read end is read at step 6, after the send buffers are mapped: off their numbers too.
+  if (map_ids && (!MakePipe(s.idmap) || !AvoidSendTargets(plan, &s.idmap[0]))) {
+    failure->stage = kStagePipe;
+    failure->err = errno;
+    return false;
+  }
+  const bool own_memory = use_fork || map_ids;
+  const bool real_fork = use_fork && clone_ns == 0;  // else clone() without CLONE_VM, on our stack
   s.status_in_child = s.status[1];
-  if (!use_fork) UseLowSlots(plan, &s);
+  if (!own_memory) UseLowSlots(plan, &s);
   BuildChildPlan(plan, &s);
-  s.plan.announce_exec = use_fork;
+  PlanNamespaces(plan, clone_ns, s.idmap[0], &s.plan);
+  s.plan.announce_exec = own_memory;
   // vfork path: share the fd table at clone; the child's first fd step unshares it copying only
   // the low fds it keeps, instead of the kernel copying every open fd at clone (with thousands
   // of fds open that copy, and closing it again, was most of the cost of a spawn).
-  s.plan.shared_fd_table = !use_fork;
-  void* stack_top = use_fork ? nullptr : ChildStackTop();
-  if (!use_fork && stack_top == nullptr) {
+  s.plan.shared_fd_table = !own_memory;
+  void* stack_top = real_fork ? nullptr : ChildStackTop();
+  if (!real_fork && stack_top == nullptr) {
     failure->stage = kStageFork;
     failure->err = errno;
     return false;
@@ -450,17 +469,25 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
   pid_t pid;
-  if (use_fork) {
+  if (real_fork) {
     pid = fork();
     if (pid == 0) child_exec(&s.plan);
   } else {
-    pid = clone(child_clone_entry, stack_top, kCloneVm | kCloneVfork | kCloneFiles | kClonePidfd | SIGCHLD, &s.plan,
-                &pidfd);
+    // Without CLONE_VM the child runs on its own copy of our stack's pages: a fork on our stack.
+    const int shared = own_memory ? 0 : kCloneVm | kCloneVfork | kCloneFiles;
+    // joinCgroup(): born in the cgroup with clone3(CLONE_INTO_CGROUP) where the kernel can;
+    // else (kNotCloned) the child writes cgroup.procs at step 6 (clone_cgroup.h).
+    pid = CloneIntoCgroup(plan, shared | clone_ns | kClonePidfd, stack_top, kChildStackSize, &s.plan, &pidfd);
+    if (pid == kNotCloned)
+      pid = clone(child_clone_entry, stack_top, shared | clone_ns | kClonePidfd | SIGCHLD, &s.plan, &pidfd);
   }
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
-    failure->stage = kStageFork;
+    // A namespace the kernel refuses (EPERM, ENOSPC at user.max_*_namespaces, EINVAL, EUSERS)
+    // fails at 'unshare', as it did when the child unshared it.
+    const bool ns_refused = clone_ns != 0 && clone_errno != EAGAIN && clone_errno != ENOMEM;
+    failure->stage = ns_refused ? kStageUnshare : kStageFork;
     failure->err = clone_errno;
     return false;
   }
@@ -480,10 +507,15 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     return false;
   }
 
+  if (map_ids && !WriteIdMapsAndRelease(pid, plan, s.idmap[1], failure)) {
+    CloseFd(&pidfd);  // the child was killed and reaped
+    return false;
+  }
+
   child->pid = pid;
   child->pidfd = pidfd;
-  child->vforked = !use_fork;
-  child->announces_exec = use_fork;
+  child->vforked = !own_memory;
+  child->announces_exec = own_memory;
   for (int i = 0; i < 3; i++) {
     child->stdio_fd[i] = s.parent_end[i];
     s.parent_end[i] = -1;

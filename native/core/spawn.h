@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "exec_plan.h"
@@ -25,6 +26,9 @@ struct SpawnedChild {
 struct SpawnFailure {
   int stage = 0;
   int err = 0;
+  std::string path;  // the file involved, when the parent's own step failed on one (idmap)
+  SpawnFailure() = default;
+  SpawnFailure(int s, int e) : stage(s), err(e) {}  // SpawnFailure{stage, errno}, as before
 };
 
 // Starts the child. On failure nothing is left open and no process remains.

@@ -6,12 +6,12 @@
 namespace vircommand {
 
 static const char* const kStageNames[kStageCount] = {
-    "none",     "pipe",      "fork",       "signals",   "stdio",     "close-fds",
+    "none",     "pipe",      "fork",       "idmap",     "signals",   "stdio",     "close-fds",
     "daemon",   "pidfile",   "rlimit",     "setsid",    "setpgid",   "nice",
-    "cgroup",   "namespace", "unshare",    "chroot",    "hook",      "affinity",
-    "mempolicy", "sched-core", "setgroups", "setgid",   "setuid",    "caps",
-    "pdeathsig", "no-new-privs", "chdir",   "selinux",  "apparmor",  "handshake",
-    "sigmask",  "exec",      "wait"};
+    "cgroup",   "namespace", "unshare",    "mounts",    "proc",      "chroot",
+    "hook",     "affinity",  "mempolicy",  "sched-core", "setgroups", "setgid",
+    "setuid",   "caps",      "pdeathsig",  "no-new-privs", "chdir",   "selinux",
+    "apparmor", "handshake", "sigmask",    "exec",      "wait"};
 
 const char* StageName(int stage) {
   if (stage < 0 || stage >= kStageCount) return "unknown";

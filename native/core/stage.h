@@ -11,6 +11,7 @@ enum Stage : int {
   kStageNone = 0,
   kStagePipe,       // parent: creating pipes or opening /dev/null
   kStageFork,       // parent: clone/fork failed
+  kStageIdmap,      // parent: writing the new user namespace's uid_map/setgroups/gid_map
   kStageSignals,    // child 1: reset dispositions
   kStageStdio,      // child 2: map stdin/stdout/stderr
   kStageCloseFds,   // child 3: close every fd not kept
@@ -23,6 +24,8 @@ enum Stage : int {
   kStageCgroup,
   kStageNamespace,
   kStageUnshare,
+  kStageMounts,     // child 6: mount propagation of a new mount namespace (private by default)
+  kStageProc,       // child 6: a new proc mounted on /proc (remountProc)
   kStageChroot,
   kStageHook,       // child 7: the native hook
   kStageAffinity,   // child 8: scheduling...

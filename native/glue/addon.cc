@@ -13,6 +13,7 @@
 #include "../core/stage.h"
 #include "addon_data.h"
 #include "child_handle.h"
+#include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
 #include "user_db.h"
@@ -111,6 +112,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));
   exports.Set("lookupGroup", Napi::Function::New(env, LookupGroup));
+  RegisterPidfileTools(env, exports);
   return exports;
 }
 

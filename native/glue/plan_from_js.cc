@@ -199,10 +199,23 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   plan->handshake = GetBool(o, "handshake");
   plan->daemonize = GetBool(o, "daemonize");
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
-  if (present) {
-    size_t slash = plan->pidfile.rfind('/');
-    plan->pidfile_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : plan->pidfile.substr(0, slash);
-  }
+  return true;
+}
+
+// The new namespaces' setup (NativePlan.namespaceSetup): maps already in the kernel's format,
+// checked in TS. Absent: nothing written, mounts private.
+bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  Napi::Value v = o.Get("namespaceSetup");
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsObject()) return Fail(env, "namespaceSetup", "must be an object");
+  Napi::Object n = v.As<Napi::Object>();
+  bool present = false;
+  if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
+    return false;
+  double propagation = 0;
+  if (!GetNumber(env, n, "propagation", &propagation)) return false;
+  plan->mount_propagation = static_cast<unsigned long>(propagation);
+  plan->mount_proc = GetBool(n, "mountProc");
   return true;
 }
 
@@ -311,7 +324,9 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
   for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
-  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetExtras(env, o, plan)) return false;
+  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
+      !GetExtras(env, o, plan))
+    return false;
   // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
   auto millis = [&](const char* key, int* out) {
     Napi::Value v = o.Get(key);

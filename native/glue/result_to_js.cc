@@ -93,6 +93,7 @@ Napi::Error SpawnFailureToJs(Napi::Env env, const SpawnFailure& failure) {
   e.Set("stage", Napi::String::New(env, StageName(failure.stage)));
   e.Set("errno", Napi::Number::New(env, failure.err));
   e.Set("value", Napi::Number::New(env, 0));
+  if (!failure.path.empty()) e.Set("path", Napi::String::New(env, failure.path));
   return e;
 }
 

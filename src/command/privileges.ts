@@ -1,6 +1,7 @@
 /**
  * Command's daemon mode, capabilities, user and group ids, and resource limits.
  */
+import { resolve as resolvePath } from 'node:path';
 import { type CapabilityInput, resolveCapability } from '../capabilities';
 import { ID_MAX, MEMLOCK_UNLIMITED, RLIMIT_NUMBERS } from '../constants';
 import type { RlimitName } from '../types';
@@ -23,11 +24,12 @@ export class PrivilegesBuilder extends StdioBuilder {
 
   /**
    * The daemon writes its pid to `path` (locked, kept open across exec); needs daemonize().
+   * A relative path is made absolute now, against process.cwd() (the daemon itself runs in '/').
    * @throws {TypeError} for an empty string or a NUL byte
    * @example cmd.daemonize().setPidFile('/run/app.pid')
    */
   setPidFile(path: string): this {
-    stateOf(this).pidFile = checkString('Command.setPidFile', arg('path'), path, true);
+    stateOf(this).pidFile = resolvePath(checkString('Command.setPidFile', arg('path'), path, true));
     return this;
   }
 

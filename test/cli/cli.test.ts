@@ -275,6 +275,43 @@ describe('vircommand CLI', () => {
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
   });
 
+  it('--daemonize --setsid: accepted (the daemon leads its session already), exits 0 (issue 11 item 7)', async () => {
+    const pidfile = path.join(tmp.path, 'setsid.pid');
+    const r = cli(['--daemonize', '--setsid', '--pidfile', pidfile, '--', 'sleep', '30']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    try {
+      expect(procStat(pid)?.session).toBe(pid);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('--pidfile with a relative path: resolved against the caller\'s working directory, not "/" (issue 11 item 5)', async () => {
+    const r = cli(['--daemonize', '--pidfile', 'rel.pid', '--', 'sleep', '30'], { cwd: tmp.path });
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const pidfile = path.join(tmp.path, 'rel.pid');
+    expect(fs.existsSync('/rel.pid'), 'the pidfile landed in /').toBe(false);
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    try {
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+  });
+
+  it('--pidfile in a group-writable directory: exits 125 with one line naming the directory (issue 11 item 5)', () => {
+    const dir = path.join(tmp.path, 'group');
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o775);
+    const pidfile = path.join(dir, 'd.pid');
+    const r = cli(['--daemonize', '--pidfile', pidfile, '--', 'sleep', '30']);
+    expectFailureLine(r, 125, new RegExp(`^vircommand: pidfile: ${pidfile}: directory ${dir} is group-writable without the sticky bit \\(mode 0775\\)\n$`));
+    expect(fs.existsSync(pidfile)).toBe(false);
+  });
+
   it('passes SIGTERM on to the program while it waits, then dies of it', async () => {
     const ready = path.join(tmp.path, 'ready');
     const child = spawn(process.execPath, [CLI, '--timeout', '60', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], { stdio: 'ignore' });

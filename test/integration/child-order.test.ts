@@ -119,9 +119,9 @@ describe('the order of the child steps', () => {
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'chroot', 'hook', 'affinity', 'mempolicy', 'sched-core',
-      'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir', 'selinux',
-      'apparmor', 'handshake', 'sigmask', 'exec',
+      'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook', 'affinity', 'mempolicy',
+      'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir',
+      'selinux', 'apparmor', 'handshake', 'sigmask', 'exec',
     ]);
     // The numbered comment in the code lists the same steps in the same order.
     const source = fs.readFileSync(path.join(__dirname, '../../native/child/child_exec.cc'), 'utf8');

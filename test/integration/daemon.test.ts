@@ -142,6 +142,18 @@ describe('daemonize and pidfile', () => {
   });
 });
 
+describe('daemonize() with setsid() (issue 11 item 7)', () => {
+  it('accepts setsid() on a daemon: it leads its own session already, and the program runs', async () => {
+    const pidFile = path.join(tmp.path, 'setsid.pid');
+    const marker = path.join(tmp.path, 'ran');
+    await new Command(HELPER, '--create', marker, '--sleep', '30000').daemonize().setsid().setPidFile(pidFile).run();
+    const pid = readPid(pidFile);
+    expect(await waitFor(() => fs.existsSync(marker), 2000)).toBe(true);
+    const st = procStat(pid)!;
+    expect({ session: st.session, pgrp: st.pgrp }).toEqual({ session: pid, pgrp: pid });
+  });
+});
+
 describe('pidfile attacks and failures', () => {
   it('R44c: a second daemon on a locked pidfile fails cleanly and leaves the first one\'s file intact', async () => {
     const pidFile = path.join(tmp.path, 'one.pid');

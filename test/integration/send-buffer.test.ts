@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
+import { describeRoot } from '../helpers/root';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
 
@@ -150,6 +151,21 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
     await cmd.wait();
     expect(out).toEqual({ value: 'BEGIN STDOUT\nHello world\nEND STDOUT\n' });
     expect(err).toEqual({ value: 'BEGIN STDERR\nHello world\nEND STDERR\n' });
+  });
+});
+
+describeRoot('setSendBuffer with a new user namespace (root)', () => {
+  it("a target at the number the id-map pipe takes: the child still waits for its maps, then reads", async () => {
+    // run() makes the capture pipes (free[0-3]), the status pipe (free[4-5]), the send pipe
+    // (free[6-7]), then the id-map pipe, whose read end (free[8]) the child reads at step 6,
+    // after the send buffers are mapped at step 2.
+    const probe = Array.from({ length: 10 }, () => fs.openSync('/dev/null', 'r'));
+    for (const fd of probe) fs.closeSync(fd);
+    const target = probe[8];
+    const r = await new Command(HELPER, '--readfd', String(target))
+      .unshare(['user']).setUidMappings([{ inside: 0, outside: 0, count: 1 }])
+      .setSendBuffer(target, 'in a user namespace\n').run();
+    expect(r.stdout).toBe(echoed('in a user namespace\n'));
   });
 });
 

@@ -7,10 +7,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   CAPABILITY_NAMES, COMMAND_STAGES, Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT,
-  PASS_FD_CLOSE_PARENT, capabilityName, pidAbort, pidWait, setDryRun,
+  PASS_FD_CLOSE_PARENT, capabilityName, killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, CapabilityName, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
+  BufferRef, CapabilityName, KillByPidFileResult, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
   PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalName, ToStringOptions, WaitOptions,
 } from '../../src/index';
 
@@ -136,6 +136,14 @@ describe('exports of API.md', () => {
     expectTypeOf<RunResult['stdout']>().toEqualTypeOf<string>();
     expectTypeOf<RunResult['stderr']>().toEqualTypeOf<string>();
     expectTypeOf<RunResult<Buffer>['stdout']>().toEqualTypeOf<Buffer>();
+  });
+
+  it('readPidFile and killByPidFile', () => {
+    expectTypeOf(readPidFile('/run/a.pid')).toEqualTypeOf<number | null>();
+    expectTypeOf(readPidFile('/run/a.pid', { lock: true })).toEqualTypeOf<number | null>();
+    expectTypeOf(killByPidFile('/run/a.pid')).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf(killByPidFile('/run/a.pid', 'SIGTERM', { wait: 1000, force: true, remove: true })).toEqualTypeOf<Promise<KillByPidFileResult>>();
+    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone'>();
   });
 
   it('pidWait, pidAbort and setDryRun', () => {

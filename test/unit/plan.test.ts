@@ -39,7 +39,21 @@ describe('NativePlan', () => {
       rlimits: [], noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null,
       namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
       daemonize: false, pidFile: null, timeoutMs: 0, killGraceMs: 100, drainMs: 200,
+      namespaceSetup: { uidMap: null, gidMap: null, propagation: 0x4000 | 0x40000, mountProc: false },
     });
+  });
+
+  it('records the new namespaces\' setup: maps in the kernel format, propagation flags, remountProc implies mnt', () => {
+    const plan = planOf(
+      new Command('/bin/true').unshare(['user', 'pid']).remountProc().setMountPropagation('slave')
+        .setUidMappings([{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 100000, count: 65536 }])
+        .setGidMappings([{ inside: 0, outside: 1000, count: 1 }]),
+    );
+    expect(plan.unshareFlags).toBe(0x10000000 | 0x20000000 | 0x00020000);
+    expect(plan.namespaceSetup).toEqual({
+      uidMap: '0 1000 1\n1 100000 65536\n', gidMap: '0 1000 1\n', propagation: 0x4000 | 0x80000, mountProc: true,
+    });
+    expect(planOf(new Command('/bin/true').unshare(['mnt']).setMountPropagation('unchanged')).namespaceSetup?.propagation).toBe(0);
   });
 
   it('records privileges, limits and pre-exec steps', () => {
