@@ -203,7 +203,11 @@ const OPTIONS: readonly OptionSpec[] = [
     name: '--timeout', value: 'SECONDS', help: 'SIGTERM the program after this long (SIGKILL 100 ms later); exit 124',
     apply: (p, v) => {
       const s = Number(v);
-      if (!/^\d+(\.\d+)?$/.test(v) || !(s > 0)) throw badValue('--timeout', v, 'a number of seconds > 0');
+      // run()'s timeout takes up to 2^53-1 ms (about 285,000 years); longer than setTimeout's
+      // 2^31-1 ms (24.8 days) is fine: run() chains its timers.
+      if (!/^\d+(\.\d+)?$/.test(v) || !(s > 0) || s * 1000 > Number.MAX_SAFE_INTEGER) {
+        throw badValue('--timeout', v, `a number of seconds > 0 and <= ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)}`);
+      }
       p.timeoutMs = Math.max(1, Math.round(s * 1000));
     },
   },
@@ -421,12 +425,21 @@ function describeCommandError(e: CommandError): { status: number; line: string }
   if (e.code === 'ETIMEDOUT') return { status: EXIT_TIMEOUT, line: `timeout: ${e.message}` };
   if (e.stage === 'validate' || e.errno === null) return { status: EXIT_CANCELED, line: `${e.stage ?? 'run'}: ${e.message}` };
   const stage = e.stage ?? 'run';
-  const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);
   const notInPath = stage === 'exec' && e.code === 'ENOENT' && e.path !== null && !e.path.includes('/');
+  if (notInPath) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path}: not found in PATH` };
   // A refused pidfile names the unsafe component ('directory /run is group-writable ...').
   const detail = stage === 'pidfile' ? pidfileDetailOf(e) : null;
-  const what = notInPath ? `${e.path}: not found in PATH` : `${e.path ? `${e.path}: ` : ''}${detail ?? text}`;
-  return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
+  if (detail) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path ? `${e.path}: ` : ''}${detail}` };
+  // run()'s own words after "failed at stage 'S'", which exec() in place also prints from the
+  // child (native/child/child_exec.cc): "chdir: ENOENT (No such file or directory): /nope".
+  const marker = `failed at stage '${stage}'`;
+  const at = e.message.indexOf(marker);
+  if (at >= 0) {
+    const what = e.message.slice(at + marker.length).replace(/^: /, '').split('\n')[0];
+    return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
+  }
+  const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);
+  return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path ? `${e.path}: ` : ''}${text}` };
 }
 
 /** Runs the command line `argv` (without node and the script); returns only when it does not exec. */

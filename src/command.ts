@@ -142,8 +142,10 @@ export class Command extends SchedLsmBuilder {
   }
 
   /**
-   * Terminates the running child (SIGTERM, SIGKILL after `grace` ms) and reaps it; pending
-   * waits reject with ABORT_ERR. A no-op when nothing runs; never throws.
+   * Terminates the running child (SIGTERM, SIGKILL after `grace` ms, 0 to 2^53-1) and reaps
+   * it; pending waits reject with ABORT_ERR. A no-op when nothing runs; rejects only for
+   * invalid options (an unknown name, a bad grace), before signalling anything.
+   * @throws {TypeError|RangeError} for invalid options (as a rejection)
    * @example await cmd.abort({ grace: 50 })
    */
   abort(options?: AbortOptions): Promise<void> {

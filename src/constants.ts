@@ -24,6 +24,8 @@ export const DEFAULT_DRAIN_MS = 200;
 export const MEMLOCK_UNLIMITED = 2 ** 53 - 1;
 /** Largest uid/gid accepted: (uid_t)-1 is reserved for "unchanged". */
 export const ID_MAX = 2 ** 32 - 2;
+/** Most supplementary groups setgroups(2) takes (linux/limits.h NGROUPS_MAX). */
+export const NGROUPS_MAX = 65536;
 
 /** Namespace names of joinNamespace()/unshare() and their CLONE_NEW* values (linux/sched.h). */
 export const NAMESPACE_FLAGS: Readonly<Record<string, number>> = Object.freeze({
@@ -59,6 +61,9 @@ export const RLIMIT_NUMBERS: Readonly<Record<string, number>> = Object.freeze({
   RTPRIO: 14,
   RTTIME: 15,
 });
+
+/** RLIMIT_NAMES[n] is the name of resource n without its RLIMIT_ prefix ('NOFILE' for 7). */
+export const RLIMIT_NAMES: readonly string[] = Object.freeze(Object.keys(RLIMIT_NUMBERS).sort((a, b) => RLIMIT_NUMBERS[a] - RLIMIT_NUMBERS[b]));
 
 /** Highest signal number on Linux (SIGRTMAX). */
 export const SIGNAL_MAX = 64;

@@ -6,7 +6,7 @@
 import { envStrings } from './env';
 import type { NativePlan, NativeResult } from './native';
 import { formatCommand } from './to-string';
-import type { DryRunOptions } from './types';
+import { type DryRunOptions, OPTION_NAMES } from './types';
 import { arg, checkBoolean, checkOptions, typeError } from './validate';
 
 let current: DryRunOptions | null = null;
@@ -21,7 +21,7 @@ export function setDryRun(options: DryRunOptions | null): void {
     current = null;
     return;
   }
-  const o = checkOptions<DryRunOptions>('setDryRun', options);
+  const o = checkOptions<DryRunOptions>('setDryRun', options, OPTION_NAMES.setDryRun);
   if (o.log !== undefined && !Array.isArray(o.log)) throw typeError('setDryRun', arg('options.log'), 'an array', o.log);
   if (o.callback !== undefined && typeof o.callback !== 'function') {
     throw typeError('setDryRun', arg('options.callback'), 'a function', o.callback);

@@ -39,6 +39,9 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 /** The configured environment of one command. Names and values are validated by the caller. */
 export class EnvBuilder {
   #entries: string[] | null = null;
+  // NAME -> its index in #entries: a replacement in place finds its slot in O(1), so building
+  // an environment of n entries is linear (a scan per entry made 100,000 entries take ~26 s).
+  readonly #index = new Map<string, number>();
   // NAME -> the whole entry as bytes, for passed values that are not valid UTF-8.
   readonly #raw = new Map<string, Buffer>();
   readonly #source: EnvSource;
@@ -61,17 +64,18 @@ export class EnvBuilder {
    */
   planEntries(): (string | Buffer)[] | null {
     if (this.#entries === null) return null;
+    if (this.#raw.size === 0) return [...this.#entries];
     return this.#entries.map((e) => this.#raw.get(e.slice(0, e.indexOf('='))) ?? e);
   }
 
   /** Adds `NAME=value` (the name is everything before the first '='), replacing in place. */
   addString(entry: string): void {
     const list = (this.#entries ??= []);
-    const prefix = entry.slice(0, entry.indexOf('=') + 1);
-    this.#raw.delete(prefix.slice(0, -1));
-    const at = list.findIndex((e) => e.startsWith(prefix));
-    if (at >= 0) list[at] = entry;
-    else list.push(entry);
+    const name = entry.slice(0, entry.indexOf('='));
+    this.#raw.delete(name);
+    const at = this.#index.get(name);
+    if (at !== undefined) list[at] = entry;
+    else this.#index.set(name, list.push(entry) - 1);
   }
 
   /** Adds `name=value`. */

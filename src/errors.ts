@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RLIMIT_NAMES } from './constants';
 import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
 import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
@@ -59,7 +60,11 @@ export class CommandError extends Error {
   readonly stage: CommandStage | null;
   /** The positive errno of a failed stage. */
   readonly errno: number | null;
-  /** 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER', 'ERR_COMMAND_USAGE'. */
+  /**
+   * 'ENOENT', ... for a failed stage; 'ETIMEDOUT', 'ABORT_ERR', 'ERR_CHILD_MAX_BUFFER',
+   * 'ERR_COMMAND_USAGE'; 'ERR_STRING_TOO_LONG' when captured output is too large for a string
+   * (then `stdout`/`stderr` are Buffers); 'ERR_DLOPEN_FAILED' when a hook library cannot load.
+   */
   readonly code: CommandErrorCode | undefined;
   /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
   readonly path: string | null;
@@ -207,6 +212,7 @@ export interface StagePaths {
   cgroup: string | null;
   chroot: string | null;
   hook: { library: string; symbol: string } | null;
+  rlimits?: readonly { resource: number; soft: number | bigint; hard: number | bigint }[];
 }
 
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
@@ -244,6 +250,12 @@ export function failureError(
       ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
     });
   }
+  const loadFailure = hookLoadFailure(f, failed.cause);
+  if (loadFailure !== null) {
+    return new CommandError(`Child process (${details.command ?? ''}) failed at stage 'hook': ${loadFailure}`, {
+      ...details, stage: 'hook', errno: null, code: 'ERR_DLOPEN_FAILED', path: plan.hook?.library ?? null, value: f.value,
+    });
+  }
   let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
   let tail = '';
   if (f.stage === 'exec' && f.errno === os.constants.errno.ENOENT) {
@@ -251,12 +263,31 @@ export function failureError(
     if (interp !== null) detail = `interpreter ${interp} not found`;
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
+  if (f.stage === 'rlimit') tail = rlimitText(plan, f.value);
   const stage = toStage(f.stage);
   let value: number | null = f.value;
   if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
   const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
   rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
   return err;
+}
+
+// The hook library could not be loaded in the parent (no child ran): dlopen's or dlsym's own
+// text, which native's error carries ('cannot load pre-exec hook: /x.so: cannot open shared
+// object file: No such file or directory'), or null for any other failure.
+function hookLoadFailure(f: { stage: string; errno: number }, cause: unknown): string | null {
+  if (f.stage !== 'hook' || f.errno !== 0 || !(cause instanceof Error)) return null;
+  return typeof (cause as { stage?: unknown }).stage === 'string' && cause.message !== '' ? cause.message : null;
+}
+
+// The limit that failed, by name: 'RLIMIT_MEMLOCK (soft 65536, hard 65536)' (native reports
+// the resource number as the value).
+function rlimitText(plan: StagePaths, resource: number): string {
+  const name = RLIMIT_NAMES[resource] === undefined ? `resource ${resource}` : `RLIMIT_${RLIMIT_NAMES[resource]}`;
+  const l = plan.rlimits?.find((r) => r.resource === resource);
+  if (!l) return name;
+  const shown = (v: number | bigint): string => (v === -1 ? 'unlimited' : String(v));
+  return `${name} (soft ${shown(l.soft)}, hard ${shown(l.hard)})`;
 }
 
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.

@@ -4,7 +4,14 @@
  * (hh h l ll j z t L q) are accepted and ignored, so format strings ported from C work.
  * Integer conversions take integral numbers or bigints.
  */
-import { arg, typeError, valueError } from './validate';
+import { arg, rangeError, typeError, valueError } from './validate';
+
+/**
+ * Largest width or precision: the kernel's MAX_ARG_STRLEN (131072 bytes), the most one argument
+ * can hold at execve. A larger one could only make an argument that cannot run, or one too
+ * large for a string at all (`%999999999999d`).
+ */
+export const MAX_FIELD = 131072;
 
 const SPEC = /([-0]*)(\d+)?(?:\.(\d*))?(?:hh|h|ll|l|j|z|t|L|q)?([a-zA-Z%]?)/y;
 
@@ -30,10 +37,11 @@ function formatInteger(method: string, spec: Spec, value: unknown, index: number
   const what = `values[${index}] (for '%${spec.conv}')`;
   let n: bigint;
   if (typeof value === 'bigint') n = value;
-  else if (typeof value === 'number' && Number.isInteger(value)) n = BigInt(value);
-  else throw typeError(method, what, 'an integer number or a bigint', value);
+  else if (typeof value !== 'number') throw typeError(method, what, 'an integer number or a bigint', value);
+  else if (Number.isInteger(value)) n = BigInt(value); // exact, however large (2 ** 64 prints 18446744073709551616)
+  else throw rangeError(method, what, 'an integer (not a fraction, NaN or Infinity)', value);
   const unsigned = spec.conv !== 'd' && spec.conv !== 'i';
-  if (unsigned && n < 0n) throw typeError(method, what, 'a non-negative integer', value);
+  if (unsigned && n < 0n) throw rangeError(method, what, 'a non-negative integer', typeof value === 'bigint' ? `${value}n` : value);
   const base = spec.conv === 'x' ? 16 : spec.conv === 'o' ? 8 : 10;
   let digits = (n < 0n ? -n : n).toString(base);
   if (spec.precision !== null) digits = spec.precision === 0 && n === 0n ? '' : digits.padStart(spec.precision, '0');
@@ -99,6 +107,9 @@ export function formatArg(method: string, format: string, values: readonly unkno
       precision: precision === undefined ? null : Number(precision || '0'),
       conv,
     };
+    if (spec.width > MAX_FIELD || (spec.precision ?? 0) > MAX_FIELD) {
+      throw valueError(method, arg('format'), `has a width or precision above ${MAX_FIELD} (MAX_ARG_STRLEN) in '${format.slice(pct, i)}'`, RangeError);
+    }
     const value = values[used];
     if (conv === 's') out += formatString(method, spec, value, used);
     else if (conv === 'f') out += formatFloat(method, spec, value, used);

@@ -34,6 +34,7 @@ export type {
   PidWaitOptions,
   PreExecHook,
   RlimitName,
+  RlimitValue,
   RunAsyncOptions,
   RunOptions,
   RunResult,

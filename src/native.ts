@@ -32,7 +32,7 @@ export interface NativePlan {
   groups: number[] | null;
   clearCaps: boolean;
   keepCaps: number[];
-  rlimits: { resource: number; soft: number; hard: number }[];
+  rlimits: { resource: number; soft: number | bigint; hard: number | bigint }[];
   noNewPrivs: boolean;
   parentDeathSignal: number;
   setsid: boolean;

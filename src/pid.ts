@@ -7,7 +7,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { FREE_GRACE_MS } from './constants';
 import { CommandError, decodeStatus, errnoName, statusError } from './errors';
 import { loadNative } from './native';
-import type { PidWaitOptions } from './types';
+import { OPTION_NAMES, type PidWaitOptions } from './types';
 import { arg, checkBoolean, checkInteger, checkOptions } from './validate';
 
 // Raw statuses of released children that had already been reaped when released.
@@ -97,7 +97,7 @@ function waitRaw(pid: number): Promise<number> {
  */
 export async function pidWait(pid: number, options?: PidWaitOptions): Promise<number> {
   checkInteger('pidWait', arg('pid'), pid, 1, 2 ** 31 - 1);
-  const o = checkOptions<PidWaitOptions>('pidWait', options);
+  const o = checkOptions<PidWaitOptions>('pidWait', options, OPTION_NAMES.pidWait);
   const wantStatus = checkBoolean('pidWait', arg('options.status'), o.status, false);
   const raw = checkBoolean('pidWait', arg('options.raw'), o.raw, false);
   const status = await waitRaw(pid);
@@ -109,11 +109,15 @@ export async function pidWait(pid: number, options?: PidWaitOptions): Promise<nu
 
 /**
  * Kills and reaps a released child: SIGTERM, then SIGKILL 10 ms later if it still runs.
- * Never throws; a pid that is gone, or was not released by a Command, is ignored.
+ * A pid that is gone, or was not released by a Command, is ignored, and so is a pid <= 0
+ * (as libvirt's virProcessAbort does); what is not a pid at all is refused.
+ * @throws {TypeError} for a non-number; {RangeError} for a fraction, NaN, Infinity or a pid
+ * above 2^31-1 (as a rejection)
  * @example await pidAbort(pid);
  */
 export async function pidAbort(pid: number): Promise<void> {
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  checkInteger('pidAbort', arg('pid'), pid, Number.MIN_SAFE_INTEGER, 2 ** 31 - 1);
+  if (pid <= 0) return;
   if (reaped.has(pid)) return change({ op: 'gone', pid });
   if (!released.has(pid)) return;
   try {

@@ -8,12 +8,20 @@ import * as os from 'node:os';
 import { CommandError, errnoName, errnoText, signalName, signalNumber } from './errors';
 import { loadNative } from './native';
 import type { SignalInput } from './signal-names';
+import { OPTION_NAMES } from './types';
 import { arg, checkBoolean, checkInteger, checkNonNegative, checkOptions, checkString, valueError } from './validate';
 
 /** Options of readPidFile(). */
 export interface ReadPidFileOptions {
   /** Return the pid only if that process holds the pidfile's lock (else null). Default false. */
   lock?: boolean;
+  /**
+   * Return the pid only if that process runs this program (`/proc/<pid>/exe`, symlinks of the
+   * given path resolved; a binary replaced on disk still matches), else null: libvirt's
+   * virPidFileReadPathIfAlive, for daemons that write their own pidfile without a lock
+   * (dnsmasq).
+   */
+  exe?: string;
 }
 
 /**
@@ -23,9 +31,11 @@ export interface ReadPidFileOptions {
  * - 'not-locked': nobody holds the lock (a stale file, or a daemon that closed the fd: see the
  *   README), so the pid is not trusted and nothing is signalled;
  * - 'locked-by-other': the lock is held by another process than the one named in the file;
- * - 'gone': the process exited before it could be signalled.
+ * - 'gone': the process exited before it could be signalled;
+ * - 'other-program': nobody holds the lock and the process with that pid does not run the
+ *   program given as `exe` (a stale file whose pid was reused): nothing is signalled.
  */
-export type KillByPidFileOutcome = 'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone';
+export type KillByPidFileOutcome = 'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone' | 'other-program';
 
 /** Options of killByPidFile(). */
 export interface KillByPidFileOptions {
@@ -38,6 +48,13 @@ export interface KillByPidFileOptions {
    * daemon started meanwhile is never removed). Default false.
    */
   remove?: boolean;
+  /**
+   * Also trust a file nobody holds the lock of, if the process it names runs this program (as
+   * readPidFile()'s `exe`): for daemons that write their own pidfile without a lock, or close
+   * the fd that held it (dnsmasq). The process is pinned with a pidfd before its program is
+   * checked, and the signal goes through that pidfd.
+   */
+  exe?: string;
 }
 
 /** The result of killByPidFile(). */
@@ -53,6 +70,8 @@ export interface KillByPidFileResult {
   exited: boolean;
   /** The pidfile was removed (`remove`). */
   removed: boolean;
+  /** Why the pid was trusted: it held the lock, or it runs the `exe` given; null: not trusted. */
+  trustedBy: 'lock' | 'exe' | null;
 }
 
 // The addon's pidfile tools (native/glue/pidfile_tools.cc).
@@ -112,13 +131,15 @@ function parsePid(fd: number, file: string): number {
 export function readPidFile(path: string, options?: ReadPidFileOptions): number | null {
   const m = 'readPidFile';
   const file = checkString(m, arg('path'), path, true);
-  const o = checkOptions<ReadPidFileOptions>(m, options);
+  const o = checkOptions<ReadPidFileOptions>(m, options, OPTION_NAMES.readPidFile);
   const lock = checkBoolean(m, arg('options.lock'), o.lock, false);
+  const exe = resolveExe(m, o.exe);
   const fd = openPidFile(file);
   if (fd === null) return null;
   try {
     const pid = parsePid(fd, file);
-    return lock && native().lockHolder(fd) !== pid ? null : pid;
+    if (lock && native().lockHolder(fd) !== pid) return null;
+    return exe !== undefined && processExe(pid) !== exe ? null : pid;
   } finally {
     fs.closeSync(fd);
   }
@@ -133,13 +154,37 @@ function checkSignal(m: string, signal: unknown): number {
   return checkInteger(m, arg('signal'), signal, 0, SIGNAL_MAX);
 }
 
+// The program `exe` names, resolved as the kernel shows it in /proc/<pid>/exe.
+function resolveExe(m: string, exe: unknown): string | undefined {
+  if (exe === undefined) return undefined;
+  const file = checkString(m, arg('options.exe'), exe, true);
+  if (!file.startsWith('/')) throw valueError(m, arg('options.exe'), `must be an absolute path: '${file}'`, RangeError);
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;  // gone from disk (upgraded): compared as given
+  }
+}
+
+// The program a process runs, or null if it cannot be seen (gone, or not ours to look at). A
+// binary deleted or replaced since it was started reads '<path> (deleted)': it still matches.
+function processExe(pid: number): string | null {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return null;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Waits up to `ms` for the process to exit: its pidfd polls readable; without pidfds, the lock
 // on the pidfile is released (every lock of a process goes when it exits).
-async function waitExit(n: PidfileNative, pidfd: number, fd: number, pid: number, ms: number): Promise<boolean> {
+// A process trusted by its program (`exe`) and followed without a pidfd: gone once that pid
+// no longer runs that program.
+async function waitExit(n: PidfileNative, pidfd: number, fd: number, pid: number, ms: number, exe: string | null): Promise<boolean> {
   const deadline = Date.now() + ms;
-  const exited = (): boolean => (pidfd >= 0 ? n.pidfdExited(pidfd) : n.lockHolder(fd) !== pid);
+  const exited = (): boolean => (pidfd >= 0 ? n.pidfdExited(pidfd) : exe !== null ? processExe(pid) !== exe : n.lockHolder(fd) !== pid);
   for (let step = 1; ; step = Math.min(step * 2, 50)) {
     if (exited()) return true;
     const left = deadline - Date.now();
@@ -175,23 +220,29 @@ function removeIfUnlocked(file: string, fd: number): boolean {
  * pidfile is removed once the process is gone (virPidFileForceCleanupPath).
  * @throws {CommandError} stage 'pidfile' for a file that is not a valid pidfile (as
  * readPidFile()), or a signal the kernel refused (code 'EPERM')
- * @throws {TypeError | RangeError} at once (not as a rejection) for invalid arguments
+ * @throws {TypeError | RangeError} as a rejection, before anything is read or signalled, for invalid arguments
  * @example const r = await killByPidFile('/run/app.pid', 'SIGTERM', { wait: 5000, force: true, remove: true });
  */
 export function killByPidFile(path: string, signal: number | SignalInput = 'SIGTERM', options?: KillByPidFileOptions): Promise<KillByPidFileResult> {
-  // Arguments are checked at once (a throw, not a rejection), as everywhere else.
+  // Arguments are checked before anything is read or signalled; as from every method that returns
+  // a promise (run(), wait(), abort()), an invalid one rejects (it never throws synchronously).
   const m = 'killByPidFile';
-  const file = checkString(m, arg('path'), path, true);
-  const sig = checkSignal(m, signal);
-  const o = checkOptions<KillByPidFileOptions>(m, options);
-  const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
-  const force = checkBoolean(m, arg('options.force'), o.force, false);
-  const remove = checkBoolean(m, arg('options.remove'), o.remove, false);
-  return killChecked(file, sig, wait, force, remove);
+  try {
+    const file = checkString(m, arg('path'), path, true);
+    const sig = checkSignal(m, signal);
+    const o = checkOptions<KillByPidFileOptions>(m, options, OPTION_NAMES.killByPidFile);
+    const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
+    const force = checkBoolean(m, arg('options.force'), o.force, false);
+    const remove = checkBoolean(m, arg('options.remove'), o.remove, false);
+    const exe = resolveExe(m, o.exe) ?? null;
+    return killChecked(file, sig, wait, force, remove, exe);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
-async function killChecked(file: string, sig: number, wait: number, force: boolean, remove: boolean): Promise<KillByPidFileResult> {
-  const result: KillByPidFileResult = { outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false };
+async function killChecked(file: string, sig: number, wait: number, force: boolean, remove: boolean, exe: string | null): Promise<KillByPidFileResult> {
+  const result: KillByPidFileResult = { outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false, trustedBy: null };
   const fd = openPidFile(file);
   if (fd === null) return result;
   let pidfd = -1;
@@ -206,15 +257,30 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
     };
     const refused = (h: number): KillByPidFileResult => ({ ...result, outcome: h === 0 ? 'not-locked' : 'locked-by-other' });
     let h = holderNow();
-    if (h !== pid) return refused(h);
+    // Nobody holds the lock: trusted only by the program the process runs, if `exe` was given.
+    const byExe = h === 0 && exe !== null;
+    if (h !== pid && !byExe) return refused(h);
     // Pin the process: from here a pid reused by another process cannot be signalled through
-    // the pidfd. Then check that the pinned process (the one with this pid now) holds the lock.
+    // the pidfd. Then check that the pinned process (the one with this pid now) holds the lock,
+    // or runs `exe` (read after the pin, and trusted only if the pinned process is still alive
+    // after the read: then the pid was not reused in between).
     const opened = n.pidfdOpen(pid);
     if (opened === -ESRCH) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
     if (opened < 0 && opened !== -ENOSYS) throw pidfileError(file, -opened, `pidfd_open(${pid}): ${errnoName(-opened)}`);
     pidfd = opened;
-    h = holderNow();
-    if (h !== pid) return refused(h);
+    if (byExe) {
+      const running = processExe(pid);
+      if (pidfd >= 0 && n.pidfdExited(pidfd)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
+      if (running !== exe) return { ...result, outcome: 'other-program' };
+      h = holderNow();
+      if (h !== 0 && h !== pid) return refused(h);
+      result.trustedBy = h === pid ? 'lock' : 'exe';
+    } else {
+      h = holderNow();
+      if (h !== pid) return refused(h);
+      result.trustedBy = 'lock';
+    }
+    const exeWatch = result.trustedBy === 'exe' ? exe : null;
     // Without pidfds (before Linux 5.3) kill(2) follows the check at once: a narrow window.
     const send = (s: number): number => {
       if (pidfd >= 0) return n.pidfdSendSignal(pidfd, s);
@@ -239,9 +305,9 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
     if (!deliver(sig)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
     result.outcome = 'signalled';
     if (wait > 0) {
-      result.exited = await waitExit(n, pidfd, fd, pid, wait);
+      result.exited = await waitExit(n, pidfd, fd, pid, wait, exeWatch);
       if (!result.exited && force) {
-        result.exited = !deliver(os.constants.signals.SIGKILL) || (await waitExit(n, pidfd, fd, pid, wait));
+        result.exited = !deliver(os.constants.signals.SIGKILL) || (await waitExit(n, pidfd, fd, pid, wait, exeWatch));
       }
     }
     if (remove && result.exited) result.removed = removeIfUnlocked(file, fd);

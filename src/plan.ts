@@ -15,6 +15,7 @@ import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run';
 import { formatCommand } from './to-string';
 import type { BufferRef, FdRef } from './types';
+import { RLIM_INFINITY } from './validate';
 
 /** Where stdout or stderr goes, as configured. */
 export type OutputConfig =
@@ -44,7 +45,8 @@ export interface CommandState {
   groups: number[] | null;
   clearCaps: boolean;
   keepCaps: Set<number>;
-  rlimits: Map<number, { soft: number; hard: number }>;
+  /** resource -> amounts; RLIM_INFINITY (2^64-1) is unlimited. */
+  rlimits: Map<number, { soft: bigint; hard: bigint }>;
   noNewPrivs: boolean;
   parentDeathSignal: number;
   setsid: boolean;
@@ -211,7 +213,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],
     uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : null,
     clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),
-    rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: l.soft, hard: l.hard })),
+    rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: planLimit(l.soft), hard: planLimit(l.hard) })),
     noNewPrivs: s.noNewPrivs, parentDeathSignal: s.parentDeathSignal, setsid: s.setsid, pgid: s.pgid,
     nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
@@ -232,6 +234,12 @@ function libvirtExtras(s: CommandState): Partial<NativePlan> {
   if (s.selinuxLabel !== null) extras.selinuxLabel = s.selinuxLabel;
   if (s.apparmorProfile !== null) extras.apparmorProfile = s.apparmorProfile;
   return extras;
+}
+
+// An rlimit amount for native: -1 for RLIM_INFINITY, a number when exact, else the bigint.
+function planLimit(v: bigint): number | bigint {
+  if (v === RLIM_INFINITY) return -1;
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 /** Search path used when the parent has no PATH (glibc's confstr(_CS_PATH)). */

@@ -12,13 +12,14 @@ import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailu
 import { rememberReaped, rememberReleased } from './pid';
 import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
 import { prepare, resolveProgram, type RunRecord } from './run/context';
+import { setLongTimeout } from './run/long-timer';
 import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
-import type { AbortOptions, RunAsyncOptions, RunResult } from './types';
+import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions, type RunResult } from './types';
+import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from './validate';
 
 /** A result of either encoding; Command narrows it by the options' encoding. */
 type AnyResult = RunResult<string | Buffer>;
-import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, type ParsedRunOptions } from './validate';
 
 export type { RunRecord } from './run/context';
 export { execInPlace } from './run/exec';
@@ -26,10 +27,10 @@ export { handshakeNotify, handshakeWait } from './run/handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
 export function runSync(state: CommandState, options: unknown): AnyResult {
-  const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS);
+  const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'sync');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
-  const ctx = prepare(state, 'sync', { timeoutMs: Math.ceil(o.timeout), killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer });
+  const ctx = prepare(state, 'sync', { timeoutMs: o.timeout, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer });
   let r: NativeResult;
   try {
     if (dryRunActive()) r = dryRunResult(ctx.plan);
@@ -130,14 +131,14 @@ function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
   const stop = (ended: NonNullable<RunRecord['endedBy']>): void => {
     if (rec.finished || rec.endedBy) return;
     rec.endedBy = ended;
-    rec.handle?.terminate(Math.ceil(o.killGrace));
+    rec.handle?.terminate(o.killGrace);
   };
-  const timer = o.timeout > 0 ? setTimeout(() => stop({ why: 'timeout', ms: o.timeout }), o.timeout) : undefined;
+  const timer = o.timeout > 0 ? setLongTimeout(() => stop({ why: 'timeout', ms: o.timeout }), o.timeout) : undefined;
   const onAbort = (): void => stop({ why: 'abort', reason: o.signal?.reason });
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
   return () => {
-    clearTimeout(timer);
+    timer?.clear();
     o.signal?.removeEventListener('abort', onAbort);
   };
 }
@@ -158,41 +159,41 @@ async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions)
 
 /** run(): spawn, then wait without blocking the event loop. */
 export async function run(state: CommandState, options: unknown): Promise<AnyResult> {
-  const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS);
+  const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'async');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
   // Paced only when no fd of the caller's is involved: once run() returns, the caller may
   // close or reuse an fd it passed or gave as stdio, and may read an FdRef's pipe end, so the
   // child must exist by then.
   const callerFds = state.passFds.size > 0 || [state.stdin, state.stdout, state.stderr].some((c) => c?.kind === 'fd' || c?.kind === 'ref');
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer }, !callerFds);
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer }, !callerFds);
   return waitFor(state, rec, o);
 }
 
 /** runAsync(): spawn and return the pid; a failure to start throws at once. */
 export function runAsync(state: CommandState, options: unknown): number {
-  const o = checkOptions<RunAsyncOptions>('Command.runAsync', options);
+  const o = checkOptions<RunAsyncOptions>('Command.runAsync', options, OPTION_NAMES.runAsync);
   const autoReap = checkBoolean('Command.runAsync', arg('options.autoReap'), o.autoReap, true);
   const maxBuffer = o.maxBuffer === undefined ? 0 : checkInteger('Command.runAsync', arg('options.maxBuffer'), o.maxBuffer, 0, Number.MAX_SAFE_INTEGER);
   checkRunnable(state, 'background');
   const rec = start(state, 'background', autoReap, { timeoutMs: 0, killGraceMs: DEFAULT_KILL_GRACE_MS, maxBuffer });
   // Without { status }, settle() always throws for a failed start.
-  if (rec.result?.failure) settle(rec, rec.result, checkRunOptions('Command.runAsync', {}, 0));
+  if (rec.result?.failure) settle(rec, rec.result, checkRunOptions('Command.runAsync', {}, 0, OPTION_NAMES.wait));
   return rec.pid;
 }
 
 /** wait(): the end of the running child, judged with these options. */
 export async function wait(state: CommandState, options: unknown): Promise<AnyResult> {
-  const o = checkRunOptions('Command.wait', options, DEFAULT_KILL_GRACE_MS);
+  const o = checkRunOptions('Command.wait', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.wait);
   const rec = state.running;
   if (!rec) throw usageError('command is not running', commandLine(state));
   return waitFor(state, rec, o);
 }
 
-/** abort(): terminate and reap the running child; never throws. */
+/** abort(): terminate and reap the running child; rejects only for invalid options. */
 export async function abort(state: CommandState, options: AbortOptions | undefined): Promise<void> {
-  const g = options?.grace;
-  const grace = typeof g === 'number' && Number.isFinite(g) && g >= 0 ? Math.ceil(g) : DEFAULT_KILL_GRACE_MS;
+  const o = checkOptions<AbortOptions>('Command.abort', options, OPTION_NAMES.abort);
+  const grace = checkTimerMs('Command.abort', arg('options.grace'), o.grace, DEFAULT_KILL_GRACE_MS);
   const rec = state.running;
   if (!rec) return;
   try {

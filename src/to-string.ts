@@ -29,15 +29,16 @@ function escapeEnvEntry(entry: string): string {
 // With linebreaks, does argument i stay on the line before it? Option values do: a word
 // not starting with '-', after some option, when the previous word or a later word is an
 // option (so `--opt a b --next` keeps a and b with --opt, and a trailing word stands alone).
-function staysOnLine(args: readonly string[], i: number): boolean {
-  const isOpt = (s: string): boolean => s.startsWith('-');
+// `firstOpt`/`lastOpt`: the first and last option indexes (from 1; -1: none), found once so
+// that a long command line costs linear time, not a scan per argument.
+function staysOnLine(args: readonly string[], i: number, firstOpt: number, lastOpt: number): boolean {
   if (isOpt(args[i])) return false;
-  let optionSeen = false;
-  for (let j = 1; j < i; j++) if (isOpt(args[j])) optionSeen = true;
-  if (!optionSeen) return false;
-  if (isOpt(args[i - 1])) return true;
-  for (let j = i + 1; j < args.length; j++) if (isOpt(args[j])) return true;
-  return false;
+  if (firstOpt < 1 || firstOpt >= i) return false;
+  return isOpt(args[i - 1]) || lastOpt > i;
+}
+
+function isOpt(s: string): boolean {
+  return s.startsWith('-');
 }
 
 /**
@@ -50,8 +51,17 @@ export function formatCommand(argv: readonly string[], env: readonly string[] | 
   for (const entry of env ?? []) out += escapeEnvEntry(entry) + (linebreaks ? ' \\\n' : ' ');
   const program = options.stripPath ? path.basename(argv[0]) : argv[0];
   out += shellEscape(program);
+  let firstOpt = -1;
+  let lastOpt = -1;
+  if (linebreaks) {
+    for (let i = 1; i < argv.length; i++) {
+      if (!isOpt(argv[i])) continue;
+      if (firstOpt < 0) firstOpt = i;
+      lastOpt = i;
+    }
+  }
   for (let i = 1; i < argv.length; i++) {
-    out += linebreaks && !staysOnLine(argv, i) ? ' \\\n' : ' ';
+    out += linebreaks && !staysOnLine(argv, i, firstOpt, lastOpt) ? ' \\\n' : ' ';
     out += shellEscape(argv[i]);
   }
   return out;

@@ -3,6 +3,7 @@
  * ChildHandle) lives in native.ts; the name tables behind CommandStage, SignalName and
  * ErrnoCode in stages.ts, signal-names.ts and errno-names.ts.
  */
+import type { KillByPidFileOptions, ReadPidFileOptions } from './pidfile';
 import type { ErrnoCode } from './errno-names';
 import type { SignalName } from './signal-names';
 
@@ -51,11 +52,15 @@ export type Output<E extends OutputEncoding = OutputEncoding> = E extends 'buffe
 export interface WaitOptions<E extends OutputEncoding = OutputEncoding> {
   /** Resolve with a non-zero exit status instead of throwing for it. @default false */
   status?: boolean;
-  /** Milliseconds after which the child is terminated and the run fails with ETIMEDOUT; 0: none. @default 0 */
+  /**
+   * Milliseconds after which the child is terminated and the run fails with ETIMEDOUT; 0: none.
+   * 0 to 2^53-1 (past setTimeout's 2^31-1 ms, timers are chained); a fraction rounds up.
+   * @default 0
+   */
   timeout?: number;
   /** Terminates the child when aborted; the run then fails with ABORT_ERR. */
   signal?: AbortSignal;
-  /** SIGTERM -> SIGKILL grace for timeout and signal, in ms. @default 100 */
+  /** SIGTERM -> SIGKILL grace for timeout and signal, in ms: 0 (SIGKILL at once) to 2^53-1. @default 100 */
   killGrace?: number;
   /** 'utf8' strings or raw Buffers for captured output. @default 'utf8' */
   encoding?: E;
@@ -63,7 +68,7 @@ export interface WaitOptions<E extends OutputEncoding = OutputEncoding> {
 
 /** Options of run() and runSync(); `E` as in WaitOptions. */
 export interface RunOptions<E extends OutputEncoding = OutputEncoding> extends WaitOptions<E> {
-  /** Largest captured output per stream in bytes; more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
+  /** Largest captured output per stream in bytes (an integer up to 2^53-1); more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
   maxBuffer?: number;
 }
 
@@ -81,7 +86,7 @@ export interface RunAsyncOptions {
 
 /** Options of abort(). */
 export interface AbortOptions {
-  /** SIGTERM -> SIGKILL grace in ms. @default 100 */
+  /** SIGTERM -> SIGKILL grace in ms, 0 to 2^53-1. @default 100 */
   grace?: number;
 }
 
@@ -140,6 +145,12 @@ export type RlimitName =
   | `RLIMIT_${'CPU' | 'FSIZE' | 'DATA' | 'STACK' | 'CORE' | 'RSS' | 'NPROC' | 'NOFILE'}`
   | `RLIMIT_${'MEMLOCK' | 'AS' | 'LOCKS' | 'SIGPENDING' | 'MSGQUEUE' | 'NICE' | 'RTPRIO' | 'RTTIME'}`;
 
+/**
+ * A resource limit's amount: 0 to 2^53-1, a bigint up to 2n ** 64n - 1n (RLIM_INFINITY, which
+ * means unlimited), or Infinity / 'unlimited'.
+ */
+export type RlimitValue = number | bigint | 'unlimited';
+
 /** What a dry-run callback is told about the command that would have run. */
 export interface DryRunCall {
   argv: string[];
@@ -172,6 +183,42 @@ export interface PidWaitOptions {
   raw?: boolean;
 }
 
+/**
+ * The option names each method accepts. Options are checked at run time too: an unknown name
+ * (a typo such as `{ timout: 100 }`, which would silently mean "no timeout") is refused with a
+ * TypeError before any fork. Adding an option: its field in the interface above, and its name
+ * in the one list here; tsc fails (OptionNamesMatch below) while the two disagree.
+ */
+export const OPTION_NAMES = Object.freeze({
+  wait: ['status', 'timeout', 'signal', 'killGrace', 'encoding'],
+  run: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer'],
+  runAsync: ['autoReap', 'maxBuffer'],
+  abort: ['grace'],
+  pidWait: ['status', 'raw'],
+  toString: ['linebreaks', 'stripPath'],
+  setDryRun: ['log', 'callback', 'linebreaks', 'stripPath'],
+  readPidFile: ['lock', 'exe'],
+  killByPidFile: ['wait', 'force', 'remove', 'exe'],
+} as const);
+
+// true when the names list `L` holds exactly the keys of options type `T`.
+type OptionNamesMatch<T, L extends readonly string[]> =
+  [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;
+// A compile-time check only: each entry fails to type-check when its list and interface differ.
+export type OptionNamesChecked = [
+  OptionNamesMatch<WaitOptions, typeof OPTION_NAMES.wait>,
+  OptionNamesMatch<RunOptions, typeof OPTION_NAMES.run>,
+  OptionNamesMatch<RunAsyncOptions, typeof OPTION_NAMES.runAsync>,
+  OptionNamesMatch<AbortOptions, typeof OPTION_NAMES.abort>,
+  OptionNamesMatch<PidWaitOptions, typeof OPTION_NAMES.pidWait>,
+  OptionNamesMatch<ToStringOptions, typeof OPTION_NAMES.toString>,
+  OptionNamesMatch<DryRunOptions, typeof OPTION_NAMES.setDryRun>,
+  OptionNamesMatch<ReadPidFileOptions, typeof OPTION_NAMES.readPidFile>,
+  OptionNamesMatch<KillByPidFileOptions, typeof OPTION_NAMES.killByPidFile>,
+] extends true[] ? true : never;
+const optionNamesChecked: OptionNamesChecked = true;
+void optionNamesChecked;
+
 /** What CommandError.code holds: the errno name of a failed stage, or one of vircommand's own codes. */
 export type CommandErrorCode =
   | ErrnoCode
@@ -180,7 +227,11 @@ export type CommandErrorCode =
   /** captured output passed maxBuffer */
   | 'ERR_CHILD_MAX_BUFFER'
   /** a misuse of the command as a whole (stage 'validate') */
-  | 'ERR_COMMAND_USAGE';
+  | 'ERR_COMMAND_USAGE'
+  /** captured output too large for a string with the 'utf8' encoding (stdout/stderr are Buffers then) */
+  | 'ERR_STRING_TOO_LONG'
+  /** a pre-exec hook library could not be loaded (dlopen's or dlsym's text in the message) */
+  | 'ERR_DLOPEN_FAILED';
 
 /**
  * NUMA memory policies of setMemoryPolicy() (set_mempolicy(2) MPOL_*): 'default', 'preferred'

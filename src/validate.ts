@@ -75,14 +75,25 @@ export function checkNonNegative(method: string, what: string, value: unknown, f
   return value;
 }
 
-/** A resource amount: an integer >= 0, or Infinity for "unlimited" (returned as -1). */
-export function checkLimit(method: string, what: string, value: unknown): number {
-  if (typeof value !== 'number') throw typeError(method, what, 'a number', value);
-  if (value === Infinity) return -1;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw rangeError(method, what, 'an integer >= 0 or Infinity', value);
+/** The kernel's RLIM_INFINITY: (rlim_t)-1, "unlimited". */
+export const RLIM_INFINITY = 2n ** 64n - 1n;
+
+/**
+ * A resource amount, as a bigint: a number from 0 to 2^53-1, a bigint from 0n to 2^64-1
+ * (rlim_t's range), or Infinity / 'unlimited' / RLIM_INFINITY (2^64-1) for "unlimited". A
+ * number past 2^53-1 is refused: it is no longer exact (use a bigint).
+ */
+export function checkLimit(method: string, what: string, value: unknown): bigint {
+  if (value === Infinity || value === 'unlimited') return RLIM_INFINITY;
+  if (typeof value === 'bigint') {
+    if (value < 0n || value > RLIM_INFINITY) throw rangeError(method, what, 'a bigint >= 0n and <= 2n ** 64n - 1n', `${value}n`);
+    return value;
   }
-  return value;
+  if (typeof value !== 'number') throw typeError(method, what, "a number, a bigint or 'unlimited'", value);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw rangeError(method, what, 'an integer >= 0 and <= 2^53-1 (a bigint above), or Infinity', value);
+  }
+  return BigInt(value);
 }
 
 /** A boolean option; undefined gives `fallback`. */
@@ -92,11 +103,53 @@ export function checkBoolean(method: string, what: string, value: unknown, fallb
   return value;
 }
 
-/** A plain options object or undefined. */
-export function checkOptions<T extends object>(method: string, value: unknown): Partial<T> {
+/**
+ * A plain options object or undefined. With `names` (OPTION_NAMES in types.ts), an own key
+ * that is not one of them is refused: a typo must not silently mean "option not given".
+ */
+export function checkOptions<T extends object>(method: string, value: unknown, names?: readonly string[]): Partial<T> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw typeError(method, arg('options'), 'an object', value);
+  if (names !== undefined) {
+    for (const key of Object.keys(value)) {
+      if (names.includes(key)) continue;
+      const near = names.find((n) => nearlyEqual(n, key));
+      const hint = near === undefined ? '' : `did you mean '${near}'? `;
+      throw valueError(method, arg('options'), `has an unknown option '${key}' (${hint}known: ${names.join(', ')})`);
+    }
+  }
   return value as Partial<T>;
+}
+
+// Case-insensitively equal, or one edit apart (a letter missing, extra, changed or two swapped).
+function nearlyEqual(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x === y) return true;
+  if (Math.abs(x.length - y.length) > 1) return false;
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  const tail = (p: number, q: number): boolean => x.slice(p) === y.slice(q);
+  return tail(i + 1, i + 1) || tail(i + 1, i) || tail(i, i + 1) || (x[i] === y[i + 1] && x[i + 1] === y[i] && tail(i + 2, i + 2));
+}
+
+/**
+ * Largest delay of the timers (timeout, killGrace, abort's grace), in ms: 2^53-1, the largest
+ * exact integer. Past 2^31-1 ms (~24.8 days) JavaScript's setTimeout cannot wait in one go, so
+ * longer delays are chained (run/long-timer.ts); native keeps 64-bit deadlines.
+ */
+export const MAX_TIMER_MS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A delay in ms for a timer: a number from 0 to MAX_TIMER_MS, a fraction rounded up to the next
+ * ms (0.5 is 1 ms, never "none"); undefined gives `fallback`. NaN, Infinity and negatives are
+ * RangeErrors.
+ */
+export function checkTimerMs(method: string, what: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(method, what, 'a number', value);
+  if (!(value >= 0 && value <= MAX_TIMER_MS)) throw rangeError(method, what, `a number of ms >= 0 and <= ${MAX_TIMER_MS} (2^53-1)`, value);
+  return Math.ceil(value);
 }
 
 /** Bytes from a string (UTF-8) or a Uint8Array (copied). */
@@ -116,9 +169,12 @@ export interface ParsedRunOptions {
   maxBuffer: number;
 }
 
-/** Checks RunOptions/WaitOptions; `method` names the caller in messages. */
-export function checkRunOptions(method: string, options: unknown, defaultGrace: number): ParsedRunOptions {
-  const o = checkOptions<Record<string, unknown>>(method, options);
+/**
+ * Checks RunOptions/WaitOptions; `method` names the caller in messages, `names` are the
+ * options it accepts (OPTION_NAMES.run or .wait). Timer values come back as whole ms.
+ */
+export function checkRunOptions(method: string, options: unknown, defaultGrace: number, names: readonly string[]): ParsedRunOptions {
+  const o = checkOptions<Record<string, unknown>>(method, options, names);
   const signal = o.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError(method, arg('options.signal'), 'an AbortSignal', signal);
   const encoding = o.encoding ?? 'utf8';
@@ -128,9 +184,9 @@ export function checkRunOptions(method: string, options: unknown, defaultGrace: 
   const maxBuffer = o.maxBuffer === undefined ? 0 : checkInteger(method, arg('options.maxBuffer'), o.maxBuffer, 0, Number.MAX_SAFE_INTEGER);
   return {
     status: checkBoolean(method, arg('options.status'), o.status, false),
-    timeout: checkNonNegative(method, arg('options.timeout'), o.timeout, 0),
+    timeout: checkTimerMs(method, arg('options.timeout'), o.timeout, 0),
     signal,
-    killGrace: checkNonNegative(method, arg('options.killGrace'), o.killGrace, defaultGrace),
+    killGrace: checkTimerMs(method, arg('options.killGrace'), o.killGrace, defaultGrace),
     encoding,
     maxBuffer,
   };

@@ -28,6 +28,72 @@ static void child_write_report(const ChildPlan* plan, const ChildReport& report)
   syscall(SYS_rt_sigaction, 13 /* SIGPIPE */, &dfl, nullptr, 8);
 }
 
+// Writes a C string (no-op for null).
+static void put(const char* s) {
+  if (s != nullptr) child_write_all(2, s, __builtin_strlen(s));
+}
+
+// What a failed stage worked on, as run() names it (pathForStage in src/errors.ts): the cwd,
+// pidfile, program, cgroup directory, chroot directory, hook library; for rlimit the resource.
+// `len` is set to how much of it to print.
+static const char* failure_subject(const ChildPlan* plan, int stage, int64_t value, size_t* len) {
+  const char* s = nullptr;
+  switch (stage) {
+    case kStageChdir: s = plan->cwd; break;
+    case kStagePidfile: s = plan->pidfile; break;
+    case kStageExec: s = plan->ncandidates > 0 ? plan->candidates[0] : plan->argv[0]; break;
+    case kStageChroot: s = plan->chroot_dir; break;
+    case kStageHook: s = plan->hook_library; break;
+    case kStageRlimit: s = child_rlimit_name(value); break;
+    case kStageCgroup: s = plan->cgroup_procs; break;
+    default: break;
+  }
+  *len = s == nullptr ? 0 : __builtin_strlen(s);
+  // cgroup_procs is "<dir>/cgroup.procs": run() names the directory.
+  constexpr size_t kProcs = sizeof "/cgroup.procs" - 1;
+  if (stage == kStageCgroup && *len > kProcs) *len -= kProcs;
+  return s;
+}
+
+// exec() in place has no parent to report to: one line on stderr, like env(1), in run()'s words:
+// "vircommand: chdir: ENOENT (No such file or directory): /nope". async-signal-safe: constant
+// tables and write(2), no strerror.
+static void child_print_failure(const ChildPlan* plan, int stage, int err, int64_t value) {
+  put("vircommand: ");
+  put(StageName(stage));
+  char num[24];
+  if (err == 0) {
+    // A hook's own non-zero return with errno 0 ("with value V", as run() says).
+    put(": with value ");
+    bool neg = value < 0;
+    uint64_t mag = neg ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+    if (neg) put("-");
+    child_write_all(2, num, static_cast<size_t>(child_format_decimal(mag, num)));
+  } else {
+    put(": ");
+    const char* name = child_errno_name(err);
+    if (name != nullptr) {
+      put(name);
+    } else {
+      put("errno ");
+      child_write_all(2, num, static_cast<size_t>(child_format_decimal(static_cast<uint64_t>(err), num)));
+    }
+    const char* text = child_errno_text(err);
+    if (text != nullptr) {
+      put(" (");
+      put(text);
+      put(")");
+    }
+  }
+  size_t len = 0;
+  const char* subject = failure_subject(plan, stage, value, &len);
+  if (subject != nullptr && len > 0) {
+    put(": ");
+    child_write_all(2, subject, len);
+  }
+  put("\n");
+}
+
 [[noreturn]] void child_fail(const ChildPlan* plan, int stage, int err, int64_t value) {
   // A daemon that failed after writing its pidfile leaves no stale file behind.
   child_remove_pidfile();
@@ -35,15 +101,7 @@ static void child_write_report(const ChildPlan* plan, const ChildReport& report)
     ChildReport report = {kReportMagic, stage, err, 0, value};
     child_write_report(plan, report);
   } else {
-    // exec() in place has no parent to report to: one line on stderr, like env(1).
-    char line[96] = "vircommand: ";
-    size_t n = __builtin_strlen(line);
-    for (const char* p = StageName(stage); *p != '\0' && n < 60; p++) line[n++] = *p;
-    const char* mid = ": errno ";
-    for (const char* p = mid; *p != '\0'; p++) line[n++] = *p;
-    n += static_cast<size_t>(child_format_decimal(static_cast<uint64_t>(err), line + n));
-    line[n++] = '\n';
-    child_write_all(2, line, n);
+    child_print_failure(plan, stage, err, value);
   }
   int code = 125;  // EXIT_CANCELED: failed before exec
   if (stage == kStageExec) code = err == ENOENT ? 127 : 126;  // env(1): 127 only for "not found"

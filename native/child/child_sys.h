@@ -49,6 +49,12 @@ inline int child_format_decimal(uint64_t v, char* buf) {
   return n;
 }
 
+// Static tables of child_errno.cc, for exec()'s failure line: "ENOENT", "No such file or
+// directory", "RLIMIT_NOFILE"; nullptr for a number they do not know.
+const char* child_errno_name(int err);
+const char* child_errno_text(int err);
+const char* child_rlimit_name(int64_t resource);
+
 // The steps, each in its own file. Each returns only on success; a failure calls child_fail.
 void child_reset_signals(const ChildPlan* plan);
 void child_unshare_fds(const ChildPlan* plan);

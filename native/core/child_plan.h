@@ -81,6 +81,7 @@ struct ChildPlan {
   const char* chroot_dir;
   PreExecHook hook;
   void* hook_data;
+  const char* hook_library;  // the library's path, only for exec()'s failure line (or null)
 
   const uint64_t* cpu_mask;  // sched_setaffinity mask, or null
   size_t cpu_mask_bytes;     // 0: affinity unchanged

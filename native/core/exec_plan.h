@@ -67,6 +67,7 @@ struct ExecPlan {
   std::string chroot_dir;      // empty: none
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;
+  std::string hook_library;    // as given, for messages
   std::vector<uint64_t> cpu_mask;        // empty: affinity unchanged
   int mempolicy_mode = -1;               // -1: unchanged
   std::vector<unsigned long> mem_nodes;  // nodemask words
@@ -87,9 +88,11 @@ struct ExecPlan {
   unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
   bool mount_proc = false;
 
-  int timeout_ms = 0;
-  int kill_grace_ms = 100;
-  int drain_ms = 200;
+  // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
+  // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.
+  int64_t timeout_ms = 0;
+  int64_t kill_grace_ms = 100;
+  int64_t drain_ms = 200;
 };
 
 }  // namespace vircommand

@@ -309,7 +309,7 @@ bool IoSession::Kill(int sig) {
   return true;
 }
 
-void IoSession::Terminate(int grace_ms) {
+void IoSession::Terminate(int64_t grace_ms) {
   if (result_.reaped) return;
   if (grace_ms <= 0) {
     Kill(SIGKILL);

@@ -70,12 +70,12 @@ class IoSession {
   bool Done() const;
 
   bool Kill(int sig);
-  void Terminate(int grace_ms);
+  void Terminate(int64_t grace_ms);
   // Stops watching: closes our pipes and the pidfd, leaves the child unreaped.
   void Release();
   // Reads what the status pipe holds now, without waiting.
   void ReadStatusNow() { OnReady(kSlotStatus); }
-  void SetDrainMs(int ms) { drain_ms_ = ms; }
+  void SetDrainMs(int64_t ms) { drain_ms_ = ms; }
   const SessionResult& result() const { return result_; }
   SessionResult& mutable_result() { return result_; }
   pid_t pid() const { return result_.pid; }
@@ -107,8 +107,8 @@ class IoSession {
   const uint8_t* input_ = nullptr;
   size_t input_len_ = 0;
   size_t input_off_ = 0;
-  int kill_grace_ms_;
-  int drain_ms_;
+  int64_t kill_grace_ms_;
+  int64_t drain_ms_;
   uint64_t timeout_at_ = 0, kill_at_ = 0, drain_at_ = 0;
   // No pidfd (ENOSYS): the next waitpid(WNOHANG) poll, and the current backoff step.
   bool poll_reap_ = false;

@@ -5,6 +5,7 @@
 #include "run_sync.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 
 #include <vector>
@@ -26,7 +27,8 @@ void RunSessionBlocking(IoSession* session) {
     int64_t deadline = session->NextDeadline();
     if (deadline >= 0) {
       int64_t left = deadline - static_cast<int64_t>(MonotonicMs());
-      timeout = left < 0 ? 0 : static_cast<int>(left);
+      // poll() takes an int: a deadline further than INT_MAX ms away is waited for in steps.
+      timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : static_cast<int>(left);
     }
     int r = poll(pfds.data(), n, timeout);
     if (r < 0 && errno != EINTR) break;  // EFAULT/EINVAL/ENOMEM: cannot happen with our array

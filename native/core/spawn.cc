@@ -340,6 +340,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.chroot_dir = plan.chroot_dir.empty() ? nullptr : plan.chroot_dir.c_str();
   c.hook = plan.hook;
   c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
+  c.hook_library = plan.hook_library.empty() ? nullptr : plan.hook_library.c_str();
   c.cpu_mask = plan.cpu_mask.empty() ? nullptr : plan.cpu_mask.data();
   c.cpu_mask_bytes = plan.cpu_mask.size() * sizeof(uint64_t);
   c.mempolicy_mode = plan.mempolicy_mode;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../core/run_sync.h"
+#include "plan_from_js.h"
 #include "../core/spawn.h"
 #include "../core/stage.h"
 #include "addon_data.h"
@@ -130,7 +131,7 @@ class AsyncSession : public IoSession, public LoopResident {
     }
   }
 
-  void AbortNow(int grace_ms) {
+  void AbortNow(int64_t grace_ms) {
     if (finished_) return;
     Terminate(grace_ms);
     SetDrainMs(0);  // disposing: do not wait for a grandchild's pipes
@@ -306,7 +307,7 @@ Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ChildHandle::Terminate(const Napi::CallbackInfo& info) {
-  int grace = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 100;
+  int64_t grace = info.Length() > 0 ? MillisFromJs(info[0], 100) : 100;
   if (session_ && !session_->finished()) {
     session_->Terminate(grace);
     session_->Pump(true);
@@ -315,7 +316,7 @@ Napi::Value ChildHandle::Terminate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ChildHandle::AbortSync(const Napi::CallbackInfo& info) {
-  int grace = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 100;
+  int64_t grace = info.Length() > 0 ? MillisFromJs(info[0], 100) : 100;
   if (session_) session_->AbortNow(grace);
   return info.Env().Undefined();
 }

@@ -74,7 +74,19 @@ bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int* out) {
 
 bool GetBool(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
 
-uint64_t RlimValue(double d) { return d < 0 ? ~uint64_t{0} : static_cast<uint64_t>(d); }
+// An rlimit amount: a number (-1 is RLIM_INFINITY) or, past 2^53-1, a bigint up to 2^64-1.
+bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    return lossless ? true : Fail(env, key, "must be a bigint from 0 to 2^64-1");
+  }
+  if (!v.IsNumber()) return Fail(env, key, "must be a number or a bigint");
+  double d = v.As<Napi::Number>().DoubleValue();
+  *out = d < 0 ? ~uint64_t{0} : static_cast<uint64_t>(d);
+  return true;
+}
 
 bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSpec* spec) {
   Napi::Value v = o.Get(key);
@@ -136,10 +148,11 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   Napi::Array ra = rl.As<Napi::Array>();
   for (uint32_t i = 0; i < ra.Length(); i++) {
     Napi::Object r = ra.Get(i).As<Napi::Object>();
-    double res, soft, hard;
-    if (!GetNumber(env, r, "resource", &res) || !GetNumber(env, r, "soft", &soft) || !GetNumber(env, r, "hard", &hard))
+    double res;
+    uint64_t soft, hard;
+    if (!GetNumber(env, r, "resource", &res) || !GetRlimValue(env, r, "soft", &soft) || !GetRlimValue(env, r, "hard", &hard))
       return false;
-    plan->rlimits.push_back({static_cast<int>(res), RlimValue(soft), RlimValue(hard)});
+    plan->rlimits.push_back({static_cast<int>(res), soft, hard});
   }
   return true;
 }
@@ -189,6 +202,7 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       return false;
     }
     plan->hook = reinterpret_cast<PreExecHook>(fn);
+    plan->hook_library = library;
     Napi::Value data = h.Get("data");
     if (data.IsBuffer()) {
       Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
@@ -286,6 +300,14 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
 
 }  // namespace
 
+int64_t MillisFromJs(Napi::Value v, int64_t fallback) {
+  if (!v.IsNumber()) return fallback;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d > 0)) return 0;  // negatives and NaN (TS refuses both)
+  constexpr double kMax = 9007199254740991.0;  // 2^53-1, TS's MAX_TIMER_MS
+  return d >= kMax ? static_cast<int64_t>(kMax) : static_cast<int64_t>(ceil(d));
+}
+
 std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid) {
   gid_t primary = gid >= 0 ? static_cast<gid_t>(gid) : getegid();
   std::vector<gid_t> groups;
@@ -327,14 +349,9 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
       !GetExtras(env, o, plan))
     return false;
-  // Milliseconds: fractions round up, so a 0.5 ms timeout is not "no timeout".
-  auto millis = [&](const char* key, int* out) {
-    Napi::Value v = o.Get(key);
-    if (v.IsNumber()) *out = static_cast<int>(ceil(v.As<Napi::Number>().DoubleValue()));
-  };
-  millis("timeoutMs", &plan->timeout_ms);
-  millis("killGraceMs", &plan->kill_grace_ms);
-  millis("drainMs", &plan->drain_ms);
+  plan->timeout_ms = MillisFromJs(o.Get("timeoutMs"), plan->timeout_ms);
+  plan->kill_grace_ms = MillisFromJs(o.Get("killGraceMs"), plan->kill_grace_ms);
+  plan->drain_ms = MillisFromJs(o.Get("drainMs"), plan->drain_ms);
   return true;
 }
 

@@ -13,6 +13,10 @@ namespace vircommand {
 // input: the TypeScript layer validated it) and returns false.
 bool PlanFromJs(Napi::Env env, Napi::Object obj, ExecPlan* plan);
 
+// A delay in ms from JavaScript: fractions round up (0.5 ms is not "none"), clamped to
+// 0..2^53-1; `fallback` when v is not a number. Never narrowed to int (2^31 wrapped negative).
+int64_t MillisFromJs(Napi::Value v, int64_t fallback);
+
 // getgrouplist() of uid's user with gid, in the parent (NSS lookups take locks: never in the
 // child).
 std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid);

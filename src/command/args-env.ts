@@ -38,11 +38,11 @@ export class ArgsEnvBuilder {
 
   /**
    * Appends one argument `name=value`.
-   * @throws {TypeError} for a non-string or a NUL byte
+   * @throws {TypeError} for a non-string, a NUL byte, or an empty name (`=value` is no pair)
    * @example cmd.addArgPair('-log', 'bar.log') // -log=bar.log
    */
   addArgPair(name: string, value: string): this {
-    const n = checkString('Command.addArgPair', arg('name'), name);
+    const n = checkString('Command.addArgPair', arg('name'), name, true);
     this.#s.argv.push(`${n}=${checkString('Command.addArgPair', arg('value'), value)}`);
     return this;
   }
@@ -87,7 +87,7 @@ export class ArgsEnvBuilder {
   addArgSet(args: readonly string[]): this {
     if (!Array.isArray(args)) throw typeError('Command.addArgSet', arg('args'), 'an array', args);
     if (args.length === 0) throw valueError('Command.addArgSet', arg('args'), 'must not be empty', RangeError);
-    this.#s.argv.push(...checkArgs('Command.addArgSet', args, 'args'));
+    appendAll(this.#s.argv, checkArgs('Command.addArgSet', args, 'args'));
     return this;
   }
 
@@ -97,7 +97,7 @@ export class ArgsEnvBuilder {
    * @example cmd.addArgList('-c', 'exit 3')
    */
   addArgList(...args: string[]): this {
-    this.#s.argv.push(...checkArgs('Command.addArgList', args, 'args'));
+    appendAll(this.#s.argv, checkArgs('Command.addArgList', args, 'args'));
     return this;
   }
 
@@ -168,4 +168,10 @@ export class ArgsEnvBuilder {
     this.#s.env.addXDG(checkString('Command.addEnvXDG', arg('baseDir'), baseDir, true));
     return this;
   }
+}
+
+// push(...items) passes every item as a call argument: past ~100,000 items that overflows the
+// stack (RangeError: Maximum call stack size exceeded). A loop has no such limit.
+function appendAll(list: string[], items: readonly string[]): void {
+  for (const item of items) list.push(item);
 }

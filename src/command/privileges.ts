@@ -3,9 +3,9 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { type CapabilityInput, resolveCapability } from '../capabilities';
-import { ID_MAX, MEMLOCK_UNLIMITED, RLIMIT_NUMBERS } from '../constants';
-import type { RlimitName } from '../types';
-import { arg, checkInteger, checkLimit, checkString, typeError, valueError } from '../validate';
+import { ID_MAX, MEMLOCK_UNLIMITED, NGROUPS_MAX, RLIMIT_NAMES, RLIMIT_NUMBERS } from '../constants';
+import type { RlimitName, RlimitValue } from '../types';
+import { arg, checkInteger, checkLimit, checkString, RLIM_INFINITY, rangeError, typeError, valueError } from '../validate';
 import { stateOf } from './args-env';
 import { NOT_NUMBER_OR_NAME } from './checks';
 import { StdioBuilder } from './stdio';
@@ -82,53 +82,72 @@ export class PrivilegesBuilder extends StdioBuilder {
   /**
    * The child's supplementary groups ([] drops them all); by default native takes the
    * target user's groups when uid/gid are set and the parent is root.
-   * @throws {TypeError} for a non-array; {RangeError} for an id outside 0..2^32-2
+   * @throws {TypeError} for a non-array; {RangeError} for an id outside 0..2^32-2, or more
+   * than 65536 ids (the kernel's NGROUPS_MAX)
    * @example cmd.setGroups([100, 27])
    */
   setGroups(gids: readonly number[]): this {
     if (!Array.isArray(gids)) throw typeError('Command.setGroups', arg('gids'), 'an array', gids);
+    if (gids.length > NGROUPS_MAX) throw rangeError('Command.setGroups', `${arg('gids')} length`, `<= ${NGROUPS_MAX} (NGROUPS_MAX)`, gids.length);
     stateOf(this).groups = Array.from(gids, (g, i) => checkInteger('Command.setGroups', `gids[${i}]`, g, 0, ID_MAX));
     return this;
   }
 
-  /** RLIMIT_NPROC = n (soft and hard; Infinity: unlimited). @throws {RangeError} for a negative or fractional n @example cmd.setMaxProcesses(64) */
-  setMaxProcesses(n: number): this {
+  /**
+   * RLIMIT_NPROC = n (soft and hard). Every limit takes 0 to 2^53-1, a bigint up to 2^64-1,
+   * or Infinity / 'unlimited' / 2n ** 64n - 1n (RLIM_INFINITY) for unlimited.
+   * @throws {RangeError} for a negative or fractional n, NaN, or a number past 2^53-1
+   * @example cmd.setMaxProcesses(64)
+   */
+  setMaxProcesses(n: RlimitValue): this {
     return this.#limit('Command.setMaxProcesses', 'n', RLIMIT_NUMBERS.NPROC, n);
   }
 
   /**
-   * RLIMIT_MEMLOCK = bytes; 2^53-1 or more, or Infinity, means unlimited.
-   * @throws {RangeError} for a negative or fractional value
+   * RLIMIT_MEMLOCK = bytes; a number of 2^53-1 or more (libvirt's rule), Infinity, 'unlimited'
+   * or RLIM_INFINITY means unlimited; a bigint is taken as it is.
+   * @throws {RangeError} for a negative or fractional value, or NaN
    * @example cmd.setMaxMemLock(64 * 2 ** 20)
    */
-  setMaxMemLock(bytes: number): this {
+  setMaxMemLock(bytes: RlimitValue): this {
     const b = typeof bytes === 'number' && bytes >= MEMLOCK_UNLIMITED ? Infinity : bytes;
     return this.#limit('Command.setMaxMemLock', 'bytes', RLIMIT_NUMBERS.MEMLOCK, b);
   }
 
-  /** RLIMIT_NOFILE = exactly n (libvirt sets n+1). @throws {RangeError} for a negative or fractional n @example cmd.setMaxFiles(1024) */
-  setMaxFiles(n: number): this {
+  /**
+   * RLIMIT_NOFILE = exactly n (libvirt sets n+1); the kernel refuses more than
+   * /proc/sys/fs/nr_open (the run fails at stage 'rlimit').
+   * @throws {RangeError} for a negative or fractional n, NaN, or a number past 2^53-1
+   * @example cmd.setMaxFiles(1024)
+   */
+  setMaxFiles(n: RlimitValue): this {
     return this.#limit('Command.setMaxFiles', 'n', RLIMIT_NUMBERS.NOFILE, n);
   }
 
-  /** RLIMIT_CORE = bytes (0 disables core dumps). @throws {RangeError} for a negative or fractional value @example cmd.setMaxCoreSize(0) */
-  setMaxCoreSize(bytes: number): this {
+  /**
+   * RLIMIT_CORE = bytes (0 disables core dumps).
+   * @throws {RangeError} for a negative or fractional value, NaN, or a number past 2^53-1
+   * @example cmd.setMaxCoreSize(0)
+   */
+  setMaxCoreSize(bytes: RlimitValue): this {
     return this.#limit('Command.setMaxCoreSize', 'bytes', RLIMIT_NUMBERS.CORE, bytes);
   }
 
-  #limit(method: string, name: string, resource: number, value: number): this {
+  #limit(method: string, name: string, resource: number, value: RlimitValue): this {
     const v = checkLimit(method, arg(name), value);
     stateOf(this).rlimits.set(resource, { soft: v, hard: v });
     return this;
   }
 
   /**
-   * Any resource limit: a number or a name ('NOFILE', 'RLIMIT_NOFILE'); Infinity means
-   * unlimited; `hard` defaults to `soft`. A later call for a resource replaces it.
-   * @throws {RangeError} for an unknown resource or bad amounts (soft above hard fails the run at stage 'rlimit')
+   * Any resource limit: a number or a name ('NOFILE', 'RLIMIT_NOFILE'); amounts as for
+   * setMaxProcesses() (Infinity or 'unlimited' means unlimited); `hard` defaults to `soft`. A
+   * later call for a resource replaces it.
+   * @throws {RangeError} for an unknown resource, bad amounts, or soft above hard (refused
+   * here, before any fork: the kernel would refuse it in the child)
    * @example cmd.setRlimit('STACK', 8 * 2 ** 20, Infinity)
    */
-  setRlimit(resource: number | RlimitName, soft: number, hard: number = soft): this {
+  setRlimit(resource: number | RlimitName, soft: RlimitValue, hard: RlimitValue = soft): this {
     const m = 'Command.setRlimit';
     let r: number | undefined;
     if (typeof resource === 'string') {
@@ -138,8 +157,12 @@ export class PrivilegesBuilder extends StdioBuilder {
     else throw typeError(m, arg('resource'), NOT_NUMBER_OR_NAME, resource);
     if (r === undefined) throw valueError(m, arg('resource'), `is not a resource name: '${String(resource)}'`, RangeError);
     const s = checkLimit(m, arg('soft'), soft);
-    // soft above hard is left to the kernel: the run fails at stage 'rlimit' with EINVAL.
-    stateOf(this).rlimits.set(r, { soft: s, hard: checkLimit(m, arg('hard'), hard) });
+    const h = checkLimit(m, arg('hard'), hard);
+    if (s > h) {
+      const shown = (v: bigint): string => (v === RLIM_INFINITY ? 'unlimited' : String(v));
+      throw valueError(m, arg('soft'), `must not be above argument 'hard' (soft ${shown(s)} > hard ${shown(h)} for RLIMIT_${RLIMIT_NAMES[r]})`, RangeError);
+    }
+    stateOf(this).rlimits.set(r, { soft: s, hard: h });
     return this;
   }
 }

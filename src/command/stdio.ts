@@ -7,7 +7,7 @@ import { PASS_FD_CLOSE_PARENT } from '../constants';
 import { usageError } from '../errors';
 import { commandLine, type OutputConfig, recordError } from '../plan';
 import { formatArgLog, formatCommand } from '../to-string';
-import type { BufferRef, OutputTarget, ToStringOptions } from '../types';
+import { type BufferRef, OPTION_NAMES, type OutputTarget, type ToStringOptions } from '../types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkString, toBytes, typeError } from '../validate';
 import { ArgsEnvBuilder, stateOf } from './args-env';
 
@@ -159,11 +159,10 @@ export class StdioBuilder extends ArgsEnvBuilder {
 
   /**
    * The child's umask; 0 is a real umask here (libvirt cannot set it).
-   * @throws {TypeError} for a non-integer; {RangeError} outside 0..0o777
+   * @throws {TypeError} for a non-number; {RangeError} for a fraction, NaN, or outside 0..0o777
    * @example cmd.setUmask(0o022)
    */
   setUmask(mask: number): this {
-    if (typeof mask !== 'number' || !Number.isInteger(mask)) throw typeError('Command.setUmask', arg('mask'), 'an integer', mask);
     stateOf(this).umask = checkInteger('Command.setUmask', arg('mask'), mask, 0, 0o777);
     return this;
   }
@@ -180,7 +179,7 @@ export class StdioBuilder extends ArgsEnvBuilder {
    * @example new Command('true').addEnvPair('A', 'B').addArg('G  H').toString() // "A=B true 'G  H'"
    */
   override toString(options?: ToStringOptions): string {
-    const o = checkOptions<ToStringOptions>('Command.toString', options);
+    const o = checkOptions<ToStringOptions>('Command.toString', options, OPTION_NAMES.toString);
     const linebreaks = checkBoolean('Command.toString', arg('options.linebreaks'), o.linebreaks, false);
     const stripPath = checkBoolean('Command.toString', arg('options.stripPath'), o.stripPath, false);
     this.#throwIfMisused();

@@ -2,15 +2,36 @@
  * The status policy (libvirt-facts §4): turns native's result of a run into a RunResult
  * or the CommandError the run ends with, and fills the run's buffer refs.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { CommandError, type CommandErrorDetails, type DecodedStatus, decodeStatus, failureError, failureExitStatus, statusError } from '../errors';
 import type { NativeResult, StartFailure } from '../native';
 import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
 import type { RunRecord } from './context';
 
-function decode(buf: Buffer | null, o: ParsedRunOptions): string | Buffer | undefined {
+const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
+
+// Output too large for a JavaScript string (past buffer.constants.MAX_STRING_LENGTH
+// characters, ~512 MiB on Node 20): the stream it happened on, with V8's error.
+interface TooLong {
+  stream: 'stdout' | 'stderr';
+  bytes: number;
+  cause: unknown;
+}
+
+// A captured stream as the caller asked for it. When it cannot be a string, it stays the Buffer
+// and `tooLong` says so: the run then fails with ERR_STRING_TOO_LONG rather than a bare Error
+// thrown from toString() that loses the child's status.
+function decode(buf: Buffer | null, o: ParsedRunOptions, stream: 'stdout' | 'stderr', tooLong: TooLong[]): string | Buffer | undefined {
   if (buf === null) return undefined;
-  return o.encoding === 'buffer' ? buf : buf.toString('utf8');
+  if (o.encoding === 'buffer') return buf;
+  try {
+    return buf.toString('utf8');
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_STRING_TOO_LONG') throw err;
+    tooLong.push({ stream, bytes: buf.length, cause: err });
+    return buf;
+  }
 }
 
 /**
@@ -20,8 +41,9 @@ function decode(buf: Buffer | null, o: ParsedRunOptions): string | Buffer | unde
  */
 export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult, o: ParsedRunOptions): RunResult<string | Buffer> {
   const { ctx } = rec;
-  const stdout = decode(r.stdout, o);
-  const stderr = ctx.merged ? undefined : decode(r.stderr, o);
+  const tooLong: TooLong[] = [];
+  const stdout = decode(r.stdout, o, 'stdout', tooLong);
+  const stderr = ctx.merged ? undefined : decode(r.stderr, o, 'stderr', tooLong);
   const empty = o.encoding === 'buffer' ? Buffer.alloc(0) : '';
   if (ctx.outRef) ctx.outRef.value = stdout ?? empty;
   if (ctx.errRef && !ctx.merged) ctx.errRef.value = stderr ?? empty;
@@ -42,6 +64,17 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     const limit = spec.type === 'capture' ? spec.maxBuffer : (ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0);
     throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes)`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
   }
+  if (tooLong.length > 0 && !r.failure) {
+    // Checked after the timeout, abort and maxBuffer errors (which win, carrying the Buffer),
+    // before the status policy, which would resolve or throw without the output.
+    const t = tooLong[0];
+    const how = d === null ? 'was not reaped' : d.exited ? `exited with status ${d.exitStatus}` : `was killed by ${d.signal}`;
+    throw new CommandError(
+      `Child process (${cmd}) ${t.stream} is too large for a string: ${t.bytes} bytes, more than the ${MAX_STRING_LENGTH} characters ` +
+        `a JavaScript string can hold (the child ${how}); use { encoding: 'buffer' } or a maxBuffer`,
+      { ...details, code: 'ERR_STRING_TOO_LONG', cause: t.cause },
+    );
+  }
   const make = (status: number, e: DecodedStatus): RunResult<string | Buffer> => ({
     pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
     stdout: stdout ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
@@ -50,8 +83,11 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   });
   if (r.failure) {
     const cause = (r as StartFailure).cause;
-    if (!(o.status && r.failure.stage === 'exec')) throw failureError(ctx.plan, r.failure, ctx.notFoundIn, { ...details, cause });
-    // libvirt test1: with a status slot, a failed exec is simply exit status 127 / 126.
+    // A program not found in PATH fails before any fork, with or without a status slot, as
+    // libvirt's "Cannot find 'x' in path": no process ever had a status to report.
+    const notFound = ctx.notFoundIn !== null;
+    if (!(o.status && r.failure.stage === 'exec') || notFound) throw failureError(ctx.plan, r.failure, ctx.notFoundIn, { ...details, cause });
+    // libvirt test1: with a status slot, a failed exec (of a path) is simply exit status 127 / 126.
     const code = failureExitStatus(r.failure) as number;
     return make(ctx.rawStatus ? code << 8 : code, decodeStatus(code << 8));
   }

@@ -104,13 +104,18 @@ describe('R18 setup-stage failures carry stage and errno, and are never success'
     expect(s.path).toBe('/no/such');
   });
 
-  it('rlimit soft > hard: EINVAL at stage rlimit', async () => {
+  it('rlimit soft > hard is refused by the builder (RangeError, no fork); a limit the kernel refuses fails at stage rlimit', async () => {
     for (const [res, soft, hard] of [['NOFILE', 100, 50], ['CORE', 4096, 1024]] as const) {
-      const e = await rejectionOf<CommandError>(new Command('/bin/true').setRlimit(res, soft, hard).run());
-      expectStageError(e, 'EINVAL', 'rlimit', `${res} ${soft} > ${hard}`);
-      const s = thrownBy<CommandError>(() => new Command('/bin/true').setRlimit(res, soft, hard).runSync());
-      expectStageError(s, 'EINVAL', 'rlimit', `${res} ${soft} > ${hard} (runSync)`);
+      const e = thrownBy<Error>(() => new Command('/bin/true').setRlimit(res, soft, hard));
+      expect(e, `${res} ${soft} > ${hard}`).toBeInstanceOf(RangeError);
+      expect(e.message).toContain(`RLIMIT_${res}`);
     }
+    // NOFILE above /proc/sys/fs/nr_open: EPERM from the kernel, even for root.
+    const over = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1;
+    const e = await rejectionOf<CommandError>(new Command('/bin/true').setMaxFiles(over).run());
+    expectStageError(e, 'EPERM', 'rlimit', `NOFILE ${over}`);
+    const s = thrownBy<CommandError>(() => new Command('/bin/true').setMaxFiles(over).runSync());
+    expectStageError(s, 'EPERM', 'rlimit', `NOFILE ${over} (runSync)`);
   });
 
   it('allowCap above /proc/sys/kernel/cap_last_cap is rejected by the builder, before any fork', () => {
@@ -131,8 +136,9 @@ describe('R18 setup-stage failures carry stage and errno, and are never success'
     expectStageError(e1, 'ENOENT', 'chdir', 'hook_ok + chdir');
     const e2 = await rejectionOf<CommandError>(new Command('/nonexistent/prog').setPreExecHook(hook).run());
     expectStageError(e2, 'ENOENT', 'exec', 'hook_ok + exec');
-    const e3 = await rejectionOf<CommandError>(new Command('/bin/true').setPreExecHook(hook).setRlimit('NOFILE', 100, 50).run());
-    expectStageError(e3, 'EINVAL', 'rlimit', 'rlimit + hook_ok');
+    const over = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1;
+    const e3 = await rejectionOf<CommandError>(new Command('/bin/true').setPreExecHook(hook).setMaxFiles(over).run());
+    expectStageError(e3, 'EPERM', 'rlimit', 'rlimit + hook_ok');
     const s = await new Command('/bin/true').setPreExecHook(hook).setWorkingDirectory('/no/such').run({ status: true })
       .then((r) => r.status, (e: CommandError) => e.code);
     expect(s, 'status mode').not.toBe(0);

@@ -143,7 +143,8 @@ describe('vircommand CLI', () => {
 
       it('125 with the stage when a setup step fails in the child', () => {
         const r = cli([...mode.extra, '--cwd', '/nonexistent/dir', '--', 'true']);
-        expectFailureLine(r, 125, /^vircommand: (chdir: \/nonexistent\/dir: No such file or directory|chdir: errno 2)\n$/);
+        // The same words in place (printed by the child, native/child/child_exec.cc) and waiting.
+        expectFailureLine(r, 125, /^vircommand: chdir: ENOENT \(No such file or directory\): \/nonexistent\/dir\n$/);
       });
 
       it('--clear-env, --env, --env-pass and --env-pass-common build the environment', () => {
@@ -235,6 +236,12 @@ describe('vircommand CLI', () => {
     const r = cli(['--timeout', '0.3', '--', 'sleep', '30']);
     expect(Date.now() - started).toBeLessThan(10_000);
     expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 300 ms\n$/);
+  });
+
+  it('--timeout past setTimeout\'s 2^31-1 ms (30 days) waits for the program (it exited 124 at once)', () => {
+    const r = cli(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.2; exit 7']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 7, stderr: '' });
+    expectFailureLine(cli(['--timeout', '9007199254741', '--', 'true']), 125, /^vircommand: usage: --timeout: expected a number of seconds > 0 and <= 9007199254740, got/);
   });
 
   it('usage errors exit 125 with stage usage', () => {

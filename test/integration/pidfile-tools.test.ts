@@ -55,7 +55,7 @@ describe('a daemon holding its lock', () => {
   it('killByPidFile(): SIGTERM, waits for the exit, removes the file', async () => {
     const { pidFile, pid } = await startDaemon('d.pid');
     const r = await killByPidFile(pidFile, 'SIGTERM', { wait: 5000, remove: true });
-    expect(r).toEqual({ outcome: 'signalled', pid, holder: pid, signals: ['SIGTERM'], exited: true, removed: true });
+    expect(r).toEqual({ outcome: 'signalled', pid, holder: pid, signals: ['SIGTERM'], exited: true, removed: true, trustedBy: 'lock' });
     expect(await waitFor(() => !isAlive(pid), 2000)).toBe(true);
     expect(fs.existsSync(pidFile)).toBe(false);
   });
@@ -83,7 +83,7 @@ describe('no lock, no signal', () => {
     expect(readPidFile(pidFile)).toBe(pid);
     expect(readPidFile(pidFile, { lock: true })).toBeNull();
     const r = await killByPidFile(pidFile, 'SIGKILL', { wait: 100, remove: true });
-    expect(r).toEqual({ outcome: 'not-locked', pid, holder: null, signals: [], exited: false, removed: false });
+    expect(r).toEqual({ outcome: 'not-locked', pid, holder: null, signals: [], exited: false, removed: false, trustedBy: null });
     await sleep(100);
     expect(isAlive(pid)).toBe(true);
     expect(fs.existsSync(pidFile)).toBe(true);
@@ -123,6 +123,43 @@ describe('no lock, no signal', () => {
   });
 });
 
+describe("no lock, trusted by the program it runs ({ exe }: libvirt's virPidFileReadPathIfAlive)", () => {
+  it('a daemon that dropped its lock is read and signalled when it runs the given program', async () => {
+    const sleepBin = fs.realpathSync(execFileSync('/bin/sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim());
+    const { pidFile, pid } = await startDaemon('exe.pid', '/bin/sh', '-c', 'exec sleep 30 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-');
+    expect(await waitFor(() => !holdsLock(pid, pidFile), 2000), 'the lock should be gone with the fd').toBe(true);
+    expect(readPidFile(pidFile, { exe: sleepBin })).toBe(pid);
+    expect(readPidFile(pidFile, { exe: '/bin/sh' })).toBeNull();
+    expect(readPidFile(pidFile, { exe: sleepBin, lock: true })).toBeNull();
+    const wrong = await killByPidFile(pidFile, 'SIGKILL', { exe: '/bin/sh' });
+    expect(wrong).toMatchObject({ outcome: 'other-program', pid, signals: [], trustedBy: null });
+    expect(isAlive(pid)).toBe(true);
+    const r = await killByPidFile(pidFile, 'SIGTERM', { exe: sleepBin, wait: 5000, remove: true });
+    expect(r).toEqual({ outcome: 'signalled', pid, holder: null, signals: ['SIGTERM'], exited: true, removed: true, trustedBy: 'exe' });
+    expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
+  it('a stale file naming a live process of another program is never signalled', async () => {
+    const live = new Command(HELPER, '--no-stdio', '--sleep', '30000');
+    const pid = live.runAsync();
+    try {
+      const pidFile = path.join(tmp.path, 'stale-exe.pid');
+      fs.writeFileSync(pidFile, `${pid}\n`);
+      const r = await killByPidFile(pidFile, 'SIGKILL', { exe: '/usr/bin/env' });
+      expect(r).toMatchObject({ outcome: 'other-program', pid, signals: [] });
+      await sleep(100);
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      await live.abort();
+    }
+  });
+
+  it('exe must be an absolute path', async () => {
+    expect(() => readPidFile('/x.pid', { exe: 'sleep' })).toThrow(/readPidFile: argument 'options.exe' must be an absolute path/);
+    await expect(killByPidFile('/x.pid', 'SIGTERM', { exe: 'sleep' })).rejects.toThrow(RangeError);
+  });
+});
+
 describe('malformed and missing pidfiles', () => {
   it.each([
     ['empty', ''], ['text', 'abc\n'], ['two numbers', '12 34\n'], ['zero', '0\n'], ['init', '1\n'], ['negative', '-5\n'],
@@ -139,7 +176,7 @@ describe('malformed and missing pidfiles', () => {
   it('a missing file: null, and outcome "missing"', async () => {
     const pidFile = path.join(tmp.path, 'none.pid');
     expect(readPidFile(pidFile)).toBeNull();
-    expect(await killByPidFile(pidFile)).toEqual({ outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false });
+    expect(await killByPidFile(pidFile)).toEqual({ outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false, trustedBy: null });
   });
 
   it('a symlink at the path is not followed (ELOOP); a FIFO is refused without blocking (EINVAL)', async () => {
@@ -154,11 +191,11 @@ describe('malformed and missing pidfiles', () => {
     await expect(killByPidFile(fifo)).rejects.toMatchObject({ code: 'EINVAL' });
   });
 
-  it('invalid arguments throw at once, naming the method and the argument', () => {
+  it('invalid arguments throw at once (readPidFile) or reject before any read (killByPidFile), naming the method and the argument', async () => {
     expect(() => readPidFile('')).toThrow(TypeError);
     expect(() => readPidFile('/x', { lock: 1 as unknown as boolean })).toThrow(/options\.lock/);
-    expect(() => killByPidFile('/x', 'SIGNOPE' as never)).toThrow(RangeError);
-    expect(() => killByPidFile('/x', 'SIGTERM', { wait: -1 })).toThrow(/killByPidFile.*options\.wait/);
-    expect(() => killByPidFile('/x', 65)).toThrow(RangeError);
+    await expect(killByPidFile('/x', 'SIGNOPE' as never)).rejects.toThrow(RangeError);
+    await expect(killByPidFile('/x', 'SIGTERM', { wait: -1 })).rejects.toThrow(/killByPidFile.*options\.wait/);
+    await expect(killByPidFile('/x', 65)).rejects.toThrow(RangeError);
   });
 });

@@ -161,12 +161,18 @@ describe('resource limits', () => {
     expect(r.rlimits.CORE).toEqual({ cur: 0, max: Infinity });
   });
 
-  it('a soft limit above the hard one fails at stage rlimit with EINVAL, before the program runs', async () => {
+  it('a soft limit above the hard one is refused by setRlimit (RangeError), before any fork', () => {
+    expect(() => new Command(HELPER).setRlimit('NOFILE', 300, 200)).toThrow(RangeError);
+  });
+
+  it('a limit the kernel refuses fails at stage rlimit, naming the resource, before the program runs', async () => {
     const marker = path.join(tmp.path, 'ran');
-    const err = await rejection(new Command(HELPER, '--create', marker).setRlimit('NOFILE', 300, 200).run());
+    const over = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1; // EPERM, even for root
+    const err = await rejection(new Command(HELPER, '--create', marker).setMaxFiles(over).run());
     expect(err.stage).toBe('rlimit');
-    expect(err.code).toBe('EINVAL');
-    expect(err.errno).toBe(22);
+    expect(err.code).toBe('EPERM');
+    expect(err.value).toBe(7);
+    expect(err.message).toContain(`RLIMIT_NOFILE (soft ${over}, hard ${over})`);
     expect(fs.existsSync(marker)).toBe(false);
   });
 

@@ -72,6 +72,7 @@ function opOutcome(op: Op): { error: ArgErrorSpec } | { append: string[] } {
       return firstBad(op.args, 'Command.addArgSet') ?? { append: op.args };
     case 'addArgPair':
       if (op.name.includes('\0')) return { error: nulError('Command.addArgPair', "argument 'name'") };
+      if (op.name === '') return { error: emptyError('Command.addArgPair', "argument 'name'") }; // '=value' is no pair
       if (op.value.includes('\0')) return { error: nulError('Command.addArgPair', "argument 'value'") };
       return { append: [`${op.name}=${op.value}`] };
     case 'addArgFormat':

@@ -143,7 +143,7 @@ describe('exports of API.md', () => {
     expectTypeOf(readPidFile('/run/a.pid', { lock: true })).toEqualTypeOf<number | null>();
     expectTypeOf(killByPidFile('/run/a.pid')).toEqualTypeOf<Promise<KillByPidFileResult>>();
     expectTypeOf(killByPidFile('/run/a.pid', 'SIGTERM', { wait: 1000, force: true, remove: true })).toEqualTypeOf<Promise<KillByPidFileResult>>();
-    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone'>();
+    expectTypeOf<KillByPidFileResult['outcome']>().toEqualTypeOf<'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone' | 'other-program'>();
   });
 
   it('pidWait, pidAbort and setDryRun', () => {
@@ -216,7 +216,7 @@ describe('names as string-literal unions', () => {
 
   it('CommandError.code is an errno name or one of our codes', () => {
     expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
-    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE'>().toEqualTypeOf<CommandErrorCode>();
+    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED'>().toEqualTypeOf<CommandErrorCode>();
     const e = new CommandError('x', { code: 'ENOENT' });
     // @ts-expect-error not an errno name
     if (e.code === 'ENOENTT') return;

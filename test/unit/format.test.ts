@@ -57,9 +57,9 @@ describe('addArgFormat printf subset', () => {
     expect(e).toBeInstanceOf(TypeError);
     expect(e.code).toBe('ERR_INVALID_ARG_TYPE');
     expect(e.message).toMatch(/^Command\.addArgFormat: values\[0\] \(for '%d'\) must be an integer/);
-    expect(() => f('%d', 1.5)).toThrow(TypeError);
-    expect(() => f('%u', -1)).toThrow(TypeError);
-    expect(() => f('%x', -1n)).toThrow(TypeError);
+    expect(() => f('%d', 1.5)).toThrow(RangeError);
+    expect(() => f('%u', -1)).toThrow(RangeError);
+    expect(() => f('%x', -1n)).toThrow(RangeError);
     expect(() => f('%f', 1n)).toThrow(TypeError);
     expect(() => f('%s', { a: 1 })).toThrow(TypeError);
     expect(() => f('%s', undefined)).toThrow(TypeError);
