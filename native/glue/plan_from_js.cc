@@ -299,6 +299,81 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   return GetBool(env, n, "mountProc", &plan->mount_proc);
 }
 
+// setSendBuffer() pipes, scheduling and LSM labels. Every field is optional (absent: unchanged).
+bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  Napi::Value sends;
+  if (!Field(o, "sendBuffers", &sends)) return false;
+  if (sends.IsArray()) {
+    Napi::Array a = sends.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Object b;
+      if (!ObjectItem(env, a, i, "sendBuffers", &b)) return false;
+      SendBuffer sb;
+      if (!GetInt32(env, b, "fd", &sb.target)) return false;
+      if (sb.target < 3) return Fail(env, "sendBuffers", "holds an fd below 3");
+      Napi::Value data;
+      if (!Field(b, "data", &data)) return false;
+      if (!data.IsBuffer()) return Fail(env, "sendBuffers", "data must be a Buffer");
+      Napi::Buffer<uint8_t> buf = data.As<Napi::Buffer<uint8_t>>();
+      sb.data = buf.Data();  // borrowed: the JS plan stays alive until the run ends
+      sb.len = buf.Length();
+      plan->sends.push_back(sb);
+    }
+  }
+  Napi::Value cpus;
+  if (!Field(o, "cpuAffinity", &cpus)) return false;
+  if (cpus.IsArray()) {
+    Napi::Array a = cpus.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Number item;
+      if (!NumberItem(env, a, i, "cpuAffinity", &item)) return false;
+      uint32_t cpu = item.Uint32Value();
+      if (cpu >= 65536) return Fail(env, "cpuAffinity", "holds a cpu above 65535");
+      if (plan->cpu_mask.size() <= cpu / 64) plan->cpu_mask.resize(cpu / 64 + 1, 0);
+      plan->cpu_mask[cpu / 64] |= uint64_t{1} << (cpu % 64);
+    }
+    if (plan->cpu_mask.empty()) return Fail(env, "cpuAffinity", "must not be empty");
+  }
+  Napi::Value mem;
+  if (!Field(o, "memoryPolicy", &mem)) return false;
+  if (mem.IsObject()) {
+    Napi::Object m = mem.As<Napi::Object>();
+    if (!GetInt32(env, m, "mode", &plan->mempolicy_mode)) return false;
+    Napi::Value nodes;
+    if (!Field(m, "nodes", &nodes)) return false;
+    if (!nodes.IsArray()) return Fail(env, "memoryPolicy.nodes", "must be an array");
+    Napi::Array a = nodes.As<Napi::Array>();
+    constexpr unsigned kBits = sizeof(unsigned long) * 8;
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Number item;
+      if (!NumberItem(env, a, i, "memoryPolicy.nodes", &item)) return false;
+      uint32_t node = item.Uint32Value();
+      if (node >= 4096) return Fail(env, "memoryPolicy.nodes", "holds a node above 4095");
+      if (plan->mem_nodes.size() <= node / kBits) plan->mem_nodes.resize(node / kBits + 1, 0);
+      plan->mem_nodes[node / kBits] |= 1UL << (node % kBits);
+    }
+    // maxnode: the kernel reads maxnode - 1 bits (an old off-by-one kept for compatibility),
+    // so one more than the bits we hold.
+    plan->mem_maxnode = plan->mem_nodes.size() * kBits + 1;
+  }
+  Napi::Value core;
+  if (!Field(o, "schedCore", &core)) return false;
+  if (core.IsNumber()) {
+    plan->sched_core = core.As<Napi::Number>().Int32Value();
+    int64_t pid = 0;
+    if (plan->sched_core == kSchedCoreAmong && !GetInt(env, o, "schedCorePid", &pid)) return false;
+    plan->sched_core_pid = static_cast<pid_t>(pid);
+  }
+  bool present = false;
+  if (!GetString(env, o, "selinuxLabel", &plan->selinux_label, &present)) return false;
+  plan->has_selinux_label = present;
+  std::string profile;
+  if (!GetString(env, o, "apparmorProfile", &profile, &present)) return false;
+  plan->has_apparmor_profile = present;
+  if (present) plan->apparmor_exec = "exec " + profile;
+  return true;
+}
+
 }  // namespace
 
 int64_t MillisFromJs(Napi::Value v, int64_t fallback) {
@@ -354,7 +429,9 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     if (!NumberItem(env, pa, i, "passFds", &fd)) return false;
     plan->pass_fds.push_back(fd.Int32Value());
   }
-  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan)) return false;
+  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
+      !GetExtras(env, o, plan))
+    return false;
   Napi::Value timeout, grace, drain;
   if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;
   plan->timeout_ms = MillisFromJs(timeout, plan->timeout_ms);

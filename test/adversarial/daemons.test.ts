@@ -3,7 +3,8 @@
  * test/integration/daemon.test.ts has libvirt test4/18/29, R44a (a symlink to
  * an existing file), R44b, R44c and R45 with a bad rlimit; here are the twists:
  *
- * - R43 the daemon's shape read at once after each of 200 runs (no race):
+ * - R43 the daemon's shape read at once after each of 200 runs (50 under the
+ *   quick `npm test`: helpers/scale.ts), no race:
  *   pidfile content, stat fields, cwd, fds, /proc/locks line, the intermediate
  *   reaped;
  * - R44 a dangling symlink, a stale file with trailing garbage, the "locked by
@@ -26,6 +27,7 @@ import { useInvariants } from '../helpers/invariants';
 import { PACKAGE_ENTRY, runNodeChild, TS_REGISTER } from '../helpers/node-child';
 import { isAlive, openFds, processesWith, procStat, sleep, waitFor, zombieChildren } from '../helpers/proc';
 import { describeRoot } from '../helpers/root';
+import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { killAllWith, needTools, rejection, support } from './support/r24-48-support';
 
@@ -53,9 +55,10 @@ const readPid = (file: string): number => readPidFile(file, { track: daemons });
 // ---------------------------------------------------------------------------------- R43
 
 describe('R43 shape of the daemon', () => {
-  it('200 runs, each read at once: pidfile, session/group leader, no tty, cwd /, fds {0,1,2,lock}, the lock, no intermediate left', async () => {
+  const RUNS = scaled(200, 50);
+  it(`${RUNS} runs, each read at once: pidfile, session/group leader, no tty, cwd /, fds {0,1,2,lock}, the lock, no intermediate left`, async () => {
     const problems: string[] = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < RUNS; i++) {
       const dir = path.join(tmp.path, `d${i}`);
       fs.mkdirSync(dir, { mode: 0o700 });
       const pidFile = path.join(dir, 'daemon.pid');
@@ -91,7 +94,7 @@ describe('R43 shape of the daemon', () => {
       daemons.delete(pid);
       if (!(await waitFor(() => !isAlive(pid), 2000))) problems.push(`${where}: does not die`);
     }
-    expect(problems.slice(0, 5), `${problems.length} of 200 runs`).toEqual([]);
+    expect(problems.slice(0, 5), `${problems.length} of ${RUNS} runs`).toEqual([]);
     expect(zombieChildren()).toEqual([]);
   }, 120000);
 });

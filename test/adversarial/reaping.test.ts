@@ -1,6 +1,7 @@
 /**
  * Adversarial cases R28-R33 (reliability.md §3, "Reaping, pids and lifecycle"):
  *
+ * Counts are those of test:all; the quick `npm test` runs fewer (helpers/scale.ts).
  * - R28 zero zombies across 1000 mixed runs, including disposed commands and
  *   commands dropped with a running child and garbage-collected;
  * - R29 coexistence with child_process: 400 children in parallel, no exit
@@ -36,6 +37,7 @@ import { parseReport, sigBit } from '../helpers/report';
 import { isRoot } from '../helpers/root';
 import { sanitizerSkip } from './support/common';
 import { buildSupport } from './support/build';
+import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/r24-48-support';
 
@@ -73,7 +75,7 @@ type Kind28 = 'success' | 'exit' | 'signal' | 'execFail' | 'hookFail' | 'aborted
 const KINDS28: Kind28[] = ['success', 'exit', 'signal', 'execFail', 'hookFail', 'aborted', 'disposed', 'dropped'];
 
 describe('R28 zero zombies across all paths', () => {
-  it('1000 mixed runs: every outcome exactly as its kind, no zombie after 1 s, dropped commands collected', async () => {
+  it(`${scaled(1000, 300)} mixed runs: every outcome exactly as its kind, no zombie after 1 s, dropped commands collected`, async () => {
     const gc = exposeGc();
     const collected = new Map<number, boolean>(); // pid -> was it still our live child when collected
     const registry = new FinalizationRegistry<number>((pid) => {
@@ -143,7 +145,7 @@ describe('R28 zero zombies across all paths', () => {
       }
     };
 
-    const RUNS = 1000;
+    const RUNS = scaled(1000, 300);
     const BATCH = 10;
     for (let start = 0; start < RUNS; start += BATCH) {
       const batch: Promise<void>[] = [];
@@ -457,10 +459,11 @@ describe('R31 pid-reuse safety', () => {
     }
   });
 
-  it('(b) 10,000 abort() calls racing the natural exit never hit a canary', async () => {
+  const ABORTS = scaled(10000, 1000);
+  it(`(b) ${ABORTS} abort() calls racing the natural exit never hit a canary`, async () => {
     const canaries: ChildProcess[] = [];
     let aborted = 0;
-    for (let i = 0; i < 10000; i++) {
+    for (let i = 0; i < ABORTS; i++) {
       if (i % 100 === 0) {
         const c = canary();
         canaries.push(c);
@@ -481,14 +484,14 @@ describe('R31 pid-reuse safety', () => {
       }
     }
     for (const c of canaries) expect(c.exitCode === null && c.signalCode === null && isAlive(c.pid!), `canary ${c.pid}`).toBe(true);
-    expect(canaries).toHaveLength(100);
+    expect(canaries).toHaveLength(ABORTS / 100);
     expect(aborted).toBeGreaterThan(0);
   }, 240000);
 
   it('(c) abort() from two async contexts while the child exits, the Command kept alive', async () => {
     const canaries: ChildProcess[] = [];
     const keep: Command[] = [];
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < scaled(2000, 500); i++) {
       if (i % 100 === 0) {
         const c = canary();
         canaries.push(c);
@@ -507,16 +510,17 @@ describe('R31 pid-reuse safety', () => {
     for (const c of canaries) expect(isAlive(c.pid!), `canary ${c.pid}`).toBe(true);
   }, 120000);
 
+  const STRACE_N = scaled(300, 100); // races of each kind (b, c) under strace
   it('under strace: every signal to a child is a pidfd_send_signal, none after its reap, none by pid', (ctx) => {
     needTools(ctx, 'R31 strace check', 'strace');
     const log = path.join(tmp.path, 'r31.strace');
     const traced = ['clone', 'clone3', 'close', 'pidfd_open', 'pidfd_send_signal', 'kill', 'tkill', 'tgkill', 'wait4', 'waitid'];
     const res = expectChildOk(runNodeChild(R31_STRACE_SCRIPT, {
-      args: { n: 300 }, prefix: straceArgv(log, traced, []), timeoutMs: 180000,
+      args: { n: STRACE_N }, prefix: straceArgv(log, traced, []), timeoutMs: 180000,
     })) as { pid: number };
     const calls = parseStrace(fs.readFileSync(log, 'utf8'));
     const a = analyseSignals(calls, res.pid);
-    expect(a.children.size, 'strace saw no children').toBeGreaterThan(600);
+    expect(a.children.size, 'strace saw no children').toBeGreaterThan(2 * STRACE_N);
     expect(a.killsToOthers.map((c) => `${c.tid} ${c.name}(${c.args}) = ${c.ret}`), 'signals sent by pid').toEqual([]);
     expect(a.unmappedPidfd, 'pidfd_send_signal on an fd not known as a pidfd').toBe(0);
     expect(a.pidfdSignals.length, 'no signal was sent at all').toBeGreaterThan(10);

@@ -1,7 +1,8 @@
 /**
  * Adversarial cases R47-R48 (reliability.md §3, "Fork safety under load"):
  *
- * - R47 10,000 spawns of true from the main thread while 8 Workers allocate,
+ * - R47 10,000 spawns of true (500 under the quick `npm test`: helpers/scale.ts)
+ *   from the main thread while 8 Workers allocate,
  *   resolve names (getaddrinfo on the threadpool) and read the passwd database
  *   (getpwuid) in tight loops; then again with an LD_PRELOAD malloc trap that
  *   kills any child that allocates before exec (support/r47-malloc-trap.c).
@@ -21,6 +22,7 @@ import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
+import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { needTools, support } from './support/r24-48-support';
 
@@ -32,8 +34,8 @@ beforeAll(() => {
   S = support();
 });
 
-/** Spawns per phase; VC_R47_SPAWNS may lower it for a quick local run (never below 1000). */
-const R47_SPAWNS = Math.max(1000, Number(process.env.VC_R47_SPAWNS) || 10000);
+/** Spawns per phase: 10,000 under test:all, 500 under npm test (helpers/scale.ts). */
+const R47_SPAWNS = scaled(10000, 500);
 
 // ---------------------------------------------------------------------------------- R47
 

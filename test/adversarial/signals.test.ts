@@ -23,6 +23,7 @@ import { HELPER, SIGTOOL } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport, sigBit } from '../helpers/report';
+import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { rejection, support, thrown } from './support/r24-48-support';
 
@@ -255,8 +256,8 @@ const R26_SCRIPT = `
 `;
 
 describe('R26 no parent handler runs in the child window', () => {
-  it('2000 spawns of true under a sibling that signals every new child; a hook that raises SIGUSR1', () => {
-    const N = 2000;
+  const N = scaled(2000, 500);
+  it(`${N} spawns of true under a sibling that signals every new child; a hook that raises SIGUSR1`, () => {
     const HOOK_RUNS = 50;
     const r = runNodeChild(R26_SCRIPT, {
       args: { sender: S.sigsender, hooks: S.hooks, n: N, hookRuns: HOOK_RUNS }, timeoutMs: 120000,

@@ -9,12 +9,17 @@
  * Replaying a failure: fast-check prints `{ seed, path }` with the
  * counterexample; run again with VC_FC_SEED=<seed> VC_FC_PATH=<path> to get
  * exactly that case. VC_FC_RUNS=<n> overrides every property's numRuns.
+ * Under the quick `npm test` each property runs a quarter of its numRuns (at
+ * least 25); under `npm run test:all` all of them (test/helpers/scale.ts).
  */
 import fc from 'fast-check';
+import { scaled } from '../../helpers/scale';
 
-/** fast-check parameters: `numRuns` unless VC_FC_RUNS says otherwise; a replay when VC_FC_SEED is set. */
+/** fast-check parameters: `numRuns` (scaled) unless VC_FC_RUNS says otherwise; a replay when VC_FC_SEED is set. */
 export function params<T>(numRuns: number): fc.Parameters<T> {
-  const runs = process.env.VC_FC_RUNS ? Number(process.env.VC_FC_RUNS) : numRuns;
+  const runs = process.env.VC_FC_RUNS
+    ? Number(process.env.VC_FC_RUNS)
+    : scaled(numRuns, Math.min(numRuns, Math.max(25, Math.ceil(numRuns / 4))));
   const p: fc.Parameters<T> = { numRuns: runs };
   if (process.env.VC_FC_SEED) {
     p.seed = Number(process.env.VC_FC_SEED);
