@@ -30,7 +30,7 @@ import { isAlive, processesWith, waitFor } from '../helpers/proc';
 import { parseReport } from '../helpers/report';
 import { describeRoot, isRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, support } from './support/r24-48-support';
+import { killAllWith, needTools, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-cred-');
@@ -247,7 +247,7 @@ interface Reaped {
 }
 
 /**
- * Starts `script` in a node process under the test subreaper (support/r42-reaper.c), so the
+ * Starts `script` in a node process under the test subreaper (support/subreaper.c), so the
  * end of orphaned grandchildren can be seen; returns helpers to read its output.
  */
 function underReaper(script: string) {
@@ -288,7 +288,7 @@ afterEach(async () => {
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     await r.exited;
   }
-  await killAllWith(`vc-r42-${process.pid}`);
+  await killAllWith(`vc-pdeathsig-${process.pid}`);
 });
 
 describe('R42 parent-death signal after credentials, without the race, with thread scope', () => {
@@ -302,7 +302,7 @@ describe('R42 parent-death signal after credentials, without the race, with thre
     expect(r.uid.effective).toBe(NOBODY);
     expect(r.pdeathSig).toBe(15);
 
-    const token = `vc-r42-${process.pid}-a`;
+    const token = `vc-pdeathsig-${process.pid}-a`;
     const rp = underReaper(`
       const vc = require(process.env.VC_TEST_ENTRY);
       const a = new vc.Command(process.env.VC_HELPER, '--no-stdio', '--sleep', '30000', '${token}').setUID(65534).setGID(65534).setParentDeathSignal('SIGTERM');
@@ -321,7 +321,7 @@ describe('R42 parent-death signal after credentials, without the race, with thre
 
   it('(b) the parent dies while a hook holds the child before the prctl: the child still gets SIGTERM, the program never runs', async () => {
     const marker = path.join(tmp.path, 'program-ran');
-    const token = `vc-r42-${process.pid}-b`;
+    const token = `vc-pdeathsig-${process.pid}-b`;
     const rp = underReaper(`
       const vc = require(process.env.VC_TEST_ENTRY);
       const c = new vc.Command(process.env.VC_HELPER, '--no-stdio', '--create', '${marker}', '--sleep', '30000', '${token}')

@@ -29,7 +29,7 @@ import { isAlive, openFds, processesWith, procStat, sleep, waitFor, zombieChildr
 import { describeRoot } from '../helpers/root';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, rejection, support } from './support/r24-48-support';
+import { killAllWith, needTools, rejection, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-daemon-');

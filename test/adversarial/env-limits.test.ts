@@ -27,7 +27,7 @@ import { splitBytes, waitFor } from '../helpers/proc';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
-import { rejection, statusOf, thrown, waitForExec } from './support/r24-48-support';
+import { rejection, statusOf, thrown, waitForExec } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-env-');

@@ -20,7 +20,7 @@ import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { buildSupport, loadFdTool } from './support/build';
 import { itIf, rejectionOf, sanitizerSkip, sha256 } from './support/common';
-import { needTools } from './support/r24-48-support';
+import { needTools } from './support/process-tools';
 import { runScript, scriptOk } from './support/script';
 
 useInvariants();

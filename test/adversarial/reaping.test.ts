@@ -39,7 +39,7 @@ import { sanitizerSkip } from './support/common';
 import { buildSupport } from './support/build';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/r24-48-support';
+import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/process-tools';
 
 const inv = useInvariants();
 const tmp = useTmpDir('vc-adv-reap-');

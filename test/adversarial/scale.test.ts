@@ -5,7 +5,7 @@
  *   from the main thread while 8 Workers allocate,
  *   resolve names (getaddrinfo on the threadpool) and read the passwd database
  *   (getpwuid) in tight loops; then again with an LD_PRELOAD malloc trap that
- *   kills any child that allocates before exec (support/r47-malloc-trap.c).
+ *   kills any child that allocates before exec (support/malloc-trap.c).
  *   No spawn over 1 s, no child dead of SIGUSR2. A positive control proves
  *   the trap fires for a child that does allocate (a hook calling malloc).
  * - R48 10,000 non-CLOEXEC fds scattered up to a high NOFILE limit, two
@@ -24,7 +24,7 @@ import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { needTools, support } from './support/r24-48-support';
+import { needTools, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-scale-');
@@ -42,7 +42,7 @@ const R47_SPAWNS = scaled(10000, 500);
 const R47_SCRIPT = `
   const { Worker } = require('worker_threads');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const trapLoaded = fs.readFileSync('/proc/self/maps', 'utf8').includes('libr47-malloc-trap.so');
+  const trapLoaded = fs.readFileSync('/proc/self/maps', 'utf8').includes('libmalloc-trap.so');
   const workers = [];
   for (let i = 0; i < 8; i++) {
     workers.push(new Worker(\`

@@ -25,7 +25,7 @@ import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport, sigBit } from '../helpers/report';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { rejection, support, thrown } from './support/r24-48-support';
+import { rejection, support, thrown } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-sig-');

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { AS_NOBODY, nobodyPackage } from '../adversarial/support/nobody';
-import { needTools } from '../adversarial/support/r24-48-support';
+import { needTools } from '../adversarial/support/process-tools';
 import { cgroup2Root } from '../helpers/cgroup';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
