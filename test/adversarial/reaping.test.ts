@@ -682,7 +682,7 @@ describe('concurrent wait and rerun semantics', () => {
   });
 });
 
-// ---------------------------------------------- released before exec on the fork() path
+// ------------------------------------------------- released before exec on the fork() path
 
 describe('a child released before it reaches exec (fork() path)', () => {
   // The child announces its exec, or reports a failure, on the status pipe. Once the command
@@ -701,7 +701,7 @@ describe('a child released before it reaches exec (fork() path)', () => {
   });
 });
 
-// ----------------------------------------------------------------------- without pidfds
+// ------------------------------------------------------------------- without pidfds
 
 // Kernels before 5.3 and valgrind 3.19 have no pidfd_open/pidfd_send_signal (ENOSYS). There
 // the session polls waitpid(pid, WNOHANG) with a backoff and signals with kill(2) instead
