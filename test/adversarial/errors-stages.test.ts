@@ -463,7 +463,7 @@ describe('fork fails with EAGAIN', () => {
   itIf(reason, `true with three pipes, 50 x run() and 10 x runSync() at the process limit (${how ?? 'n/a'}), then once with the limit lifted`, async () => {
     let dir = '';
     if (how === 'cgroup') {
-      dir = path.join((cg as { dir: string }).dir, `vc-adv-r23-${process.pid}-${Date.now()}`);
+      dir = path.join((cg as { dir: string }).dir, `vc-adv-eagain-${process.pid}-${Date.now()}`);
       fs.mkdirSync(dir);
     }
     try {

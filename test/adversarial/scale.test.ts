@@ -176,7 +176,7 @@ const MANY_FDS_SCRIPT = `
   const nofile = /^Max open files\\s+(\\S+)\\s+(\\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8')).slice(1).map(Number);
   const out = { own, nofile };
   if (ARGS.pass) {
-    const log = ARGS.dir + '/r48.log';
+    const log = ARGS.dir + '/many-fds.log';
     await new vc.Command(HELPER, '--log', log, '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).run();
     out.report = fs.readFileSync(log, 'utf8');
     const sync = new vc.Command(HELPER, '--log', '-', '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).runSync();
@@ -233,7 +233,7 @@ describe('many fds and a high NOFILE stay correct', () => {
     needTools(ctx, 'many fds, close pattern', 'strace');
     const { limit } = targetLimit();
     const fds = spread(900, 1020, []);
-    const log = path.join(tmp.path, 'r48.strace');
+    const log = path.join(tmp.path, 'many-fds.strace');
     expectChildOk(runNodeChild(MANY_FDS_SCRIPT, {
       prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close,close_range', ...launcher(limit, '')],
       env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 20 }, timeoutMs: 120000,

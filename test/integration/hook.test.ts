@@ -1,5 +1,5 @@
 /**
- * The native pre-exec hook (issue 3 item 5): a shared library built here with
+ * The native pre-exec hook: a shared library built here with
  * `cc -shared -fPIC`, loaded in the parent, its `int fn(void *opaque)` called
  * in the child after the declarative steps and before the credentials change.
  * - a hook that writes a marker (its pid, sid and uid) into the file named by
@@ -117,7 +117,7 @@ describe('native pre-exec hook', () => {
 });
 
 describeRoot('native pre-exec hook (root)', () => {
-  it('runs before the uid change (DESIGN.md §3 order): it still sees uid 0', async () => {
+  it('runs before the uid change (the order of the child\'s steps): it still sees uid 0', async () => {
     fs.chmodSync(tmp.path, 0o755);
     const marker = path.join(tmp.path, 'root-marker');
     const r = await new Command(HELPER, '--log', '-', '--no-stdio').setUID(65534).setGID(65534)

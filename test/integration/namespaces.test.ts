@@ -1,5 +1,5 @@
 /**
- * New namespaces (issue 13 item 6, issue 12 item 8): unshare() makes them at clone time, so the
+ * New namespaces: unshare() makes them at clone time, so the
  * program is pid 1 of a new pid namespace; setUidMappings()/setGidMappings() are written by the
  * parent before the child goes on (a caller without privileges becomes root in its own user
  * namespace); a new mount namespace is private by default (setMountPropagation() keeps it
