@@ -12,6 +12,8 @@
         "native/child/child_creds.cc",
         "native/child/child_steps.cc",
         "native/child/child_ns.cc",
+        "native/child/child_sched.cc",
+        "native/child/child_lsm.cc",
         "native/child/child_errno.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],

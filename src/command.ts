@@ -5,12 +5,15 @@
  * reported by the run or by toString(), as libvirt does. Running lives in run.ts.
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
- * (args-env, stdio, privileges, pre-exec, namespaces) that Command ends; this file adds newArgs(),
+ * (args-env, stdio, privileges, pre-exec, namespaces, sched-lsm) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
+import * as os from 'node:os';
 import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
-import { NamespaceBuilder } from './command/namespaces';
+import { SchedLsmBuilder } from './command/sched-lsm';
+import { CommandError } from './errors';
+import { commandLine, resolveCandidates } from './plan';
 import * as runner from './run';
 import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import { arg, checkString, typeError, valueError } from './validate';
@@ -19,7 +22,7 @@ import { arg, checkString, typeError, valueError } from './validate';
  * A command to run: a program, its arguments, its environment and how its child is set up.
  * @example const { stdout } = await new Command('uname', '-r').run();
  */
-export class Command extends NamespaceBuilder {
+export class Command extends SchedLsmBuilder {
   /**
    * @param program the program: a path, or a name looked up in the parent's PATH at run time
    * @param args its arguments
@@ -53,6 +56,21 @@ export class Command extends NamespaceBuilder {
   get pid(): number | null {
     const rec = stateOf(this).running;
     return rec && !rec.queued ? rec.pid : null;
+  }
+
+  /**
+   * The program's path as a run would exec it: a name is looked up in the parent's PATH now
+   * (virCommandGetBinaryPath); a path with a '/' is returned as given.
+   * @throws {CommandError} with code 'ENOENT' when the PATH has no such program
+   * @example new Command('true').getBinaryPath() // '/usr/bin/true'
+   */
+  getBinaryPath(): string {
+    const program = stateOf(this).argv[0];
+    const found = resolveCandidates(program)[0];
+    if (found !== undefined) return found;
+    throw new CommandError(`Cannot find '${program}' in path`, {
+      command: commandLine(stateOf(this)), stage: 'exec', code: 'ENOENT', errno: os.constants.errno.ENOENT, path: program,
+    });
   }
 
   /**

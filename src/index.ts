@@ -26,6 +26,7 @@ export type {
   ErrnoCode,
   ErrnoName,
   FdRef,
+  MemoryPolicyMode,
   NamespaceName,
   Output,
   OutputEncoding,

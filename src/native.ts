@@ -49,6 +49,18 @@ export interface NativePlan {
   pidFile: string | null;
   /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
   namespaceSetup?: NativeNamespaceSetup;
+  /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`. */
+  sendBuffers?: { fd: number; data: Buffer }[];
+  /** sched_setaffinity CPUs, or null: unchanged. */
+  cpuAffinity?: number[] | null;
+  /** set_mempolicy(mode, nodes), or null: unchanged. */
+  memoryPolicy?: { mode: number; nodes: number[] } | null;
+  /** Core scheduling: 0 none, 1 a new cookie (setRunAlone), 2 schedCorePid's cookie (setRunAmong). */
+  schedCore?: number;
+  schedCorePid?: number;
+  /** SELinux exec context / AppArmor profile for the program, or null. */
+  selinuxLabel?: string | null;
+  apparmorProfile?: string | null;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;

@@ -62,6 +62,15 @@ export interface CommandState {
   handshake: boolean;
   /** The new namespaces' setup: id maps, mount propagation, /proc (command/ns-setup.ts). */
   nsSetup: NamespaceSetup;
+  /** setSendBuffer(): child fd -> data, in the order set. */
+  sendBuffers: Map<number, Buffer>;
+  cpuAffinity: number[] | null;
+  memoryPolicy: { mode: number; nodes: number[] } | null;
+  /** 0 none, 1 setRunAlone(), 2 setRunAmong(schedCorePid). */
+  schedCore: number;
+  schedCorePid: number;
+  selinuxLabel: string | null;
+  apparmorProfile: string | null;
   running: RunRecord | null;
   freed: boolean;
 }
@@ -75,6 +84,8 @@ export function createState(argv: string[]): CommandState {
     noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
     nsSetup: defaultNamespaceSetup(),
+    sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
+    selinuxLabel: null, apparmorProfile: null,
   };
 }
 
@@ -109,7 +120,19 @@ export function stderrSharesStdout(state: CommandState): boolean {
 }
 
 function hasStringIO(state: CommandState): boolean {
-  return state.stdin?.kind === 'buffer' || state.stdout?.kind === 'buffer' || state.stderr?.kind === 'buffer';
+  return state.stdin?.kind === 'buffer' || state.stdout?.kind === 'buffer' || state.stderr?.kind === 'buffer'
+    || state.sendBuffers.size > 0;
+}
+
+// A send buffer's fd number that another fd of the command also claims: the child would get
+// only one of them at that number.
+function sendBufferClash(s: CommandState): string | null {
+  for (const fd of s.sendBuffers.keys()) {
+    if (s.passFds.has(fd)) return `fd ${fd} is both passed (passFD) and a send buffer`;
+    if (s.namespaces.some((n) => n.fd === fd)) return `fd ${fd} is both a namespace fd and a send buffer`;
+    if (s.cgroupFd === fd) return `fd ${fd} is both the cgroup fd and a send buffer`;
+  }
+  return null;
 }
 
 function hasCallerPipe(state: CommandState): boolean {
@@ -143,6 +166,8 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   }
   if (s.pidFile !== null && !s.daemonize) return 'creation of pid file requires daemonized command';
   if (s.setsid && s.pgid !== -1) return 'cannot combine setsid() and setpgid()';
+  const clash = sendBufferClash(s);
+  if (clash !== null) return clash;
   if (s.daemonize) {
     if (mode === 'background') return 'daemonized command cannot use runAsync()';
     if (mode === 'exec') return 'daemonized command cannot use exec()';
@@ -193,8 +218,22 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
     daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
+    ...libvirtExtras(s),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
+}
+
+// The optional NativePlan fields of setSendBuffer, scheduling and LSM labels: present only when
+// set, so a plan without them reads as before.
+function libvirtExtras(s: CommandState): Partial<NativePlan> {
+  const extras: Partial<NativePlan> = {};
+  if (s.sendBuffers.size > 0) extras.sendBuffers = [...s.sendBuffers].map(([fd, data]) => ({ fd, data }));
+  if (s.cpuAffinity) extras.cpuAffinity = [...s.cpuAffinity];
+  if (s.memoryPolicy) extras.memoryPolicy = { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] };
+  if (s.schedCore !== 0) Object.assign(extras, { schedCore: s.schedCore, schedCorePid: s.schedCorePid });
+  if (s.selinuxLabel !== null) extras.selinuxLabel = s.selinuxLabel;
+  if (s.apparmorProfile !== null) extras.apparmorProfile = s.apparmorProfile;
+  return extras;
 }
 
 // An rlimit amount for native: -1 for RLIM_INFINITY, a number when exact, else the bigint.

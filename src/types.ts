@@ -232,3 +232,11 @@ export type CommandErrorCode =
   | 'ERR_STRING_TOO_LONG'
   /** a pre-exec hook library could not be loaded (dlopen's or dlsym's text in the message) */
   | 'ERR_DLOPEN_FAILED';
+
+/**
+ * NUMA memory policies of setMemoryPolicy() (set_mempolicy(2) MPOL_*): 'default', 'preferred'
+ * (one node first), 'bind' (only these nodes), 'interleave', 'local', 'preferred-many' (5.15),
+ * 'weighted-interleave' (6.9).
+ */
+export type MemoryPolicyMode =
+  | 'default' | 'preferred' | 'bind' | 'interleave' | 'local' | 'preferred-many' | 'weighted-interleave';

@@ -113,13 +113,15 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
 // async-signal-safe: the steps below.
 [[noreturn]] void child_exec(const ChildPlan* plan) {
   // 1. Reset every signal disposition to SIG_DFL (SIGPIPE too: Node ignores it, and an ignored
-  //    disposition survives execve). The mask stays fully blocked (set by the parent) until 14.
+  //    disposition survives execve). The mask stays fully blocked (set by the parent) until 16.
   child_reset_signals(plan);
   // 2. Take a private fd table (cloned with CLONE_FILES, it is the parent's: unshare it copying
   //    only the fds up to the highest one we need), then map stdin, stdout and stderr (two
-  //    passes, so sources among 0-2 cannot clobber each other).
+  //    passes, so sources among 0-2 cannot clobber each other), then each send buffer's read
+  //    end onto its number.
   child_unshare_fds(plan);
   child_map_stdio(plan);
+  child_map_send_buffers(plan);
   // 3. Close every fd but 0-2, the passed fds and our own pipes (close_range around the kept
   //    fds; then getdents64 on /proc/self/fd; then a loop up to the limit).
   child_close_fds(plan);
@@ -136,22 +138,29 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   child_declarative_steps(plan);
   // 7. The native hook (fork() path only).
   child_run_hook(plan);
-  // 8. Supplementary groups, gid, uid (raw syscalls; keep-caps when capabilities are kept).
+  // 8. Scheduling: CPU affinity, NUMA memory policy, core scheduling (child_sched.cc). Before
+  //    the uid change: sharing another process's core-scheduling cookie needs ptrace access.
+  child_set_scheduling(plan);
+  // 9. Supplementary groups, gid, uid (raw syscalls; keep-caps when capabilities are kept).
   child_set_credentials(plan);
-  // 9. Capabilities: bounding set, then effective/permitted/inheritable, then ambient.
+  // 10. Capabilities: bounding set, then effective/permitted/inheritable, then ambient.
   child_set_capabilities(plan);
-  // 10. Parent-death signal. After the uid change, because setresuid() clears it.
+  // 11. Parent-death signal. After the uid change, because setresuid() clears it.
   child_set_parent_death_signal(plan);
-  // 11. no_new_privs.
+  // 12. no_new_privs.
   if (plan->no_new_privs && syscall(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0) != 0)
     child_fail(plan, kStageNoNewPrivs, errno);
-  // 12. chdir, with the final credentials (and inside a new root, if any).
+  // 13. chdir, with the final credentials (and inside a new root, if any).
   if (plan->cwd != nullptr && chdir(plan->cwd) != 0) child_fail(plan, kStageChdir, errno);
-  // 13. Handshake: tell the parent we are ready, wait for its go.
+  // 14. LSM exec labels: SELinux, then AppArmor (child_lsm.cc). They act only at execve, so
+  //     they come after every other step that can fail or run code (a child that fails never
+  //     carries a half-applied label), and before the handshake, so "ready" includes them.
+  child_set_exec_labels(plan);
+  // 15. Handshake: tell the parent we are ready, wait for its go.
   child_handshake(plan);
-  // 14. Unblock every signal: the program starts with an empty mask.
+  // 16. Unblock every signal: the program starts with an empty mask.
   child_unblock_signals(plan);
-  // 15. execve each candidate path.
+  // 17. execve each candidate path.
   if (plan->announce_exec) {
     ChildReport about_to_exec = {kReportMagic, kStageNone, 0, 0, 0};
     child_write_report(plan, about_to_exec);

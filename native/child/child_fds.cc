@@ -52,6 +52,18 @@ void child_map_stdio(const ChildPlan* plan) {
   }
 }
 
+// async-signal-safe: dup2(2). The parent placed every source, and every fd of ours the child
+// still needs, off the target numbers (spawn.cc, AvoidSendTargets), so no dup2 here clobbers
+// one; the dup clears FD_CLOEXEC and the target is in the keep list, so it survives exec.
+void child_map_send_buffers(const ChildPlan* plan) {
+  for (int i = 0; i < plan->nsends; i++) {
+    const SendMapping& m = plan->sends[i];
+    // dup2 onto itself would keep FD_CLOEXEC (cannot happen as placed, but costs nothing).
+    int rc = m.src == m.target ? fcntl(m.target, F_SETFD, 0) : dup2(m.src, m.target);
+    if (rc < 0) child_fail(plan, kStageStdio, errno, m.target);
+  }
+}
+
 static bool is_kept(const ChildPlan* plan, int fd) {
   for (int i = 0; i < plan->nkeep; i++) {
     if (plan->keep_fds[i] == fd) return true;

@@ -203,7 +203,7 @@ int child_write_pidfile(const ChildPlan* plan) {
     char text[24];
     int len = child_format_decimal(static_cast<uint64_t>(syscall(SYS_getpid)), text);
     text[len++] = '\n';
-    // A full disk (ENOSPC) or RLIMIT_FSIZE (EFBIG: SIGXFSZ stays blocked until step 14, and a
+    // A full disk (ENOSPC) or RLIMIT_FSIZE (EFBIG: SIGXFSZ stays blocked until step 16, and a
     // failure exits before that) fails here, and the file is removed.
     if (ftruncate(fd, 0) != 0 || !child_write_all(fd, text, static_cast<size_t>(len))) Fail(w, errno);
     // Blocking again for the program, and kept across execve.

@@ -68,6 +68,9 @@ void child_declarative_steps(const ChildPlan* plan);
 void child_wait_id_maps(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_setup_mounts(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_run_hook(const ChildPlan* plan);
+void child_set_scheduling(const ChildPlan* plan);
+void child_set_exec_labels(const ChildPlan* plan);
+void child_map_send_buffers(const ChildPlan* plan);
 void child_set_credentials(const ChildPlan* plan);
 void child_set_capabilities(const ChildPlan* plan);
 void child_set_parent_death_signal(const ChildPlan* plan);

@@ -34,6 +34,17 @@ struct NamespaceStep {
 
 typedef int (*PreExecHook)(void* opaque);
 
+// Core scheduling (ChildPlan::sched_core).
+constexpr int kSchedCoreNone = 0;
+constexpr int kSchedCoreAlone = 1;  // a new cookie for the child (virCommandSetRunAlone)
+constexpr int kSchedCoreAmong = 2;  // the cookie of sched_core_pid (virCommandSetRunAmong)
+
+// A send buffer's pipe: its read end (send_src) becomes fd `target` in the child.
+struct SendMapping {
+  int src;
+  int target;
+};
+
 struct ChildPlan {
   char* const* argv;
   char* const* envp;         // never null: the parent copies environ when no env was set
@@ -48,6 +59,8 @@ struct ChildPlan {
   int status_fd;             // write end of the status pipe (O_CLOEXEC), -1 for exec in place
   bool shared_fd_table;      // cloned with CLONE_FILES: the child must unshare before any dup2
   int highest_needed_fd;     // the highest kept fd or stdio source: what unsharing must copy
+  const SendMapping* sends;  // send buffers: dup2(src, target) after stdio (targets are kept)
+  int nsends;
 
   bool daemonize;
   const char* pidfile;       // null: none; absolute (src/ resolves it), walked by the daemon
@@ -70,6 +83,14 @@ struct ChildPlan {
   void* hook_data;
   const char* hook_library;  // the library's path, only for exec()'s failure line (or null)
 
+  const uint64_t* cpu_mask;  // sched_setaffinity mask, or null
+  size_t cpu_mask_bytes;     // 0: affinity unchanged
+  int mempolicy_mode;        // set_mempolicy mode (MPOL_*), -1: unchanged
+  const unsigned long* mem_nodes;  // its nodemask (may be null for MPOL_DEFAULT/MPOL_LOCAL)
+  unsigned long mem_maxnode;
+  int sched_core;            // kSchedCore*
+  pid_t sched_core_pid;      // kSchedCoreAmong: whose cookie
+
   bool set_groups;
   const gid_t* groups;
   int ngroups;
@@ -83,6 +104,9 @@ struct ChildPlan {
   pid_t parent_pid;          // to notice a parent that died before PR_SET_PDEATHSIG
   bool no_new_privs;
   const char* cwd;
+  int proc_fd;               // a /proc directory fd for the LSM attr files, -1: none
+  const char* selinux_label; // SELinux exec context, or null
+  const char* apparmor_exec; // "exec <profile>" for AppArmor, or null
 
   bool announce_exec;        // fork() path: report "about to exec" (stage none) just before execve,
                              // so a death by signal before it is known to be pre-exec

@@ -26,6 +26,14 @@ struct StdioSpec {
   size_t data_len = 0;
 };
 
+// setSendBuffer(): `data` is fed through a pipe whose read end the child gets as fd `target`.
+// Borrowed like stdin's data (the glue keeps the JS Buffer alive until the run ends).
+struct SendBuffer {
+  int target = -1;
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+};
+
 struct ExecPlan {
   std::vector<std::string> argv;
   std::vector<std::string> candidates;
@@ -37,6 +45,7 @@ struct ExecPlan {
   StdioSpec stdio[3];
   bool nonblocking = false;
   std::vector<int> pass_fds;
+  std::vector<SendBuffer> sends;
 
   int64_t uid = -1;
   int64_t gid = -1;
@@ -59,6 +68,16 @@ struct ExecPlan {
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;
   std::string hook_library;    // as given, for messages
+  std::vector<uint64_t> cpu_mask;        // empty: affinity unchanged
+  int mempolicy_mode = -1;               // -1: unchanged
+  std::vector<unsigned long> mem_nodes;  // nodemask words
+  unsigned long mem_maxnode = 0;
+  int sched_core = kSchedCoreNone;
+  pid_t sched_core_pid = 0;
+  bool has_selinux_label = false;
+  std::string selinux_label;
+  bool has_apparmor_profile = false;
+  std::string apparmor_exec;             // "exec <profile>"
   bool handshake = false;
   bool daemonize = false;
   std::string pidfile;         // empty: none

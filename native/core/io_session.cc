@@ -97,6 +97,12 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
     input_len_ = plan.stdio[0].data_len;
     if (input_len_ == 0) CloseSlot(kSlotStdin);  // nothing to send: EOF at once
   }
+  for (size_t i = 0; i < child->send_fds.size() && i < plan.sends.size(); i++) {
+    sends_.push_back({child->send_fds[i], plan.sends[i].data, plan.sends[i].len, 0});
+    child->send_fds[i] = -1;
+    if (plan.sends[i].len == 0) CloseSlot(kSlotCount + static_cast<int>(i));  // EOF at once
+  }
+  child->send_fds.clear();
   for (int i = 1; i <= 2; i++) {
     if (plan.stdio[i].kind != StdioKind::kCapture) continue;
     fds_[i] = child->stdio_fd[i];
@@ -110,18 +116,25 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
 IoSession::~IoSession() {
   for (int slot = 0; slot < kSlotCount; slot++)
     if (fds_[slot] >= 0) close(fds_[slot]);
+  for (Send& b : sends_)
+    if (b.fd >= 0) close(b.fd);
   for (int i = 1; i <= 2; i++) free(result_.out[i].data);
 }
 
 void IoSession::CloseSlot(int slot) {
-  if (fds_[slot] < 0) return;
+  int* fd = slot < kSlotCount ? &fds_[slot] : &sends_[slot - kSlotCount].fd;
+  if (*fd < 0) return;
   BeforeClose(slot);
-  close(fds_[slot]);
-  fds_[slot] = -1;
+  close(*fd);
+  *fd = -1;
 }
 
 void IoSession::OnReady(int slot) {
-  if (fds_[slot] < 0) return;
+  if (fd(slot) < 0) return;
+  if (slot >= kSlotCount) {
+    WriteSend(slot);
+    return;
+  }
   switch (slot) {
     case kSlotStdin: WriteInput(); break;
     case kSlotStdout:
@@ -164,19 +177,30 @@ void IoSession::ReadOutput(int slot) {
   }
 }
 
-void IoSession::WriteInput() {
-  while (input_off_ < input_len_) {
-    ssize_t n = write(fds_[kSlotStdin], input_ + input_off_, input_len_ - input_off_);
+bool IoSession::Feed(int fd, const uint8_t* data, size_t len, size_t* off) {
+  while (*off < len) {
+    ssize_t n = write(fd, data + *off, len - *off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) return;
-      // EPIPE: the child closed its stdin early. Not an error: the rest is discarded. (Node
+      if (errno == EAGAIN) return false;
+      // EPIPE: the child closed its end early. Not an error: the rest is discarded. (Node
       // ignores SIGPIPE, so the write returns EPIPE instead of killing the process.)
-      break;
+      return true;
     }
-    input_off_ += static_cast<size_t>(n);
+    *off += static_cast<size_t>(n);
   }
-  CloseSlot(kSlotStdin);  // all written (or refused): the child sees EOF
+  return true;
+}
+
+void IoSession::WriteInput() {
+  // All written (or refused): close, the child sees EOF.
+  if (Feed(fds_[kSlotStdin], input_, input_len_, &input_off_)) CloseSlot(kSlotStdin);
+}
+
+// A send buffer: the same as stdin, on the pipe whose read end the child got at its number.
+void IoSession::WriteSend(int slot) {
+  Send& b = sends_[slot - kSlotCount];
+  if (Feed(b.fd, b.data, b.len, &b.off)) CloseSlot(slot);
 }
 
 void IoSession::ReadStatus() {
@@ -219,6 +243,9 @@ void IoSession::Reap() {
   reap_poll_at_ = 0;
   CloseSlot(kSlotPidfd);
   CloseSlot(kSlotStdin);  // nobody left to read it
+  // Nor the send buffers: a child that exits without reading them ends them (a grandchild that
+  // inherited a read end loses the rest, as with stdin).
+  for (int slot = kSlotCount; slot < slot_count(); slot++) CloseSlot(slot);
   kill_at_ = 0;
   timeout_at_ = 0;
   // A grandchild may still hold the output pipes; give them drain_ms to reach EOF.
@@ -264,8 +291,8 @@ int64_t IoSession::NextDeadline() const {
 
 bool IoSession::Done() const {
   if (!result_.reaped && (fds_[kSlotPidfd] >= 0 || poll_reap_)) return false;
-  for (int slot = 0; slot < kSlotCount; slot++)
-    if (fds_[slot] >= 0) return false;
+  for (int slot = 0; slot < slot_count(); slot++)
+    if (fd(slot) >= 0) return false;
   return true;
 }
 
@@ -294,7 +321,7 @@ void IoSession::Terminate(int64_t grace_ms) {
 }
 
 void IoSession::Release() {
-  for (int slot = 0; slot < kSlotCount; slot++) CloseSlot(slot);
+  for (int slot = 0; slot < slot_count(); slot++) CloseSlot(slot);
   timeout_at_ = kill_at_ = drain_at_ = reap_poll_at_ = 0;
   poll_reap_ = false;
 }

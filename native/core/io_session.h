@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include <vector>
+
 #include "exec_plan.h"
 #include "spawn.h"
 
@@ -23,6 +25,8 @@ struct OutputBuffer {
   size_t populated = 0;  // data[0, populated) is known to be faulted in (see PopulateAhead)
 };
 
+// The fixed slots; the send buffers (setSendBuffer) follow them, from kSlotCount on, so a
+// session has slot_count() slots in all.
 enum Slot : int { kSlotStdin = 0, kSlotStdout = 1, kSlotStderr = 2, kSlotStatus = 3, kSlotPidfd = 4, kSlotCount };
 
 struct SessionResult {
@@ -55,9 +59,11 @@ class IoSession {
   IoSession(const ExecPlan& plan, SpawnedChild* child);
   virtual ~IoSession();
 
+  int slot_count() const { return kSlotCount + static_cast<int>(sends_.size()); }
   // The fd of a slot, or -1 when that slot needs no more watching.
-  int fd(int slot) const { return fds_[slot]; }
-  short events(int slot) const { return slot == kSlotStdin ? POLLOUT : POLLIN; }
+  int fd(int slot) const { return slot < kSlotCount ? fds_[slot] : sends_[slot - kSlotCount].fd; }
+  static bool IsInput(int slot) { return slot == kSlotStdin || slot >= kSlotCount; }
+  short events(int slot) const { return IsInput(slot) ? POLLOUT : POLLIN; }
   void OnReady(int slot);
   void OnTimer();
   int64_t NextDeadline() const;  // monotonic ms, or -1
@@ -82,11 +88,22 @@ class IoSession {
   void CloseSlot(int slot);
   void ReadOutput(int slot);
   void WriteInput();
+  void WriteSend(int slot);
+  // Writes data[*off, len) to fd without blocking; true when the slot is finished (all written,
+  // or the reader is gone: EPIPE, the rest is discarded).
+  static bool Feed(int fd, const uint8_t* data, size_t len, size_t* off);
   void ReadStatus();
   void Reap();
   void PollReap(uint64_t now);
 
   int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
+  struct Send {
+    int fd;
+    const uint8_t* data;
+    size_t len;
+    size_t off;
+  };
+  std::vector<Send> sends_;
   const uint8_t* input_ = nullptr;
   size_t input_len_ = 0;
   size_t input_off_ = 0;

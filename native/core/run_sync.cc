@@ -8,14 +8,17 @@
 #include <limits.h>
 #include <poll.h>
 
+#include <vector>
+
 namespace vircommand {
 
 void RunSessionBlocking(IoSession* session) {
   while (!session->Done()) {
-    struct pollfd pfds[kSlotCount];
-    int slots[kSlotCount];
+    // The fixed slots, then one per send buffer (setSendBuffer).
+    std::vector<struct pollfd> pfds(static_cast<size_t>(session->slot_count()));
+    std::vector<int> slots(pfds.size());
     nfds_t n = 0;
-    for (int slot = 0; slot < kSlotCount; slot++) {
+    for (int slot = 0; slot < session->slot_count(); slot++) {
       if (session->fd(slot) < 0) continue;
       pfds[n] = {session->fd(slot), session->events(slot), 0};
       slots[n++] = slot;
@@ -27,7 +30,7 @@ void RunSessionBlocking(IoSession* session) {
       // poll() takes an int: a deadline further than INT_MAX ms away is waited for in steps.
       timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : static_cast<int>(left);
     }
-    int r = poll(pfds, n, timeout);
+    int r = poll(pfds.data(), n, timeout);
     if (r < 0 && errno != EINTR) break;  // EFAULT/EINVAL/ENOMEM: cannot happen with our array
     for (nfds_t i = 0; r > 0 && i < n; i++)
       if (pfds[i].revents != 0) session->OnReady(slots[i]);

@@ -123,6 +123,9 @@ struct Scratch {
   int status[2] = {-1, -1};
   int ready[2] = {-1, -1};
   int go[2] = {-1, -1};
+  std::vector<int> send_child, send_parent;  // send buffers' pipes: read ends (child), write ends
+  std::vector<SendMapping> sends;
+  int proc_fd = -1;                         // /proc, for the LSM attr files
   int idmap[2] = {-1, -1};  // the parent releases a child in a new user namespace once its maps are written
   std::vector<std::string> env_copy;
   std::vector<char*> argv, envp;
@@ -144,8 +147,56 @@ struct Scratch {
       CloseFd(&go[i]);
       CloseFd(&idmap[i]);
     }
+    for (int& fd : send_child) CloseFd(&fd);
+    for (int& fd : send_parent) CloseFd(&fd);
+    CloseFd(&proc_fd);
   }
 };
+
+bool IsSendTarget(const ExecPlan& plan, int fd) {
+  for (const SendBuffer& b : plan.sends)
+    if (b.target == fd) return true;
+  return false;
+}
+
+// Moves an fd of ours the child still needs after it maps the send buffers (step 2) off every
+// target number, so that mapping cannot clobber it: above the highest target.
+bool AvoidSendTargets(const ExecPlan& plan, int* fd) {
+  if (*fd < 0 || !IsSendTarget(plan, *fd)) return true;
+  int highest = 2;
+  for (const SendBuffer& b : plan.sends) highest = b.target > highest ? b.target : highest;
+  int moved = fcntl(*fd, F_DUPFD_CLOEXEC, highest + 1);
+  if (moved < 0) return false;
+  close(*fd);
+  *fd = moved;
+  return true;
+}
+
+// The send buffers' pipes (setSendBuffer), and /proc for the LSM labels; then every fd of ours
+// the child needs is moved off the send targets. Sets errno on failure.
+bool PrepareExtraFds(const ExecPlan& plan, Scratch* s) {
+  for (size_t i = 0; i < plan.sends.size(); i++) {
+    int fds[2];
+    if (!MakePipe(fds)) return false;
+    s->send_child.push_back(fds[0]);
+    s->send_parent.push_back(fds[1]);
+    SetNonblocking(fds[1]);
+    // 1 MiB, as for captured streams: fewer wakeups for a large secret or image. A refusal
+    // (over /proc/sys/fs/pipe-max-size) keeps the default.
+    fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+  }
+  if (plan.has_selinux_label || plan.has_apparmor_profile) {
+    s->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->proc_fd < 0 || !MoveAboveStdio(&s->proc_fd)) return false;
+  }
+  if (plan.sends.empty()) return true;
+  for (int& fd : s->send_child)
+    if (!AvoidSendTargets(plan, &fd)) return false;
+  for (int* fd : {&s->status[1], &s->ready[1], &s->go[0], &s->proc_fd})
+    if (!AvoidSendTargets(plan, fd)) return false;
+  for (size_t i = 0; i < plan.sends.size(); i++) s->sends.push_back({s->send_child[i], plan.sends[i].target});
+  return true;
+}
 
 int CapLastCap() {
   static int cached = -1;
@@ -209,7 +260,7 @@ bool PrepareStdio(const ExecPlan& plan, Scratch* s) {
 // Clone path: puts the child's stdio sources and status pipe above the slots into the transfer
 // slots, so the child's unshare copies only the low fds (see FdSlots). Sources at 0-2 or already
 // low stay. A failed dup3 just leaves that fd where it is (slower, not wrong).
-void UseLowSlots(Scratch* s) {
+void UseLowSlots(const ExecPlan& plan, Scratch* s) {
   if (t_slots.devnull < 0) return;
   auto place = [s](int fd) -> int {
     if (fd <= t_slots.highest || s->slots_used == kTransferSlots) return fd;
@@ -227,6 +278,8 @@ void UseLowSlots(Scratch* s) {
     moved[i] = same >= 0 ? moved[same] : place(src[i]);
   }
   for (int i = 0; i < 3; i++) src[i] = moved[i];
+  // The status pipe is needed after the send buffers are mapped: never on a send target.
+  if (s->slots_used < kTransferSlots && IsSendTarget(plan, t_slots.transfer[s->slots_used])) return;
   s->status_in_child = place(s->status[1]);
 }
 
@@ -255,10 +308,15 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
     if (fd >= 0) s->keep.push_back(fd);
   for (const NamespaceStep& ns : plan.namespaces) s->keep.push_back(ns.fd);
   if (plan.cgroup_fd >= 0) s->keep.push_back(plan.cgroup_fd);
+  for (const SendMapping& m : s->sends) s->keep.push_back(m.target);
+  if (s->proc_fd >= 0) s->keep.push_back(s->proc_fd);
   std::sort(s->keep.begin(), s->keep.end());
   s->keep.erase(std::unique(s->keep.begin(), s->keep.end()), s->keep.end());
   c.highest_needed_fd = s->keep.back();
   for (int fd : c.stdio_src) c.highest_needed_fd = fd > c.highest_needed_fd ? fd : c.highest_needed_fd;
+  for (const SendMapping& m : s->sends) c.highest_needed_fd = m.src > c.highest_needed_fd ? m.src : c.highest_needed_fd;
+  c.sends = s->sends.data();
+  c.nsends = static_cast<int>(s->sends.size());
   c.keep_fds = s->keep.data();
   c.nkeep = static_cast<int>(s->keep.size());
   c.pass_fds = plan.pass_fds.data();
@@ -283,6 +341,16 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.hook = plan.hook;
   c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
   c.hook_library = plan.hook_library.empty() ? nullptr : plan.hook_library.c_str();
+  c.cpu_mask = plan.cpu_mask.empty() ? nullptr : plan.cpu_mask.data();
+  c.cpu_mask_bytes = plan.cpu_mask.size() * sizeof(uint64_t);
+  c.mempolicy_mode = plan.mempolicy_mode;
+  c.mem_nodes = plan.mem_nodes.empty() ? nullptr : plan.mem_nodes.data();
+  c.mem_maxnode = plan.mem_maxnode;
+  c.sched_core = plan.sched_core;
+  c.sched_core_pid = plan.sched_core_pid;
+  c.proc_fd = s->proc_fd;
+  c.selinux_label = plan.has_selinux_label ? plan.selinux_label.c_str() : nullptr;
+  c.apparmor_exec = plan.has_apparmor_profile ? plan.apparmor_exec.c_str() : nullptr;
   c.set_groups = plan.set_groups;
   c.groups = plan.groups.data();
   c.ngroups = static_cast<int>(plan.groups.size());
@@ -356,7 +424,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   }
   Scratch s;
   bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
-                  (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go)));
+                  (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go))) && PrepareExtraFds(plan, &s);
   if (!pipes_ok) {
     failure->stage = kStagePipe;
     failure->err = errno;
@@ -370,7 +438,8 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   // A new user namespace with maps: the child waits at step 6 while the parent writes them, so
   // it gets its own memory (no CLONE_VM | CLONE_VFORK), as a handshake does.
   const bool map_ids = NeedsIdMaps(plan, clone_ns);
-  if (map_ids && !MakePipe(s.idmap)) {
+  // Its read end is read at step 6, after the send buffers are mapped: off their numbers too.
+  if (map_ids && (!MakePipe(s.idmap) || !AvoidSendTargets(plan, &s.idmap[0]))) {
     failure->stage = kStagePipe;
     failure->err = errno;
     return false;
@@ -378,7 +447,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   const bool own_memory = use_fork || map_ids;
   const bool real_fork = use_fork && clone_ns == 0;  // else clone() without CLONE_VM, on our stack
   s.status_in_child = s.status[1];
-  if (!own_memory) UseLowSlots(&s);
+  if (!own_memory) UseLowSlots(plan, &s);
   BuildChildPlan(plan, &s);
   PlanNamespaces(plan, clone_ns, s.idmap[0], &s.plan);
   s.plan.announce_exec = own_memory;
@@ -459,12 +528,14 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
   s.ready[0] = -1;
   child->handshake_go_fd = s.go[1];
   s.go[1] = -1;
+  child->send_fds = s.send_parent;
+  s.send_parent.clear();
   return true;  // ~Scratch closes the child's ends and /dev/null
 }
 
 void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure) {
   Scratch s;
-  if (!PrepareStdio(plan, &s)) {
+  if (!PrepareStdio(plan, &s) || !PrepareExtraFds(plan, &s)) {
     failure->stage = kStagePipe;
     failure->err = errno;
     return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "exec_plan.h"
 
@@ -17,6 +18,7 @@ struct SpawnedChild {
   int status_fd = -1;              // read end of the status pipe, O_NONBLOCK
   int handshake_ready_fd = -1;     // read: the child writes '1' when it is ready
   int handshake_go_fd = -1;        // write: the parent writes '1' to let it exec
+  std::vector<int> send_fds;       // write ends of the send buffers' pipes (O_NONBLOCK), as plan.sends
   bool vforked = false;            // true: the child has exec'd or exited when Spawn returns
   bool announces_exec = false;     // the child reports "about to exec" before execve
 };

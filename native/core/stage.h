@@ -28,16 +28,21 @@ enum Stage : int {
   kStageProc,       // child 6: a new proc mounted on /proc (remountProc)
   kStageChroot,
   kStageHook,       // child 7: the native hook
-  kStageSetgroups,  // child 8: credentials
+  kStageAffinity,   // child 8: scheduling...
+  kStageMempolicy,
+  kStageSchedCore,
+  kStageSetgroups,  // child 9: credentials
   kStageSetgid,
   kStageSetuid,
-  kStageCaps,       // child 9
-  kStagePdeathsig,  // child 10
-  kStageNoNewPrivs, // child 11
-  kStageChdir,      // child 12
-  kStageHandshake,  // child 13
-  kStageSigmask,    // child 14
-  kStageExec,       // child 15
+  kStageCaps,       // child 10
+  kStagePdeathsig,  // child 11
+  kStageNoNewPrivs, // child 12
+  kStageChdir,      // child 13
+  kStageSelinux,    // child 14: LSM exec labels
+  kStageApparmor,
+  kStageHandshake,  // child 15
+  kStageSigmask,    // child 16
+  kStageExec,       // child 17
   kStageWait,       // parent: waitpid failed (e.g. SIGCHLD ignored)
   kStageCount
 };

@@ -100,7 +100,8 @@ class AsyncSession : public IoSession, public LoopResident {
     timer_ = new uv_timer_t;
     uv_timer_init(loop, timer_);
     timer_->data = this;
-    for (int slot = 0; slot < kSlotCount; slot++) {
+    polls_.assign(static_cast<size_t>(slot_count()), nullptr);
+    for (int slot = 0; slot < slot_count(); slot++) {
       if (fd(slot) < 0) continue;
       polls_[slot] = new uv_poll_t;
       if (uv_poll_init(loop, polls_[slot], fd(slot)) != 0) {
@@ -109,7 +110,7 @@ class AsyncSession : public IoSession, public LoopResident {
         continue;
       }
       polls_[slot]->data = this;
-      uv_poll_start(polls_[slot], slot == kSlotStdin ? UV_WRITABLE : UV_READABLE, OnPoll);
+      uv_poll_start(polls_[slot], IsInput(slot) ? UV_WRITABLE : UV_READABLE, OnPoll);
     }
     Pump(false);
   }
@@ -163,14 +164,14 @@ class AsyncSession : public IoSession, public LoopResident {
   bool finished() const { return finished_; }
 
   ~AsyncSession() override {
-    for (int slot = 0; slot < kSlotCount; slot++) BeforeClose(slot);
+    for (int slot = 0; slot < static_cast<int>(polls_.size()); slot++) BeforeClose(slot);
     CloseTimer();
     Unregister();
   }
 
  protected:
   void BeforeClose(int slot) override {
-    if (polls_[slot] == nullptr) return;
+    if (slot >= static_cast<int>(polls_.size()) || polls_[slot] == nullptr) return;
     uv_close(reinterpret_cast<uv_handle_t*>(polls_[slot]), DeleteHandle<uv_poll_t>);  // stops watching now
     polls_[slot] = nullptr;
   }
@@ -180,7 +181,7 @@ class AsyncSession : public IoSession, public LoopResident {
     (void)status;
     (void)events;
     AsyncSession* self = static_cast<AsyncSession*>(handle->data);
-    for (int slot = 0; slot < kSlotCount; slot++) {
+    for (int slot = 0; slot < static_cast<int>(self->polls_.size()); slot++) {
       if (self->polls_[slot] == handle) {
         self->OnReady(slot);
         break;
@@ -224,7 +225,7 @@ class AsyncSession : public IoSession, public LoopResident {
   Napi::ObjectReference js_plan_;
   Napi::FunctionReference on_done_;
   Napi::ObjectReference owner_;
-  uv_poll_t* polls_[kSlotCount] = {};
+  std::vector<uv_poll_t*> polls_;  // one per slot (the send buffers' slots included)
   uv_timer_t* timer_ = nullptr;
   bool finished_ = false;
   bool registered_ = false;

@@ -233,6 +233,71 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   return true;
 }
 
+// setSendBuffer() pipes, scheduling and LSM labels. Every field is optional (absent: unchanged).
+bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  Napi::Value sends = o.Get("sendBuffers");
+  if (sends.IsArray()) {
+    Napi::Array a = sends.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      if (!a.Get(i).IsObject()) return Fail(env, "sendBuffers", "must hold objects");
+      Napi::Object b = a.Get(i).As<Napi::Object>();
+      SendBuffer sb;
+      if (!GetInt32(env, b, "fd", &sb.target)) return false;
+      if (sb.target < 3) return Fail(env, "sendBuffers", "holds an fd below 3");
+      Napi::Value data = b.Get("data");
+      if (!data.IsBuffer()) return Fail(env, "sendBuffers", "data must be a Buffer");
+      Napi::Buffer<uint8_t> buf = data.As<Napi::Buffer<uint8_t>>();
+      sb.data = buf.Data();  // borrowed: the JS plan stays alive until the run ends
+      sb.len = buf.Length();
+      plan->sends.push_back(sb);
+    }
+  }
+  Napi::Value cpus = o.Get("cpuAffinity");
+  if (cpus.IsArray()) {
+    Napi::Array a = cpus.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      uint32_t cpu = a.Get(i).As<Napi::Number>().Uint32Value();
+      if (cpu >= 65536) return Fail(env, "cpuAffinity", "holds a cpu above 65535");
+      if (plan->cpu_mask.size() <= cpu / 64) plan->cpu_mask.resize(cpu / 64 + 1, 0);
+      plan->cpu_mask[cpu / 64] |= uint64_t{1} << (cpu % 64);
+    }
+    if (plan->cpu_mask.empty()) return Fail(env, "cpuAffinity", "must not be empty");
+  }
+  Napi::Value mem = o.Get("memoryPolicy");
+  if (mem.IsObject()) {
+    Napi::Object m = mem.As<Napi::Object>();
+    if (!GetInt32(env, m, "mode", &plan->mempolicy_mode)) return false;
+    Napi::Value nodes = m.Get("nodes");
+    if (!nodes.IsArray()) return Fail(env, "memoryPolicy.nodes", "must be an array");
+    Napi::Array a = nodes.As<Napi::Array>();
+    constexpr unsigned kBits = sizeof(unsigned long) * 8;
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      uint32_t node = a.Get(i).As<Napi::Number>().Uint32Value();
+      if (node >= 4096) return Fail(env, "memoryPolicy.nodes", "holds a node above 4095");
+      if (plan->mem_nodes.size() <= node / kBits) plan->mem_nodes.resize(node / kBits + 1, 0);
+      plan->mem_nodes[node / kBits] |= 1UL << (node % kBits);
+    }
+    // maxnode: the kernel reads maxnode - 1 bits (an old off-by-one kept for compatibility),
+    // so one more than the bits we hold.
+    plan->mem_maxnode = plan->mem_nodes.size() * kBits + 1;
+  }
+  Napi::Value core = o.Get("schedCore");
+  if (core.IsNumber()) {
+    plan->sched_core = core.As<Napi::Number>().Int32Value();
+    int64_t pid = 0;
+    if (plan->sched_core == kSchedCoreAmong && !GetInt(env, o, "schedCorePid", &pid)) return false;
+    plan->sched_core_pid = static_cast<pid_t>(pid);
+  }
+  bool present = false;
+  if (!GetString(env, o, "selinuxLabel", &plan->selinux_label, &present)) return false;
+  plan->has_selinux_label = present;
+  std::string profile;
+  if (!GetString(env, o, "apparmorProfile", &profile, &present)) return false;
+  plan->has_apparmor_profile = present;
+  if (present) plan->apparmor_exec = "exec " + profile;
+  return true;
+}
+
 }  // namespace
 
 int64_t MillisFromJs(Napi::Value v, int64_t fallback) {
@@ -281,7 +346,9 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
   for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
-  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan)) return false;
+  if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
+      !GetExtras(env, o, plan))
+    return false;
   plan->timeout_ms = MillisFromJs(o.Get("timeoutMs"), plan->timeout_ms);
   plan->kill_grace_ms = MillisFromJs(o.Get("killGraceMs"), plan->kill_grace_ms);
   plan->drain_ms = MillisFromJs(o.Get("drainMs"), plan->drain_ms);

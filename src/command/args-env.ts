@@ -61,6 +61,25 @@ export class ArgsEnvBuilder {
   }
 
   /**
+   * Appends the parts joined into ONE argument: libvirt's virCommandAddArgBuffer, with the
+   * virBuffer's pieces as `parts` (no part gives one empty argument, as an empty buffer does).
+   * @throws {TypeError} for a non-string part or a NUL byte
+   * @example cmd.addArgBuffer('file=', path, ',format=raw') // one argument
+   */
+  addArgBuffer(...parts: string[]): this {
+    this.#s.argv.push(checkArgs('Command.addArgBuffer', parts, 'parts').join(''));
+    return this;
+  }
+
+  /**
+   * A copy of the arguments after the program (argv[1..]), as virCommandGetArgList.
+   * @example new Command('ls', '-l').getArgList() // ['-l']
+   */
+  getArgList(): string[] {
+    return this.#s.argv.slice(1);
+  }
+
+  /**
    * Appends every element of a non-empty array.
    * @throws {RangeError} for an empty array; {TypeError} for a non-string element
    * @example cmd.addArgSet(['-a', '-b'])
@@ -112,6 +131,19 @@ export class ArgsEnvBuilder {
   addEnvPair(name: string, value: string): this {
     const n = checkEnvName('Command.addEnvPair', arg('name'), name);
     this.#s.env.addPair(n, checkString('Command.addEnvPair', arg('value'), value));
+    return this;
+  }
+
+  /**
+   * Sets an entry formatted printf-style (as addArgFormat()), which must read `NAME=value`.
+   * @throws {TypeError} for a bad format or values, or a result without '=' or with an empty NAME
+   * @example cmd.addEnvFormat('QEMU_AUDIO_DRV=%s', 'none')
+   */
+  addEnvFormat(format: string, ...values: unknown[]): this {
+    const m = 'Command.addEnvFormat';
+    const text = checkString(m, 'the formatted entry', formatArg(m, checkString(m, arg('format'), format), values));
+    if (text.indexOf('=') < 1) throw valueError(m, 'the formatted entry', 'must have the form NAME=value with a non-empty NAME');
+    this.#s.env.addString(text);
     return this;
   }
 

@@ -69,6 +69,16 @@ export class PrivilegesBuilder extends StdioBuilder {
     return this;
   }
 
+  /** The uid set with setUID(), or -1 when unset (virCommandGetUID). @example cmd.getUID() */
+  getUID(): number {
+    return stateOf(this).uid;
+  }
+
+  /** The gid set with setGID(), or -1 when unset (virCommandGetGID). @example cmd.getGID() */
+  getGID(): number {
+    return stateOf(this).gid;
+  }
+
   /**
    * The child's supplementary groups ([] drops them all); by default native takes the
    * target user's groups when uid/gid are set and the parent is root.

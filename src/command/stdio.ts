@@ -85,6 +85,40 @@ export class StdioBuilder extends ArgsEnvBuilder {
   }
 
   /**
+   * Feeds `data` to the child through a pipe whose read end the child gets as fd `fd` (the
+   * write end stays with us): libvirt's virCommandSetSendBuffer, the way qemu receives
+   * secrets (`-object secret,id=s0,fd=N`). libvirt makes the pipe itself and returns its
+   * number; here you choose the number, so it is known before the run. Written by the run's
+   * I/O loop (runSync()'s poll loop, the event loop for run() and runAsync()), kept for every
+   * run; a child that exits without reading it ends it, without error. A Uint8Array is read in
+   * place, not copied. Not with daemonize() or exec().
+   * @throws {RangeError} for an fd below 3; {TypeError} for data neither a string nor a Uint8Array
+   * @example cmd.setSendBuffer(3, secret).addArgFormat('secret,id=sec0,fd=%d', 3)
+   */
+  setSendBuffer(fd: number, data: string | Uint8Array): this {
+    const n = checkInteger('Command.setSendBuffer', arg('fd'), fd, 3, 2 ** 31 - 1);
+    const bytes = data instanceof Uint8Array
+      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      : toBytes('Command.setSendBuffer', arg('data'), data);
+    const s = stateOf(this);
+    if (s.sendBuffers.has(n)) recordError(s, `cannot set two send buffers on fd ${n}`);
+    else s.sendBuffers.set(n, bytes);
+    return this;
+  }
+
+  /**
+   * libvirt's virCommandDoAsyncIO: there it moves string I/O to a thread for
+   * virCommandRunAsync. runAsync() always drives buffers (setInputBuffer, setOutputBuffer,
+   * setErrorBuffer, setSendBuffer) on the event loop, so what remains is its other effect: the
+   * parent's ends of pipes made for stdout/stderr are non-blocking, as nonblockingFDs().
+   * @example const pid = cmd.doAsyncIO().setOutputBuffer(out).runAsync(); await cmd.wait();
+   */
+  doAsyncIO(): this {
+    stateOf(this).nonblocking = true;
+    return this;
+  }
+
+  /**
    * Captures stdout; `ref.value` is cleared now and filled after every run (also a failed
    * one). The same ref for stdout and stderr interleaves both in the order written.
    * @throws {TypeError} for a ref that is not an object

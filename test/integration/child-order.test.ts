@@ -1,21 +1,26 @@
 /**
- * The order of the child's steps (native/child/child_exec.cc, numbered 1-15) observed from the
+ * The order of the child's steps (native/child/child_exec.cc, numbered 1-17) observed from the
  * outside. A native hook runs at step 7 and records what it sees; the program records what it
  * sees at exec. Each assertion pins one pair of steps:
  *   1 before 7    dispositions already default at the hook (SigIgn 0, though Node ignores SIGPIPE)
  *   3 before 7    only 0-2 and our status pipe are open at the hook, though the parent holds more
  *   5 before 7    the umask and RLIMIT_NOFILE are already set at the hook
- *   7 before 12   the hook still runs in the parent's cwd; the program in the requested one
- *   7 before 14   every signal is still blocked at the hook; none is at exec
- *   7 before 8    (root) the hook runs as root, the program as the requested uid
- *   8 before 12   (root) chdir is checked with the new uid: a 0700 root dir fails at 'chdir'
- *   6 before 12   (root) the cwd is resolved inside the new root after chroot
- *   8 before 10   (root) the parent-death signal survives setUID (setresuid would clear it)
+ *   7 before 13   the hook still runs in the parent's cwd; the program in the requested one
+ *   7 before 16   every signal is still blocked at the hook; none is at exec
+ *   7 before 8    the hook runs on the parent's CPUs, the program on those of setCpuAffinity
+ *   13 before 14  a failing chdir is reported before an LSM label that would fail too
+ *   14 before 15  a failing LSM label rejects handshakeWait(): "ready" comes after the labels
+ *   7 before 9    (root) the hook runs as root, the program as the requested uid
+ *   9 before 13   (root) chdir is checked with the new uid: a 0700 root dir fails at 'chdir'
+ *   6 before 13   (root) the cwd is resolved inside the new root after chroot
+ *   6 before 14   (root) the labels are written after chroot, through a /proc fd opened first
+ *   9 before 11   (root) the parent-death signal survives setUID (setresuid would clear it)
  *   4 before 5    a bad rlimit after the pidfile fails at 'rlimit' and removes the pidfile
  * The stage list the addon exports is in the same order as the numbered steps.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
@@ -62,17 +67,24 @@ int record_state(void *opaque) {
     umask(mask);
     struct rlimit nofile;
     getrlimit(RLIMIT_NOFILE, &nofile);
-    char cwd[4096];
+    char cwd[4096], cpus[64] = "";
     if (!getcwd(cwd, sizeof cwd)) return -1;
+    s = fopen("/proc/self/status", "r");
+    if (!s) return -1;
+    while (fgets(line, sizeof line, s))
+        if (!strncmp(line, "Cpus_allowed_list:", 18)) sscanf(line + 18, "%63s", cpus);
+    fclose(s);
     FILE *out = fopen((const char *)opaque, "we");
     if (!out) return -1;
-    fprintf(out, "FDS:%s\\nSIGIGN:%s\\nSIGBLK:%s\\nUMASK:%04o\\nNOFILE:%llu\\nCWD:%s\\nUID:%ld\\n", fds, sig_ign,
-            sig_blk, (unsigned)mask, (unsigned long long)nofile.rlim_cur, cwd, (long)getuid());
+    fprintf(out, "FDS:%s\\nSIGIGN:%s\\nSIGBLK:%s\\nUMASK:%04o\\nNOFILE:%llu\\nCWD:%s\\nUID:%ld\\nCPUS:%s\\n", fds, sig_ign,
+            sig_blk, (unsigned)mask, (unsigned long long)nofile.rlim_cur, cwd, (long)getuid(), cpus);
     return fclose(out) == 0 ? 0 : -1;
 }
 `;
 
 let library = '';
+const LAST_CPU = os.availableParallelism() - 1;
+const ALL_CPUS = LAST_CPU > 0 ? `0-${LAST_CPU}` : '0';
 
 beforeAll(() => {
   const dir = makeTmpDir('vc-orderlib-');
@@ -107,13 +119,14 @@ describe('the order of the child steps', () => {
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook', 'setgroups', 'setgid', 'setuid', 'caps',
-      'pdeathsig', 'no-new-privs', 'chdir', 'handshake', 'sigmask', 'exec',
+      'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook', 'affinity', 'mempolicy',
+      'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir',
+      'selinux', 'apparmor', 'handshake', 'sigmask', 'exec',
     ]);
     // The numbered comment in the code lists the same steps in the same order.
     const source = fs.readFileSync(path.join(__dirname, '../../native/child/child_exec.cc'), 'utf8');
     const steps = [...source.matchAll(/^\s*\/\/ (\d+)\. /gm)].map((m) => Number(m[1]));
-    expect(steps).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
   });
 
   it('at the hook: signals reset, fds closed, umask and rlimits set; cwd and mask not yet', async () => {
@@ -128,6 +141,7 @@ describe('the order of the child steps', () => {
         .setUmask(0o027)
         .setMaxFiles(333)
         .setWorkingDirectory(workdir)
+        .setCpuAffinity([LAST_CPU])
         .setPreExecHook({ library, symbol: 'record_state', data: state })
         .run();
     } finally {
@@ -144,9 +158,23 @@ describe('the order of the child steps', () => {
     expect(atHook.CWD).toBe(process.cwd());
     expect(BigInt(`0x${atHook.SIGBLK}`)).not.toBe(0n);
 
+    // Step 8 is after the hook: it still runs on every CPU (the program's set: sched.test.ts).
+    expect(atHook.CPUS).toBe(ALL_CPUS);
+
     const atExec = parseReport(fs.readFileSync(log, 'utf8'));
     expect(atExec.cwd).toBe(workdir);
     expect(atExec.sigBlk).toBe(0n);
+  });
+
+  it('13 before 14 before 15: chdir fails first; a label failure comes before the handshake', async () => {
+    const missing = path.join(tmp.path, 'no-such-dir');
+    const err = await caught(new Command('true').setWorkingDirectory(missing).setSELinuxLabel('not a context').run());
+    expect(err.stage).toBe('chdir');
+    const cmd = new Command('true').setSELinuxLabel('not a context').requireHandshake();
+    cmd.runAsync();
+    const hs = await caught(cmd.handshakeWait());
+    expect(hs.stage).toBe('selinux');
+    await cmd.wait().catch(() => {});
   });
 
   it('a failure after the pidfile (step 4) at the rlimits (step 5) reports rlimit and removes the pidfile', async () => {
@@ -180,7 +208,7 @@ describeRoot('the order of the credential steps (root)', () => {
     expect(err.code).toBe('EACCES');
   });
 
-  it('chdir happens inside the new root (6 before 12)', async () => {
+  it('chdir happens inside the new root (6 before 13)', async () => {
     const root = makeTmpDir('vc-order-root-');
     fs.mkdirSync(path.join(root, 'inside'));
     fs.writeFileSync(path.join(root, 'pwd.c'), '#include <stdio.h>\n#include <unistd.h>\nint main(void){char b[256];if(!getcwd(b,sizeof b))return 1;puts(b);return 0;}\n');
@@ -190,7 +218,18 @@ describeRoot('the order of the credential steps (root)', () => {
     expect(r.stdout).toBe('/inside\n');
   });
 
-  it('the parent-death signal survives setUID (8 before 10)', async () => {
+  it('the labels are written after chroot, through the /proc fd opened by the parent (6 before 14)', async () => {
+    // The new root has no /proc: a path lookup would fail with ENOENT. Through the parent's
+    // /proc fd the write reaches the kernel, which answers as it would outside.
+    const root = makeTmpDir('vc-order-lsmroot-');
+    const outside = await caught(new Command('/true').setSELinuxLabel('not a context').run());
+    const inside = await caught(new Command('/true').chroot(root).setSELinuxLabel('not a context').run());
+    expect(inside.stage).toBe('selinux');
+    expect(inside.code).toBe(outside.code);
+    expect(inside.code).not.toBe('ENOENT');
+  });
+
+  it('the parent-death signal survives setUID (9 before 11)', async () => {
     const r = await new Command(HELPER, '--log', '-', '--no-stdio')
       .setUID(65534).setGID(65534).setParentDeathSignal('SIGTERM')
       .run();

@@ -16,7 +16,6 @@
  * pidfiles), 23 and 28 (libvirt's internal virFork/virProcessRunInFork, which
  * have no vircommand counterpart), 24 (removed from libvirt).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,8 +288,8 @@ describe('libvirt commandtest', () => {
     cmd.addArg('-version');
     cmd.addArgPair('-log', 'bar.log');
     cmd.addArgSet(['arg1', 'arg2']);
-    cmd.addArg(''); // libvirt: an empty virBuffer
-    cmd.addArgFormat('arg%d', 4); // libvirt: a virBuffer holding "arg4"
+    cmd.addArgBuffer(); // libvirt: an empty virBuffer gives an empty argument
+    cmd.addArgBuffer('arg', '4'); // libvirt: a virBuffer holding "arg4"
     cmd.addArgList('arg5', 'arg6');
     await cmd.run();
     expectLibvirtLog(readReport(log), {
@@ -523,54 +522,29 @@ describe('libvirt commandtest', () => {
       'A=B C=D  E true --foo bar --oooh -f --wizz eek eek --m-m-m-multiarg arg arg2 -w -z -l --mmm flash bang wallop\n');
   });
 
-  it('test27: two extra input fds of >64 KiB each, plus >64 KiB stdin', async () => {
-    // libvirt uses send buffers; we hand the helper the read ends of two
-    // FIFOs with passFD(CLOSE_PARENT) and feed the write ends ourselves.
+  it('test27: two send buffers of >64 KiB each, plus >64 KiB stdin', async () => {
+    // libvirt's virCommandSetSendBuffer returned the read ends 3 and 5 here; setSendBuffer
+    // takes the number instead.
     const size = 131071;
     const data1 = `${'1'.repeat(size - 1)}\n`;
     const data2 = `${'2'.repeat(size - 1)}\n`;
     const input = `${'H'.repeat(size - 1)}\n`;
-    const ends = [1, 2].map((n) => {
-      const fifo = path.join(logDir, `test27-fifo${n}`);
-      execFileSync('mkfifo', [fifo]);
-      // O_RDWR first, so neither the reader nor the writer open blocks, and
-      // both stay in blocking mode; then drop the O_RDWR keeper.
-      const keeper = fs.openSync(fifo, fs.constants.O_RDWR);
-      const r = fs.openSync(fifo, fs.constants.O_RDONLY);
-      const w = fs.openSync(fifo, fs.constants.O_WRONLY);
-      fs.closeSync(keeper);
-      return { fifo, r, w };
-    });
-    const writeAll = (fd: number, s: string) => new Promise<void>((resolve, reject) => {
-      const buf = Buffer.from(s);
-      const step = (off: number) => {
-        if (off >= buf.length) {
-          fs.close(fd, (e) => (e ? reject(e) : resolve()));
-          return;
-        }
-        fs.write(fd, buf, off, buf.length - off, null, (e, n) => {
-          if (e) fs.close(fd, () => reject(e));
-          else step(off + n);
-        });
-      };
-      step(0);
-    });
-
-    const { cmd, log } = helperCmd('--readfd', String(ends[0].r), '--readfd', String(ends[1].r));
+    const { cmd, log } = helperCmd('--readfd', '3', '--readfd', '5');
     const out: { value?: string | Buffer } = {};
     const err: { value?: string | Buffer } = {};
-    cmd.passFD(ends[0].r, PASS_FD_CLOSE_PARENT);
-    cmd.passFD(ends[1].r, PASS_FD_CLOSE_PARENT);
+    cmd.setSendBuffer(3, data1).setSendBuffer(5, data2);
     cmd.setInputBuffer(input);
     cmd.setOutputBuffer(out);
     cmd.setErrorBuffer(err);
-    const running = cmd.run();
-    await Promise.all([writeAll(ends[0].w, data1), writeAll(ends[1].w, data2), running]);
+    await cmd.run();
 
     expectEchoBuffers(out, err, input + data1 + data2);
-    expectLibvirtLog(readReport(log), {
-      args: ['--readfd', String(ends[0].r), '--readfd', String(ends[1].r)],
-      extraFds: new Map([[ends[0].r, ends[0].fifo], [ends[1].r, ends[1].fifo]]),
+    const report = readReport(log);
+    expect(report.fds.get(3)).toMatch(/^pipe:/);
+    expect(report.fds.get(5)).toMatch(/^pipe:/);
+    expectLibvirtLog(report, {
+      args: ['--readfd', '3', '--readfd', '5'],
+      extraFds: new Map([[3, report.fds.get(3) as string], [5, report.fds.get(5) as string]]),
     });
   });
 });

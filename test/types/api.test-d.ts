@@ -73,6 +73,25 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.requireHandshake()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.writeArgLog(2)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.rawStatus()).toEqualTypeOf<Command>();
+    // libvirt 9-11 (issue 13)
+    expectTypeOf(cmd.setSendBuffer(3, 'secret')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setSendBuffer(3, new Uint8Array(1))).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.doAsyncIO()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvFormat('A=%d', 1)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addArgBuffer('a', 'b')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setCpuAffinity([0, 1])).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setCpuAffinity('0-1')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setMemoryPolicy('bind', [0])).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setRunAlone()).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setRunAmong(1)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setSELinuxLabel('l')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setAppArmorProfile('p')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.getArgList()).toEqualTypeOf<string[]>();
+    expectTypeOf(cmd.getUID()).toEqualTypeOf<number>();
+    expectTypeOf(cmd.getGID()).toEqualTypeOf<number>();
+    expectTypeOf(cmd.getBinaryPath()).toEqualTypeOf<string>();
+    // @ts-expect-error not a memory policy name
+    cmd.setMemoryPolicy('nearest');
     // @ts-expect-error a umask is a number
     cmd.setUmask('022');
     // @ts-expect-error a capability is a number or a name

@@ -145,6 +145,15 @@ const syncCases = {
     process.kill(pid, 'SIGKILL');
     expectError(() => new Command('/bin/true').setPidFile(pidfile).runSync(), () => {});
   },
+  'send buffers, scheduling, labels'() {
+    const data = Buffer.alloc(3 << 20, 7);
+    const r = new Command('/bin/sh', '-c', 'wc -c <&3; wc -c <&4; grep Cpus_allowed_list /proc/self/status')
+      .setSendBuffer(3, data).setSendBuffer(4, 'four').setCpuAffinity([0]).setMemoryPolicy('default')
+      .setOutputBuffer().runSync();
+    assert.match(r.stdout, /^3145728\n4\nCpus_allowed_list:\s+0\n$/);
+    assert.equal(new Command('/bin/true').setSendBuffer(5, data).runSync().status, 0); // never read
+    expectError(() => new Command('/bin/true').setSELinuxLabel('not a context').runSync(), (e) => assert.equal(e.stage, 'selinux'));
+  },
   'credentials and capabilities (as root)'() {
     if (!isRoot) return 'not root';
     const r = new Command('/bin/sh', '-c', 'id -u; id -g; grep -E "^Cap(Eff|Bnd)" /proc/self/status')
@@ -196,6 +205,13 @@ const asyncCases = {
     await c.handshakeNotify();
     const r = await c.wait();
     assert.equal(r.stdout, 'after-handshake\n');
+  },
+  async 'send buffers on the event loop'() {
+    const r = await new Command('/bin/sh', '-c', 'wc -c <&3').setSendBuffer(3, Buffer.alloc(3 << 20, 1)).run();
+    assert.equal(r.stdout, '3145728\n');
+    const c = new Command('/bin/true').setSendBuffer(6, Buffer.alloc(3 << 20, 1));
+    c.runAsync();
+    assert.equal((await c.wait()).status, 0);
   },
   async 'released pid'() {
     const pidfile = path.join(tmp, 'daemon2.pid');
