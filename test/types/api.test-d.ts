@@ -73,7 +73,7 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.requireHandshake()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.writeArgLog(2)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.rawStatus()).toEqualTypeOf<Command>();
-    // libvirt 9-11 (issue 13)
+    // calls added in libvirt 9-11
     expectTypeOf(cmd.setSendBuffer(3, 'secret')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.setSendBuffer(3, new Uint8Array(1))).toEqualTypeOf<Command>();
     expectTypeOf(cmd.doAsyncIO()).toEqualTypeOf<Command>();
