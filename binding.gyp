@@ -36,7 +36,10 @@
         "native/glue/user_db.cc",
         "native/glue/addon.cc"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: while a Worker is being terminated, N-API calls
+      # fail because JavaScript can no longer run; node-addon-api would turn the throw of that
+      # failure into a fatal error that aborts the whole process (native/glue/addon_data.h).
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-O2", "-Wall", "-Wextra"],
       "libraries": ["-ldl"]
     }

@@ -5,9 +5,13 @@
  *   environment holding only the configured entries (libvirt would inherit everything
  *   when the only call passed an unset variable; we do not);
  * - a later entry for a name replaces the earlier one in place, so the order is the
- *   order in which names were first set (libvirt test8).
+ *   order in which names were first set (libvirt test8);
+ * - "the parent's environment" is the calling thread's process.env, as with child_process:
+ *   in a Worker, its own (new Worker(code, { env }), and what it set since), not the main
+ *   thread's, which is the process's environ (see inheritedEnv()).
  */
 
+import { isMainThread } from 'node:worker_threads';
 import { envBytes } from './native';
 
 /** An entry as text: a Buffer (non-UTF-8 bytes) as UTF-8 when valid, else as latin1. */
@@ -91,10 +95,15 @@ export class EnvBuilder {
     const value = Object.hasOwn(this.#source, name) ? this.#source[name] : undefined;
     if (typeof value !== 'string') return;
     this.addPair(name, value);
-    // process.env decodes as UTF-8, lossily: take the bytes from the addon when they differ.
+    // process.env decodes environ as UTF-8, lossily: take environ's bytes from the addon when
+    // they differ from the value, but only when the value is their decoding. In a Worker,
+    // process.env is the Worker's own copy and environ is the main thread's: its value for
+    // the name may be another one altogether.
     if (!this.#fromProcess) return;
     const bytes = envBytes(name);
-    if (bytes !== null && !bytes.equals(Buffer.from(value, 'utf8'))) this.#raw.set(name, Buffer.concat([Buffer.from(`${name}=`, 'utf8'), bytes]));
+    if (bytes !== null && !bytes.equals(Buffer.from(value, 'utf8')) && bytes.toString('utf8') === value) {
+      this.#raw.set(name, Buffer.concat([Buffer.from(`${name}=`, 'utf8'), bytes]));
+    }
   }
 
   /** LC_ALL=C, then PASS_COMMON_NAMES that are set in the source. */
@@ -109,4 +118,24 @@ export class EnvBuilder {
     this.addPair('XDG_CACHE_HOME', `${baseDir}/.cache`);
     this.addPair('XDG_CONFIG_HOME', `${baseDir}/.config`);
   }
+}
+
+/**
+ * The environment a child inherits when no env call was made, as plan entries. null on the
+ * main thread: native then copies the process's environ, which is what process.env reads
+ * and writes there (so a change made through process.env reaches the child), at no cost. A
+ * Worker's process.env is its own copy, which environ does not hold: there, its entries,
+ * read at each spawn (a change made through process.env reaches the child, as on the main
+ * thread). A name holding '=' or a NUL byte cannot be passed and is left out.
+ */
+export function inheritedEnv(): string[] | null {
+  if (isMainThread) return null;
+  const entries: string[] = [];
+  const env = process.env;
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    if (typeof value !== 'string' || name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) continue;
+    entries.push(`${name}=${value}`);
+  }
+  return entries;
 }

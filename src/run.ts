@@ -14,6 +14,7 @@ import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailu
 import { rememberReaped, rememberReleased } from './pid';
 import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
 import { prepare, resolveProgram, type RunRecord } from './run/context';
+import { checkNoPendingHandshake, dropHandshake, runEnded } from './run/handshake';
 import { setLongTimeout } from './run/long-timer';
 import { spawnPaced } from './run/pacing';
 import { settle } from './run/settle';
@@ -66,7 +67,7 @@ function start(state: CommandState, mode: RunMode, autoReap: boolean, control: P
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
     pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, queued: false,
+    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false,
     done: new Promise((resolve) => (resolveDone = resolve)),
     finish(result) {
       if (rec.finished) return;
@@ -156,19 +157,28 @@ async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions)
   if (state.running === rec) state.running = null;
   if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
   rec.waited = true;
-  return settle(rec, r, o);
+  let result: AnyResult;
+  try {
+    result = settle(rec, r, o);
+  } catch (err) {
+    runEnded(state, rec, false);
+    throw err;
+  }
+  runEnded(state, rec, r.failure === null && r.status === 0);
+  return result;
 }
 
 /** run(): spawn, then wait without blocking the event loop. */
 export async function run(state: CommandState, options: unknown): Promise<AnyResult> {
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'async');
+  checkNoPendingHandshake(state);
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
   // Paced only when no fd of the caller's is involved: once run() returns, the caller may
   // close or reuse an fd it passed or gave as stdio, and may read an FdRef's pipe end, so the
-  // child must exist by then.
+  // child must exist by then. Nor with a handshake: handshakeWait() and cmd.pid follow at once.
   const callerFds = state.passFds.size > 0 || [state.stdin, state.stdout, state.stderr].some((c) => c?.kind === 'fd' || c?.kind === 'ref');
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer }, !callerFds);
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer }, !callerFds && !state.handshake);
   return waitFor(state, rec, o);
 }
 
@@ -227,6 +237,7 @@ export async function disposeAsync(state: CommandState): Promise<void> {
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */
 export function free(state: CommandState): void {
   releasePassedFds(state);
+  dropHandshake(state);
   const rec = state.running;
   state.running = null;
   state.freed = true;

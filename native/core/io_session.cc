@@ -62,6 +62,25 @@ size_t PopulateAhead(OutputBuffer* b) {
   return b->populated > b->len ? b->populated - b->len : 0;
 }
 
+// Reads the reports waiting on a status pipe (O_NONBLOCK): the "about to exec" notice sets
+// *announced, the first failure fills *report. False once the channel is done (EOF: execve
+// succeeded or the child is gone; an error; garbage), true while it may say more.
+bool ReadReports(int fd, bool* has_report, ChildReport* report, bool* announced) {
+  for (;;) {
+    ChildReport r;
+    ssize_t n = read(fd, &r, sizeof r);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    if (n != static_cast<ssize_t>(sizeof r) || r.magic != kReportMagic) return false;
+    if (r.stage == kStageNone) {
+      *announced = true;  // execve comes next; a failure of it follows as a report
+    } else if (!*has_report) {
+      *has_report = true;
+      *report = r;
+    }
+  }
+}
+
 bool Grow(OutputBuffer* b, size_t want_free) {
   if (b->cap - b->len >= want_free) return true;
   size_t cap = b->cap == 0 ? kReadChunk : b->cap;
@@ -111,6 +130,7 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
     result_.out[i].max = plan.stdio[i].max_buffer;
   }
   if (plan.timeout_ms > 0) timeout_at_ = MonotonicMs() + static_cast<uint64_t>(plan.timeout_ms);
+  hand_off_status_ = plan.daemonize && plan.handshake;
 }
 
 IoSession::~IoSession() {
@@ -118,6 +138,7 @@ IoSession::~IoSession() {
     if (fds_[slot] >= 0) close(fds_[slot]);
   for (Send& b : sends_)
     if (b.fd >= 0) close(b.fd);
+  CloseLateStatus();
   for (int i = 1; i <= 2; i++) free(result_.out[i].data);
 }
 
@@ -204,24 +225,51 @@ void IoSession::WriteSend(int slot) {
 }
 
 void IoSession::ReadStatus() {
-  for (;;) {
-    ChildReport report;
-    ssize_t n = read(fds_[kSlotStatus], &report, sizeof report);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
-    if (n == static_cast<ssize_t>(sizeof report) && report.magic == kReportMagic) {
-      if (report.stage == kStageNone) {
-        result_.exec_announced = true;  // execve comes next; a failure of it follows as a report
-      } else if (!result_.has_report) {
-        result_.has_report = true;
-        result_.report = report;
-      }
-      continue;  // read on to EOF
-    }
-    // EOF (execve succeeded, or the child is gone), an error, or garbage: the channel is done.
+  if (!ReadReports(fds_[kSlotStatus], &result_.has_report, &result_.report, &result_.exec_announced))
+    CloseSlot(kSlotStatus);
+}
+
+// A daemon with a handshake, once the intermediate is reaped. The intermediate exits when the
+// daemon has written its pidfile (or failed before); that ends the run, as in libvirt, whose qemu
+// driver runs the command, reads the pidfile, then waits for the handshake and notifies. Waiting
+// for the status pipe's EOF instead, as for other daemons, would wait for the daemon's exec,
+// which comes only after handshakeNotify(): a run awaited before the handshake would never end.
+// What the pipe holds now is read. After a failed intermediate (not exit 0) a report is the
+// run's: the daemon wrote it before the intermediate could exit; the pipe is closed (a daemon
+// still alive, its intermediate killed, then gets EPIPE, ignored). After a clean exit, a report
+// can only be the daemon's, from a step after its pidfile: it belongs to the handshake wait, and
+// so does the pipe, for what the daemon reports later (LateReport).
+void IoSession::HandOffStatus() {
+  hand_off_status_ = false;
+  if (fds_[kSlotStatus] >= 0) ReadStatus();
+  const bool clean = result_.wait_errno == 0 && WIFEXITED(result_.raw_status) && WEXITSTATUS(result_.raw_status) == 0;
+  if (!clean) {
     CloseSlot(kSlotStatus);
     return;
   }
+  late_has_report_ = result_.has_report;
+  late_report_ = result_.report;
+  result_.has_report = false;
+  result_.announces_exec = false;  // the intermediate never execs: its clean exit is the run's success
+  result_.exec_announced = false;
+  if (fds_[kSlotStatus] >= 0) {
+    BeforeClose(kSlotStatus);  // stop watching it; the fd stays open
+    late_status_fd_ = fds_[kSlotStatus];
+    fds_[kSlotStatus] = -1;
+  }
+}
+
+bool IoSession::LateReport(ChildReport* report) {
+  bool announced = false;
+  if (late_status_fd_ >= 0 && !ReadReports(late_status_fd_, &late_has_report_, &late_report_, &announced))
+    CloseLateStatus();
+  if (late_has_report_) *report = late_report_;
+  return late_has_report_;
+}
+
+void IoSession::CloseLateStatus() {
+  if (late_status_fd_ >= 0) close(late_status_fd_);
+  late_status_fd_ = -1;
 }
 
 void IoSession::Reap() {
@@ -246,6 +294,7 @@ void IoSession::Reap() {
   // Nor the send buffers: a child that exits without reading them ends them (a grandchild that
   // inherited a read end loses the rest, as with stdin).
   for (int slot = kSlotCount; slot < slot_count(); slot++) CloseSlot(slot);
+  if (hand_off_status_) HandOffStatus();
   kill_at_ = 0;
   timeout_at_ = 0;
   // A grandchild may still hold the output pipes; give them drain_ms to reach EOF.

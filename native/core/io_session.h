@@ -75,6 +75,10 @@ class IoSession {
   void Release();
   // Reads what the status pipe holds now, without waiting.
   void ReadStatusNow() { OnReady(kSlotStatus); }
+  // A daemon with a handshake: the status pipe outlives the run (see HandOffStatus in
+  // io_session.cc). The daemon's failure report, if it made one: true, and *report filled.
+  bool LateReport(ChildReport* report);
+  void CloseLateStatus();
   void SetDrainMs(int64_t ms) { drain_ms_ = ms; }
   const SessionResult& result() const { return result_; }
   SessionResult& mutable_result() { return result_; }
@@ -95,6 +99,7 @@ class IoSession {
   void ReadStatus();
   void Reap();
   void PollReap(uint64_t now);
+  void HandOffStatus();
 
   int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
   struct Send {
@@ -114,6 +119,12 @@ class IoSession {
   bool poll_reap_ = false;
   uint64_t reap_poll_at_ = 0;
   uint64_t reap_backoff_ms_ = 1;
+  // A daemon with a handshake: the status pipe once the intermediate is reaped, and the first
+  // failure the daemon reported on it.
+  bool hand_off_status_ = false;
+  int late_status_fd_ = -1;
+  bool late_has_report_ = false;
+  ChildReport late_report_ = {};
   SessionResult result_;
 };
 

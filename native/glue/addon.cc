@@ -32,6 +32,8 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
   }
   ExecPlan plan;
   if (!PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  // A Worker being terminated: the plan may have been read with fields missing; start nothing.
+  if (!JsStillRuns(env, info[0])) return env.Undefined();
   SpawnedChild child;
   SpawnFailure failure;
   if (!Spawn(plan, &child, &failure)) {
@@ -44,6 +46,8 @@ Napi::Value RunSync(const Napi::CallbackInfo& info) {
   CloseFd(&child.handshake_ready_fd);
   CloseFd(&child.handshake_go_fd);
   RunSessionBlocking(&session);
+  // The child is reaped by now: if the environment started terminating meanwhile, building the
+  // result fails quietly and nothing is lost.
   return ResultToJs(env, &session.mutable_result());
 }
 
@@ -54,6 +58,7 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ExecPlan plan;
   if (!info[0].IsObject() || !PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  if (!JsStillRuns(env, info[0])) return env.Undefined();  // as in RunSync
   SpawnFailure failure;
   ExecInPlace(plan, &failure);
   SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();

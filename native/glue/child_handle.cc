@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <functional>
 #include <vector>
 
 #include "../core/run_sync.h"
@@ -87,7 +86,6 @@ class AsyncSession : public IoSession, public LoopResident {
   // The environment is going away (a Worker exits) with this child still running: kill it and
   // reap it, so it neither outlives its parent thread unwatched nor stays a zombie.
   void Teardown() override {
-    if (on_teardown_) on_teardown_();
     if (!finished_ && Kill(SIGKILL)) waitpid(pid(), nullptr, 0);
     StopWatching();
   }
@@ -229,9 +227,6 @@ class AsyncSession : public IoSession, public LoopResident {
   uv_timer_t* timer_ = nullptr;
   bool finished_ = false;
   bool registered_ = false;
-
- public:
-  std::function<void()> on_teardown_;  // the owner's own handles (a pending handshake wait)
 };
 
 Napi::Function ChildHandle::Init(Napi::Env env) {
@@ -247,9 +242,39 @@ Napi::Function ChildHandle::Init(Napi::Env env) {
 ChildHandle::ChildHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChildHandle>(info) {}
 
 ChildHandle::~ChildHandle() {
-  if (ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(ready_poll_), DeleteHandle<uv_poll_t>);
+  StopReadyPoll();
   CloseFd(&ready_fd_);
   CloseFd(&go_fd_);
+  UpdateResidence();
+}
+
+void ChildHandle::StopReadyPoll() {
+  if (ready_poll_ == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(ready_poll_), DeleteHandle<uv_poll_t>);
+  ready_poll_ = nullptr;
+}
+
+void ChildHandle::UpdateResidence() {
+  bool holds = ready_fd_ >= 0 || go_fd_ >= 0 || ready_poll_ != nullptr;
+  if (holds && resident_of_ == nullptr) {
+    resident_of_ = GetAddonData(Env());
+    resident_of_->residents.insert(this);
+  } else if (!holds && resident_of_ != nullptr) {
+    resident_of_->residents.erase(this);
+    resident_of_ = nullptr;
+  }
+}
+
+void ChildHandle::Teardown() {
+  if (ready_poll_ != nullptr) {
+    StopReadyPoll();
+    handshake_cb_.Reset();
+    Unref();  // the wait's own reference
+  }
+  CloseFd(&ready_fd_);
+  CloseFd(&go_fd_);
+  if (session_) session_->CloseLateStatus();
+  UpdateResidence();
 }
 
 Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
@@ -260,6 +285,14 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
   }
   ExecPlan plan;
   if (!PlanFromJs(env, info[0].As<Napi::Object>(), &plan)) return env.Undefined();
+  // The handle first, then the child: a child never exists without the handle (and session)
+  // that kills and reaps it when the environment goes away. In a Worker being terminated, no
+  // JavaScript object can be made any more (nor can the plan be trusted: see JsStillRuns), and
+  // nothing is started.
+  if (!JsStillRuns(env, info[0])) return env.Undefined();
+  Napi::Object obj = GetAddonData(env)->child_handle_ctor.New({});
+  ChildHandle* self = obj.IsEmpty() ? nullptr : Napi::ObjectWrap<ChildHandle>::Unwrap(obj);
+  if (self == nullptr) return env.Undefined();
   SpawnedChild child;
   SpawnFailure failure;
   if (!vircommand::Spawn(plan, &child, &failure)) {
@@ -282,21 +315,17 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
-  Napi::Object obj = GetAddonData(env)->child_handle_ctor.New({});
-  ChildHandle* self = Napi::ObjectWrap<ChildHandle>::Unwrap(obj);
   self->ready_fd_ = child.handshake_ready_fd;
   self->go_fd_ = child.handshake_go_fd;
+  self->UpdateResidence();
+  self->session_ = std::move(session);
+  // Watched (and so killed and reaped with the environment) from here on, whatever happens to
+  // the N-API calls below: from now on, they fail quietly if the environment is terminating.
+  self->session_->Start(obj);
   obj.Set("pid", Napi::Number::New(env, child.pid));
   obj.Set("stdinFd", Napi::Number::New(env, child.stdio_fd[0]));
   obj.Set("stdoutFd", Napi::Number::New(env, child.stdio_fd[1]));
   obj.Set("stderrFd", Napi::Number::New(env, child.stdio_fd[2]));
-  self->session_ = std::move(session);
-  self->session_->on_teardown_ = [self]() {
-    if (self->ready_poll_ != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle<uv_poll_t>);
-    self->ready_poll_ = nullptr;
-    self->handshake_cb_.Reset();
-  };
-  self->session_->Start(obj);
   return obj;
 }
 
@@ -332,35 +361,40 @@ Napi::Value ChildHandle::HandshakeWait(const Napi::CallbackInfo& info) {
   uv_poll_init(LoopOf(env), ready_poll_, ready_fd_);
   ready_poll_->data = this;
   Ref();  // keep this object alive until the answer
-  uv_poll_start(ready_poll_, UV_READABLE, [](uv_poll_t* handle, int, int) {
-    ChildHandle* self = static_cast<ChildHandle*>(handle->data);
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    char byte = 0;
-    ssize_t n;
-    do {
-      n = read(self->ready_fd_, &byte, 1);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EAGAIN) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(self->ready_poll_), DeleteHandle<uv_poll_t>);
-    self->ready_poll_ = nullptr;
-    CloseFd(&self->ready_fd_);
-    Napi::Value arg = env.Null();
-    if (n != 1 || byte != '1') {
-      // The child died before it was ready: its report, if any, says at which stage.
-      ChildReport report = {kReportMagic, kStageHandshake, EIO, 0, 0};
-      if (self->session_) {
-        self->session_->ReadStatusNow();
-        if (self->session_->result().has_report) report = self->session_->result().report;
-      }
-      arg = ChildFailureError(env, report, self->session_ ? self->session_->pid() : -1, 0).Value();
-    }
-    Napi::FunctionReference cb = std::move(self->handshake_cb_);
-    napi_value recv = self->Value();
-    self->Unref();
-    InvokeCallback(env, cb, recv, {arg}, false);
-  });
+  uv_poll_start(ready_poll_, UV_READABLE, OnReadyPipe);
   return env.Undefined();
+}
+
+void ChildHandle::OnReadyPipe(uv_poll_t* handle, int, int) {
+  ChildHandle* self = static_cast<ChildHandle*>(handle->data);
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = read(self->ready_fd_, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN) return;
+  self->StopReadyPoll();
+  CloseFd(&self->ready_fd_);
+  // Answered: the daemon's late reports (a daemon whose run ended) are no longer needed.
+  ChildReport report = {kReportMagic, kStageHandshake, EIO, 0, 0};
+  bool failed = n != 1 || byte != '1';
+  if (failed && self->session_) {
+    // The child died before it was ready: its report, if any, says at which stage. A daemon's
+    // comes through the status pipe its run handed over (IoSession::HandOffStatus).
+    self->session_->ReadStatusNow();
+    if (self->session_->result().has_report) report = self->session_->result().report;
+    else self->session_->LateReport(&report);
+  }
+  if (self->session_) self->session_->CloseLateStatus();
+  self->UpdateResidence();
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  Napi::Value arg = env.Null();
+  if (failed) arg = ChildFailureError(env, report, self->session_ ? self->session_->pid() : -1, 0).Value();
+  Napi::FunctionReference cb = std::move(self->handshake_cb_);
+  napi_value recv = self->Value();
+  self->Unref();
+  InvokeCallback(env, cb, recv, {arg}, false);
 }
 
 Napi::Value ChildHandle::HandshakeNotify(const Napi::CallbackInfo& info) {
@@ -375,12 +409,22 @@ Napi::Value ChildHandle::HandshakeNotify(const Napi::CallbackInfo& info) {
     n = write(go_fd_, &go, 1);
   } while (n < 0 && errno == EINTR);
   CloseFd(&go_fd_);
+  if (session_) session_->CloseLateStatus();  // what a daemon says after this goes unheard, as in libvirt
+  UpdateResidence();
   return Napi::Boolean::New(env, n == 1);
 }
 
+// Stops watching the child and gives up its handshake: the go pipe is closed, so a child still
+// waiting at its handshake fails there (ECANCELED) and exits instead of waiting for ever; a
+// pending handshakeWait() then gets its answer from the ready pipe.
 Napi::Value ChildHandle::Release(const Napi::CallbackInfo& info) {
-  if (session_) session_->ReleaseNow();
+  if (session_) {
+    session_->ReleaseNow();
+    session_->CloseLateStatus();
+  }
   CloseFd(&go_fd_);
+  if (ready_poll_ == nullptr) CloseFd(&ready_fd_);
+  UpdateResidence();
   return info.Env().Undefined();
 }
 

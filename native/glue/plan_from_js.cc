@@ -18,8 +18,42 @@ bool Fail(Napi::Env env, const std::string& field, const char* what) {
   return false;
 }
 
+// Every value is read through Field() or Item(), and used only when the read worked. In a Worker
+// being terminated, a read fails (JavaScript can no longer run there) and node-addon-api returns
+// an empty value that has also lost its env: calling a method on it (Int32Value, Get, ...) is a
+// fatal error that aborts the process. An empty read makes the plan fail quietly; the caller
+// then starts nothing (and checks JsStillRuns before it starts anything).
+bool Field(Napi::Object o, const char* key, Napi::Value* out) {
+  *out = o.Get(key);
+  return !out->IsEmpty();
+}
+
+bool Item(Napi::Array a, uint32_t i, Napi::Value* out) {
+  *out = a.Get(i);
+  return !out->IsEmpty();
+}
+
+// An element of an array of numbers; the TS plan never holds anything else there.
+bool NumberItem(Napi::Env env, Napi::Array a, uint32_t i, const char* key, Napi::Number* out) {
+  Napi::Value v;
+  if (!Item(a, i, &v)) return false;
+  if (!v.IsNumber()) return Fail(env, key, "must hold numbers");
+  *out = v.As<Napi::Number>();
+  return true;
+}
+
+// An element of an array of objects.
+bool ObjectItem(Napi::Env env, Napi::Array a, uint32_t i, const char* key, Napi::Object* out) {
+  Napi::Value v;
+  if (!Item(a, i, &v)) return false;
+  if (!v.IsObject()) return Fail(env, key, "must hold objects");
+  *out = v.As<Napi::Object>();
+  return true;
+}
+
 bool GetString(Napi::Env env, Napi::Object o, const char* key, std::string* out, bool* present = nullptr) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (present != nullptr) {
     *present = !(v.IsNull() || v.IsUndefined());
     if (!*present) return true;
@@ -34,7 +68,8 @@ bool GetStringArray(Napi::Env env, Napi::Value v, const char* key, std::vector<s
   if (!v.IsArray()) return Fail(env, key, "must be an array");
   Napi::Array a = v.As<Napi::Array>();
   for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value item = a.Get(i);
+    Napi::Value item;
+    if (!Item(a, i, &item)) return false;
     std::string s;
     if (item.IsString()) {
       s = item.As<Napi::String>().Utf8Value();
@@ -51,7 +86,8 @@ bool GetStringArray(Napi::Env env, Napi::Value v, const char* key, std::vector<s
 }
 
 bool GetNumber(Napi::Env env, Napi::Object o, const char* key, double* out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (!v.IsNumber()) return Fail(env, key, "must be a number");
   *out = v.As<Napi::Number>().DoubleValue();
   return true;
@@ -72,11 +108,23 @@ bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int* out) {
   return true;
 }
 
-bool GetBool(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
+// A flag: true, false, or absent (false).
+bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool* out) {
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
+  if (v.IsUndefined() || v.IsNull()) {
+    *out = false;
+    return true;
+  }
+  if (!v.IsBoolean()) return Fail(env, key, "must be a boolean");
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
 
 // An rlimit amount: a number (-1 is RLIM_INFINITY) or, past 2^53-1, a bigint up to 2^64-1.
 bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (v.IsBigInt()) {
     bool lossless = false;
     *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
@@ -89,7 +137,8 @@ bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out)
 }
 
 bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSpec* spec) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v;
+  if (!Field(o, key, &v)) return false;
   if (!v.IsObject()) return Fail(env, key, "must be an object");
   Napi::Object s = v.As<Napi::Object>();
   std::string type;
@@ -104,11 +153,14 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
   } else if (type == "capture" && index > 0) {
     spec->kind = StdioKind::kCapture;
     double max = 0;
-    if (!s.Get("maxBuffer").IsUndefined() && !GetNumber(env, s, "maxBuffer", &max)) return false;
+    Napi::Value given;
+    if (!Field(s, "maxBuffer", &given)) return false;
+    if (!given.IsUndefined() && !GetNumber(env, s, "maxBuffer", &max)) return false;
     spec->max_buffer = max > 0 ? static_cast<size_t>(max) : 0;
   } else if (type == "buffer" && index == 0) {
     spec->kind = StdioKind::kBuffer;
-    Napi::Value data = s.Get("data");
+    Napi::Value data;
+    if (!Field(s, "data", &data)) return false;
     if (!data.IsBuffer()) return Fail(env, key, "data must be a Buffer");
     Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
     spec->data = b.Data();  // borrowed: see InputKeeper in child_handle.cc for async runs
@@ -123,31 +175,41 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
 
 bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetInt(env, o, "uid", &plan->uid) || !GetInt(env, o, "gid", &plan->gid)) return false;
-  Napi::Value groups = o.Get("groups");
+  Napi::Value groups;
+  if (!Field(o, "groups", &groups)) return false;
   if (groups.IsArray()) {
     Napi::Array a = groups.As<Napi::Array>();
     plan->set_groups = true;
-    for (uint32_t i = 0; i < a.Length(); i++) plan->groups.push_back(a.Get(i).As<Napi::Number>().Uint32Value());
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Number gid;
+      if (!NumberItem(env, a, i, "groups", &gid)) return false;
+      plan->groups.push_back(gid.Uint32Value());
+    }
   } else if ((plan->uid >= 0 || plan->gid >= 0) && geteuid() == 0) {
     // Only a privileged parent can change groups; an unprivileged one keeps its own, so that
     // setUID() alone fails at 'setuid', the step the caller asked for.
     plan->set_groups = true;
     plan->groups = GroupListFor(plan->uid, plan->gid);
   }
-  plan->clear_caps = GetBool(o, "clearCaps");
-  Napi::Value caps = o.Get("keepCaps");
+  if (!GetBool(env, o, "clearCaps", &plan->clear_caps)) return false;
+  Napi::Value caps;
+  if (!Field(o, "keepCaps", &caps)) return false;
   if (!caps.IsArray()) return Fail(env, "keepCaps", "must be an array");
   Napi::Array ca = caps.As<Napi::Array>();
   for (uint32_t i = 0; i < ca.Length(); i++) {
-    uint32_t cap = ca.Get(i).As<Napi::Number>().Uint32Value();
+    Napi::Number item;
+    if (!NumberItem(env, ca, i, "keepCaps", &item)) return false;
+    uint32_t cap = item.Uint32Value();
     if (cap > 63) return Fail(env, "keepCaps", "holds a capability above 63");
     plan->keep_caps |= uint64_t{1} << cap;
   }
-  Napi::Value rl = o.Get("rlimits");
+  Napi::Value rl;
+  if (!Field(o, "rlimits", &rl)) return false;
   if (!rl.IsArray()) return Fail(env, "rlimits", "must be an array");
   Napi::Array ra = rl.As<Napi::Array>();
   for (uint32_t i = 0; i < ra.Length(); i++) {
-    Napi::Object r = ra.Get(i).As<Napi::Object>();
+    Napi::Object r;
+    if (!ObjectItem(env, ra, i, "rlimits", &r)) return false;
     double res;
     uint64_t soft, hard;
     if (!GetNumber(env, r, "resource", &res) || !GetRlimValue(env, r, "soft", &soft) || !GetRlimValue(env, r, "hard", &hard))
@@ -158,21 +220,23 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
 }
 
 bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  plan->no_new_privs = GetBool(o, "noNewPrivs");
-  plan->setsid = GetBool(o, "setsid");
+  if (!GetBool(env, o, "noNewPrivs", &plan->no_new_privs) || !GetBool(env, o, "setsid", &plan->setsid)) return false;
   if (!GetInt32(env, o, "parentDeathSignal", &plan->pdeathsig) || !GetInt32(env, o, "pgid", &plan->pgid) ||
       !GetInt32(env, o, "unshareFlags", &plan->unshare_flags))
     return false;
-  Napi::Value nice = o.Get("nice");
+  Napi::Value nice;
+  if (!Field(o, "nice", &nice)) return false;
   if (nice.IsNumber()) {
     plan->has_nice = true;
     plan->nice = nice.As<Napi::Number>().Int32Value();
   }
-  Napi::Value ns = o.Get("namespaces");
+  Napi::Value ns;
+  if (!Field(o, "namespaces", &ns)) return false;
   if (!ns.IsArray()) return Fail(env, "namespaces", "must be an array");
   Napi::Array na = ns.As<Napi::Array>();
   for (uint32_t i = 0; i < na.Length(); i++) {
-    Napi::Object n = na.Get(i).As<Napi::Object>();
+    Napi::Object n;
+    if (!ObjectItem(env, na, i, "namespaces", &n)) return false;
     int fd, type;
     if (!GetInt32(env, n, "fd", &fd) || !GetInt32(env, n, "type", &type)) return false;
     plan->namespaces.push_back({fd, type});
@@ -181,10 +245,12 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   std::string cgroup;
   if (!GetString(env, o, "cgroup", &cgroup, &present)) return false;
   if (present) plan->cgroup_procs = cgroup + "/cgroup.procs";
-  Napi::Value cgroup_fd = o.Get("cgroupFd");
+  Napi::Value cgroup_fd;
+  if (!Field(o, "cgroupFd", &cgroup_fd)) return false;
   if (cgroup_fd.IsNumber()) plan->cgroup_fd = cgroup_fd.As<Napi::Number>().Int32Value();
   if (!GetString(env, o, "chroot", &plan->chroot_dir, &present)) return false;
-  Napi::Value hook = o.Get("hook");
+  Napi::Value hook;
+  if (!Field(o, "hook", &hook)) return false;
   if (hook.IsObject()) {
     Napi::Object h = hook.As<Napi::Object>();
     std::string library, symbol;
@@ -203,15 +269,15 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     }
     plan->hook = reinterpret_cast<PreExecHook>(fn);
     plan->hook_library = library;
-    Napi::Value data = h.Get("data");
+    Napi::Value data;
+    if (!Field(h, "data", &data)) return false;
     if (data.IsBuffer()) {
       Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
       plan->hook_data.assign(b.Data(), b.Data() + b.Length());
     }
     plan->hook_data.push_back(0);  // so a string opaque is a C string
   }
-  plan->handshake = GetBool(o, "handshake");
-  plan->daemonize = GetBool(o, "daemonize");
+  if (!GetBool(env, o, "handshake", &plan->handshake) || !GetBool(env, o, "daemonize", &plan->daemonize)) return false;
   if (!GetString(env, o, "pidFile", &plan->pidfile, &present)) return false;
   return true;
 }
@@ -219,7 +285,8 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
 // The new namespaces' setup (NativePlan.namespaceSetup): maps already in the kernel's format,
 // checked in TS. Absent: nothing written, mounts private.
 bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  Napi::Value v = o.Get("namespaceSetup");
+  Napi::Value v;
+  if (!Field(o, "namespaceSetup", &v)) return false;
   if (v.IsUndefined() || v.IsNull()) return true;
   if (!v.IsObject()) return Fail(env, "namespaceSetup", "must be an object");
   Napi::Object n = v.As<Napi::Object>();
@@ -229,22 +296,23 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   double propagation = 0;
   if (!GetNumber(env, n, "propagation", &propagation)) return false;
   plan->mount_propagation = static_cast<unsigned long>(propagation);
-  plan->mount_proc = GetBool(n, "mountProc");
-  return true;
+  return GetBool(env, n, "mountProc", &plan->mount_proc);
 }
 
 // setSendBuffer() pipes, scheduling and LSM labels. Every field is optional (absent: unchanged).
 bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  Napi::Value sends = o.Get("sendBuffers");
+  Napi::Value sends;
+  if (!Field(o, "sendBuffers", &sends)) return false;
   if (sends.IsArray()) {
     Napi::Array a = sends.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
-      if (!a.Get(i).IsObject()) return Fail(env, "sendBuffers", "must hold objects");
-      Napi::Object b = a.Get(i).As<Napi::Object>();
+      Napi::Object b;
+      if (!ObjectItem(env, a, i, "sendBuffers", &b)) return false;
       SendBuffer sb;
       if (!GetInt32(env, b, "fd", &sb.target)) return false;
       if (sb.target < 3) return Fail(env, "sendBuffers", "holds an fd below 3");
-      Napi::Value data = b.Get("data");
+      Napi::Value data;
+      if (!Field(b, "data", &data)) return false;
       if (!data.IsBuffer()) return Fail(env, "sendBuffers", "data must be a Buffer");
       Napi::Buffer<uint8_t> buf = data.As<Napi::Buffer<uint8_t>>();
       sb.data = buf.Data();  // borrowed: the JS plan stays alive until the run ends
@@ -252,27 +320,34 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       plan->sends.push_back(sb);
     }
   }
-  Napi::Value cpus = o.Get("cpuAffinity");
+  Napi::Value cpus;
+  if (!Field(o, "cpuAffinity", &cpus)) return false;
   if (cpus.IsArray()) {
     Napi::Array a = cpus.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) {
-      uint32_t cpu = a.Get(i).As<Napi::Number>().Uint32Value();
+      Napi::Number item;
+      if (!NumberItem(env, a, i, "cpuAffinity", &item)) return false;
+      uint32_t cpu = item.Uint32Value();
       if (cpu >= 65536) return Fail(env, "cpuAffinity", "holds a cpu above 65535");
       if (plan->cpu_mask.size() <= cpu / 64) plan->cpu_mask.resize(cpu / 64 + 1, 0);
       plan->cpu_mask[cpu / 64] |= uint64_t{1} << (cpu % 64);
     }
     if (plan->cpu_mask.empty()) return Fail(env, "cpuAffinity", "must not be empty");
   }
-  Napi::Value mem = o.Get("memoryPolicy");
+  Napi::Value mem;
+  if (!Field(o, "memoryPolicy", &mem)) return false;
   if (mem.IsObject()) {
     Napi::Object m = mem.As<Napi::Object>();
     if (!GetInt32(env, m, "mode", &plan->mempolicy_mode)) return false;
-    Napi::Value nodes = m.Get("nodes");
+    Napi::Value nodes;
+    if (!Field(m, "nodes", &nodes)) return false;
     if (!nodes.IsArray()) return Fail(env, "memoryPolicy.nodes", "must be an array");
     Napi::Array a = nodes.As<Napi::Array>();
     constexpr unsigned kBits = sizeof(unsigned long) * 8;
     for (uint32_t i = 0; i < a.Length(); i++) {
-      uint32_t node = a.Get(i).As<Napi::Number>().Uint32Value();
+      Napi::Number item;
+      if (!NumberItem(env, a, i, "memoryPolicy.nodes", &item)) return false;
+      uint32_t node = item.Uint32Value();
       if (node >= 4096) return Fail(env, "memoryPolicy.nodes", "holds a node above 4095");
       if (plan->mem_nodes.size() <= node / kBits) plan->mem_nodes.resize(node / kBits + 1, 0);
       plan->mem_nodes[node / kBits] |= 1UL << (node % kBits);
@@ -281,7 +356,8 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     // so one more than the bits we hold.
     plan->mem_maxnode = plan->mem_nodes.size() * kBits + 1;
   }
-  Napi::Value core = o.Get("schedCore");
+  Napi::Value core;
+  if (!Field(o, "schedCore", &core)) return false;
   if (core.IsNumber()) {
     plan->sched_core = core.As<Napi::Number>().Int32Value();
     int64_t pid = 0;
@@ -329,11 +405,13 @@ std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid) {
 }
 
 bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
-  if (!GetStringArray(env, o.Get("argv"), "argv", &plan->argv) ||
-      !GetStringArray(env, o.Get("candidates"), "candidates", &plan->candidates))
+  Napi::Value argv, candidates;
+  if (!Field(o, "argv", &argv) || !GetStringArray(env, argv, "argv", &plan->argv) ||
+      !Field(o, "candidates", &candidates) || !GetStringArray(env, candidates, "candidates", &plan->candidates))
     return false;
   if (plan->argv.empty()) return Fail(env, "argv", "must not be empty");
-  Napi::Value envv = o.Get("env");
+  Napi::Value envv;
+  if (!Field(o, "env", &envv)) return false;
   plan->inherit_env = envv.IsNull() || envv.IsUndefined();
   if (!plan->inherit_env && !GetStringArray(env, envv, "env", &plan->env)) return false;
   if (!GetString(env, o, "cwd", &plan->cwd, &plan->has_cwd)) return false;
@@ -341,17 +419,24 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetStdio(env, o, "stdin", 0, &plan->stdio[0]) || !GetStdio(env, o, "stdout", 1, &plan->stdio[1]) ||
       !GetStdio(env, o, "stderr", 2, &plan->stdio[2]))
     return false;
-  plan->nonblocking = GetBool(o, "nonblocking");
-  Napi::Value pass = o.Get("passFds");
+  if (!GetBool(env, o, "nonblocking", &plan->nonblocking)) return false;
+  Napi::Value pass;
+  if (!Field(o, "passFds", &pass)) return false;
   if (!pass.IsArray()) return Fail(env, "passFds", "must be an array");
   Napi::Array pa = pass.As<Napi::Array>();
-  for (uint32_t i = 0; i < pa.Length(); i++) plan->pass_fds.push_back(pa.Get(i).As<Napi::Number>().Int32Value());
+  for (uint32_t i = 0; i < pa.Length(); i++) {
+    Napi::Number fd;
+    if (!NumberItem(env, pa, i, "passFds", &fd)) return false;
+    plan->pass_fds.push_back(fd.Int32Value());
+  }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
       !GetExtras(env, o, plan))
     return false;
-  plan->timeout_ms = MillisFromJs(o.Get("timeoutMs"), plan->timeout_ms);
-  plan->kill_grace_ms = MillisFromJs(o.Get("killGraceMs"), plan->kill_grace_ms);
-  plan->drain_ms = MillisFromJs(o.Get("drainMs"), plan->drain_ms);
+  Napi::Value timeout, grace, drain;
+  if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;
+  plan->timeout_ms = MillisFromJs(timeout, plan->timeout_ms);
+  plan->kill_grace_ms = MillisFromJs(grace, plan->kill_grace_ms);
+  plan->drain_ms = MillisFromJs(drain, plan->drain_ms);
   return true;
 }
 

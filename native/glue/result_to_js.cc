@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/stage.h"
+#include "addon_data.h"
 
 namespace vircommand {
 
@@ -36,7 +37,11 @@ Napi::Value TakeBuffer(Napi::Env env, OutputBuffer* b) {
   // to their length first (the buffer grew by doubling). That memory is freed once the event
   // loop turns after the GC (see above).
   if (char* trimmed = static_cast<char*>(realloc(data, len))) data = trimmed;
-  return Napi::Buffer<char>::New(env, data, len, [](Napi::Env, char* p) { free(p); });
+  Napi::Buffer<char> buffer = Napi::Buffer<char>::New(env, data, len, [](Napi::Env, char* p) { free(p); });
+  // Not made because the environment is terminating (a Worker): that failure comes before the
+  // memory is taken, so it is still ours. (Other failures hand it to the finalizer.)
+  if (buffer.IsEmpty() && !JsStillRuns(env, Napi::Object::New(env))) free(data);
+  return buffer;
 }
 }  // namespace
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { dryRunActive } from '../dry-run';
-import { envStrings } from '../env';
+import { envStrings, inheritedEnv } from '../env';
 import { CommandError } from '../errors';
 import { type ChildHandle, emptyResult, type NativePlan, type NativeResult } from '../native';
 import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
@@ -41,6 +41,8 @@ export interface RunRecord {
   waited: boolean;
   handshakeWaited: boolean;
   handshakeNotified: boolean;
+  /** free(), or a daemon's failed run, gave up the handshake: the child cannot be let go on. */
+  handshakeClosed: boolean;
   /** run() only: the spawn waits for a later event-loop turn (run/pacing.ts). */
   queued: boolean;
 }
@@ -57,8 +59,12 @@ export function prepare(state: CommandState, mode: RunMode, control: PlanControl
   };
 }
 
-// Fills plan.candidates from the parent's PATH; on a miss, the result of the failed run.
+// Completes the plan of a real spawn (not a dry run) from the calling thread's environment
+// (in a Worker, its own process.env): the inherited environment when no env call was made
+// (env.ts inheritedEnv), and plan.candidates from its PATH. On a miss, the result of the
+// failed run.
 export function resolveProgram(ctx: RunContext): NativeResult | null {
+  ctx.plan.env ??= inheritedEnv();
   ctx.plan.candidates = resolveCandidates(ctx.plan.argv[0]);
   if (ctx.plan.candidates.length > 0) return null;
   ctx.notFoundIn = process.env.PATH ?? DEFAULT_PATH;

@@ -8,16 +8,52 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
-import { isAlive, waitFor } from '../helpers/proc';
+import { killPids, readPidFile } from '../helpers/daemon';
+import { isAlive, sleep, waitFor } from '../helpers/proc';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { cgroup2Root } from '../helpers/cgroup';
+import { useTmpDir } from '../helpers/tmp';
 
 useInvariants();
+const tmp = useTmpDir('vc-handshake-');
+
+// Daemons are not our children (they are reparented); kill whatever a test left.
+const daemons = new Set<number>();
+afterEach(async () => {
+  await killPids(daemons);
+});
+
+/** `p`, or a rejection once `ms` passed without it settling: a hang fails the test. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const settled = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'resolved', (e: unknown) => e);
+
+/** Waits until `pid` is blocked in read(2) (x86-64 syscall 0): at its handshake, its "ready" sent. */
+async function blockedInRead(pid: number): Promise<void> {
+  const inRead = (): boolean => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 ');
+    } catch {
+      return false;
+    }
+  };
+  if (!(await waitFor(inRead, 3000))) await sleep(300); // no /proc/<pid>/syscall: give it time
+}
 
 
 const v2Line = (text: string) => text.split('\n').find((l) => l.startsWith('0::'));
@@ -63,6 +99,21 @@ describe('handshake', () => {
     expect(await waitFor(() => !isAlive(pid), 1000)).toBe(true);
   });
 
+  it('handshakeWait() pending when free() or abort() kills the child rejects, even though the child had sent "ready"', async () => {
+    for (const end of ['free', 'abort'] as const) {
+      const cmd = new Command('true').requireHandshake();
+      const pid = cmd.runAsync();
+      await blockedInRead(pid);
+      const waiting = settled(cmd.handshakeWait());
+      if (end === 'free') cmd.free();
+      else await cmd.abort();
+      const err = (await within(waiting, 5000, `handshakeWait() after ${end}()`)) as CommandError;
+      expect(err, `handshakeWait() after ${end}()`).toBeInstanceOf(CommandError);
+      expect({ stage: err.stage, code: err.code }).toEqual({ stage: 'handshake', code: 'ABORT_ERR' });
+      expect(isAlive(pid)).toBe(false);
+    }
+  });
+
   it('abort() while the child waits at the handshake kills and reaps it', async () => {
     const cmd = new Command('true').requireHandshake();
     const pid = cmd.runAsync();
@@ -70,6 +121,91 @@ describe('handshake', () => {
     expect(isAlive(pid)).toBe(true);
     await cmd.abort();
     expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe("a daemon with a handshake (libvirt's qemu driver: run, read the pidfile, handshake wait, notify)", () => {
+  const daemon = (name: string, ...extra: string[]): { cmd: Command; pidFile: string; marker: string } => {
+    const pidFile = path.join(tmp.path, `${name}.pid`);
+    const marker = path.join(tmp.path, `${name}.ran`);
+    const cmd = new Command(HELPER, '--create', marker, ...extra, '--sleep', '30000').daemonize().setPidFile(pidFile).requireHandshake();
+    return { cmd, pidFile, marker };
+  };
+
+  it('run() resolves once the intermediate exited, the pidfile written; the daemon waits at its handshake until handshakeNotify()', async () => {
+    const { cmd, pidFile, marker } = daemon('order');
+    const r = await within(cmd.run(), 5000, 'run() of a daemon with a handshake');
+    expect(r.exitStatus).toBe(0);
+    const pid = readPidFile(pidFile, { track: daemons });
+    expect(isAlive(pid)).toBe(true);
+    await within(cmd.handshakeWait(), 5000, 'handshakeWait()');
+    // Ready, not exec'd: still a copy of this node binary, the program not started.
+    expect(fs.readlinkSync(`/proc/${pid}/exe`)).toBe(fs.realpathSync(process.execPath));
+    expect(fs.existsSync(marker)).toBe(false);
+    cmd.handshakeNotify();
+    expect(await waitFor(() => fs.existsSync(marker), 3000), 'the daemon ran its program').toBe(true);
+    expect(fs.readlinkSync(`/proc/${pid}/exe`)).toBe(fs.realpathSync(HELPER));
+    cmd.free(); // a daemon outlives free()
+    expect(isAlive(pid)).toBe(true);
+  });
+
+  it('the other order works too: handshakeWait() and handshakeNotify() while run() is pending', async () => {
+    const { cmd, pidFile, marker } = daemon('other-order');
+    const running = cmd.run();
+    await within(cmd.handshakeWait(), 5000, 'handshakeWait()');
+    readPidFile(pidFile, { track: daemons });
+    cmd.handshakeNotify();
+    expect((await within(running, 5000, 'run()')).exitStatus).toBe(0);
+    expect(await waitFor(() => fs.existsSync(marker), 3000)).toBe(true);
+  });
+
+  it('a daemon failing after its pidfile, before it is ready, rejects handshakeWait() with its stage (either order); its pidfile goes', async () => {
+    for (const order of ['run first', 'wait first']) {
+      const { cmd, pidFile, marker } = daemon(order.replace(' ', '-'));
+      // The rlimit step follows the pidfile: NOFILE above /proc/sys/fs/nr_open fails there (EPERM).
+      cmd.setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1);
+      let err: unknown;
+      if (order === 'run first') {
+        await within(cmd.run(), 5000, 'run()');
+        err = await within(settled(cmd.handshakeWait()), 5000, 'handshakeWait()');
+      } else {
+        const running = settled(cmd.run());
+        err = await within(settled(cmd.handshakeWait()), 5000, 'handshakeWait()');
+        await within(running, 5000, 'run()');
+      }
+      expect(err, order).toBeInstanceOf(CommandError);
+      const e = err as CommandError;
+      expect({ order, stage: e.stage, code: e.code }).toEqual({ order, stage: 'rlimit', code: 'EPERM' });
+      expect(await waitFor(() => !fs.existsSync(pidFile), 2000), `${order}: pidfile removed`).toBe(true);
+      expect(fs.existsSync(marker)).toBe(false);
+      cmd.free();
+    }
+  });
+
+  it('a daemon failing before its pidfile rejects run() at once with the stage', async () => {
+    const { cmd, pidFile } = daemon('symlink');
+    fs.symlinkSync(path.join(tmp.path, 'victim'), pidFile);
+    const err = (await within(settled(cmd.run()), 5000, 'run()')) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect({ stage: err.stage, code: err.code }).toEqual({ stage: 'pidfile', code: 'ELOOP' });
+    // Its handshake is given up with the run: nothing to wait for.
+    expect((await settled(cmd.handshakeWait())) as CommandError).toBeInstanceOf(CommandError);
+  });
+
+  it('free() while the daemon waits for its handshake: a pending handshakeWait() rejects, the daemon gives up and exits, its pidfile goes', async () => {
+    const { cmd, pidFile } = daemon('freed');
+    await within(cmd.run(), 5000, 'run()');
+    const pid = readPidFile(pidFile, { track: daemons });
+    await blockedInRead(pid);
+    // Another run of the command must wait: its daemon has not been let go.
+    expect((await settled(cmd.run())) as CommandError).toMatchObject({ code: 'ERR_COMMAND_USAGE' });
+    const waiting = settled(cmd.handshakeWait());
+    cmd.free();
+    const err = (await within(waiting, 5000, 'handshakeWait() after free()')) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect({ stage: err.stage, code: err.code }).toEqual({ stage: 'handshake', code: 'ABORT_ERR' });
+    expect(await waitFor(() => !isAlive(pid), 3000), 'the daemon exited').toBe(true);
+    expect(fs.existsSync(pidFile)).toBe(false);
   });
 });
 
