@@ -19,6 +19,7 @@ import { useInvariants } from '../helpers/invariants';
 import { isAlive, processesWith, procStat, waitFor } from '../helpers/proc';
 import { fdNumbers, readReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-daemon-');
@@ -32,11 +33,6 @@ afterEach(async () => {
 /** The pid in a pidfile: decimal digits, with at most one trailing newline. */
 const readPid = (file: string): number => readPidFile(file, { track: daemons, newline: 'optional' });
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('daemonize and pidfile', () => {
   it('libvirt test4: the pidfile holds the locked pid of a session leader in "/" before run() returns', async () => {

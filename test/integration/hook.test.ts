@@ -18,6 +18,7 @@ import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir, removeTmpDirs, useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-hook-');
@@ -62,11 +63,6 @@ function readMarker(file: string): { pid: number; sid: number; uid: number } {
   return { pid: Number(m![1]), sid: Number(m![2]), uid: Number(m![3]) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('native pre-exec hook', () => {
   it('runs in the child, after the declarative steps, with its opaque data', async () => {

@@ -18,18 +18,10 @@ import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir } from '../helpers/tmp';
+import { commandRejection as caught } from '../helpers/rejection';
 
 useInvariants();
 
-async function caught(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have been rejected');
-}
 
 const idMap = (text: string) => text.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
 

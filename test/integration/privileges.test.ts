@@ -16,6 +16,7 @@ import { useInvariants } from '../helpers/invariants';
 import { parseReport, type HelperReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-priv-');
@@ -36,11 +37,6 @@ async function report(cmd: Command): Promise<HelperReport> {
   return parseReport(String(r.stdout));
 }
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 const ids = (n: number) => ({ real: n, effective: n, saved: n, fs: n });
 

@@ -18,6 +18,7 @@ import { HELPER } from '../../helpers/helper';
 import { PACKAGE_ENTRY, TS_REGISTER } from '../../helpers/node-child';
 import { processesWith, procStat, sleep } from '../../helpers/proc';
 import { SUPPORT_DIR } from './build';
+export { commandRejection as rejection } from '../../helpers/rejection';
 
 const OUT_DIR = path.join(REPO_ROOT, 'build', 'test-helper', 'adversarial-tools');
 
@@ -80,12 +81,6 @@ export function needTools(ctx: { skip: () => void }, what: string, ...programs: 
   }
 }
 
-/** Awaits a promise that must reject with a CommandError, and returns it. */
-export async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 /** The CommandError a synchronous call throws. */
 export function thrown(fn: () => unknown): CommandError {
