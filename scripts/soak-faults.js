@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run soak:faults`: the soak with faults (issue 6, item 5). Runs --count spawns (100,000 by
+// `npm run soak:faults`: the soak with faults. Runs --count spawns (100,000 by
 // default) of mixed kinds (runSync, run(), runAsync()+wait(); captured output, stdin buffers,
 // passFD, daemons with pidfiles, missing binaries, non-zero exits, timeouts, aborts) while
 // injecting faults, each at a known rate and each end classified:

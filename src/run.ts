@@ -1,9 +1,11 @@
 /**
  * Running a command: runSync(), run(), runAsync()/wait(), abort() and free(). The handshake
- * and exec() are in run/handshake.ts and run/exec.ts, the status policy (libvirt-facts §4)
- * that turns native's result into a RunResult or a CommandError in run/settle.ts, and what
- * a run carries in run/context.ts. This module re-exports the handshake, exec() and the
- * RunRecord type, so command.ts and plan.ts import them from here as before.
+ * and exec() are in run/handshake.ts and run/exec.ts, the status policy (libvirt's
+ * virCommandRun rule: a non-zero exit or a signal death fails the run unless the caller asked
+ * for the status) that turns native's result into a RunResult or a CommandError in
+ * run/settle.ts, and what a run carries in run/context.ts. This module re-exports the
+ * handshake, exec() and the RunRecord type, so command.ts and plan.ts import them from here
+ * as before.
  */
 import { Readable } from 'node:stream';
 import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Spawn cost with and without new namespaces (issue 13 item 6): runSync('/bin/true') per spawn,
+// Spawn cost with and without new namespaces: runSync('/bin/true') per spawn,
 // median over rounds, in one process. `--before ADDON.node` also times an older build of the
 // addon on the plain spawn, interleaved round by round with this one, to show that the clone
 // path without namespaces kept its speed. Needs `npm run build:ts`; the namespace rows need root

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run bench`: the six measurements of issue 4, each scenario in a fresh node process (so a
+// `npm run bench`: six measurements, each scenario in a fresh node process (so a
 // big parent's memory or fds never leak into the next), side by side with child_process and a C
 // floor built here with `cc -O2`. Writes scripts/bench/results.md (included by the README) and
 // scripts/bench/results.json.

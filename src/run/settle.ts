@@ -1,6 +1,7 @@
 /**
- * The status policy (libvirt-facts §4): turns native's result of a run into a RunResult
- * or the CommandError the run ends with, and fills the run's buffer refs.
+ * The status policy, the one libvirt's virCommandRun applies (a non-zero exit or a death by
+ * signal fails the run unless the caller asked for the status): turns native's result of a
+ * run into a RunResult or the CommandError the run ends with, and fills the run's buffer refs.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { CommandError, type CommandErrorDetails, type DecodedStatus, decodeStatus, failureError, failureExitStatus, statusError } from '../errors';

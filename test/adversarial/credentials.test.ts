@@ -1,20 +1,20 @@
 /**
- * Adversarial cases R38-R42 (reliability.md §3, "Credentials and
- * capabilities"). test/integration/privileges.test.ts asserts the plain forms
- * (ids, groups, the five capability sets, bind/raw probes, R41c directly);
- * here are the twists the checklist adds:
+ * Adversarial tests of credentials and capabilities.
+ * test/integration/privileges.test.ts asserts the plain forms (ids, groups,
+ * the five capability sets, bind/raw probes, no_new_privs against a file
+ * capability directly); here are the twists:
  *
- * - R38 a parent that HAS supplementary groups (0,4,27,100): none reaches the
+ * - a parent that HAS supplementary groups (0,4,27,100): none reaches the
  *   child, with and without setGroups([65534]);
- * - R39 clearCaps as root, checked functionally (chown of a foreign file) and
+ * - clearCaps as root, checked functionally (chown of a foreign file) and
  *   in a grandchild, which as uid 0 would regain every capability at exec if
  *   the bounding set were not empty; `capsh --print`;
- * - R40 allowCap across the uid change, as `capsh --print` names it, and
+ * - allowCap across the uid change, as `capsh --print` names it, and
  *   CAP_CHOWN used by a grandchild;
- * - R41 (a) a cap missing from the parent's bounding set, CAP_SETPCAP never
+ * - bounding set and friends: (a) a cap missing from the parent's bounding set, CAP_SETPCAP never
  *   left in CapEff; (b) securebits (not supported: skipped); (c) no_new_privs
  *   inherited by a grandchild that execs a file-capability binary;
- * - R42 the parent-death signal: after a uid change and (b) when the parent
+ * - the parent-death signal: after a uid change and (b) when the parent
  *   dies before the prctl (a hook holds the child there), observed through a
  *   subreaper; (c) thread scope: a Worker's exit.
  */
@@ -30,7 +30,7 @@ import { isAlive, processesWith, waitFor } from '../helpers/proc';
 import { parseReport } from '../helpers/report';
 import { describeRoot, isRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, support } from './support/r24-48-support';
+import { killAllWith, needTools, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-cred-');
@@ -67,9 +67,9 @@ function foreignFile(name: string): string {
   return f;
 }
 
-// ---------------------------------------------------------------------------------- R38
+// ------------------------------------------------------------------------------- groups
 
-const R38_SCRIPT = `
+const GROUPS_SCRIPT = `
   const out = { groups: status().Groups };
   const helper = () => new vc.Command(HELPER, '--log', '-', '--no-stdio', '--setuid0-probe').setUID(65534).setGID(65534);
   out.noGroups = String((await helper().run()).stdout);
@@ -78,10 +78,10 @@ const R38_SCRIPT = `
   emit(out);
 `;
 
-describeRoot('R38 uid/gid switch drops root\'s groups and cannot go back', () => {
+describeRoot('uid/gid switch drops root\'s groups and cannot go back', () => {
   it('a parent with groups 0,4,27,100: the child has none of them, only what is asked', (ctx) => {
-    needTools(ctx, 'R38', 'setpriv');
-    const res = expectChildOk(runNodeChild(R38_SCRIPT, { prefix: ['setpriv', '--groups', '0,4,27,100', '--'] })) as
+    needTools(ctx, 'supplementary groups', 'setpriv');
+    const res = expectChildOk(runNodeChild(GROUPS_SCRIPT, { prefix: ['setpriv', '--groups', '0,4,27,100', '--'] })) as
       { groups: string; noGroups: string; withGroups: string; sync: string };
     expect(res.groups.split(/\s+/).map(Number).sort((a, b) => a - b), 'precondition: the parent\'s groups').toEqual([0, 4, 27, 100]);
     for (const [name, text] of [['noGroups', res.noGroups], ['sync', res.sync], ['withGroups', res.withGroups]] as const) {
@@ -97,11 +97,11 @@ describeRoot('R38 uid/gid switch drops root\'s groups and cannot go back', () =>
   });
 });
 
-// ---------------------------------------------------------------------------------- R39
+// ---------------------------------------------------------------------------- clearCaps
 
-describeRoot('R39 clearCaps as root', () => {
+describeRoot('clearCaps as root', () => {
   it('uid 0 without capabilities: cannot chown a foreign file, and neither can a grandchild; capsh shows empty sets', async (ctx) => {
-    needTools(ctx, 'R39', 'capsh', 'chown');
+    needTools(ctx, 'clearCaps as root', 'capsh', 'chown');
     const f = foreignFile('owned-by-1234');
     // Control: root with capabilities can.
     await new Command('chown', '4321', f).run();
@@ -134,11 +134,11 @@ describeRoot('R39 clearCaps as root', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R40
+// ----------------------------------------------------------------------------- allowCap
 
-describeRoot('R40 allowCap across a uid change', () => {
+describeRoot('allowCap across a uid change', () => {
   it('capsh names exactly cap_chown,cap_net_bind_service in every set; a grandchild uses CAP_CHOWN', async (ctx) => {
-    needTools(ctx, 'R40', 'capsh', 'chown');
+    needTools(ctx, 'allowCap across a uid change', 'capsh', 'chown');
     const keep = (c: Command) => c.setUID(NOBODY).setGID(NOBODY).allowCap('CAP_NET_BIND_SERVICE').allowCap(CAP_CHOWN);
     const capsh = String((await keep(new Command('capsh', '--print')).run()).stdout);
     expect(capsh).toMatch(/^Current: cap_chown,cap_net_bind_service=eip\s*$/m);
@@ -162,9 +162,9 @@ describeRoot('R40 allowCap across a uid change', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R41
+// ----------------------------------------------- bounding set, securebits, no_new_privs
 
-const R41A_SCRIPT = `
+const BOUNDING_SCRIPT = `
   const report = async (c) => {
     try { return { report: String((await c.run()).stdout) }; }
     catch (e) { return { error: e.message, stage: e.stage, code: e.code, value: e.value, exitStatus: e.exitStatus }; }
@@ -179,10 +179,10 @@ const R41A_SCRIPT = `
   });
 `;
 
-describeRoot('R41 bounding and ambient order, securebits, no_new_privs', () => {
+describeRoot('bounding and ambient order, securebits, no_new_privs', () => {
   it('(a) a cap absent from the parent\'s bounding set: a clear error (or absent from CapAmb); never CAP_SETPCAP in CapEff', (ctx) => {
-    needTools(ctx, 'R41a', 'setpriv');
-    const res = expectChildOk(runNodeChild(R41A_SCRIPT, { prefix: ['setpriv', '--bounding-set', '-net_raw', '--'] })) as
+    needTools(ctx, 'bounding set', 'setpriv');
+    const res = expectChildOk(runNodeChild(BOUNDING_SCRIPT, { prefix: ['setpriv', '--bounding-set', '-net_raw', '--'] })) as
       Record<'missing' | 'missingRoot' | 'present' | 'presentRoot', { report?: string; error?: string; stage?: string; code?: string; value?: number }> &
       { self: { prm: string; bnd: string } };
     expect(BigInt(`0x${res.self.bnd}`) & bit(CAP_NET_RAW), 'precondition: CAP_NET_RAW is out of the parent\'s bounding set').toBe(0n);
@@ -212,14 +212,14 @@ describeRoot('R41 bounding and ambient order, securebits, no_new_privs', () => {
   it('(b) securebits noroot,noroot-locked,keep-caps-locked', (ctx) => {
     const proto = Command.prototype as unknown as Record<string, unknown>;
     if (typeof proto.setSecureBits !== 'function' && typeof proto.setSecurebits !== 'function') {
-      console.warn('[skip] R41b: securebits not supported (Command has no securebits setter)');
+      console.warn('[skip] securebits: not supported (Command has no securebits setter)');
       ctx.skip();
     }
-    throw new Error('Command has a securebits setter now: write R41b (capsh --print must show the bits)');
+    throw new Error('Command has a securebits setter now: write the securebits test (capsh --print must show the bits)');
   });
 
   it('(c) no_new_privs is inherited: a grandchild exec\'ing a cap_net_raw+ep binary gains nothing', async (ctx) => {
-    needTools(ctx, 'R41c', 'setcap');
+    needTools(ctx, 'file capabilities', 'setcap');
     const copy = netRawHelperCopy(tmp.path, ctx);
     const run = async (nnp: boolean) => {
       const c = viaShell(copy, '--log', '-', '--no-stdio', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY);
@@ -238,7 +238,7 @@ describeRoot('R41 bounding and ambient order, securebits, no_new_privs', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R42
+// ------------------------------------------------------------------ parent-death signal
 
 interface Reaped {
   /** pid -> raw wait status of every process the subreaper reaped */
@@ -247,7 +247,7 @@ interface Reaped {
 }
 
 /**
- * Starts `script` in a node process under the test subreaper (support/r42-reaper.c), so the
+ * Starts `script` in a node process under the test subreaper (support/subreaper.c), so the
  * end of orphaned grandchildren can be seen; returns helpers to read its output.
  */
 function underReaper(script: string) {
@@ -288,13 +288,13 @@ afterEach(async () => {
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     await r.exited;
   }
-  await killAllWith(`vc-r42-${process.pid}`);
+  await killAllWith(`vc-pdeathsig-${process.pid}`);
 });
 
-describe('R42 parent-death signal after credentials, without the race, with thread scope', () => {
+describe('parent-death signal after credentials, without the race, with thread scope', () => {
   it('(a) as nobody: PR_GET_PDEATHSIG is 15, and the signal does kill the child when the parent dies', async (ctx) => {
     if (!isRoot) {
-      console.warn('[skip] R42a: needs root to change the uid');
+      console.warn('[skip] parent-death signal after a uid change: needs root to change the uid');
       ctx.skip();
       return;
     }
@@ -302,7 +302,7 @@ describe('R42 parent-death signal after credentials, without the race, with thre
     expect(r.uid.effective).toBe(NOBODY);
     expect(r.pdeathSig).toBe(15);
 
-    const token = `vc-r42-${process.pid}-a`;
+    const token = `vc-pdeathsig-${process.pid}-a`;
     const rp = underReaper(`
       const vc = require(process.env.VC_TEST_ENTRY);
       const a = new vc.Command(process.env.VC_HELPER, '--no-stdio', '--sleep', '30000', '${token}').setUID(65534).setGID(65534).setParentDeathSignal('SIGTERM');
@@ -321,7 +321,7 @@ describe('R42 parent-death signal after credentials, without the race, with thre
 
   it('(b) the parent dies while a hook holds the child before the prctl: the child still gets SIGTERM, the program never runs', async () => {
     const marker = path.join(tmp.path, 'program-ran');
-    const token = `vc-r42-${process.pid}-b`;
+    const token = `vc-pdeathsig-${process.pid}-b`;
     const rp = underReaper(`
       const vc = require(process.env.VC_TEST_ENTRY);
       const c = new vc.Command(process.env.VC_HELPER, '--no-stdio', '--create', '${marker}', '--sleep', '30000', '${token}')

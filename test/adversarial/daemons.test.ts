@@ -1,18 +1,19 @@
 /**
- * Adversarial cases R43-R46 (reliability.md §3, "Daemonize and pidfile").
- * test/integration/daemon.test.ts has libvirt test4/18/29, R44a (a symlink to
- * an existing file), R44b, R44c and R45 with a bad rlimit; here are the twists:
+ * Adversarial tests of daemonize and the pidfile.
+ * test/integration/daemon.test.ts has libvirt test4/18/29, a symlink to an
+ * existing file at the pidfile path, a stale pidfile taken over, a locked
+ * pidfile, and a failure after the pidfile (a bad rlimit); here are the twists:
  *
- * - R43 the daemon's shape read at once after each of 200 runs (50 under the
+ * - the daemon's shape read at once after each of 200 runs (50 under the
  *   quick `npm test`: helpers/scale.ts), no race:
  *   pidfile content, stat fields, cwd, fds, /proc/locks line, the intermediate
  *   reaped;
- * - R44 a dangling symlink, a stale file with trailing garbage, the "locked by
+ * - a dangling symlink, a stale file with trailing garbage, the "locked by
  *   pid N" message, a racer that unlinks and recreates the path, unsafe
  *   directories (world-writable without sticky; as root, owned by another
  *   user), and a FIFO planted at the path (must not hang anything);
- * - R45 a failing hook and a failing exec after the pidfile;
- * - R46 a daemon started from a node parent that has a controlling terminal:
+ * - a failing hook and a failing exec after the pidfile;
+ * - a daemon started from a node parent that has a controlling terminal:
  *   it survives the parent's SIGKILL and a SIGTERM to the parent's process
  *   group, and cannot open /dev/tty.
  */
@@ -29,7 +30,7 @@ import { isAlive, openFds, processesWith, procStat, sleep, waitFor, zombieChildr
 import { describeRoot } from '../helpers/root';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { killAllWith, needTools, rejection, support } from './support/r24-48-support';
+import { killAllWith, needTools, rejection, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-daemon-');
@@ -52,9 +53,9 @@ afterEach(async () => {
 /** The pid in a pidfile, asserting the exact content: decimal digits and one newline (README). */
 const readPid = (file: string): number => readPidFile(file, { track: daemons });
 
-// ---------------------------------------------------------------------------------- R43
+// ------------------------------------------------------------------------- daemon shape
 
-describe('R43 shape of the daemon', () => {
+describe('shape of the daemon', () => {
   const RUNS = scaled(200, 50);
   it(`${RUNS} runs, each read at once: pidfile, session/group leader, no tty, cwd /, fds {0,1,2,lock}, the lock, no intermediate left`, async () => {
     const problems: string[] = [];
@@ -99,9 +100,9 @@ describe('R43 shape of the daemon', () => {
   }, 120000);
 });
 
-// ---------------------------------------------------------------------------------- R44
+// ---------------------------------------------------------------------- pidfile attacks
 
-describe('R44 pidfile attacks and races', () => {
+describe('pidfile attacks and races', () => {
   it('(a) a dangling symlink at the path: ELOOP at stage pidfile, its target is not created', async () => {
     const victim = path.join(tmp.path, 'victim-not-there');
     const pidFile = path.join(tmp.path, 'dangling.pid');
@@ -207,7 +208,7 @@ describe('R44 pidfile attacks and races', () => {
   });
 
   it('(g) a FIFO planted at the path: refused at stage pidfile, and neither the run nor the event loop hangs', (ctx) => {
-    needTools(ctx, 'R44g', 'mkfifo');
+    needTools(ctx, 'FIFO at the pidfile path', 'mkfifo');
     const pidFile = path.join(tmp.path, 'fifo.pid');
     execFileSync('mkfifo', [pidFile]);
     expect(fs.statSync(pidFile).isFIFO()).toBe(true);
@@ -246,9 +247,9 @@ describe('R44 pidfile attacks and races', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R45
+// ----------------------------------------------------------- failures after the pidfile
 
-describe('R45 a failure after the pidfile settles promptly', () => {
+describe('a failure after the pidfile settles promptly', () => {
   it.each([
     ['a hook returning -1 (ENOTSUP)', (c: Command) => c.setPreExecHook({ library: S.hooks, symbol: 'fail_enotsup' }), 'hook', 'ENOTSUP'],
     ['an exec that finds no program', null, 'exec', 'ENOENT'],
@@ -268,11 +269,11 @@ describe('R45 a failure after the pidfile settles promptly', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R46
+// ------------------------------------------------------------------- independent daemon
 
-describe('R46 the daemon is independent of the parent', () => {
+describe('the daemon is independent of the parent', () => {
   it('a parent with a controlling tty: SIGKILL it and SIGTERM its group; the daemon lives, cannot open /dev/tty, and is killed by its pidfile pid', async (ctx) => {
-    needTools(ctx, 'R46 (script(1) gives the parent a controlling terminal)', 'script');
+    needTools(ctx, 'daemon of a parent with a controlling terminal (script(1) gives it one)', 'script');
     const pidFile = path.join(tmp.path, 'indep.pid');
     const ttyLog = path.join(tmp.path, 'tty.log');
     const script = path.join(tmp.path, 'parent.js');

@@ -1,16 +1,16 @@
 /**
- * Adversarial cases R34-R37 (reliability.md §3, "Environment, arguments, cwd,
- * umask, rlimits"), observed from outside the child through /proc/<pid>
+ * Adversarial tests of the environment, arguments, cwd, umask and rlimits,
+ * observed from outside the child through /proc/<pid>
  * (environ byte for byte, exe, cmdline, status, cwd, limits) while it waits:
  *
- * - R34 environment construction: later entries win, '=' in values, bytes that
+ * - environment construction: later entries win, '=' in values, bytes that
  *   are not UTF-8, addEnvPassCommon's exact set, an empty environment, no PATH
  *   unless asked;
- * - R35 PATH resolution: the parent's PATH, resolved before the fork, the same
+ * - PATH resolution: the parent's PATH, resolved before the fork, the same
  *   under run() and runSync(); ENOENT naming the searched PATH; ./prog against
  *   the new cwd;
- * - R36 umask 0o053 and 0 (which libvirt cannot set), and the cwd;
- * - R37 rlimits in a parent started under `ulimit -Sn 1024` (Node raises its
+ * - umask 0o053 and 0 (which libvirt cannot set), and the cwd;
+ * - rlimits in a parent started under `ulimit -Sn 1024` (Node raises its
  *   soft NOFILE): the default, soft 1024, NOFILE 0 with a program that only
  *   writes and with a failed exec, and core/memlock/nproc.
  *
@@ -27,7 +27,7 @@ import { splitBytes, waitFor } from '../helpers/proc';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
-import { rejection, statusOf, thrown, waitForExec } from './support/r24-48-support';
+import { rejection, statusOf, thrown, waitForExec } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-env-');
@@ -58,9 +58,9 @@ function environ(pid: number): Buffer[] {
 
 const hexSorted = (entries: Buffer[]) => entries.map((b) => b.toString('hex')).sort();
 
-// ---------------------------------------------------------------------------------- R34
+// -------------------------------------------------------------------------- environment
 
-const R34_SCRIPT = `
+const ENV_SCRIPT = `
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let seq = 0;
   // Waits for the helper's --create marker: only then are the new environ bounds set.
@@ -78,11 +78,11 @@ const R34_SCRIPT = `
     inherited: await environOf((m) => helper(m)),
     passRaw: await environOf((m) => helper(m).addEnvPass('RAW').addEnvPair('A', '1')),
     passCommon: await environOf((m) => helper(m).addEnvPassCommon()),
-    empty: await environOf((m) => helper(m).addEnvPass('VC_R34_NOT_SET')),
+    empty: await environOf((m) => helper(m).addEnvPass('VC_ENV_TEST_NOT_SET')),
   });
 `;
 
-describe('R34 environment construction', () => {
+describe('environment construction', () => {
   it('(a) a cleared env: later A wins, B=x=y, a multibyte value, byte-exact, no PATH', async () => {
     const marker = path.join(tmp.path, 'started');
     const cmd = sleeper('--create', marker).addEnvPair('A', '1').addEnvString('B=x=y').addEnvPair('A', '2').addEnvPair('U', 'é€😀\t ');
@@ -93,7 +93,7 @@ describe('R34 environment construction', () => {
 
   it('(a) a value of bytes that are not UTF-8 is passed byte for byte (addEnvPass), as inheriting does', () => {
     // bash puts the raw bytes ff fe 78 into RAW before node starts; Node itself cannot.
-    const r = runNodeChild(R34_SCRIPT, {
+    const r = runNodeChild(ENV_SCRIPT, {
       args: { dir: tmp.path },
       prefix: ['bash', '-c', 'export RAW="$(printf "\\377\\376x")" HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc '
         + 'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"', 'bash'],
@@ -112,7 +112,7 @@ describe('R34 environment construction', () => {
   });
 
   it('(b) addEnvPassCommon: LC_ALL=C and exactly the listed variables the parent has; (c) an empty environment', () => {
-    const r = runNodeChild(R34_SCRIPT, {
+    const r = runNodeChild(ENV_SCRIPT, {
       args: { dir: tmp.path },
       prefix: ['bash', '-c', 'export RAW=x HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc '
         + 'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"', 'bash'],
@@ -128,16 +128,16 @@ describe('R34 environment construction', () => {
   });
 
   it('(c) an empty environment as the helper reports it, with run() and runSync()', async () => {
-    const a = parseReport(String((await new Command(HELPER, '--log', '-', '--no-stdio').addEnvPass('VC_R34_NOT_SET').run()).stdout));
-    const b = parseReport(String(new Command(HELPER, '--log', '-', '--no-stdio').addEnvPass('VC_R34_NOT_SET').runSync().stdout));
+    const a = parseReport(String((await new Command(HELPER, '--log', '-', '--no-stdio').addEnvPass('VC_ENV_TEST_NOT_SET').run()).stdout));
+    const b = parseReport(String(new Command(HELPER, '--log', '-', '--no-stdio').addEnvPass('VC_ENV_TEST_NOT_SET').runSync().stdout));
     expect(a.env).toEqual([]);
     expect(b.env).toEqual([]);
   });
 });
 
-// ---------------------------------------------------------------------------------- R35
+// --------------------------------------------------------------------------------- PATH
 
-describe('R35 PATH resolution: the parent\'s PATH, before the fork', () => {
+describe('PATH resolution: the parent\'s PATH, before the fork', () => {
   /** Three directories with a copy of the helper named prog: the parent's PATH, the child's, the new cwd. */
   function setup(where: ('parent' | 'child' | 'cwd')[]): { parent: string; child: string; cwd: string } {
     const dirs = { parent: path.join(tmp.path, 'parent-path'), child: path.join(tmp.path, 'child-path'), cwd: path.join(tmp.path, 'cwd') };
@@ -213,9 +213,9 @@ describe('R35 PATH resolution: the parent\'s PATH, before the fork', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R36
+// ------------------------------------------------------------------------ umask and cwd
 
-describe('R36 umask, including 0, and cwd', () => {
+describe('umask, including 0, and cwd', () => {
   it.each([['0053', 0o053, 0o624], ['0000', 0, 0o666]])('umask %s: the file is created with the right mode; Umask: and cwd from /proc', async (_name, mask, mode) => {
     const parentMask = process.umask();
     expect(parentMask, 'precondition: the parent umask differs').not.toBe(mask);
@@ -236,9 +236,9 @@ describe('R36 umask, including 0, and cwd', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R37
+// ------------------------------------------------------------------------------ rlimits
 
-const R37_SCRIPT = `
+const RLIMIT_SCRIPT = `
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const limits = (pid) => {
     const o = {};
@@ -286,9 +286,9 @@ const R37_SCRIPT = `
   });
 `;
 
-describe('R37 rlimits, including the NOFILE Node raised', () => {
+describe('rlimits, including the NOFILE Node raised', () => {
   it('a parent started under ulimit -Sn 1024: default, soft 1024, NOFILE 0, core/memlock/nproc', () => {
-    const r = runNodeChild(R37_SCRIPT, { prefix: ['bash', '-c', 'ulimit -Sn 1024 && exec "$@"', 'bash'] });
+    const r = runNodeChild(RLIMIT_SCRIPT, { prefix: ['bash', '-c', 'ulimit -Sn 1024 && exec "$@"', 'bash'] });
     type Lim = Record<string, [string, string]>;
     type Outcome = { stdout?: string; stderr?: string; status?: number; error?: string; stage?: string; code?: string; value?: number; exitStatus?: number };
     const res = expectChildOk(r) as {
@@ -296,7 +296,8 @@ describe('R37 rlimits, including the NOFILE Node raised', () => {
       c: Record<'run' | 'runSync' | 'missing' | 'missingSync' | 'directory', Outcome>;
     };
     const [nodeSoft, nodeHard] = res.self['Max open files'];
-    // Precondition: Node raised its soft limit from 1024 to the hard limit (reliability.md §0).
+    // Precondition: Node raised its soft limit from 1024 to the hard limit (Node does so at
+    // startup).
     expect(nodeSoft, `node's own NOFILE ${nodeSoft}/${nodeHard}`).toBe(nodeHard);
     expect(Number(nodeSoft)).toBeGreaterThan(1024);
 

@@ -1,11 +1,11 @@
 /**
- * Adversarial cases R17-R23 (reliability.md §3, "Errors and validation"):
+ * Adversarial tests of errors and validation:
  * exec failures, setup-stage failures, hostile/crashing/hanging hooks, an
  * abandoned handshake, validation before any fork (checked with strace),
  * E2BIG, and fork failing with EAGAIN.
  *
- * Stage names are the API's (src/types.ts CommandStage): the checklist's
- * `execve` is `exec` here.
+ * Stage names are the API's (src/types.ts CommandStage): the failing
+ * execve(2) is the stage `exec`.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +30,7 @@ const ERRNO = os.constants.errno as Record<string, number>;
 
 const PICK = `const pick = (e) => ({ isCommandError: e instanceof vc.CommandError, name: e && e.name, code: e && e.code, stage: e && e.stage, errno: e && e.errno, path: e && e.path, pid: e && e.pid, exitStatus: e && e.exitStatus, message: String(e && e.message) });`;
 
-/** The common shape of a stage failure (reliability.md §3 conventions). */
+/** The common shape of a stage failure: a CommandError with the expected code, errno and stage, which its message names. */
 function expectStageError(e: CommandError, code: string, stage: string, what: string): void {
   expect(e, what).toBeInstanceOf(Error);
   expect(e.name, what).toBe('CommandError');
@@ -40,7 +40,7 @@ function expectStageError(e: CommandError, code: string, stage: string, what: st
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('R17 exec failures are precise and leave no zombie', () => {
+describe('exec failures are precise and leave no zombie', () => {
   interface Row { name: string; code: string; status: number; interpreter?: boolean; prog(dir: string): string }
   const ROWS: Row[] = [
     { name: 'a missing program', code: 'ENOENT', status: 127, prog: () => '/nonexistent/prog' },
@@ -93,7 +93,7 @@ describe('R17 exec failures are precise and leave no zombie', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R18 setup-stage failures carry stage and errno, and are never success', () => {
+describe('setup-stage failures carry stage and errno, and are never success', () => {
   it('cwd /no/such: ENOENT at stage chdir, path is the cwd', async () => {
     const e = await rejectionOf<CommandError>(new Command('/bin/true').setWorkingDirectory('/no/such').run());
     expectStageError(e, 'ENOENT', 'chdir', 'run');
@@ -170,7 +170,7 @@ describe('R18 setup-stage failures carry stage and errno, and are never success'
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R19 a hostile hook cannot turn failure into success', () => {
+describe('a hostile hook cannot turn failure into success', () => {
   const hook = () => ({ library: sup.hooks, symbol: 'hook_close_all' });
 
   it('a hook that closes every fd >= 3, then /nonexistent: never a successful start', async () => {
@@ -196,7 +196,7 @@ describe('R19 a hostile hook cannot turn failure into success', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R20 hook failure, crash and hang; handshake abandoned', () => {
+describe('hook failure, crash and hang; handshake abandoned', () => {
   const hook = (symbol: string) => ({ library: sup.hooks, symbol });
 
   it('(a) errno EDOM and -1: EDOM at stage hook', async () => {
@@ -270,7 +270,7 @@ const straceReason = (() => {
   return r.status === 0 ? null : `strace cannot trace here: ${r.stderr?.toString().trim() || r.error?.message}`;
 })();
 
-describeIf(straceReason, 'R21 validation before any fork', () => {
+describeIf(straceReason, 'validation before any fork', () => {
   it('NUL bytes, bad env names, non-strings, bad ids and fds: thrown or rejected, named, and strace sees no fork', async () => {
     const trace = path.join(tmp.path, 'trace');
     const r = await runScript(`
@@ -359,7 +359,7 @@ describeIf(straceReason, 'R21 validation before any fork', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R22 size limits give E2BIG', () => {
+describe('size limits give E2BIG', () => {
   const SIZE_OR_ITEM = /\b\d+ bytes\b|\b(args|argv|env)\[\d+\]/;
 
   it('(b) one argument of 131071 bytes runs', async () => {
@@ -411,7 +411,7 @@ function pidsCgroupRoot(): { dir: string } | { reason: string } {
   return { reason: 'no cgroup pids controller is mounted (v1 "pids", or v2 with +pids in the root\'s subtree_control)' };
 }
 
-const R23_SCRIPT = `
+const EAGAIN_SCRIPT = `
   ${PICK}
   const { mode, cg } = ARGS;
   const three = () => new vc.Command('/bin/true').setInputBuffer('x').setOutputBuffer({}).setErrorBuffer({});
@@ -454,7 +454,7 @@ const R23_SCRIPT = `
   emit({ attempts, pre, post, after, counters });
 `;
 
-describe('R23 fork fails with EAGAIN', () => {
+describe('fork fails with EAGAIN', () => {
   const cg = pidsCgroupRoot();
   const nobody = isRoot && 'reason' in cg ? nobodyPackage() : null;
   const how = !isRoot ? 'rlimit' : !('reason' in cg) ? 'cgroup' : nobody && !('reason' in nobody) ? 'nobody' : null;
@@ -463,11 +463,11 @@ describe('R23 fork fails with EAGAIN', () => {
   itIf(reason, `true with three pipes, 50 x run() and 10 x runSync() at the process limit (${how ?? 'n/a'}), then once with the limit lifted`, async () => {
     let dir = '';
     if (how === 'cgroup') {
-      dir = path.join((cg as { dir: string }).dir, `vc-adv-r23-${process.pid}-${Date.now()}`);
+      dir = path.join((cg as { dir: string }).dir, `vc-adv-eagain-${process.pid}-${Date.now()}`);
       fs.mkdirSync(dir);
     }
     try {
-      const r = await runScript(R23_SCRIPT, {
+      const r = await runScript(EAGAIN_SCRIPT, {
         args: { mode: how === 'cgroup' ? 'cgroup' : 'rlimit', cg: dir },
         ...(how === 'nobody' ? { prefix: AS_NOBODY, entry: (nobody as { entry: string }).entry, cwd: '/' } : {}),
         timeoutMs: 60000,

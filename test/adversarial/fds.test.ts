@@ -1,5 +1,5 @@
 /**
- * Adversarial cases R01-R10 (reliability.md §3, "fd hygiene"): what the
+ * Adversarial tests of fd hygiene: what the
  * child inherits, what the parent keeps, and what failure paths leave behind.
  *
  * Anything that puts a process into an unusual fd state (closed 0-2,
@@ -37,13 +37,13 @@ const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 const PICK = `const pick = (e) => ({ isCommandError: e instanceof vc.CommandError, name: e && e.name, code: e && e.code, stage: e && e.stage, errno: e && e.errno, pid: e && e.pid, message: String(e && e.message) });`;
 
 // ---------------------------------------------------------------------------------------------
-describe('R01 close everything not asked for', () => {
+describe('close everything not asked for', () => {
   const { hard } = nofile();
   // A fd at 65000 needs a hard NOFILE limit above it; without CAP_SYS_RESOURCE it cannot be
   // raised, so the highest number the limit allows stands in for it.
   const high = hard > 65000 ? 65000 : hard - 1;
   if (high !== 65000) {
-    console.warn(`[R01] hard NOFILE limit is ${hard} (CAP_SYS_RESOURCE absent): the "fd 65000" is placed at ${high} instead`);
+    console.warn(`[note] hard NOFILE limit is ${hard} (CAP_SYS_RESOURCE absent): the "fd 65000" is placed at ${high} instead`);
   }
 
   it(`non-CLOEXEC fds at 3, 251, 1000, ${high}, a TCP listener, inotify and an IPC channel: the child sees exactly 0-2`, async () => {
@@ -135,7 +135,7 @@ describe('R01 close everything not asked for', () => {
     }
     for (const [fd, f] of saved) expect(ft.getfd(fd), `flags of fd ${fd} restored`).toBe(f);
     if (channelFd !== undefined) expect(fds.has(channelFd), 'the Vitest IPC fd was among them').toBe(true);
-    else console.warn('[R01] this Vitest worker has no process.channel; every fd it holds was still made inheritable');
+    else console.warn('[note] this Vitest worker has no process.channel; every fd it holds was still made inheritable');
     expect(fdNumbers(report), [...report.fds].join('; ')).toEqual([0, 1, 2]);
     const probe = parseProbe(probeOut);
     expect(probe.open).toEqual([0, 1, 2]);
@@ -143,7 +143,7 @@ describe('R01 close everything not asked for', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R02 fds above a lowered soft limit are still closed', () => {
+describe('fds above a lowered soft limit are still closed', () => {
   // 40 inheritable fds at 32..71; the soft limit then drops to 34, so 37 of them are above it.
   // (Node itself holds about 18 fds below 32, the addon its 5 spawn fd slots, and a run needs 7
   // more below the limit.)
@@ -203,7 +203,7 @@ describe('R02 fds above a lowered soft limit are still closed', () => {
     }
   }, 60000);
 
-  // Beyond the checklist's soft-limit case: the hard limit lowered below open fds too (allowed
+  // Beyond the lowered soft limit above: the hard limit lowered below open fds too (allowed
   // by the kernel). The last-resort loop must not take the limit as the highest open fd.
   itIf(mask.reason ?? seccomp, 'last-resort loop with the hard limit lowered too (prlimit --nofile=34:34): none of them is open', async () => {
     const devnull = fs.openSync('/dev/null', 'r');
@@ -231,7 +231,7 @@ describe('R02 fds above a lowered soft limit are still closed', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R03 the fallbacks close the same set', () => {
+describe('the fallbacks close the same set', () => {
   const SCRIPT = `
     const { seed, pipes } = ARGS;
     let a = seed >>> 0;
@@ -280,7 +280,7 @@ describe('R03 the fallbacks close the same set', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R04 passFD keeps its number; CLOSE_PARENT closes the parent copy only', () => {
+describe('passFD keeps its number; CLOSE_PARENT closes the parent copy only', () => {
   it('3 passed, 4 not passed, 5 passed with CLOSE_PARENT (run, runSync, runAsync)', async () => {
     const devnull = fs.openSync('/dev/null', 'r');
     let r;
@@ -327,7 +327,7 @@ describe('R04 passFD keeps its number; CLOSE_PARENT closes the parent copy only'
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R05 source/target collisions and swaps', () => {
+describe('source/target collisions and swaps', () => {
   const FILES = ['a', 'b', 'c'];
   const PERMS = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
 
@@ -447,7 +447,7 @@ describe('R05 source/target collisions and swaps', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R06 the parent has 0, 1 or 2 closed', () => {
+describe('the parent has 0, 1 or 2 closed', () => {
   it('every subset of {0,1,2} closed: echo output, ENOENT at stage exec, a live daemon; the child gets valid 0-2', async () => {
     const r = await runScript(`
       ${PICK}
@@ -502,7 +502,7 @@ describe('R06 the parent has 0, 1 or 2 closed', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R07 no cross-inheritance between concurrent spawns', () => {
+describe('no cross-inheritance between concurrent spawns', () => {
   const WORKER = `
     const { parentPort, workerData } = require('node:worker_threads');
     require(workerData.tsRegister);
@@ -588,7 +588,7 @@ describe('R07 no cross-inheritance between concurrent spawns', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R08 no fd leak on failure paths', () => {
+describe('no fd leak on failure paths', () => {
   it('under ulimit -n 64: 1024 x /nonexistent with three pipes, an input buffer and a CLOSE_PARENT dup (plus FdRef pipes and runSync)', async () => {
     const r = await runScript(`
       ${PICK}
@@ -639,7 +639,7 @@ describe('R08 no fd leak on failure paths', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R09 no double close while another thread opens fds', () => {
+describe('no double close while another thread opens fds', () => {
   it('a Worker opens 40 pipes at 1 ms intervals while the main thread runs 200+ failing spawns (ENOENT, then EMFILE)', async () => {
     const r = await runScript(`
       ${PICK}
@@ -706,7 +706,7 @@ describe('R09 no double close while another thread opens fds', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R10 EMFILE is clean and recoverable', () => {
+describe('EMFILE is clean and recoverable', () => {
   it('under ulimit -n 256 with the table full: EMFILE at stage pipe, no process, no fd change; after closing 10, 15 runs succeed', async () => {
     const r = await runScript(`
       ${PICK}

@@ -1,11 +1,11 @@
 /**
- * Adversarial cases R11-R16 (reliability.md §3, "Stdio, pipes and buffers"):
+ * Adversarial tests of stdio, pipes and buffers:
  * blocking stdio in the child, no deadlock with every stream busy, a child
  * that ignores its input, large and binary data, an explicit output limit,
  * and a grandchild that keeps the output pipe open.
  *
- * Timing bounds are the checklist's own (5 s, 2 s, 1 s, 100 ms); nothing
- * else is timed.
+ * The timing bounds below (5 s, 2 s, 1 s, 100 ms) are part of what is
+ * tested; nothing else is timed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
 import { buildSupport, loadFdTool } from './support/build';
 import { itIf, rejectionOf, sanitizerSkip, sha256 } from './support/common';
-import { needTools } from './support/r24-48-support';
+import { needTools } from './support/process-tools';
 import { runScript, scriptOk } from './support/script';
 
 useInvariants();
@@ -53,7 +53,7 @@ function pattern(len: number): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('R11 the child\'s stdio is blocking', () => {
+describe('the child\'s stdio is blocking', () => {
   it('(a) a pipe whose write end the parent made O_NONBLOCK, as stdout of seq 1 300000, drained after 2 s', async () => {
     const p = ft.pipe(true) as [number, number];
     expect(ft.setNonblock(p[1], true)).toBe(0);
@@ -82,7 +82,7 @@ describe('R11 the child\'s stdio is blocking', () => {
       ft.close(p[0]);
     }
     const r = (await done) as { exitStatus: number; stderr: string };
-    console.info(`[R11a] after the spawn the parent's write end ${parentNonblockAfterSpawn ? 'is still' : 'is no longer'} O_NONBLOCK (the open file description is shared with the child)`);
+    console.info(`[note] blocking stdio: after the spawn the parent's write end ${parentNonblockAfterSpawn ? 'is still' : 'is no longer'} O_NONBLOCK (the open file description is shared with the child)`);
     expect(r.stderr, 'no "Resource temporarily unavailable"').toBe('');
     expect(r.exitStatus).toBe(0);
     expect(typeof data === 'string' ? data.length : data).toBe(SEQ_BYTES);
@@ -141,7 +141,7 @@ describe('R11 the child\'s stdio is blocking', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R12 no deadlock with all streams busy', () => {
+describe('no deadlock with all streams busy', () => {
   const IN = 128 * 1024;
   const OUT = MiB;
   const FEEDER = `
@@ -231,7 +231,7 @@ describe('R12 no deadlock with all streams busy', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R13 the child ignores or closes stdin', () => {
+describe('the child ignores or closes stdin', () => {
   const SIGPIPE = sigBit(13);
 
   it('(a) true with 10 MiB of input', async () => {
@@ -271,7 +271,7 @@ describe('R13 the child ignores or closes stdin', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R14 large input to a slow reader arrives whole', () => {
+describe('large input to a slow reader arrives whole', () => {
   // In a fresh node process, so that the RSS measured is not blurred by memory the allocator
   // kept from earlier tests (the first big run of a process is the one that counts).
   itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 3x, no event-loop stall over 100 ms', async () => {
@@ -309,7 +309,7 @@ describe('R14 large input to a slow reader arrives whole', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R15 binary-safe huge output and an explicit limit', () => {
+describe('binary-safe huge output and an explicit limit', () => {
   // 1 GiB under test:all, 256 MiB under the quick npm test (helpers/scale.ts)
   const HUGE = scaled(2 ** 30, 2 ** 28);
   it(`(a) ${HUGE / 2 ** 20} MiB with NULs, no limit: exactly ${HUGE} bytes, matching hash (in a separate node process)`, async () => {
@@ -368,7 +368,7 @@ describe('R15 binary-safe huge output and an explicit limit', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Not a checklist case: how a bulk capture fills its buffer. pipe_read() copies into our pages
+// Not an attack but a mechanism: how a bulk capture fills its buffer. pipe_read() copies into our pages
 // under the pipe's mutex, so a first-touch fault there also stalls the child's write(); past
 // 1 MiB the session faults the next pages in with madvise(MADV_POPULATE_WRITE) before read()
 // (native/core/io_session.cc, PopulateAhead). Its speed is the bench's (scenario 5); here: it
@@ -429,7 +429,7 @@ describe('bulk captures fault their buffer in ahead of read()', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('R16 a grandchild holds the pipe', () => {
+describe('a grandchild holds the pipe', () => {
   const SCRIPT = 'sleep 60 & echo $! > "$1"; echo hi';
   const orphans: number[] = [];
 

@@ -1,19 +1,19 @@
 /**
- * Adversarial cases R28-R33 (reliability.md §3, "Reaping, pids and lifecycle"):
+ * Adversarial tests of reaping, pids and lifecycle:
  *
  * Counts are those of test:all; the quick `npm test` runs fewer (helpers/scale.ts).
- * - R28 zero zombies across 1000 mixed runs, including disposed commands and
+ * - zero zombies across 1000 mixed runs, including disposed commands and
  *   commands dropped with a running child and garbage-collected;
- * - R29 coexistence with child_process: 400 children in parallel, no exit
+ * - coexistence with child_process: 400 children in parallel, no exit
  *   lost or late, and (under strace) no wait on pid -1 / P_ALL;
- * - R30 the parent ignores SIGCHLD: a clear error or the right status, never a
+ * - the parent ignores SIGCHLD: a clear error or the right status, never a
  *   silent 0, never a hang;
- * - R31 pid-reuse safety: a pid recycled into another process after the exit
+ * - pid-reuse safety: a pid recycled into another process after the exit
  *   is never signalled (abort(), pidAbort()); 10,000 abort/exit races with
  *   canaries; under strace every signal goes through pidfd_send_signal, never
  *   after the reap;
- * - R32 abort escalation, idempotence, dispose, libvirt test19;
- * - R33 concurrent waits (a Worker kills the child), reruns, a second run
+ * - abort escalation, idempotence, dispose, libvirt test19;
+ * - concurrent waits (a Worker kills the child), reruns, a second run
  *   while the first runs, re-captured output.
  *
  * test/integration/no-leaks.test.ts covers 2000 mixed runs for fds and
@@ -39,7 +39,7 @@ import { sanitizerSkip } from './support/common';
 import { buildSupport } from './support/build';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/r24-48-support';
+import { analyseSignals, needTools, parseStrace, rejection, retNum, straceArgv, support, thrown } from './support/process-tools';
 
 const inv = useInvariants();
 const tmp = useTmpDir('vc-adv-reap-');
@@ -69,12 +69,12 @@ function canary(): ChildProcess {
   return c;
 }
 
-// ---------------------------------------------------------------------------------- R28
+// ------------------------------------------------------------------------------ zombies
 
 type Kind28 = 'success' | 'exit' | 'signal' | 'execFail' | 'hookFail' | 'aborted' | 'disposed' | 'dropped';
 const KINDS28: Kind28[] = ['success', 'exit', 'signal', 'execFail', 'hookFail', 'aborted', 'disposed', 'dropped'];
 
-describe('R28 zero zombies across all paths', () => {
+describe('zero zombies across all paths', () => {
   it(`${scaled(1000, 300)} mixed runs: every outcome exactly as its kind, no zombie after 1 s, dropped commands collected`, async () => {
     const gc = exposeGc();
     const collected = new Map<number, boolean>(); // pid -> was it still our live child when collected
@@ -180,7 +180,7 @@ describe('R28 zero zombies across all paths', () => {
   }, 120000);
 });
 
-// ---------------------------------------------------------------------------------- R29
+// ------------------------------------------------------------------------ child_process
 
 const BASH_RANDOM_EXIT = 'c=$((RANDOM % 7)); echo $c; exit $c';
 
@@ -218,7 +218,7 @@ async function coexist(n: number): Promise<{ mismatches: string[]; lateExits: st
   return { mismatches, lateExits };
 }
 
-const R29_SCRIPT = `
+const CHILD_PROCESS_SCRIPT = `
   const cp = require('child_process');
   const bad = [];
   const theirs = Array.from({ length: ARGS.n }, () => new Promise((resolve) => {
@@ -237,24 +237,24 @@ const R29_SCRIPT = `
   emit({ pid: process.pid, bad });
 `;
 
-describe('R29 coexistence with child_process', () => {
+describe('coexistence with child_process', () => {
   it('200 child_process children and 200 of ours in parallel: every status right, no exit lost or late', async (ctx) => {
     // Each child_process spawn forks the whole (ASan-mapped) process: its 10 s exit bound.
     const asan = sanitizerSkip("a 10 s bound on child_process exits (each of its fork()s copies ASan's mappings)");
     if (asan) {
-      console.warn(`[skip] R29: ${asan}`);
+      console.warn(`[skip] child_process coexistence: ${asan}`);
       ctx.skip();
     }
-    needTools(ctx, 'R29', 'bash');
+    needTools(ctx, 'child_process coexistence', 'bash');
     const { mismatches, lateExits } = await coexist(200);
     expect(mismatches).toEqual([]);
     expect(lateExits).toEqual([]);
   }, 60000);
 
   it('under strace, nothing waits on pid -1 or P_ALL (only a given pid or a pidfd)', (ctx) => {
-    needTools(ctx, 'R29 strace check', 'strace', 'bash');
-    const log = path.join(tmp.path, 'r29.strace');
-    const r = runNodeChild(R29_SCRIPT, {
+    needTools(ctx, 'child_process coexistence, strace check', 'strace', 'bash');
+    const log = path.join(tmp.path, 'child-process.strace');
+    const r = runNodeChild(CHILD_PROCESS_SCRIPT, {
       args: { n: 40, cmd: BASH_RANDOM_EXIT },
       prefix: straceArgv(log, ['wait4', 'waitid'], []),
       timeoutMs: 120000,
@@ -269,9 +269,9 @@ describe('R29 coexistence with child_process', () => {
   }, 150000);
 });
 
-// ---------------------------------------------------------------------------------- R30
+// ---------------------------------------------------------------------- SIGCHLD ignored
 
-const R30_SCRIPT = `
+const SIGCHLD_IGNORED_SCRIPT = `
   const sig = require(ARGS.sigtool);
   sig.ignore(17);
   const out = {};
@@ -296,7 +296,7 @@ const R30_SCRIPT = `
       exit3Status: await outcome(() => f(['sh', '-c', 'exit 3'], { status: true })),
     };
   }
-  const log = ARGS.dir + '/r30.log';
+  const log = ARGS.dir + '/sigchld-ignored.log';
   try { await new vc.Command(HELPER, '--log', log, '--no-stdio').run(); } catch (e) {}
   out.report = fs.readFileSync(log, 'utf8');
   out.parentIgn = status().SigIgn;
@@ -305,10 +305,10 @@ const R30_SCRIPT = `
   emit(out);
 `;
 
-describe('R30 the parent ignores SIGCHLD', () => {
+describe('the parent ignores SIGCHLD', () => {
   it('true and exit 3 under run, runSync and runAsync: the right status or a clear ECHILD error, never a silent 0 or a hang', () => {
     type Outcome = { resolved: boolean; status?: number; exitStatus?: number | null; message?: string; code?: string; stage?: string; ms: number };
-    const res = expectChildOk(runNodeChild(R30_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path }, timeoutMs: 30000 })) as
+    const res = expectChildOk(runNodeChild(SIGCHLD_IGNORED_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path }, timeoutMs: 30000 })) as
       Record<'run' | 'runSync' | 'runAsync', Record<'trueDefault' | 'exit3Default' | 'exit3Status', Outcome>> & {
         report: string; parentIgn: string; afterRestore: Outcome;
       };
@@ -338,7 +338,7 @@ describe('R30 the parent ignores SIGCHLD', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R31
+// ---------------------------------------------------------------------------- pid reuse
 
 /**
  * Starts `argv` so that its pid is exactly `pid`, by setting ns_last_pid (root in this pid
@@ -376,7 +376,7 @@ async function spawnAtPid(pid: number, argv: string[], orphan: boolean): Promise
   return null;
 }
 
-const R31_STRACE_SCRIPT = `
+const PID_REUSE_STRACE_SCRIPT = `
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   // (a) after the exit: abort(), free(), pidAbort() of the reaped pid.
   for (let i = 0; i < 20; i++) {
@@ -412,11 +412,11 @@ const R31_STRACE_SCRIPT = `
   emit({ pid: process.pid });
 `;
 
-describe('R31 pid-reuse safety', () => {
+describe('pid-reuse safety', () => {
   it('(a) after the exit, abort() and pidAbort() never signal the process that now has the pid', async (ctx) => {
     if (!isRoot) {
       // Without root the pid cannot be recycled on purpose; a process that is not ours stands in.
-      console.warn('[note] R31a: not root, so no pid is recycled (ns_last_pid); pidAbort() is tried on an orphan instead');
+      console.warn('[note] pid reuse: not root, so no pid is recycled (ns_last_pid); pidAbort() is tried on an orphan instead');
       const cmd = new Command('true');
       await cmd.run();
       await expect(cmd.abort()).resolves.toBeUndefined();
@@ -437,7 +437,7 @@ describe('R31 pid-reuse safety', () => {
       expect(procStat(r.pid)).toBeNull();
       const recycled = await spawnAtPid(r.pid, ['sleep', '600'], orphan);
       if (recycled === null) {
-        console.warn(`[skip] R31a: could not recycle pid ${r.pid} (ns_last_pid not writable, or the system forks too much)`);
+        console.warn(`[skip] pid reuse: could not recycle pid ${r.pid} (ns_last_pid not writable, or the system forks too much)`);
         ctx.skip();
         return;
       }
@@ -512,10 +512,10 @@ describe('R31 pid-reuse safety', () => {
 
   const STRACE_N = scaled(300, 100); // races of each kind (b, c) under strace
   it('under strace: every signal to a child is a pidfd_send_signal, none after its reap, none by pid', (ctx) => {
-    needTools(ctx, 'R31 strace check', 'strace');
-    const log = path.join(tmp.path, 'r31.strace');
+    needTools(ctx, 'pid reuse, strace check', 'strace');
+    const log = path.join(tmp.path, 'pid-reuse.strace');
     const traced = ['clone', 'clone3', 'close', 'pidfd_open', 'pidfd_send_signal', 'kill', 'tkill', 'tgkill', 'wait4', 'waitid'];
-    const res = expectChildOk(runNodeChild(R31_STRACE_SCRIPT, {
+    const res = expectChildOk(runNodeChild(PID_REUSE_STRACE_SCRIPT, {
       args: { n: STRACE_N }, prefix: straceArgv(log, traced, []), timeoutMs: 180000,
     })) as { pid: number };
     const calls = parseStrace(fs.readFileSync(log, 'utf8'));
@@ -534,9 +534,9 @@ describe('R31 pid-reuse safety', () => {
   }, 240000);
 });
 
-// ---------------------------------------------------------------------------------- R32
+// -------------------------------------------------------------------------------- abort
 
-describe('R32 abort escalation, idempotence and dispose', () => {
+describe('abort escalation, idempotence and dispose', () => {
   it('(a) a child that traps SIGTERM: SIGTERM first, SIGKILL after the 200 ms grace, settled within ~300 ms', async () => {
     const out = { value: undefined as string | Buffer | undefined };
     const cmd = new Command('sh', '-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.02; done').setOutputBuffer(out);
@@ -559,7 +559,7 @@ describe('R32 abort escalation, idempotence and dispose', () => {
     expect(err!.signal, 'the child ignored SIGTERM, so SIGKILL ended it').toBe('SIGKILL');
     expect(String(out.value), 'SIGTERM came first').toContain('got-term');
     expect(ms, `abort settled after ${ms} ms`).toBeGreaterThanOrEqual(190);
-    // Checklist: within 300 ms; +200 ms for a loaded CI machine.
+    // Within 300 ms (a 200 ms grace, then SIGKILL); +200 ms for a loaded CI machine.
     expect(ms, `abort settled after ${ms} ms`).toBeLessThan(500);
     expect(procStat(pid)).toBeNull();
   });
@@ -610,9 +610,9 @@ describe('R32 abort escalation, idempotence and dispose', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R33
+// --------------------------------------------------------------------- concurrent waits
 
-describe('R33 concurrent wait and rerun semantics', () => {
+describe('concurrent wait and rerun semantics', () => {
   it('(a) two wait() calls while a Worker kills the child see the same end', async () => {
     const killIn = (pid: number) => new Promise<void>((resolve, reject) => {
       const w = new Worker('require("worker_threads").parentPort.postMessage(process.kill(require("worker_threads").workerData, "SIGKILL"))',

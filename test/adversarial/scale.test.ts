@@ -1,14 +1,14 @@
 /**
- * Adversarial cases R47-R48 (reliability.md §3, "Fork safety under load"):
+ * Adversarial tests of fork safety under load:
  *
- * - R47 10,000 spawns of true (500 under the quick `npm test`: helpers/scale.ts)
+ * - 10,000 spawns of true (500 under the quick `npm test`: helpers/scale.ts)
  *   from the main thread while 8 Workers allocate,
  *   resolve names (getaddrinfo on the threadpool) and read the passwd database
  *   (getpwuid) in tight loops; then again with an LD_PRELOAD malloc trap that
- *   kills any child that allocates before exec (support/r47-malloc-trap.c).
+ *   kills any child that allocates before exec (support/malloc-trap.c).
  *   No spawn over 1 s, no child dead of SIGUSR2. A positive control proves
  *   the trap fires for a child that does allocate (a hook calling malloc).
- * - R48 10,000 non-CLOEXEC fds scattered up to a high NOFILE limit, two
+ * - 10,000 non-CLOEXEC fds scattered up to a high NOFILE limit, two
  *   passed near the top: the child sees exactly 0-2 and the two; spawning is
  *   no slower with a high limit than with NOFILE 1024 (same open fds).
  *
@@ -24,7 +24,7 @@ import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { needTools, support } from './support/r24-48-support';
+import { needTools, support } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-scale-');
@@ -35,14 +35,14 @@ beforeAll(() => {
 });
 
 /** Spawns per phase: 10,000 under test:all, 500 under npm test (helpers/scale.ts). */
-const R47_SPAWNS = scaled(10000, 500);
+const BUSY_SPAWNS = scaled(10000, 500);
 
-// ---------------------------------------------------------------------------------- R47
+// ---------------------------------------------------------------- fork in a busy parent
 
-const R47_SCRIPT = `
+const BUSY_PARENT_SCRIPT = `
   const { Worker } = require('worker_threads');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const trapLoaded = fs.readFileSync('/proc/self/maps', 'utf8').includes('libr47-malloc-trap.so');
+  const trapLoaded = fs.readFileSync('/proc/self/maps', 'utf8').includes('libmalloc-trap.so');
   const workers = [];
   for (let i = 0; i < 8; i++) {
     workers.push(new Worker(\`
@@ -101,7 +101,7 @@ const R47_SCRIPT = `
   emit({ trapLoaded, dist, control, work, max: sorted[sorted.length - 1], p50: q(0.5), p99: q(0.99), buckets });
 `;
 
-interface R47Result {
+interface BusyParentResult {
   trapLoaded: boolean;
   dist: Record<string, number>;
   control: Record<string, number>;
@@ -112,13 +112,13 @@ interface R47Result {
   buckets: Record<string, number>;
 }
 
-describe('R47 fork in a busy multithreaded parent', () => {
+describe('fork in a busy multithreaded parent', () => {
   for (const withTrap of [false, true]) {
-    it(`${R47_SPAWNS} spawns of true beside 8 busy Workers${withTrap ? ', under an LD_PRELOAD malloc trap' : ''}`, () => {
+    it(`${BUSY_SPAWNS} spawns of true beside 8 busy Workers${withTrap ? ', under an LD_PRELOAD malloc trap' : ''}`, () => {
       const env: Record<string, string> = withTrap ? { LD_PRELOAD: S.mallocTrap } : {};
-      const res = expectChildOk(runNodeChild(R47_SCRIPT, {
-        args: { n: R47_SPAWNS, hooks: S.hooks }, env, timeoutMs: 600000,
-      })) as R47Result;
+      const res = expectChildOk(runNodeChild(BUSY_PARENT_SCRIPT, {
+        args: { n: BUSY_SPAWNS, hooks: S.hooks }, env, timeoutMs: 600000,
+      })) as BusyParentResult;
       const summary = `p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms, max ${res.max.toFixed(1)} ms, ${JSON.stringify(res.buckets)}`;
       expect(res.trapLoaded, 'the trap is (or is not) loaded in the parent').toBe(withTrap);
       // The Workers really worked all along.
@@ -128,7 +128,7 @@ describe('R47 fork in a busy multithreaded parent', () => {
         expect(w.lookups).toBeGreaterThan(0);
       }
       // Every child ran and exited 0: none died of SIGUSR2 (no allocation before exec).
-      expect(res.dist, summary).toEqual({ 'exit 0': R47_SPAWNS });
+      expect(res.dist, summary).toEqual({ 'exit 0': BUSY_SPAWNS });
       // No spawn took a second or more (no hang, no lock held by a Worker across the fork).
       expect(res.max, summary).toBeLessThan(1000);
       expect(res.buckets['>=1s']).toBe(0);
@@ -142,7 +142,7 @@ describe('R47 fork in a busy multithreaded parent', () => {
   }
 });
 
-// ---------------------------------------------------------------------------------- R48
+// ----------------------------------------------------------------------------- many fds
 
 /** The NOFILE limit to use, and why it is not 1,048,576 when it is not. */
 function targetLimit(): { limit: number; reason: string | null } {
@@ -171,12 +171,12 @@ function spread(n: number, top: number, avoid: number[]): number[] {
   return out;
 }
 
-const R48_SCRIPT = `
+const MANY_FDS_SCRIPT = `
   const own = fs.readdirSync('/proc/self/fd').length;
   const nofile = /^Max open files\\s+(\\S+)\\s+(\\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8')).slice(1).map(Number);
   const out = { own, nofile };
   if (ARGS.pass) {
-    const log = ARGS.dir + '/r48.log';
+    const log = ARGS.dir + '/many-fds.log';
     await new vc.Command(HELPER, '--log', log, '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).run();
     out.report = fs.readFileSync(log, 'utf8');
     const sync = new vc.Command(HELPER, '--log', '-', '--no-stdio').passFD(ARGS.pass[0]).passFD(ARGS.pass[1]).runSync();
@@ -193,10 +193,10 @@ const R48_SCRIPT = `
   emit(out);
 `;
 
-describe('R48 many fds and a high NOFILE stay correct', () => {
+describe('many fds and a high NOFILE stay correct', () => {
   it('10,000 inherited fds up to the limit, two passed near the top: the child has exactly 0-2 and those two', () => {
     const { limit, reason } = targetLimit();
-    if (reason) console.warn(`[note] R48: ${reason} (the checklist's 1,048,576 and fd ~999,000 need CAP_SYS_RESOURCE)`);
+    if (reason) console.warn(`[note] many fds: ${reason} (a NOFILE limit of 1,048,576 and an fd near 999,000 need CAP_SYS_RESOURCE)`);
     const p1 = limit - 1000;
     const p2 = limit - 500;
     const f1 = path.join(tmp.path, 'pass-one');
@@ -206,7 +206,7 @@ describe('R48 many fds and a high NOFILE stay correct', () => {
     const fds = spread(10000, limit - 1, [p1, p2]);
     expect(fds.length).toBeGreaterThan(9900);
     expect(fds[fds.length - 1]).toBeGreaterThan(limit - 10);
-    const r = runNodeChild(R48_SCRIPT, {
+    const r = runNodeChild(MANY_FDS_SCRIPT, {
       prefix: launcher(limit, `exec ${p1}<'${f1}' ${p2}<'${f2}';`),
       env: { VC_FDS: fds.join(' ') },
       args: { pass: [p1, p2], dir: tmp.path, spawns: 50 },
@@ -221,20 +221,20 @@ describe('R48 many fds and a high NOFILE stay correct', () => {
       expect(seen.map(([fd]) => fd)).toEqual([0, 1, 2, p1, p2]);
       expect(rep.fds.get(p1)).toBe(f1);
       expect(rep.fds.get(p2)).toBe(f2);
-      // R37: the NOFILE limit is inherited.
+      // The NOFILE limit is inherited (the rlimits test checks it too).
       expect(rep.rlimits.NOFILE).toEqual({ cur: limit, max: limit });
     }
   }, 180000);
 
-  // The checklist's "no more than 1.2x the cost at NOFILE 1024" is a speed figure: it is measured
+  // "No more than 1.2x the cost at NOFILE 1024" is a speed figure: it is measured
   // by `npm run bench` (scenario 3, many fds, side by side), not asserted here. What makes it
   // hold is checked instead: with a high limit the child never walks fds up to the limit.
   it('a high NOFILE limit: the child closes with close_range, never an fd-by-fd walk up to the limit', (ctx) => {
-    needTools(ctx, 'R48 close pattern', 'strace');
+    needTools(ctx, 'many fds, close pattern', 'strace');
     const { limit } = targetLimit();
     const fds = spread(900, 1020, []);
-    const log = path.join(tmp.path, 'r48.strace');
-    expectChildOk(runNodeChild(R48_SCRIPT, {
+    const log = path.join(tmp.path, 'many-fds.strace');
+    expectChildOk(runNodeChild(MANY_FDS_SCRIPT, {
       prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close,close_range', ...launcher(limit, '')],
       env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 20 }, timeoutMs: 120000,
     }));

@@ -1,16 +1,16 @@
 /**
- * Adversarial cases R24-R27 (reliability.md §3, "Exit status and signals"):
+ * Adversarial tests of exit status and signals:
  *
- * - R24 exit codes and signal deaths are exact, in every status mode;
- * - R25 the program starts with no signal ignored, blocked or caught, however
+ * - exit codes and signal deaths are exact, in every status mode;
+ * - the program starts with no signal ignored, blocked or caught, however
  *   the parent had them (ignored SIGCHLD/SIGUSR1/SIGTERM, blocked SIGTERM and
  *   SIGINT, Node's own ignored SIGPIPE/SIGXFSZ), observed from outside through
  *   /proc/<pid>/status after exec, and functionally (`yes | head -1`);
- * - R26 no parent handler runs in the child window: a sibling process signals
+ * - no parent handler runs in the child window: a sibling process signals
  *   every new child as soon as it appears, and a hook raises a signal in it;
- * - R27 an EINTR storm on the parent changes nothing in the results.
+ * - an EINTR storm on the parent changes nothing in the results.
  *
- * R25-R27 change process-wide signal state, so they run in a separate node
+ * All but the first change process-wide signal state, so they run in a separate node
  * process (test/helpers/node-child.ts). test/integration/signals.test.ts
  * already checks the helper's report for blocked/ignored parents; here the
  * twist is SIGCHLD ignored too, the outside view, and the functional SIGPIPE
@@ -25,7 +25,7 @@ import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport, sigBit } from '../helpers/report';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
-import { rejection, support, thrown } from './support/r24-48-support';
+import { rejection, support, thrown } from './support/process-tools';
 
 useInvariants();
 const tmp = useTmpDir('vc-adv-sig-');
@@ -37,7 +37,7 @@ beforeAll(() => {
 
 const hex16 = (v: bigint) => v.toString(16).padStart(16, '0');
 
-describe('R24 exit codes and signal deaths are exact', () => {
+describe('exit codes and signal deaths are exact', () => {
   const CODES = [0, 1, 42, 125, 126, 127, 137, 255];
 
   it.each(CODES)('sh -c "exit %i": run(), runSync(), { status }, rawStatus()', async (n) => {
@@ -96,7 +96,7 @@ describe('R24 exit codes and signal deaths are exact', () => {
   it('coreDumped is set exactly when the wait status has WCOREDUMP', async (ctx) => {
     const pattern = fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim();
     if (pattern.startsWith('|') || pattern.includes('/')) {
-      console.warn(`[skip] R24 coreDumped: core_pattern is ${JSON.stringify(pattern)}; only a plain file name in the cwd can be relied on here`);
+      console.warn(`[skip] coreDumped: core_pattern is ${JSON.stringify(pattern)}; only a plain file name in the cwd can be relied on here`);
       ctx.skip();
       return;
     }
@@ -113,9 +113,9 @@ describe('R24 exit codes and signal deaths are exact', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R25
+// ----------------------------------------------------------------- signal state at exec
 
-const R25_SCRIPT = `
+const SIGNAL_STATE_SCRIPT = `
   const sig = require(ARGS.sigtool);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   sig.ignore(17); sig.ignore(10); sig.ignore(15);
@@ -176,9 +176,9 @@ const R25_SCRIPT = `
   emit(out);
 `;
 
-describe('R25 clean signal state at exec', () => {
+describe('clean signal state at exec', () => {
   it('with SIGCHLD/SIGUSR1/SIGTERM ignored and SIGTERM/SIGINT blocked in the parent', () => {
-    const res = expectChildOk(runNodeChild(R25_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path } })) as {
+    const res = expectChildOk(runNodeChild(SIGNAL_STATE_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path } })) as {
       parent: { ign: string; blk: string; cgt: string };
       a: Record<string, { exe?: string; outside?: Record<string, string>; report: string }> & { syncError?: string };
       parentAfterA: { ign: string; blk: string; cgt: string };
@@ -220,9 +220,9 @@ describe('R25 clean signal state at exec', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------- R26
+// ------------------------------------------------------------------------- child window
 
-const R26_SCRIPT = `
+const CHILD_WINDOW_SCRIPT = `
   const cp = require('child_process');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let count = 0;
@@ -255,11 +255,11 @@ const R26_SCRIPT = `
   emit({ count, dist, hookDist, senderOut, ended });
 `;
 
-describe('R26 no parent handler runs in the child window', () => {
+describe('no parent handler runs in the child window', () => {
   const N = scaled(2000, 500);
   it(`${N} spawns of true under a sibling that signals every new child; a hook that raises SIGUSR1`, () => {
     const HOOK_RUNS = 50;
-    const r = runNodeChild(R26_SCRIPT, {
+    const r = runNodeChild(CHILD_WINDOW_SCRIPT, {
       args: { sender: S.sigsender, hooks: S.hooks, n: N, hookRuns: HOOK_RUNS }, timeoutMs: 120000,
     });
     // Node did not crash, and the script finished.
@@ -284,9 +284,9 @@ describe('R26 no parent handler runs in the child window', () => {
   }, 180000);
 });
 
-// ---------------------------------------------------------------------------------- R27
+// -------------------------------------------------------------------------- EINTR storm
 
-const R27_SCRIPT = `
+const STORM_SCRIPT = `
   const cp = require('child_process');
   const crypto = require('crypto');
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -335,9 +335,9 @@ const R27_SCRIPT = `
   emit({ quiet, stormy, got, before, stormOut });
 `;
 
-describe('R27 EINTR storm', () => {
+describe('EINTR storm', () => {
   it('SIGUSR2 every 100 µs with a JS handler: 10 MiB out and 1 MiB in, identical to a quiet run', () => {
-    const res = expectChildOk(runNodeChild(R27_SCRIPT, { args: { storm: S.sigstorm }, timeoutMs: 150000 })) as {
+    const res = expectChildOk(runNodeChild(STORM_SCRIPT, { args: { storm: S.sigstorm }, timeoutMs: 150000 })) as {
       quiet: Record<string, Record<string, unknown>>;
       stormy: Record<string, Record<string, unknown>>[];
       got: number;

@@ -282,7 +282,7 @@ describe('vircommand CLI', () => {
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
   });
 
-  it('--daemonize --setsid: accepted (the daemon leads its session already), exits 0 (issue 11 item 7)', async () => {
+  it('--daemonize --setsid: accepted (the daemon leads its session already), exits 0', async () => {
     const pidfile = path.join(tmp.path, 'setsid.pid');
     const r = cli(['--daemonize', '--setsid', '--pidfile', pidfile, '--', 'sleep', '30']);
     expect(r).toMatchObject({ status: 0, stderr: '' });
@@ -295,7 +295,7 @@ describe('vircommand CLI', () => {
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
   });
 
-  it('--pidfile with a relative path: resolved against the caller\'s working directory, not "/" (issue 11 item 5)', async () => {
+  it('--pidfile with a relative path: resolved against the caller\'s working directory, not "/"', async () => {
     const r = cli(['--daemonize', '--pidfile', 'rel.pid', '--', 'sleep', '30'], { cwd: tmp.path });
     expect(r).toMatchObject({ status: 0, stderr: '' });
     const pidfile = path.join(tmp.path, 'rel.pid');
@@ -309,7 +309,7 @@ describe('vircommand CLI', () => {
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
   });
 
-  it('--pidfile in a group-writable directory: exits 125 with one line naming the directory (issue 11 item 5)', () => {
+  it('--pidfile in a group-writable directory: exits 125 with one line naming the directory', () => {
     const dir = path.join(tmp.path, 'group');
     fs.mkdirSync(dir);
     fs.chmodSync(dir, 0o775);

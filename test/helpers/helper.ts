@@ -30,7 +30,8 @@ export function logArgs(log: string): string[] {
 
 /**
  * A copy of the helper at DIR/helper-netraw with the file capability
- * cap_net_raw+ep (for R41c: no_new_privs must stop it from being gained);
+ * cap_net_raw+ep (for the no_new_privs tests: it must stop the capability
+ * from being gained);
  * DIR is made 0755 so that an unprivileged uid can run it. Skips the running
  * test, printing why, when setcap fails here.
  */
@@ -42,7 +43,7 @@ export function netRawHelperCopy(dir: string, ctx: { skip: () => never }): strin
   try {
     execFileSync('setcap', ['cap_net_raw+ep', copy], { stdio: 'pipe' });
   } catch (e) {
-    console.warn(`[skip] R41c: setcap failed here (${(e as Error).message.split('\n')[0]})`);
+    console.warn(`[skip] file capabilities: setcap failed here (${(e as Error).message.split('\n')[0]})`);
     ctx.skip();
   }
   return copy;

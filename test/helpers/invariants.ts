@@ -1,7 +1,7 @@
 /**
- * Process-level invariants every integration test must leave intact
- * (reliability.md §4.2). Call `useInvariants()` once at the top of a test
- * file:
+ * Process-level invariants every integration test must leave intact: no fd
+ * leaked, no signal disposition or mask changed, no child left behind. Call
+ * `useInvariants()` once at the top of a test file:
  *
  * - beforeEach: snapshot this process's open fds (number -> readlink target)
  *   and its SigIgn / SigBlk / SigCgt.

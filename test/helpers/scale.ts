@@ -2,7 +2,7 @@
  * The one knob for how hard the slow tests push: VC_TEST_SCALE.
  *
  *   npm test          quick (the default): every test case runs, with smaller counts
- *   npm run test:all  VC_TEST_SCALE=full: the counts of the reliability checklist (CI runs
+ *   npm run test:all  VC_TEST_SCALE=full: the full counts each test names (CI runs
  *                     this once; its other passes, prebuilt/cmake/ASan, run quick)
  *
  * A test that loops (spawns, soak rounds, fds, property runs) takes its count from here:

@@ -1,5 +1,5 @@
 /**
- * Large numeric values reach the real child as given (issue 11, item 4): timers past
+ * Large numeric values reach the real child as given: timers past
  * setTimeout's 2^31-1 ms, a kill grace past 2^31 ms (an int wrapped it negative: SIGKILL with no
  * SIGTERM), rlimits past 2^53 as bigints, ids past 2^31. test/unit/numeric-limits.test.ts has
  * the table of which values are accepted.

@@ -30,6 +30,7 @@ import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir, useTmpDir } from '../helpers/tmp';
+import { commandRejection as caught } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-order-');
@@ -103,15 +104,6 @@ function readHookState(file: string): Record<string, string> {
   return state;
 }
 
-async function caught(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have been rejected');
-}
 
 describe('the order of the child steps', () => {
   it('stageNames() lists the child stages in the numbered order of child_exec.cc', () => {

@@ -1,7 +1,6 @@
 /**
- * daemonize() and setPidFile() (issue 3 item 3): libvirt's commandtest 4, 18
- * and 29 written fresh (reference/libvirt-facts.md §7), and the pidfile
- * attacks and failures of reliability.md R43-R46:
+ * daemonize() and setPidFile(): libvirt's commandtest 4, 18
+ * and 29 written fresh, and attacks on the pidfile and failures after it:
  * - run() resolves only once the pidfile holds the daemon's pid, locked;
  * - the daemon is a session leader with cwd "/", stdio /dev/null and only its
  *   lock fd beside 0-2, and outlives free();
@@ -20,6 +19,7 @@ import { useInvariants } from '../helpers/invariants';
 import { isAlive, processesWith, procStat, waitFor } from '../helpers/proc';
 import { fdNumbers, readReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-daemon-');
@@ -33,11 +33,6 @@ afterEach(async () => {
 /** The pid in a pidfile: decimal digits, with at most one trailing newline. */
 const readPid = (file: string): number => readPidFile(file, { track: daemons, newline: 'optional' });
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('daemonize and pidfile', () => {
   it('libvirt test4: the pidfile holds the locked pid of a session leader in "/" before run() returns', async () => {
@@ -51,7 +46,7 @@ describe('daemonize and pidfile', () => {
     expect(isAlive(pid)).toBe(true);
     const st = procStat(pid)!;
     expect(st.ppid).not.toBe(process.pid);
-    // Issue 3: "the daemon is a session leader" (R43: session and pgrp equal the pid).
+    // The daemon is a session leader: its session and process group are its own pid.
     expect.soft(st.session, 'session of the daemon').toBe(pid);
     expect.soft(st.pgrp, 'process group of the daemon').toBe(pid);
     expect(st.ttyNr).toBe(0);
@@ -142,7 +137,7 @@ describe('daemonize and pidfile', () => {
   });
 });
 
-describe('daemonize() with setsid() (issue 11 item 7)', () => {
+describe('daemonize() with setsid()', () => {
   it('accepts setsid() on a daemon: it leads its own session already, and the program runs', async () => {
     const pidFile = path.join(tmp.path, 'setsid.pid');
     const marker = path.join(tmp.path, 'ran');
@@ -155,7 +150,7 @@ describe('daemonize() with setsid() (issue 11 item 7)', () => {
 });
 
 describe('pidfile attacks and failures', () => {
-  it('R44c: a second daemon on a locked pidfile fails cleanly and leaves the first one\'s file intact', async () => {
+  it('a second daemon on a locked pidfile fails cleanly and leaves the first one\'s file intact', async () => {
     const pidFile = path.join(tmp.path, 'one.pid');
     await new Command('sleep', '30').daemonize().setPidFile(pidFile).run();
     const first = readPid(pidFile);
@@ -176,7 +171,7 @@ describe('pidfile attacks and failures', () => {
     expect(holdsLock(first, pidFile)).toBe(true);
   });
 
-  it('R44a: a symlink at the pidfile path is refused with ELOOP and its target is untouched', async () => {
+  it('a symlink at the pidfile path is refused with ELOOP and its target is untouched', async () => {
     const victim = path.join(tmp.path, 'victim');
     fs.writeFileSync(victim, 'precious\n');
     const pidFile = path.join(tmp.path, 'link.pid');
@@ -190,7 +185,7 @@ describe('pidfile attacks and failures', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
-  it('R44b: a stale, unlocked pidfile is taken over with exactly the new pid', async () => {
+  it('a stale, unlocked pidfile is taken over with exactly the new pid', async () => {
     const pidFile = path.join(tmp.path, 'stale.pid');
     fs.writeFileSync(pidFile, '4294967295\n');
     await new Command('sleep', '30').daemonize().setPidFile(pidFile).run();
@@ -198,9 +193,9 @@ describe('pidfile attacks and failures', () => {
     expect(holdsLock(pid, pidFile)).toBe(true);
   });
 
-  it('R45: a failure after the pidfile (a bad rlimit) rejects within 1 s, removes the pidfile, leaves no daemon', async () => {
+  it('a failure after the pidfile (a bad rlimit) rejects within 1 s, removes the pidfile, leaves no daemon', async () => {
     const pidFile = path.join(tmp.path, 'fail.pid');
-    const token = `vc-r45-${process.pid}-${Date.now()}`;
+    const token = `vc-fail-after-pidfile-${process.pid}-${Date.now()}`;
     const t0 = Date.now();
     const err = await rejection(
       // NOFILE above /proc/sys/fs/nr_open: the kernel refuses it (EPERM), even for root (soft

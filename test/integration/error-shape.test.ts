@@ -8,16 +8,8 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
+import { commandRejection as rejection } from '../helpers/rejection';
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have been rejected');
-}
 
 describe('CommandError shape', () => {
   useInvariants();

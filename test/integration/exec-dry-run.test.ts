@@ -1,5 +1,5 @@
 /**
- * exec() and setDryRun() (issue 3 item 7).
+ * exec() and setDryRun().
  * - exec() runs in a separate node process (it replaces the process that
  *   calls it), loading the compiled package: built here from
  *   tsconfig.build.json into a temporary directory (so a stale dist/ cannot

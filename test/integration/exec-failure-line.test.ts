@@ -1,7 +1,7 @@
 /**
  * exec() in place (and so the CLI without --timeout) has no parent to report a failed step to:
  * the child zone prints one line and exits 125/126/127. It printed `vircommand: chdir: errno 2`;
- * it now says what run() says (issue 11, item 11): the stage, the errno's name and text, and the
+ * it now says what run() says: the stage, the errno's name and text, and the
  * path or resource involved, from static tables in native/child/child_errno.cc (strerror is not
  * async-signal-safe). Each exec() replaces a separate node process (test/helpers/node-child.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The handshake (issue 3 item 6): after runAsync(), handshakeWait() resolves
+ * The handshake: after runAsync(), handshakeWait() resolves
  * once the child has done every step but exec and waits; the parent acts on
  * the pid (here: moves it into a cgroup v2 group through cgroup.procs); then
  * handshakeNotify() lets it exec, and the program reports the new cgroup.

@@ -1,5 +1,5 @@
 /**
- * The native pre-exec hook (issue 3 item 5): a shared library built here with
+ * The native pre-exec hook: a shared library built here with
  * `cc -shared -fPIC`, loaded in the parent, its `int fn(void *opaque)` called
  * in the child after the declarative steps and before the credentials change.
  * - a hook that writes a marker (its pid, sid and uid) into the file named by
@@ -18,6 +18,7 @@ import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir, removeTmpDirs, useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-hook-');
@@ -62,11 +63,6 @@ function readMarker(file: string): { pid: number; sid: number; uid: number } {
   return { pid: Number(m![1]), sid: Number(m![2]), uid: Number(m![3]) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('native pre-exec hook', () => {
   it('runs in the child, after the declarative steps, with its opaque data', async () => {
@@ -117,7 +113,7 @@ describe('native pre-exec hook', () => {
 });
 
 describeRoot('native pre-exec hook (root)', () => {
-  it('runs before the uid change (DESIGN.md §3 order): it still sees uid 0', async () => {
+  it('runs before the uid change (the order of the child\'s steps): it still sees uid 0', async () => {
     fs.chmodSync(tmp.path, 0o755);
     const marker = path.join(tmp.path, 'root-marker');
     const r = await new Command(HELPER, '--log', '-', '--no-stdio').setUID(65534).setGID(65534)

@@ -1,5 +1,5 @@
 /**
- * Output too large for a JavaScript string (issue 11, item 9): with the default 'utf8'
+ * Output too large for a JavaScript string: with the default 'utf8'
  * encoding, a capture past buffer.constants.MAX_STRING_LENGTH (2^29-24 characters on Node 20)
  * made Buffer#toString throw a bare ERR_STRING_TOO_LONG Error that lost the child's status. It
  * is a CommandError now, with the status, the bytes kept as a Buffer and V8's error as cause.

@@ -1,5 +1,5 @@
 /**
- * The smaller libvirt 9-11 calls (issue 13 item 5): addEnvFormat, addArgBuffer, getArgList,
+ * The smaller libvirt 9-11 calls: addEnvFormat, addArgBuffer, getArgList,
  * getUID/getGID, getBinaryPath, toString's ToStringFull options, doAsyncIO. What the child
  * gets is read from the helper's report.
  */

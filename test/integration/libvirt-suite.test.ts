@@ -1,5 +1,5 @@
 /**
- * libvirt's commandtest scenarios (reference/libvirt-facts.md §7), written
+ * libvirt's commandtest scenarios (tests/commandtest.c in libvirt), written
  * fresh against vircommand's API and our helper's report format.
  *
  * Harness set-up mirrors libvirt's mymain where it matters:

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { buildC, BUILD_DIR, FIXTURE_DIR } from '../helpers/build-helper';
 import { useInvariants } from '../helpers/invariants';
+import { commandRejection as failure } from '../helpers/rejection';
 
 useInvariants();
 
@@ -35,15 +36,6 @@ const SELINUX = lsmList ? lsmList.includes('selinux') : fs.existsSync('/sys/fs/s
 const APPARMOR = lsmList ? lsmList.includes('apparmor') : read('/sys/module/apparmor/parameters/enabled') === 'Y';
 console.warn(`[lsm] active here: ${lsmList ? lsmList.join(',') : '(no /sys/kernel/security/lsm)'}; SELinux ${SELINUX ? 'yes' : 'no'}, AppArmor ${APPARMOR ? 'yes' : 'no'}`);
 
-async function failure(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have failed');
-}
 
 describe('LSM exec labels: arguments', () => {
   it('throw at once for an empty string, a NUL byte or a non-string', () => {

@@ -1,5 +1,5 @@
 /**
- * New namespaces (issue 13 item 6, issue 12 item 8): unshare() makes them at clone time, so the
+ * New namespaces: unshare() makes them at clone time, so the
  * program is pid 1 of a new pid namespace; setUidMappings()/setGidMappings() are written by the
  * parent before the child goes on (a caller without privileges becomes root in its own user
  * namespace); a new mount namespace is private by default (setMountPropagation() keeps it
@@ -12,24 +12,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { AS_NOBODY, nobodyPackage } from '../adversarial/support/nobody';
-import { needTools } from '../adversarial/support/r24-48-support';
+import { needTools } from '../adversarial/support/process-tools';
 import { cgroup2Root } from '../helpers/cgroup';
 import { useInvariants } from '../helpers/invariants';
 import { expectChildOk, runNodeChild } from '../helpers/node-child';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir } from '../helpers/tmp';
+import { commandRejection as caught } from '../helpers/rejection';
 
 useInvariants();
 
-async function caught(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have been rejected');
-}
 
 const idMap = (text: string) => text.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
 

@@ -1,5 +1,5 @@
 /**
- * A parent running as nobody (issue 3, "Non-root"): a node process started
+ * A parent running as nobody: a node process started
  * with `setpriv --reuid=65534 --regid=65534 --clear-groups` loads the compiled
  * package and asks for setUID(0) (stage 'setuid', EPERM) and joinCgroup
  * (stage 'cgroup', EACCES or EPERM), with run(), runSync() and runAsync(),

@@ -1,5 +1,5 @@
 /**
- * A program not found in PATH (issue 11, item 8): libvirt reports "Cannot find 'x' in path"
+ * A program not found in PATH: libvirt reports "Cannot find 'x' in path"
  * and runs nothing, with or without a status slot. `{ status: true }` used to resolve with 127
  * silently; only a program given as a path that does not exist is a child's exit status 127.
  */

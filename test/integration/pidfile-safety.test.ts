@@ -1,5 +1,5 @@
 /**
- * The pidfile's path checks (issue 11 item 5), seen by what lands on disk:
+ * The pidfile's path checks, seen by what lands on disk:
  * - the daemon walks the path from "/" and refuses, with EPERM at stage
  *   'pidfile' and a message naming the component, a directory owned by
  *   another user or writable by group/others without the sticky bit (the

@@ -1,5 +1,5 @@
 /**
- * readPidFile() and killByPidFile() (issue 11 item 6), against real daemons:
+ * readPidFile() and killByPidFile(), against real daemons:
  * - a daemon holding its lock is read and signalled (SIGTERM, a wait, SIGKILL
  *   for one that ignores SIGTERM, the file removed);
  * - a daemon that closed its fds (the lock is gone) is never signalled;

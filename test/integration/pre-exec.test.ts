@@ -1,5 +1,5 @@
 /**
- * The declarative pre-exec steps (issue 3 item 4), each observed from the
+ * The declarative pre-exec steps, each observed from the
  * child (the helper's report) or from outside (/proc/<pid>):
  * setsid, setpgid, setNoNewPrivs, setParentDeathSignal (including the death
  * of a sacrificial parent), joinNamespace (setns with an fd of another
@@ -132,7 +132,7 @@ describe('privilege and lifetime steps', () => {
 });
 
 describeRoot('namespaces, cgroups, chroot (root)', () => {
-  it('R42a: the death signal survives the uid change', async () => {
+  it('the death signal survives the uid change', async () => {
     const r = await report(helper().setUID(65534).setGID(65534).setParentDeathSignal(15));
     expect(r.uid.effective).toBe(65534);
     expect(r.pdeathSig).toBe(15);
@@ -197,7 +197,7 @@ describeRoot('namespaces, cgroups, chroot (root)', () => {
     });
   });
 
-  it('joinCgroup(fd): a directory fd of the cgroup works too (issue 3: "joinCgroup(path or fd)")', async (ctx) => {
+  it('joinCgroup(fd): a directory fd of the cgroup works too, as a path does', async (ctx) => {
     await withCgroup(ctx, async (dir, rel) => {
       const dirFd = fs.openSync(dir, 'r');
       try {

@@ -1,8 +1,7 @@
 /**
  * Capabilities, credentials, supplementary groups, resource limits and
- * no_new_privs (issue 3 items 1-2; reliability.md R38-R41), each observed
- * from inside the child through the helper's report of /proc/self/status and
- * getrlimit, and by functional probes (bind 127.0.0.1:80, a raw socket,
+ * no_new_privs, each observed from inside the child through the helper's
+ * report of /proc/self/status and getrlimit, and by functional probes (bind 127.0.0.1:80, a raw socket,
  * setuid(0)).
  *
  * The report is written to stdout (`--log -`, `--no-stdio`) so that a child
@@ -17,6 +16,7 @@ import { useInvariants } from '../helpers/invariants';
 import { parseReport, type HelperReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
+import { commandRejection as rejection } from '../helpers/rejection';
 
 useInvariants();
 const tmp = useTmpDir('vc-priv-');
@@ -37,11 +37,6 @@ async function report(cmd: Command): Promise<HelperReport> {
   return parseReport(String(r.stdout));
 }
 
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 const ids = (n: number) => ({ real: n, effective: n, saved: n, fs: n });
 
@@ -75,7 +70,7 @@ describeRoot('capabilities (root)', () => {
     expect(r.setuid0).toBe('EPERM');
   });
 
-  it('R40: two kept caps (name and number) survive the uid change and reach a grandchild', async () => {
+  it('two kept caps (name and number) survive the uid change and reach a grandchild', async () => {
     const want = bit(CAP_NET_BIND_SERVICE) | bit(CAP_CHOWN); // 0x401
     const r = await report(
       helper('--bind-probe', '80', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY)
@@ -96,7 +91,7 @@ describeRoot('capabilities (root)', () => {
     ]);
   });
 
-  it('R38: setUID/setGID to nobody drops root\'s groups, all caps, and cannot go back', async () => {
+  it('setUID/setGID to nobody drops root\'s groups, all caps, and cannot go back', async () => {
     const r = await report(helper('--setuid0-probe').setUID(NOBODY).setGID(NOBODY));
     expect(r.uid).toEqual(ids(NOBODY));
     expect(r.gid).toEqual(ids(NOBODY));
@@ -121,7 +116,7 @@ describeRoot('capabilities (root)', () => {
     expect(r.uid).toEqual(ids(0));
   });
 
-  it('R41c: no_new_privs stops a file capability from being gained across exec', async (ctx) => {
+  it('no_new_privs stops a file capability from being gained across exec', async (ctx) => {
     // A copy of the helper with cap_net_raw+ep in a directory nobody can reach.
     const copy = netRawHelperCopy(tmp.path, ctx);
     const run = (nnp: boolean) => {

@@ -1,5 +1,5 @@
 /**
- * Mistakes refused before any fork, and failures that name what failed (issue 11, item 12):
+ * Mistakes refused before any fork, and failures that name what failed:
  * unknown option names (a typo `{ timout: 100 }` used to mean "no timeout"), setRlimit with
  * soft above hard, addArgPair('', v); an rlimit failure names its resource; a hook library that
  * cannot be loaded reports dlopen's own text.

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { buildC, BUILD_DIR, FIXTURE_DIR } from '../helpers/build-helper';
 import { useInvariants } from '../helpers/invariants';
+import { commandRejection as failure } from '../helpers/rejection';
 
 useInvariants();
 
@@ -31,15 +32,6 @@ function probe(cmd: Command): Record<string, string> {
   return out;
 }
 
-async function failure(p: Promise<unknown>): Promise<CommandError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CommandError);
-    return e as CommandError;
-  }
-  throw new Error('the run should have failed');
-}
 
 // Reads a field of /proc/<pid>/status of a child that runs `sleep`, then ends it.
 async function statusOf(cmd: Command, field: string): Promise<string> {

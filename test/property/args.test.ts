@@ -1,5 +1,5 @@
 /**
- * Property tests of the arguments (issue 6, item 4): random argument lists
+ * Property tests of the arguments: random argument lists
  * through `new Command()`, Command.newArgs() and addArg / addArgList /
  * addArgSet / addArgPair / addArgFormat('%s'). Every call either throws at
  * once the TypeError/RangeError that names the method and the argument (a

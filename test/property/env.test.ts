@@ -1,5 +1,5 @@
 /**
- * Property tests of the environment (issue 6, item 4): random sequences of
+ * Property tests of the environment: random sequences of
  * addEnvPair / addEnvString / addEnvPass / addEnvPassCommon / addEnvXDG with
  * names holding '=', NUL, nothing at all, Object.prototype keys, names that
  * collide, and values that are empty, huge or hold NUL. Each call either

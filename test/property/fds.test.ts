@@ -1,5 +1,5 @@
 /**
- * Property tests of fd plans (issue 6, item 4): random sequences of passFD
+ * Property tests of fd plans: random sequences of passFD
  * (with and without PASS_FD_CLOSE_PARENT, duplicates, 0-2, closed numbers,
  * negative, fractional, huge, not numbers), setInputFD / setOutputFD /
  * setErrorFD (fds, FdRefs, one FdRef shared by both, invalid targets) and

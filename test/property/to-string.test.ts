@@ -1,5 +1,5 @@
 /**
- * Property test of toString()'s quoting (issue 6, item 4): for random
+ * Property test of toString()'s quoting: for random
  * arguments and environment values, `/bin/sh -c "$(cmd.toString())"` must
  * run the same program with exactly the same argv and, as the env entries
  * are shell assignments in front of it (libvirt's format), the same

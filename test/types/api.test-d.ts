@@ -1,5 +1,5 @@
 /**
- * Type tests (vitest typecheck, `npm run test:types`): the public API of API.md is exported
+ * Type tests (vitest typecheck, `npm run test:types`): the whole public API is exported
  * from the package entry with the right types, results and errors are typed precisely
  * (output by encoding, stage/code/signal/capability names as literal unions), and `using` /
  * `await using` type-check. Each `@ts-expect-error` is a line that must not compile.
@@ -16,7 +16,7 @@ import type {
 
 declare const cmd: Command;
 
-describe('exports of API.md', () => {
+describe('exports of the public API', () => {
   it('constants have their libvirt values as literal types', () => {
     expectTypeOf<typeof PASS_FD_CLOSE_PARENT>().toEqualTypeOf<1>();
     expectTypeOf<typeof EXIT_CANCELED>().toEqualTypeOf<125>();
@@ -73,7 +73,7 @@ describe('exports of API.md', () => {
     expectTypeOf(cmd.requireHandshake()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.writeArgLog(2)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.rawStatus()).toEqualTypeOf<Command>();
-    // libvirt 9-11 (issue 13)
+    // calls added in libvirt 9-11
     expectTypeOf(cmd.setSendBuffer(3, 'secret')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.setSendBuffer(3, new Uint8Array(1))).toEqualTypeOf<Command>();
     expectTypeOf(cmd.doAsyncIO()).toEqualTypeOf<Command>();
@@ -163,7 +163,7 @@ describe('exports of API.md', () => {
     expectTypeOf(setDryRun).returns.toEqualTypeOf<void>();
   });
 
-  it('CommandError is an Error with the fields API.md names', () => {
+  it('CommandError is an Error with its documented fields', () => {
     expectTypeOf<CommandError>().toMatchTypeOf<Error>();
     expectTypeOf<CommandError['command']>().toEqualTypeOf<string>();
     expectTypeOf<CommandError['exitStatus']>().toEqualTypeOf<number | null>();

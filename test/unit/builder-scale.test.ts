@@ -1,5 +1,5 @@
 /**
- * Commands with very many arguments and environment entries (issue 11, item 10). The builder's
+ * Commands with very many arguments and environment entries. The builder's
  * speed at 1k/10k/100k entries is measured in scripts/bench (`node scripts/bench/run.js --only
  * builder`), never here; these tests check that large commands are built right at all.
  */

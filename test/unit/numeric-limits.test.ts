@@ -1,5 +1,5 @@
 /**
- * Every numeric argument and option at its limits (issue 11, item 4): 0, -1, 2^31-1, 2^31,
+ * Every numeric argument and option at its limits: 0, -1, 2^31-1, 2^31,
  * 2^32-1, 2^32, 2^53, NaN, Infinity and a fraction. Each value is either accepted (and then
  * works as documented: the runs here are dry runs, test/integration/big-numbers.test.ts runs
  * real children with the large values) or refused at once with a RangeError naming the method

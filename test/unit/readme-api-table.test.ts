@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as vircommand from '../../src/index';
 import { REPO_ROOT } from '../helpers/build-helper';
 
-// libvirt 11.3's vircommand.h and vircommandpriv.h, read from its source release
-// (reference/libvirt-facts.md §1), plus the process helpers of virprocess.h used with it.
+// libvirt 11.3's vircommand.h and vircommandpriv.h, read from its source release, plus the process helpers of virprocess.h used with it.
 const LIBVIRT_FUNCTIONS = [
   'virCommandNew', 'virCommandNewArgs', 'virCommandNewArgList', 'virCommandNewVAList',
   'virCommandAddArg', 'virCommandAddArgFormat', 'virCommandAddArgPair', 'virCommandAddArgSet',

@@ -1,5 +1,5 @@
 /**
- * The shipped source maps (issue 12): the package ships dist/ and not src/, so each map must
+ * The shipped source maps: the package ships dist/ and not src/, so each map must
  * carry its sources (sourcesContent) or it points at files the package lacks. Compiles a file
  * with the options of tsconfig.build.json (as `npm run build:ts` does), in memory.
  */

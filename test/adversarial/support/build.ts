@@ -7,7 +7,7 @@
  * - probe            static program (fds / busy / gen modes)
  * - seccomp-launch   launcher that refuses close_range(2), then execs
  * - fdtool.node      test-only N-API addon: dup2, fcntl, fstat, pipe, waitpid...
- * - libvchooks.so    pre-exec hooks for R18-R20
+ * - libvchooks.so    pre-exec hooks for the stage-error and hostile-hook tests
  *
  * None of this is the product addon.
  */

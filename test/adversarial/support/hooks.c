@@ -1,5 +1,6 @@
 /*
- * Pre-exec hooks for the adversarial suite (R18-R20), built as a shared
+ * Pre-exec hooks for the adversarial suite (stage errors and hostile
+ * hooks), built as a shared
  * library. Each is `int fn(void *opaque)`, run by vircommand in the child
  * between fork and exec.
  */
@@ -13,10 +14,10 @@
 #define SYS_close_range 436
 #endif
 
-/* R18: succeeds, so that a later stage's failure must be what is reported. */
+/* Stage errors: succeeds, so that a later stage's failure must be what is reported. */
 int hook_ok(void *opaque) { (void)opaque; return 0; }
 
-/* R19: a hostile hook closes every fd >= 3 (vircommand's status pipe too). */
+/* A hostile hook closes every fd >= 3 (vircommand's status pipe too). */
 int hook_close_all(void *opaque)
 {
     (void)opaque;
@@ -27,10 +28,10 @@ int hook_close_all(void *opaque)
     return 0;
 }
 
-/* R20 (a): fails with errno EDOM. */
+/* Hook failure (a): fails with errno EDOM. */
 int hook_edom(void *opaque) { (void)opaque; errno = EDOM; return -1; }
 
-/* R20 (b): crashes. */
+/* Hook failure (b): crashes. */
 int hook_segv(void *opaque)
 {
     (void)opaque;
@@ -38,7 +39,7 @@ int hook_segv(void *opaque)
     return *p;
 }
 
-/* R20 (c): never returns. */
+/* Hook failure (c): never returns. */
 int hook_hang(void *opaque)
 {
     (void)opaque;

@@ -5,7 +5,7 @@
  *
  * Test-only launcher for the adversarial suite: installs a seccomp filter,
  * then execv's PROGRAM. With ERRNO (EPERM or ENOSYS), close_range(2) fails
- * with it (R03). With NOPIDFD, pidfd_open(2) and pidfd_send_signal(2) fail
+ * with it (the close fallbacks test). With NOPIDFD, pidfd_open(2) and pidfd_send_signal(2) fail
  * with ENOSYS, as on a kernel without pidfds or under valgrind 3.19. With
  * NOPOPULATE, madvise(2) with MADV_POPULATE_WRITE fails with EINVAL, as on a
  * kernel before 5.14 (other madvise calls pass). Every

@@ -1,5 +1,6 @@
 /*
- * R42/R46 support (test-only): a child subreaper. Runs ARGV as its child and
+ * Support of the parent-death signal and daemon tests (test-only): a child
+ * subreaper. Runs ARGV as its child and
  * reaps every descendant that is orphaned to it, printing one line per reaped
  * process to stderr:
  *

@@ -1,12 +1,12 @@
 /*
- * R44(d) support (test-only): attacks a pidfile path while a daemon is being
+ * Support of the pidfile race test (test-only): attacks a pidfile path while a daemon is being
  * started on it. Loop: open PATH (creating it), take the same 1-byte write
  * lock a pidfile holder takes; when that succeeds nobody holds the file, so
  * unlink it (while holding the lock, so the unlink can never hit a file a
  * daemon has locked) and start over. When the lock is refused, a daemon holds
  * the file at PATH: print "stopped N" and exit 0.
  *
- *   r44-racer PATH
+ *   pidfile-racer PATH
  *
  * Prints "ready" after its first cycle. Pauses 50 us between cycles, so that
  * on a loaded machine the daemon still gets the file now and then.

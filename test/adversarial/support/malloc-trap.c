@@ -1,5 +1,5 @@
 /*
- * R47 support (test-only LD_PRELOAD library): records the pid of the process
+ * Support of the fork-in-a-busy-parent test (test-only LD_PRELOAD library): records the pid of the process
  * that loaded it, and if malloc, calloc, realloc or free then runs in another
  * pid (a child that has not exec'd yet: after fork, or a CLONE_VM child
  * sharing our memory) it sends that process SIGUSR2. vircommand blocks every

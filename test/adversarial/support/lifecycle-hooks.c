@@ -1,5 +1,6 @@
 /*
- * Pre-exec hooks for R26, R28, R42, R45 and R47 (test-only shared library,
+ * Pre-exec hooks for the signal, reaping, parent-death, daemon and fork-safety
+ * adversarial tests (test-only shared library,
  * loaded by vircommand's setPreExecHook in the parent, called in the child).
  */
 #include <errno.h>
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-/* R26: a signal raised in the child after vircommand reset the dispositions. */
+/* Signals: a signal raised in the child after vircommand reset the dispositions. */
 int raise_usr1(void *opaque)
 {
     (void)opaque;
@@ -15,7 +16,7 @@ int raise_usr1(void *opaque)
     return 0;
 }
 
-/* R42b: hold the child between fork and the prctl for <opaque> ms. */
+/* Parent death signal: hold the child between fork and the prctl for <opaque> ms. */
 int delay_ms(void *opaque)
 {
     long ms = atol((const char *)opaque);
@@ -24,7 +25,7 @@ int delay_ms(void *opaque)
     return 0;
 }
 
-/* R28, R45: a failing hook (-1 with errno ENOTSUP). */
+/* Reaping and daemons: a failing hook (-1 with errno ENOTSUP). */
 int fail_enotsup(void *opaque)
 {
     (void)opaque;
@@ -32,7 +33,7 @@ int fail_enotsup(void *opaque)
     return -1;
 }
 
-/* R47 positive control: allocates in the child. */
+/* Fork safety, positive control: allocates in the child. */
 int call_malloc(void *opaque)
 {
     (void)opaque;

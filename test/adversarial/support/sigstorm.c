@@ -1,8 +1,8 @@
 /*
- * R27 support (test-only): sends SIGNO to PID every INTERVAL_US microseconds
+ * Support of the EINTR storm test (test-only): sends SIGNO to PID every INTERVAL_US microseconds
  * until its stdin reaches EOF or the target is gone, then prints "sent N".
  *
- *   r27-sigstorm PID SIGNO INTERVAL_US
+ *   sigstorm PID SIGNO INTERVAL_US
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,9 +1,9 @@
 /**
- * Shared support of the adversarial cases R24-R48 (signals, reaping,
- * env-limits, credentials, daemons, scale): the test-only C programs of this
+ * Shared support of the adversarial tests of signals, reaping, environment and
+ * limits, credentials, daemons and scale: the test-only C programs of this
  * directory built with cc, an strace log parser, and small process helpers.
  *
- * Outputs go to build/test-helper/adversarial-r24-48/, rebuilt only when a
+ * Outputs go to build/test-helper/adversarial-tools/, rebuilt only when a
  * source changed (mtime + size + flags), by buildC() of
  * test/helpers/build-helper.ts.
  * None of this is, or mocks, the product addon.
@@ -18,24 +18,25 @@ import { HELPER } from '../../helpers/helper';
 import { PACKAGE_ENTRY, TS_REGISTER } from '../../helpers/node-child';
 import { processesWith, procStat, sleep } from '../../helpers/proc';
 import { SUPPORT_DIR } from './build';
+export { commandRejection as rejection } from '../../helpers/rejection';
 
-const OUT_DIR = path.join(REPO_ROOT, 'build', 'test-helper', 'adversarial-r24-48');
+const OUT_DIR = path.join(REPO_ROOT, 'build', 'test-helper', 'adversarial-tools');
 
 type Kind = 'exe' | 'shared';
 
 function build(src: string, out: string, kind: Kind): string {
   const flags = [...BASE_FLAGS, ...(kind === 'shared' ? ['-shared', '-fPIC'] : [])];
-  return buildC({ src: path.join(SUPPORT_DIR, src), out: path.join(OUT_DIR, out), flags, label: 'r24-48 support' }).path;
+  return buildC({ src: path.join(SUPPORT_DIR, src), out: path.join(OUT_DIR, out), flags, label: 'adversarial process tools' }).path;
 }
 
 export interface Support {
-  /** r26-sigsender PARENT_PID SIGNO */
+  /** child-signaller PARENT_PID SIGNO */
   sigsender: string;
-  /** r27-sigstorm PID SIGNO INTERVAL_US */
+  /** sigstorm PID SIGNO INTERVAL_US */
   sigstorm: string;
-  /** r42-reaper PROGRAM ARGS... (child subreaper, reports REAPED lines) */
+  /** subreaper PROGRAM ARGS... (child subreaper, reports REAPED lines) */
   reaper: string;
-  /** r44-racer PATH */
+  /** pidfile-racer PATH */
   racer: string;
   /** hooks: raise_usr1, delay_ms, fail_enotsup, call_malloc */
   hooks: string;
@@ -47,12 +48,12 @@ let cached: Support | null = null;
 
 export function support(): Support {
   cached ??= {
-    sigsender: build('r26-sigsender.c', 'r26-sigsender', 'exe'),
-    sigstorm: build('r27-sigstorm.c', 'r27-sigstorm', 'exe'),
-    reaper: build('r42-reaper.c', 'r42-reaper', 'exe'),
-    racer: build('r44-racer.c', 'r44-racer', 'exe'),
-    hooks: build('r24-48-hooks.c', 'libr24-48-hooks.so', 'shared'),
-    mallocTrap: build('r47-malloc-trap.c', 'libr47-malloc-trap.so', 'shared'),
+    sigsender: build('child-signaller.c', 'child-signaller', 'exe'),
+    sigstorm: build('sigstorm.c', 'sigstorm', 'exe'),
+    reaper: build('subreaper.c', 'subreaper', 'exe'),
+    racer: build('pidfile-racer.c', 'pidfile-racer', 'exe'),
+    hooks: build('lifecycle-hooks.c', 'liblifecycle-hooks.so', 'shared'),
+    mallocTrap: build('malloc-trap.c', 'libmalloc-trap.so', 'shared'),
   };
   return cached;
 }
@@ -80,12 +81,6 @@ export function needTools(ctx: { skip: () => void }, what: string, ...programs: 
   }
 }
 
-/** Awaits a promise that must reject with a CommandError, and returns it. */
-export async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err, 'the run should have been rejected').toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 /** The CommandError a synchronous call throws. */
 export function thrown(fn: () => unknown): CommandError {

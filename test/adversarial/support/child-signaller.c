@@ -1,8 +1,8 @@
 /*
- * R26 support (test-only): a sibling process that signals every new child of
- * a parent as soon as it sees it.
+ * Support of the child-window signal test (test-only): a sibling process
+ * that signals every new child of a parent as soon as it sees it.
  *
- *   r26-sigsender PARENT_PID SIGNO
+ *   child-signaller PARENT_PID SIGNO
  *
  * It busy-scans /proc/PARENT/task/PARENT/children (children of the parent's
  * main thread, so it sees a child between clone and execve) and also reads
