@@ -3,8 +3,8 @@
  * cmd.stdin (Writable) and cmd.stdout / cmd.stderr (Readable) over the parent's pipe ends;
  * cmd.lines(); backpressure; early close; EPIPE; abort()/free() while streaming.
  *
- * Size knob: VC_TEST_SCALE=full streams 1 GiB through cat; by default 64 MiB (a shared 2-core
- * machine). Nothing here is timed: backpressure is checked by what the child managed to write
+ * Size knob (test/helpers/scale.ts): VC_TEST_SCALE=full streams 1 GiB through cat; a quick run
+ * 64 MiB (a shared 2-core machine). Nothing here is timed: backpressure is checked by what the child managed to write
  * (/proc/<pid>/io wchar) against what we read, and our RSS.
  */
 import crypto from 'node:crypto';
@@ -16,12 +16,13 @@ import { Command, CommandError } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { procStat, sleep, waitFor } from '../helpers/proc';
+import { scaled } from '../helpers/scale';
 
 useInvariants();
 
 const MiB = 2 ** 20;
-/** VC_TEST_SCALE=full: the 1 GiB; else 64 MiB. */
-const CAT_BYTES = process.env.VC_TEST_SCALE === 'full' ? 1024 * MiB : 64 * MiB;
+/** The 1 GiB under VC_TEST_SCALE=full (npm run test:all); 64 MiB in a quick run. */
+const CAT_BYTES = scaled(1024 * MiB, 64 * MiB);
 
 const CHUNK = 256 * 1024;
 
