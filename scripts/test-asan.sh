@@ -30,6 +30,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan${U
 
 # Tests whose bounds do not hold under ASan (memory footprint, timing) can check this.
 export VIRCOMMAND_SANITIZER=address
+# One test file at a time: ASan slows every process, and two at once on 2 cores would stretch
+# the timing bounds the tests keep.
+export VC_TEST_WORKERS="${VC_TEST_WORKERS:-1}"
 status=0
 LD_PRELOAD="$libasan" bash scripts/test-binary.sh build-asan "$@" || status=$?
 
