@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { AS_NOBODY, nobodyPackage } from '../adversarial/support/nobody';
+import { AS_NOBODY, nobodyPackage, sanitizerEnv } from '../adversarial/support/nobody';
 import { needTools } from '../adversarial/support/process-tools';
 import { cgroup2Root } from '../helpers/cgroup';
 import { useInvariants } from '../helpers/invariants';
@@ -259,7 +259,10 @@ describeRoot('a caller without privileges (as nobody)', () => {
     const script = path.join(dir, 'script.js');
     fs.writeFileSync(script, NOBODY_SCRIPT);
     execFileSync('chmod', ['-R', 'a+rX', dir]);
-    const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, script, pkg.entry], { encoding: 'utf8', cwd: dir });
+    // A plain environment: the copy holds the addon under test at build/Release, so the prebuilt
+    // pass's PREBUILDS_ONLY must not reach it; an ASan pass's preload must.
+    const env = { PATH: '/usr/bin:/bin', ...sanitizerEnv() };
+    const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, script, pkg.entry], { encoding: 'utf8', cwd: dir, env });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
