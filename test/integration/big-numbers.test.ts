@@ -82,7 +82,9 @@ describe('rlimits past 2^53', () => {
   useInvariants();
 
   it('a bigint soft limit reaches the child exactly; 2n ** 64n - 1n and "unlimited" are unlimited', async () => {
-    const cat = (): Command => new Command('cat', '/proc/self/limits');
+    // A clean environment: under the ASan pass an inherited LD_PRELOAD of libasan would make cat
+    // set its own RLIMIT_CORE to 0 (ASan's disable_coredump) before it reads the limits.
+    const cat = (): Command => new Command('cat', '/proc/self/limits').addEnvPair('PATH', '/usr/bin:/bin');
     expect(await limitLine(cat().setRlimit('FSIZE', 2n ** 62n + 1n, 2n ** 64n - 1n), 'Max file size')).toEqual(['4611686018427387905', 'unlimited']);
     expect(await limitLine(cat().setRlimit('FSIZE', 2 ** 32, 'unlimited'), 'Max file size')).toEqual(['4294967296', 'unlimited']);
     expect(await limitLine(cat().setMaxCoreSize(2 ** 53 - 1), 'Max core file size')).toEqual(['9007199254740991', '9007199254740991']);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Command, CommandError, setDryRun } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
 import { liveChildren, sleep } from '../helpers/proc';
+import { sanitizerSkip } from '../adversarial/support/common';
 
 useInvariants();
 
@@ -159,7 +160,9 @@ describe('runRegex: libvirt\'s matching', () => {
     });
     // head cuts the last line short: it has no number and no newline, so it does not match.
     expect(n).toBe(Math.floor(total / 100));
-    expect(peak - rss0, `RSS grew by ${((peak - rss0) / MiB).toFixed(1)} MiB`).toBeLessThan(40 * MiB);
+    const why = sanitizerSkip('the RSS bound');
+    if (why !== null) console.warn(`[skip] 100 MiB through runRegex: ${why}`);
+    else expect(peak - rss0, `RSS grew by ${((peak - rss0) / MiB).toFixed(1)} MiB`).toBeLessThan(40 * MiB);
   }, 120_000);
 });
 
