@@ -5,20 +5,17 @@
  * (test/fixtures/sched-probe.c prints /proc/thread-self/attr/current).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { buildC, BUILD_DIR, FIXTURE_DIR } from '../helpers/build-helper';
 import { useInvariants } from '../helpers/invariants';
 import { commandRejection as failure } from '../helpers/rejection';
+import { schedProbe } from '../helpers/sched-probe';
 
 useInvariants();
 
 let PROBE = '';
 beforeAll(() => {
-  PROBE = buildC({
-    src: path.join(FIXTURE_DIR, 'sched-probe.c'), out: path.join(BUILD_DIR, 'sched-probe'), preferStatic: true, label: 'sched-probe',
-  }).path;
+  PROBE = schedProbe();
 });
 
 function read(file: string): string | null {

@@ -7,20 +7,17 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { buildC, BUILD_DIR, FIXTURE_DIR } from '../helpers/build-helper';
 import { useInvariants } from '../helpers/invariants';
 import { commandRejection as failure } from '../helpers/rejection';
+import { schedProbe } from '../helpers/sched-probe';
 
 useInvariants();
 
 let PROBE = '';
 beforeAll(() => {
-  PROBE = buildC({
-    src: path.join(FIXTURE_DIR, 'sched-probe.c'), out: path.join(BUILD_DIR, 'sched-probe'), preferStatic: true, label: 'sched-probe',
-  }).path;
+  PROBE = schedProbe();
 });
 
 function probe(cmd: Command): Record<string, string> {
