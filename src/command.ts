@@ -2,7 +2,7 @@
  * The Command builder: libvirt's virCommand API under its TypeScript names. Builder
  * methods validate their arguments at once (TypeError/RangeError) and return `this`;
  * misuse of the command as a whole (output twice, ...) is recorded, first one wins, and
- * reported by the run or by toString(), as libvirt does. Running lives in run.ts.
+ * reported by the run or by toString(), as libvirt does. Running lives in src/run/ (index.ts).
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
  * (args-env, stdio, privileges, pre-exec, namespaces, sched-lsm) that Command ends; this file adds newArgs(),
@@ -15,7 +15,7 @@ import { SchedLsmBuilder } from './command/sched-lsm';
 import type { Readable, Writable } from 'node:stream';
 import { CommandError, usageError } from './errors';
 import { commandLine, resolveCandidates } from './plan';
-import * as runner from './run';
+import * as runner from './run/index';
 import { runNul, runRegex } from './run/regex';
 import { lines, streamsOf } from './run/streams';
 import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';

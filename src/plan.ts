@@ -12,7 +12,7 @@ import {
   type NamespaceSetup,
 } from './command/ns-setup';
 import type { NativePlan, StdioSpec } from './native';
-import type { RunRecord } from './run';
+import type { RunRecord } from './run/record';
 import { formatCommand } from './to-string';
 import type { BufferRef, FdRef } from './types';
 import { RLIM_INFINITY } from './validate';
@@ -23,7 +23,7 @@ export type OutputConfig =
   | { kind: 'ref'; ref: FdRef }
   | { kind: 'buffer'; ref: BufferRef | null };
 
-/** Everything the builder records; run.ts reads it. */
+/** Everything the builder records; src/run/ reads it. */
 export interface CommandState {
   argv: string[];
   env: EnvBuilder;

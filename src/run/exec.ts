@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { failureError } from '../errors';
 import { loadNative, type NativeFailure, type NativePlan, spawnFailure, type StartFailure } from '../native';
 import { checkRunnable, type CommandState } from '../plan';
-import { prepare, resolveProgram } from './context';
+import { prepare, resolveProgram } from './prepare';
 
 // exec() changes this very process: report a program path that does not exist before
 // any setup step (uid, caps, ...) is applied to it. Inside a chroot, native must judge.

@@ -1,6 +1,6 @@
 /**
  * libvirt's virCommandRunRegex and virCommandRunNul, streaming: the child's stdout is a pipe
- * parsed as it arrives (run.ts runConsuming), so a 100 MB output costs one chunk and one
+ * parsed as it arrives (run/index.ts runConsuming), so a 100 MB output costs one chunk and one
  * record of memory, not 100 MB.
  *
  * Matching follows libvirt (libvirt-facts.md, "Regex and NUL helpers"):
@@ -16,7 +16,7 @@
  * Where libvirt stops on a callback returning < 0, ours stops on one that throws or rejects.
  */
 import type { CommandState } from '../plan';
-import { runConsuming } from '../run';
+import { runConsuming } from './index';
 import { OPTION_NAMES, type RunResult } from '../types';
 import type { RunNulOptions, RunRegexOptions } from '../types-streams';
 import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';

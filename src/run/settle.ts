@@ -8,7 +8,7 @@ import { CommandError, type CommandErrorDetails, type DecodedStatus, decodeStatu
 import type { NativeResult, StartFailure } from '../native';
 import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
-import type { RunRecord } from './context';
+import type { RunRecord } from './record';
 
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 

@@ -1,34 +1,32 @@
 /**
- * Running a command: runSync(), run(), runAsync()/wait(), abort() and free(). The handshake
- * and exec() are in run/handshake.ts and run/exec.ts, the status policy (libvirt's
- * virCommandRun rule: a non-zero exit or a signal death fails the run unless the caller asked
- * for the status) that turns native's result into a RunResult or a CommandError in
- * run/settle.ts, and what a run carries in run/context.ts. This module re-exports the
- * handshake, exec() and the RunRecord type, so command.ts and plan.ts import them from here
- * as before.
+ * Running a command, the entry points: runSync(), run(), runAsync()/wait(), runConsuming(),
+ * abort() and free(). Each reads top to bottom through the stages of src/run/:
+ *   validate (the options and the command, here) -> plan (prepare.ts) -> spawn (spawn.ts,
+ *   pacing.ts) -> session (session.ts: timers and the wait; streams.ts: the pipes) ->
+ *   result or error (settle.ts, the status policy).
+ * What a run carries is typed in record.ts, below everyone. The handshake and exec() are in
+ * handshake.ts and exec.ts; this module re-exports them for command.ts.
  */
 import { Readable } from 'node:stream';
-import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from './constants';
-import { dryRunActive, dryRunResult } from './dry-run';
-import { CommandError, usageError } from './errors';
-import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailure } from './native';
-import { rememberReaped, rememberReleased } from './pid';
-import { checkRunnable, type CommandState, commandLine, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from './plan';
-import { prepare, resolveProgram, type RunRecord } from './run/context';
-import { checkNoPendingHandshake, dropHandshake, runEnded } from './run/handshake';
-import { setLongTimeout } from './run/long-timer';
-import { spawnPaced } from './run/pacing';
-import { settle } from './run/settle';
-import { applyPipes, destroyStreams, openStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './run/streams';
-import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions, type RunResult } from './types';
-import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from './validate';
+import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from '../constants';
+import { dryRunActive, dryRunResult } from '../dry-run';
+import { CommandError, usageError } from '../errors';
+import type { NativeResult } from '../native';
+import { rememberReaped, rememberReleased } from '../pid';
+import { checkRunnable, type CommandState, commandLine, releasePassedFds } from '../plan';
+import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions } from '../types';
+import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from '../validate';
+import { checkNoPendingHandshake, dropHandshake } from './handshake';
+import { prepare, resolveProgram } from './prepare';
+import type { RunRecord } from './record';
+import { type AnyResult, waitFor } from './session';
+import { settle } from './settle';
+import { runNativeSync, start } from './spawn';
+import { destroyStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './streams';
 
-/** A result of either encoding; Command narrows it by the options' encoding. */
-type AnyResult = RunResult<string | Buffer>;
-
-export type { RunRecord } from './run/context';
-export { execInPlace } from './run/exec';
-export { handshakeNotify, handshakeWait } from './run/handshake';
+export type { RunRecord } from './record';
+export { execInPlace } from './exec';
+export { handshakeNotify, handshakeWait } from './handshake';
 
 /** runSync(): blocks until the child has ended and its pipes are drained. */
 export function runSync(state: CommandState, options: unknown): AnyResult {
@@ -46,131 +44,9 @@ export function runSync(state: CommandState, options: unknown): AnyResult {
   return settle({ ctx, endedBy: null }, r, o);
 }
 
-function runNativeSync(plan: NativePlan): NativeResult {
-  const native = loadNative();
-  try {
-    return native.runSync(plan);
-  } catch (err) {
-    return spawnFailure(err);
-  }
-}
-
 function abortedBeforeStart(state: CommandState, signal: AbortSignal): CommandError {
   const cmd = commandLine(state);
   return new CommandError(`Child process (${cmd}) was aborted before it started`, { command: cmd, code: 'ABORT_ERR', cause: signal.reason });
-}
-
-// Starts the child without waiting; failures to start are in the record's result. `paced`
-// (run() only): the spawn may wait for a later event-loop turn (run/pacing.ts); the record is
-// the command's running one meanwhile, and a timeout, abort or free() before the spawn ends
-// it without a child.
-function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false, pipes: PipeRequest | null = null): RunRecord {
-  const ctx = prepare(state, mode, control);
-  if (wantsPipes(pipes)) applyPipes(ctx.plan, pipes);
-  destroyStreams(state); // the last run's streams, if the caller left them open
-  let resolveDone!: (r: NativeResult | null) => void;
-  const rec: RunRecord = {
-    pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false,
-    done: new Promise((resolve) => (resolveDone = resolve)),
-    finish(result) {
-      if (rec.finished) return;
-      rec.finished = true;
-      rec.result = result;
-      resolveDone(result);
-    },
-  };
-  let spawnLater = false;
-  try {
-    if (dryRunActive()) rec.finish(dryRunResult(ctx.plan));
-    else {
-      const missing = resolveProgram(ctx);
-      if (missing) rec.finish(missing);
-      else if (!paced) spawnInto(state, rec, pipes);
-      else spawnLater = !spawnPaced(() => spawnQueued(state, rec));
-    }
-  } finally {
-    if (!spawnLater) releasePassedFds(state);
-  }
-  rec.queued = spawnLater;
-  if (!rec.result?.failure) state.running = rec;
-  return rec;
-}
-
-// The spawn of a run() that waited for its turn.
-function spawnQueued(state: CommandState, rec: RunRecord): void {
-  if (!rec.queued) {
-    spawnInto(state, rec); // spawnPaced ran it at once
-    return;
-  }
-  rec.queued = false;
-  try {
-    // Timed out, aborted or freed while queued: end it without a child.
-    if (rec.endedBy) rec.finish(emptyResult(0, null));
-    else spawnInto(state, rec);
-  } finally {
-    releasePassedFds(state);
-  }
-}
-
-function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | null = null): void {
-  const native = loadNative();
-  const { plan } = rec.ctx;
-  try {
-    rec.handle = native.spawn(plan, (result) => {
-      if (rec.released && result.status !== null) rememberReaped(result.pid, result.status);
-      rec.finish(result);
-    });
-  } catch (err) {
-    rec.finish(spawnFailure(err));
-    return;
-  }
-  rec.pid = rec.handle.pid;
-  const out = state.stdout?.kind === 'ref' ? state.stdout.ref : null;
-  const err = state.stderr?.kind === 'ref' ? state.stderr.ref : null;
-  if (out && plan.stdout.type === 'pipe') storePipeFd(out, rec.handle.stdoutFd);
-  if (err && plan.stderr.type === 'pipe') storePipeFd(err, rec.handle.stderrFd);
-  if (wantsPipes(pipes)) openStreams(state, rec.handle, pipes);
-}
-
-// Applies a wait's timeout and AbortSignal to a running child; returns the cleanup.
-function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
-  if (rec.finished) return () => {};
-  const stop = (ended: NonNullable<RunRecord['endedBy']>): void => {
-    if (rec.finished || rec.endedBy) return;
-    rec.endedBy = ended;
-    rec.handle?.terminate(o.killGrace);
-  };
-  const timer = o.timeout > 0 ? setLongTimeout(() => stop({ why: 'timeout', ms: o.timeout }), o.timeout) : undefined;
-  const onAbort = (): void => stop({ why: 'abort', reason: o.signal?.reason });
-  if (o.signal?.aborted) onAbort();
-  else o.signal?.addEventListener('abort', onAbort, { once: true });
-  return () => {
-    timer?.clear();
-    o.signal?.removeEventListener('abort', onAbort);
-  };
-}
-
-async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<AnyResult> {
-  const cleanup = watch(rec, o);
-  let r: NativeResult | null;
-  try {
-    r = await rec.done;
-  } finally {
-    cleanup();
-  }
-  if (state.running === rec) state.running = null;
-  if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
-  rec.waited = true;
-  let result: AnyResult;
-  try {
-    result = settle(rec, r, o);
-  } catch (err) {
-    runEnded(state, rec, false);
-    throw err;
-  }
-  runEnded(state, rec, r.failure === null && r.status === 0);
-  return result;
 }
 
 /** run(): spawn, then wait without blocking the event loop. */

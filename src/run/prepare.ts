@@ -1,51 +1,17 @@
 /**
- * What one run carries from spawn to its end: the RunContext built from a command's state
- * (its plan, command line and buffer refs), the RunRecord of a started child, and the
- * PATH lookup of the program.
+ * The plan stage of a run: the RunContext built from a command's state (its NativePlan,
+ * command line and buffer refs), the caller's fds checked before any fork, and the PATH
+ * lookup of the program.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { dryRunActive } from '../dry-run';
 import { envStrings, inheritedEnv } from '../env';
 import { CommandError } from '../errors';
-import { type ChildHandle, emptyResult, type NativePlan, type NativeResult } from '../native';
+import { emptyResult, type NativePlan, type NativeResult } from '../native';
 import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
 import { formatCommand } from '../to-string';
-import type { BufferRef } from '../types';
-
-/** What one run needs to judge its end. */
-export interface RunContext {
-  command: string;
-  plan: NativePlan;
-  rawStatus: boolean;
-  merged: boolean;
-  outRef: BufferRef | null;
-  errRef: BufferRef | null;
-  /** The PATH searched in vain for the program, else null. */
-  notFoundIn: string | null;
-}
-
-/** One started child, from spawn until it is judged (or released). */
-export interface RunRecord {
-  pid: number;
-  handle: ChildHandle | null;
-  autoReap: boolean;
-  ctx: RunContext;
-  /** Native's result; null when free() released the child before it ended. */
-  done: Promise<NativeResult | null>;
-  result: NativeResult | null;
-  finished: boolean;
-  finish(result: NativeResult | null): void;
-  endedBy: { why: 'timeout'; ms: number } | { why: 'abort'; reason: unknown } | null;
-  released: boolean;
-  waited: boolean;
-  handshakeWaited: boolean;
-  handshakeNotified: boolean;
-  /** free(), or a daemon's failed run, gave up the handshake: the child cannot be let go on. */
-  handshakeClosed: boolean;
-  /** run() only: the spawn waits for a later event-loop turn (run/pacing.ts). */
-  queued: boolean;
-}
+import type { RunContext } from './record';
 
 /** The context of a run of `state` in `mode`. */
 export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {

@@ -1,0 +1,42 @@
+/**
+ * The types a run carries from spawn to its end: the RunContext of a run and the RunRecord of
+ * a started child. Types only, importing nothing above them, so that plan.ts (whose
+ * CommandState holds the running record) and every stage of src/run/ can use them without an
+ * import circle.
+ */
+import type { ChildHandle, NativePlan, NativeResult } from '../native';
+import type { BufferRef } from '../types';
+
+/** What one run needs to judge its end. */
+export interface RunContext {
+  command: string;
+  plan: NativePlan;
+  rawStatus: boolean;
+  merged: boolean;
+  outRef: BufferRef | null;
+  errRef: BufferRef | null;
+  /** The PATH searched in vain for the program, else null. */
+  notFoundIn: string | null;
+}
+
+/** One started child, from spawn until it is judged (or released). */
+export interface RunRecord {
+  pid: number;
+  handle: ChildHandle | null;
+  autoReap: boolean;
+  ctx: RunContext;
+  /** Native's result; null when free() released the child before it ended. */
+  done: Promise<NativeResult | null>;
+  result: NativeResult | null;
+  finished: boolean;
+  finish(result: NativeResult | null): void;
+  endedBy: { why: 'timeout'; ms: number } | { why: 'abort'; reason: unknown } | null;
+  released: boolean;
+  waited: boolean;
+  handshakeWaited: boolean;
+  handshakeNotified: boolean;
+  /** free(), or a daemon's failed run, gave up the handshake: the child cannot be let go on. */
+  handshakeClosed: boolean;
+  /** run() only: the spawn waits for a later event-loop turn (run/pacing.ts). */
+  queued: boolean;
+}

@@ -1,0 +1,58 @@
+/**
+ * The session of a started run, up to its result: a wait's timeout and AbortSignal applied to
+ * the child, the end awaited, then judged by the status policy (run/settle.ts) and the
+ * handshake of a daemon kept or given up (run/handshake.ts).
+ */
+import { usageError } from '../errors';
+import type { NativeResult } from '../native';
+import type { CommandState } from '../plan';
+import type { RunResult } from '../types';
+import type { ParsedRunOptions } from '../validate';
+import { runEnded } from './handshake';
+import { setLongTimeout } from './long-timer';
+import type { RunRecord } from './record';
+import { settle } from './settle';
+
+/** A result of either encoding; Command narrows it by the options' encoding. */
+export type AnyResult = RunResult<string | Buffer>;
+
+// Applies a wait's timeout and AbortSignal to a running child; returns the cleanup.
+function watch(rec: RunRecord, o: ParsedRunOptions): () => void {
+  if (rec.finished) return () => {};
+  const stop = (ended: NonNullable<RunRecord['endedBy']>): void => {
+    if (rec.finished || rec.endedBy) return;
+    rec.endedBy = ended;
+    rec.handle?.terminate(o.killGrace);
+  };
+  const timer = o.timeout > 0 ? setLongTimeout(() => stop({ why: 'timeout', ms: o.timeout }), o.timeout) : undefined;
+  const onAbort = (): void => stop({ why: 'abort', reason: o.signal?.reason });
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    timer?.clear();
+    o.signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+/** Waits for the end of `rec` under `o`'s timeout and AbortSignal, then judges it (run/settle.ts). */
+export async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunOptions): Promise<AnyResult> {
+  const cleanup = watch(rec, o);
+  let r: NativeResult | null;
+  try {
+    r = await rec.done;
+  } finally {
+    cleanup();
+  }
+  if (state.running === rec) state.running = null;
+  if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
+  rec.waited = true;
+  let result: AnyResult;
+  try {
+    result = settle(rec, r, o);
+  } catch (err) {
+    runEnded(state, rec, false);
+    throw err;
+  }
+  runEnded(state, rec, r.failure === null && r.status === 0);
+  return result;
+}
