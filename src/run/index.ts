@@ -22,7 +22,7 @@ import type { RunRecord } from './record';
 import { type AnyResult, waitFor } from './session';
 import { settle } from './settle';
 import { runNativeSync, start } from './spawn';
-import { destroyStreams, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './streams';
+import { destroyStreams, outputsRead, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './streams';
 
 export type { RunRecord } from './record';
 export { execInPlace } from './exec';
@@ -152,17 +152,23 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
   const o = checkOptions<AbortOptions>('Command.abort', options, OPTION_NAMES.abort);
   const grace = checkTimerMs('Command.abort', arg('options.grace'), o.grace, DEFAULT_KILL_GRACE_MS);
   const rec = state.running;
-  destroyStreams(state);
-  if (!rec) return;
+  if (!rec) {
+    destroyStreams(state);
+    return;
+  }
   try {
     if (!rec.finished) {
       rec.endedBy ??= { why: 'abort', reason: undefined };
       rec.handle?.terminate(grace);
       await rec.done;
     }
+    // As after child_process's kill(): a loop reading stdout gets the rest and its end (EOF),
+    // not a stream destroyed under it; a reader that takes nothing does not hold abort() up.
+    await outputsRead(rec.streams, 'abort');
   } catch {
     // never throws
   }
+  destroyStreams(state);
   if (state.running === rec) state.running = null;
 }
 

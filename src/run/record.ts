@@ -4,8 +4,16 @@
  * CommandState holds the running record) and every stage of src/run/ can use them without an
  * import circle.
  */
+import type { Readable, Writable } from 'node:stream';
 import type { ChildHandle, NativePlan, NativeResult } from '../native';
 import type { BufferRef } from '../types';
+
+/** The pipe streams of a run (runAsync({ stdin, stdout, stderr: 'pipe' })); null where not asked for. */
+export interface RunStreams {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+}
 
 /** What one run needs to judge its end. */
 export interface RunContext {
@@ -39,4 +47,6 @@ export interface RunRecord {
   handshakeClosed: boolean;
   /** run() only: the spawn waits for a later event-loop turn (run/pacing.ts). */
   queued: boolean;
+  /** The run's pipe streams (run/streams.ts), or null. */
+  streams: RunStreams | null;
 }

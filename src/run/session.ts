@@ -1,6 +1,6 @@
 /**
  * The session of a started run, up to its result: a wait's timeout and AbortSignal applied to
- * the child, the end awaited, then judged by the status policy (run/settle.ts) and the
+ * the child, the end awaited (the child's, and the streams being read: run/streams.ts), then judged by the status policy (run/settle.ts) and the
  * handshake of a daemon kept or given up (run/handshake.ts).
  */
 import { usageError } from '../errors';
@@ -12,6 +12,7 @@ import { runEnded } from './handshake';
 import { setLongTimeout } from './long-timer';
 import type { RunRecord } from './record';
 import { settle } from './settle';
+import { outputsRead } from './streams';
 
 /** A result of either encoding; Command narrows it by the options' encoding. */
 export type AnyResult = RunResult<string | Buffer>;
@@ -43,6 +44,8 @@ export async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunO
   } finally {
     cleanup();
   }
+  // As child_process's 'close': the streams being read have ended too (run/streams.ts).
+  await outputsRead(rec.streams);
   if (state.running === rec) state.running = null;
   if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
   rec.waited = true;

@@ -33,7 +33,7 @@ export function start(state: CommandState, mode: RunMode, autoReap: boolean, con
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
     pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false,
+    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false, streams: null,
     done: new Promise((resolve) => (resolveDone = resolve)),
     finish(result) {
       if (rec.finished) return;
@@ -92,5 +92,5 @@ function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | nul
   const err = state.stderr?.kind === 'ref' ? state.stderr.ref : null;
   if (out && plan.stdout.type === 'pipe') storePipeFd(out, rec.handle.stdoutFd);
   if (err && plan.stderr.type === 'pipe') storePipeFd(err, rec.handle.stderrFd);
-  if (wantsPipes(pipes)) openStreams(state, rec.handle, pipes);
+  if (wantsPipes(pipes)) rec.streams = openStreams(state, rec.handle, pipes);
 }

@@ -8,12 +8,13 @@
  * destroyed or ended.
  */
 import * as net from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { DEFAULT_DRAIN_MS } from '../constants';
 import type { ChildHandle, NativePlan } from '../native';
 import type { CommandState } from '../plan';
-import { OPTION_NAMES } from '../types';
-import type { LinesOptions, StdioPipes } from '../types-streams';
-import { arg, checkOptions, typeError } from '../validate';
+import type { StdioPipes } from '../types-streams';
+import type { RunStreams } from './record';
+import { arg, typeError } from '../validate';
 
 /** Which streams a run asked to be pipes. */
 export interface PipeRequest {
@@ -22,12 +23,6 @@ export interface PipeRequest {
   stderr: 'pipe' | 'stdout' | null;
 }
 
-/** The streams of a command's current or last run. */
-export interface RunStreams {
-  stdin: Writable | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-}
 
 const NO_STREAMS: RunStreams = Object.freeze({ stdin: null, stdout: null, stderr: null });
 const streamsByState = new WeakMap<CommandState, RunStreams>();
@@ -105,6 +100,56 @@ export function streamsOf(state: CommandState): RunStreams {
   return streamsByState.get(state) ?? NO_STREAMS;
 }
 
+// A stream being read: a 'data' or 'readable' listener, pipe(), resume() or pause(), a for await
+// loop, readline, lines(): anything that sets readableFlowing, which starts out null.
+function beingRead(s: Readable | null): s is Readable {
+  return s !== null && s.readableFlowing !== null;
+}
+
+// Resolves when `s` has ended (its reader has had every byte: 'end' comes after the last 'data')
+// or was destroyed, or once waiting is pointless, checked every DEFAULT_DRAIN_MS:
+// - 'wait' (the child has ended): nothing came and nothing waits for the reader: a grandchild
+//   holds the pipe's write end. The stream stays open for its reader; only the waiting stops.
+//   A slow reader is waited for: what it has not read yet is still its to read.
+// - 'abort': the reader took nothing either (it may be the very code awaiting abort()).
+function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
+  if (s.readableEnded || s.destroyed) return Promise.resolve();
+  const received = (): number => (s as net.Socket).bytesRead ?? 0;
+  const delivered = (): number => received() - s.readableLength;
+  return new Promise<void>((resolve) => {
+    let lastIn = received();
+    let lastOut = delivered();
+    const done = (): void => {
+      clearInterval(timer);
+      s.off('end', done);
+      s.off('close', done);
+      resolve();
+    };
+    const timer = setInterval(() => {
+      const idle = until === 'wait' ? received() === lastIn && s.readableLength === 0 : delivered() === lastOut;
+      if (idle) done();
+      lastIn = received();
+      lastOut = delivered();
+    }, DEFAULT_DRAIN_MS);
+    s.on('end', done);
+    s.on('close', done);
+  });
+}
+
+/**
+ * The end of a run's output streams, once the child has ended: resolves when every output
+ * stream being read (beingRead) has ended or was destroyed, so the reader has seen all the
+ * output, as child_process's 'close' does (readToEnd says when it stops waiting instead). A
+ * stream never read is not waited for: it keeps what the child wrote, readable after wait(),
+ * until the next run, abort() or free() destroys it.
+ */
+export function outputsRead(streams: RunStreams | null, until: 'wait' | 'abort' = 'wait'): Promise<void> {
+  if (!streams) return Promise.resolve();
+  const read = [streams.stdout, streams.stderr].filter(beingRead);
+  if (read.length === 0) return Promise.resolve();
+  return Promise.all(read.map((s) => readToEnd(s, until))).then(() => undefined);
+}
+
 /** Destroys the command's streams (abort(), free(), the next run): their fds are closed. */
 export function destroyStreams(state: CommandState): void {
   const s = streamsByState.get(state);
@@ -146,52 +191,4 @@ export async function* records(stream: AsyncIterable<Buffer | string>, delim: nu
   }
   const last = partial.length > 0 ? Buffer.concat(partial) : Buffer.alloc(0);
   if (last.length > 0 || (keepLast === 'always' && sawAny)) yield last;
-}
-
-// Yields the values of several async iterators as they come; each one is only advanced after
-// its last value was consumed, so backpressure holds.
-async function* merge<T>(iters: AsyncIterator<T>[]): AsyncGenerator<T> {
-  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>();
-  const next = (i: number): void => {
-    pending.set(i, iters[i].next().then((r) => ({ i, r })));
-  };
-  iters.forEach((_, i) => next(i));
-  try {
-    while (pending.size > 0) {
-      const { i, r } = await Promise.race(pending.values());
-      if (r.done) {
-        pending.delete(i);
-        continue;
-      }
-      next(i);
-      yield r.value;
-    }
-  } finally {
-    for (const [i] of pending) await iters[i].return?.();
-  }
-}
-
-/** The lines of the command's stdout, stderr or both, as strings without the '\n'. */
-export function lines(state: CommandState, method: string, options: unknown, onMisuse: (why: string) => Error): AsyncGenerator<string> {
-  const o = checkOptions<LinesOptions>(method, options, OPTION_NAMES.lines);
-  const which = o.stream ?? 'stdout';
-  if (which !== 'stdout' && which !== 'stderr' && which !== 'all') {
-    throw typeError(method, arg('options.stream'), "'stdout', 'stderr' or 'all'", which);
-  }
-  const s = streamsOf(state);
-  const wanted = which === 'all' ? [s.stdout, s.stderr] : [s[which]];
-  const sources = wanted.filter((x): x is Readable => x !== null);
-  if (sources.length === 0 || (which !== 'all' && sources.length !== 1)) {
-    const what = which === 'all' ? 'neither stdout nor stderr is a pipe' : `${which} is not a pipe`;
-    throw onMisuse(`lines(): ${what}: ask runAsync({ ${which === 'stderr' ? 'stderr' : 'stdout'}: 'pipe' })`);
-  }
-  const iters = sources.map((src) => records(src, 0x0a, 'nonEmpty')[Symbol.asyncIterator]());
-  const gen = iters.length === 1 ? iters[0] : merge(iters);
-  return (async function* () {
-    try {
-      for (let r = await gen.next(); !r.done; r = await gen.next()) yield (r.value as Buffer).toString('utf8');
-    } finally {
-      await gen.return?.(undefined); // a break destroys the stream(s), as readline does
-    }
-  })();
 }

@@ -1,0 +1,183 @@
+/**
+ * lines(): the lines of a command's stdout, stderr or both, read as readline reads a child's
+ * stdout, and at least as fast.
+ *
+ * - Each source's chunks ('data' events) are decoded (UTF-8, a character split across chunks
+ *   kept whole) and split into lines at once, synchronously, into one array per chunk; one
+ *   async generator yields them. No async generator per stream or per line.
+ * - Backpressure: while two chunks' lines wait for the loop, the sources are paused (the pipe
+ *   fills and the child blocks in write()); taking a batch resumes them.
+ * - The event loop is never held for long: a loop that keeps finding lines ready (a fast
+ *   consumer behind a fast child) gives the event loop a turn (setImmediate) once it has worked
+ *   TURN_BUDGET_MS without one, so timers and other I/O are served while a big output streams.
+ * - Ends as readline's loop ends when the child is killed: a source that closes without its
+ *   'end' (abort(), free(), the next run destroy the streams) ends the loop normally, after the
+ *   lines already read; the reason is on wait(). Only a real stream error is thrown into the loop.
+ * - A break (or return()) destroys the sources at once, as a break out of a Readable's loop does,
+ *   whatever the other source is doing.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { CommandState } from '../plan';
+import { OPTION_NAMES } from '../types';
+import type { LinesOptions } from '../types-streams';
+import { arg, checkOptions, typeError } from '../validate';
+import { streamsOf } from './streams';
+
+/** How long a loop over ready lines may keep the event loop before it yields a turn, in ms. */
+export const TURN_BUDGET_MS = 4;
+// The budget is checked every CHECK_EVERY lines (a clock read per line would cost more).
+const CHECK_EVERY = 512;
+// Batches (one per chunk) waiting for the loop before the sources are paused.
+const PAUSE_AT = 2;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+// The lines of several sources, in the order their chunks come. Sources are read from the
+// first next() on, so lines() that is never iterated does not start reading.
+class LineQueue {
+  private readonly batches: string[][] = [];
+  private open: number;
+  private error: unknown = null;
+  private wake: (() => void) | null = null;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(private readonly sources: Readable[]) {
+    this.open = sources.length;
+    for (const s of sources) this.attach(s);
+  }
+
+  private attach(src: Readable): void {
+    if (src.destroyed || src.readableEnded) {
+      this.open--;
+      return;
+    }
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    let ended = false;
+    const onData = (chunk: Buffer | string): void => {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      if (text.length === 0) return;
+      const parts = text.split('\n');
+      if (partial.length > 0) parts[0] = partial + parts[0];
+      partial = parts.pop() as string;
+      if (parts.length > 0) this.push(parts);
+    };
+    const onDone = (): void => {
+      if (ended) return;
+      ended = true;
+      // The text after the last '\n' is a line when not empty (readline's rule); also when the
+      // stream was destroyed: those bytes were written by the child all the same.
+      const rest = partial + decoder.end();
+      partial = '';
+      if (rest.length > 0) this.push([rest]);
+      this.open--;
+      this.signal();
+    };
+    const onError = (err: Error): void => {
+      this.error ??= err;
+      onDone();
+    };
+    src.on('data', onData);
+    src.on('end', onDone);
+    src.on('close', onDone);
+    src.on('error', onError);
+    this.detach.push(() => {
+      src.off('data', onData);
+      src.off('end', onDone);
+      src.off('close', onDone);
+      src.off('error', onError);
+    });
+  }
+
+  private push(lines: string[]): void {
+    this.batches.push(lines);
+    if (this.batches.length >= PAUSE_AT) for (const s of this.sources) s.pause();
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /**
+   * The next batch of lines, taken now: null once every source is done and all was taken (a
+   * source's error is thrown then), undefined when the loop must wait (ready()).
+   */
+  takeNow(): string[] | null | undefined {
+    const b = this.batches.shift();
+    if (b !== undefined) {
+      if (this.batches.length < PAUSE_AT && this.open > 0) for (const s of this.sources) if (!s.destroyed) s.resume();
+      return b;
+    }
+    if (this.open > 0) return undefined;
+    if (this.error !== null) throw this.error;
+    return null;
+  }
+
+  /** Resolves when lines came or a source is done. */
+  ready(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** The loop is over: stop listening and destroy the sources (their fds are closed). */
+  close(): void {
+    for (const d of this.detach) d();
+    for (const s of this.sources) s.destroy();
+  }
+}
+
+/** Yields the lines of `sources` (one or more Readables), without their '\n'. */
+export async function* readLines(sources: Readable[]): AsyncGenerator<string> {
+  const queue = new LineQueue(sources);
+  // Time this loop (and its consumer) worked since it last gave the event loop a turn. Waiting
+  // for data is not a turn: libuv reads up to 32 chunks in one poll callback, and the lines of
+  // each are consumed in its microtasks, so only setImmediate() resets the count.
+  let worked = 0;
+  let since = performance.now();
+  const overBudget = (): boolean => worked + (performance.now() - since) > TURN_BUDGET_MS;
+  const giveTurn = async (): Promise<void> => {
+    await nextTurn();
+    worked = 0;
+    since = performance.now();
+  };
+  try {
+    for (;;) {
+      const batch = queue.takeNow();
+      if (batch === null) return;
+      if (batch === undefined) {
+        worked += performance.now() - since;
+        await queue.ready();
+        since = performance.now();
+        continue;
+      }
+      for (let i = 0; i < batch.length; i++) {
+        yield batch[i];
+        if (i % CHECK_EVERY === CHECK_EVERY - 1 && overBudget()) await giveTurn();
+      }
+      if (overBudget()) await giveTurn();
+    }
+  } finally {
+    queue.close(); // a break, a return() or the end: the streams are done with
+  }
+}
+
+/** cmd.lines(options): the lines of the command's stdout, stderr or both ('all'), checked at once. */
+export function lines(state: CommandState, method: string, options: unknown, onMisuse: (why: string) => Error): AsyncGenerator<string> {
+  const o = checkOptions<LinesOptions>(method, options, OPTION_NAMES.lines);
+  const which = o.stream ?? 'stdout';
+  if (which !== 'stdout' && which !== 'stderr' && which !== 'all') {
+    throw typeError(method, arg('options.stream'), "'stdout', 'stderr' or 'all'", which);
+  }
+  const s = streamsOf(state);
+  const wanted = which === 'all' ? [s.stdout, s.stderr] : [s[which]];
+  const sources = wanted.filter((x): x is Readable => x !== null);
+  if (sources.length === 0 || (which !== 'all' && sources.length !== 1)) {
+    const what = which === 'all' ? 'neither stdout nor stderr is a pipe' : `${which} is not a pipe`;
+    throw onMisuse(`lines(): ${what}: ask runAsync({ ${which === 'stderr' ? 'stderr' : 'stdout'}: 'pipe' })`);
+  }
+  return readLines(sources);
+}
