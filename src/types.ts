@@ -3,6 +3,7 @@
  * ChildHandle) lives in native.ts; the name tables behind CommandStage, SignalName and
  * ErrnoCode in stages.ts, signal-names.ts and errno-names.ts.
  */
+import type { Readable } from 'node:stream';
 import type { KillByPidFileOptions, ReadPidFileOptions } from './pidfile';
 import type { ErrnoCode } from './errno-names';
 import type { SignalName } from './signal-names';
@@ -71,6 +72,12 @@ export interface WaitOptions<E extends OutputEncoding = OutputEncoding> {
 export interface RunOptions<E extends OutputEncoding = OutputEncoding> extends WaitOptions<E> {
   /** Largest captured output per stream in bytes (an integer up to 2^53-1); more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
   maxBuffer?: number;
+  /**
+   * The child's stdin for this run (execa's `input`): a string or bytes, as setInputBuffer(), or a
+   * Readable piped in (not runSync()). A Readable that fails terminates the child and the run
+   * rejects with its error. Not with setInputBuffer()/setInputFD().
+   */
+  input?: string | Uint8Array | Readable;
 }
 
 /** Options of runAsync(); `stdin`/`stdout`/`stderr: 'pipe'` give Node streams (StdioPipes). */
@@ -192,10 +199,10 @@ export interface PidWaitOptions {
  */
 export const OPTION_NAMES = Object.freeze({
   wait: ['status', 'timeout', 'signal', 'killGrace', 'encoding'],
-  run: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer'],
+  run: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input'],
   runAsync: ['autoReap', 'maxBuffer', 'stdin', 'stdout', 'stderr'],
-  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'prefix', 'groups'],
-  runNul: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer'],
+  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input', 'prefix', 'groups'],
+  runNul: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input'],
   lines: ['stream'],
   abort: ['grace'],
   pidWait: ['status', 'raw'],

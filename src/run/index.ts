@@ -17,6 +17,7 @@ import { checkRunnable, type CommandState, commandLine, releasePassedFds } from 
 import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions } from '../types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from '../validate';
 import { checkNoPendingHandshake, dropHandshake } from './handshake';
+import { applyInput, inputConflict, parseInput, type RunInput } from './input';
 import { prepare, resolveProgram } from './prepare';
 import type { RunRecord } from './record';
 import { type AnyResult, waitFor } from './session';
@@ -33,7 +34,9 @@ export function runSync(state: CommandState, options: unknown): AnyResult {
   const o = checkRunOptions('Command.runSync', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'sync');
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
+  const input = checkedInput(state, 'Command.runSync', options, true);
   const ctx = prepare(state, 'sync', { timeoutMs: o.timeout, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer });
+  applyInput(ctx.plan, input);
   let r: NativeResult;
   try {
     if (dryRunActive()) r = dryRunResult(ctx.plan);
@@ -42,6 +45,14 @@ export function runSync(state: CommandState, options: unknown): AnyResult {
     releasePassedFds(state);
   }
   return settle({ ctx, endedBy: null }, r, o);
+}
+
+// run({ input }) checked (run/input.ts), and against the command's own stdin.
+function checkedInput(state: CommandState, method: string, options: unknown, sync: boolean): RunInput | null {
+  const input = parseInput(method, (options as { input?: unknown } | undefined)?.input, sync);
+  const conflict = inputConflict(state, input);
+  if (conflict !== null) throw usageError(conflict, commandLine(state));
+  return input;
 }
 
 function abortedBeforeStart(state: CommandState, signal: AbortSignal): CommandError {
@@ -54,12 +65,15 @@ export async function run(state: CommandState, options: unknown): Promise<AnyRes
   const o = checkRunOptions('Command.run', options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'async');
   checkNoPendingHandshake(state);
+  const input = checkedInput(state, 'Command.run', options, false);
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
   // Paced only when no fd of the caller's is involved: once run() returns, the caller may
   // close or reuse an fd it passed or gave as stdio, and may read an FdRef's pipe end, so the
   // child must exist by then. Nor with a handshake: handshakeWait() and cmd.pid follow at once.
+  // Nor with a stream input: it is piped in from the spawn on.
   const callerFds = state.passFds.size > 0 || [state.stdin, state.stdout, state.stderr].some((c) => c?.kind === 'fd' || c?.kind === 'ref');
-  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer }, !callerFds && !state.handshake);
+  const paced = !callerFds && !state.handshake && input?.kind !== 'stream';
+  const rec = start(state, 'async', true, { timeoutMs: 0, killGraceMs: o.killGrace, maxBuffer: o.maxBuffer }, paced, null, input);
   return waitFor(state, rec, o);
 }
 
@@ -78,10 +92,11 @@ export async function runConsuming(
   const pipes: PipeRequest = { stdin: false, stdout: true, stderr: null };
   const conflict = pipeConflict(state, pipes);
   if (conflict !== null) throw usageError(conflict, commandLine(state));
+  const input = checkedInput(state, method, options, false);
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
   const control = { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer };
-  if (dryRunActive()) return dryRunConsuming(state, start(state, 'async', true, control), o, consume);
-  const rec = start(state, 'async', true, control, false, pipes);
+  if (dryRunActive()) return dryRunConsuming(state, start(state, 'async', true, control, false, null, input), o, consume);
+  const rec = start(state, 'async', true, control, false, pipes, input);
   const waiting = waitFor(state, rec, o);
   waiting.catch(() => {}); // judged below, after consume
   const stdout = streamsOf(state).stdout;

@@ -49,4 +49,6 @@ export interface RunRecord {
   queued: boolean;
   /** The run's pipe streams (run/streams.ts), or null. */
   streams: RunStreams | null;
+  /** A stream given as run({ input }) failed while the child ran (run/input.ts): the run rejects with it. */
+  inputFailed: { error: unknown } | null;
 }

@@ -49,6 +49,11 @@ export async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunO
   if (state.running === rec) state.running = null;
   if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
   rec.waited = true;
+  if (rec.inputFailed) {
+    // The child was terminated because its input stream failed: that failure is the run's.
+    runEnded(state, rec, false);
+    throw rec.inputFailed.error;
+  }
   let result: AnyResult;
   try {
     result = settle(rec, r, o);

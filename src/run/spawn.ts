@@ -7,6 +7,7 @@ import { dryRunActive, dryRunResult } from '../dry-run';
 import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailure } from '../native';
 import { rememberReaped } from '../pid';
 import { type CommandState, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from '../plan';
+import { applyInput, feedInput, type RunInput } from './input';
 import { spawnPaced } from './pacing';
 import { prepare, resolveProgram } from './prepare';
 import type { RunRecord } from './record';
@@ -26,14 +27,17 @@ export function runNativeSync(plan: NativePlan): NativeResult {
 // (run() only): the spawn may wait for a later event-loop turn (run/pacing.ts); the record is
 // the command's running one meanwhile, and a timeout, abort or free() before the spawn ends
 // it without a child.
-export function start(state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false, pipes: PipeRequest | null = null): RunRecord {
+export function start(
+  state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false, pipes: PipeRequest | null = null, input: RunInput | null = null,
+): RunRecord {
   const ctx = prepare(state, mode, control);
+  applyInput(ctx.plan, input);
   if (wantsPipes(pipes)) applyPipes(ctx.plan, pipes);
   destroyStreams(state); // the last run's streams, if the caller left them open
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
     pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false, streams: null,
+    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false, streams: null, inputFailed: null,
     done: new Promise((resolve) => (resolveDone = resolve)),
     finish(result) {
       if (rec.finished) return;
@@ -48,7 +52,7 @@ export function start(state: CommandState, mode: RunMode, autoReap: boolean, con
     else {
       const missing = resolveProgram(ctx);
       if (missing) rec.finish(missing);
-      else if (!paced) spawnInto(state, rec, pipes);
+      else if (!paced) spawnInto(state, rec, pipes, input);
       else spawnLater = !spawnPaced(() => spawnQueued(state, rec));
     }
   } finally {
@@ -75,7 +79,7 @@ function spawnQueued(state: CommandState, rec: RunRecord): void {
   }
 }
 
-function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | null = null): void {
+function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | null = null, input: RunInput | null = null): void {
   const native = loadNative();
   const { plan } = rec.ctx;
   try {
@@ -93,4 +97,5 @@ function spawnInto(state: CommandState, rec: RunRecord, pipes: PipeRequest | nul
   if (out && plan.stdout.type === 'pipe') storePipeFd(out, rec.handle.stdoutFd);
   if (err && plan.stderr.type === 'pipe') storePipeFd(err, rec.handle.stderrFd);
   if (wantsPipes(pipes)) rec.streams = openStreams(state, rec.handle, pipes);
+  if (input?.kind === 'stream' && rec.handle.stdinFd >= 0) feedInput(rec, rec.handle.stdinFd, input.stream);
 }
