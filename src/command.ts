@@ -149,8 +149,10 @@ export class Command extends SchedLsmBuilder {
 
   /**
    * The child's stdout as a Readable, after runAsync({ stdout: 'pipe' }); else null. Nothing
-   * is captured: wait() does not read it. Destroying it early closes the pipe: a child that
-   * writes on gets SIGPIPE (or EPIPE if it ignores SIGPIPE).
+   * is captured. Once you read it (a 'data' listener, pipe(), for await, readline), wait()
+   * also waits for its end, as child_process's 'close'; a stream never read is not waited
+   * for. Destroying it early closes the pipe: a child that writes on gets SIGPIPE (or EPIPE if
+   * it ignores SIGPIPE).
    * @example cmd.runAsync({ stdout: 'pipe' }); for await (const chunk of cmd.stdout) ...
    */
   get stdout(): Readable | null {
@@ -165,7 +167,8 @@ export class Command extends SchedLsmBuilder {
   /**
    * The lines of the child's stdout (or `{ stream: 'stderr' | 'all' }`), without their '\n',
    * as they come; a last line without '\n' is included. Reads the stream: backpressure holds
-   * (the child blocks while you do not ask for the next line). A break destroys the stream(s).
+   * (the child blocks while you do not ask for the next line). A break destroys the stream(s)
+   * at once; abort(), free() or a timeout end the loop normally (the reason is on wait()).
    * @throws {CommandError} when that stream is not a pipe (runAsync({ stdout: 'pipe' }))
    * @example for await (const line of cmd.lines()) console.log(line)
    */
@@ -206,7 +209,8 @@ export class Command extends SchedLsmBuilder {
 
   /**
    * Waits for the child of runAsync() (or of a run() in flight) and applies the status
-   * policy; concurrent waits share the end.
+   * policy; concurrent waits share the end. As child_process's 'close', it also waits for the
+   * end of every output stream being read, so their readers have had all the output.
    * @throws {CommandError} as run(), or when nothing is running
    * @example const { status } = await cmd.wait({ status: true });
    */

@@ -12,7 +12,8 @@
 // --only runs some scenarios; like --quick, it writes into that temp directory by default.
 // --report-only rewrites results.md from results.json without measuring.
 // --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak,
-// builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds).
+// builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds),
+// lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held: ~20 s).
 
 const cp = require('node:child_process');
 const crypto = require('node:crypto');
@@ -200,6 +201,12 @@ function scenarios(floor, nofileHigh) {
       argv: ['scenarios/soak.js', ...(q ? ['--count', '5000', '--warmup', '500'] : ['--count', '100000', '--warmup', '10000'])],
     },
     {
+      id: 'lines',
+      title: 'Lines of a child\'s output: lines() and child_process + readline',
+      node: ['--expose-gc'],
+      argv: ['scenarios/lines.js', ...(q ? ['--trials', '3', '--count', '500000', '--hold-mib', '256'] : ['--trials', '5'])],
+    },
+    {
       id: 'builder',
       title: 'Builder cost at 1k/10k/100k entries',
       node: ['--expose-gc'],
@@ -359,6 +366,17 @@ function evaluate(res) {
       `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
       sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
   }
+  const ln = by.lines;
+  if (ln && !ln.error) {
+    const o = row(ln, 'ours.lines');
+    const c = row(ln, 'cp.readline');
+    const held = ln.holdMib >= 1024 ? `${ln.holdMib / 1024} GiB` : `${ln.holdMib} MiB`;
+    add(8, `lines() over \`seq 1 ${ln.count}\`, ${held} held: at least as fast as child_process + readline`,
+      `${f2(o.ms.median)} vs ${f2(c.ms.median)} ms (${fx(c.ms.median / o.ms.median)} faster)`, o.ms.median <= c.ms.median);
+    add(8, 'lines(): event-loop delay max ≤ 20 ms while the lines stream',
+      `max ${f2(o.delayMax.median)} ms (worst trial ${f2(o.delayMax.max)}), p99 ${f2(o.delayP99.median)} ms; readline: max ${f2(c.delayMax.median)}, p99 ${f2(c.delayP99.median)} ms`,
+      o.delayMax.max <= 20);
+  }
   return targets;
 }
 
@@ -487,6 +505,20 @@ function markdown(res) {
     for (const r of bd.rows) L.push(`| ${r.label} | ${bd.sizes.map((n) => cell(r.bySize[n].ms)).join(' | ')} | ${fx(r.growth)} |`);
     L.push('');
     L.push('Linear building shows as a per-entry cost that stays flat as n grows (the last column near 1×; garbage collection of the larger heaps adds some); a quadratic path would grow it about 100× from n = 1,000 to n = 100,000.');
+    L.push('');
+  }
+  const ln = by.lines;
+  if (ln && !ln.error) {
+    L.push(`#### 8. Lines: \`seq 1 ${ln.count}\` read line by line, ${ln.holdMib} MiB of touched Buffers held`);
+    L.push('');
+    L.push('| median (min–max) | ms | ÷ readline | event-loop delay max, ms | p99, ms |');
+    L.push('|---|---|---|---|---|');
+    const cpMs = med(ln, 'cp.readline');
+    for (const r of ln.rows) {
+      L.push(`| ${r.id === 'ours.lines' ? `**${r.label}**` : r.label} | ${cell(r.ms)} | ${fx(r.ms.median / cpMs)} | ${cell(r.delayMax)} | ${cell(r.delayP99)} |`);
+    }
+    L.push('');
+    L.push('Each loop counts the lines and adds up their lengths. Time: from the spawn to the end of the loop and the child\'s end (`wait()`, `\'close\'`). Event-loop delay: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span.');
     L.push('');
   }
   return L.join('\n');
