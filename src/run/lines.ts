@@ -28,7 +28,7 @@ import { streamsOf } from './streams';
 /** How long a loop over ready lines may keep the event loop before it yields a turn, in ms. */
 export const TURN_BUDGET_MS = 4;
 // The budget is checked every CHECK_EVERY lines (a clock read per line would cost more).
-const CHECK_EVERY = 512;
+const CHECK_EVERY = 32;
 // Batches (one per chunk) waiting for the loop before the sources are paused.
 const PAUSE_AT = 2;
 

@@ -171,11 +171,12 @@ describe('leaving a loop over lines()', () => {
       await new Promise((r) => setTimeout(r, 300));
       await cmd.abort();
       await new Promise((r) => setTimeout(r, 100));
-      emit({ first, breakMs, out: cmd.stdout, destroyed: true });
+      emit({ first, breakMs, stdoutAfterAbort: cmd.stdout });
     `);
-    const res = expectChildOk(r) as { first: string; breakMs: number };
+    const res = expectChildOk(r) as { first: string; breakMs: number; stdoutAfterAbort: null };
     expect(r.stderr).toBe('');
     expect(res.first).toBe('first');
+    expect(res.stdoutAfterAbort).toBeNull();
     // The child sleeps 30 s: returning means the break did not wait for it.
     expect(res.breakMs).toBeLessThan(20_000);
   });
