@@ -158,6 +158,32 @@ describe('wait() after reading: every byte read before it resolves', () => {
   });
 });
 
+describe('lines() shares the event loop', () => {
+  it('a fast loop over 2,000,000 lines lets timers run: never 200,000 lines between two timer turns', async () => {
+    // Counted in lines, not timed. libuv reads up to 32 chunks of 64 KiB in one poll callback;
+    // consuming all their lines in that callback's microtasks held the loop for 262,144 lines
+    // (2 MiB of 8-byte lines) at a time. lines() gives the loop a turn after a few ms of work.
+    const cmd = new Command('seq', '1', '2000000');
+    cmd.runAsync({ stdout: 'pipe' });
+    let n = 0;
+    let atLastTick = 0;
+    let most = 0;
+    const tick = setInterval(() => {
+      most = Math.max(most, n - atLastTick);
+      atLastTick = n;
+    }, 1);
+    try {
+      for await (const _ of cmd.lines()) n++;
+    } finally {
+      clearInterval(tick);
+    }
+    most = Math.max(most, n - atLastTick);
+    await cmd.wait();
+    expect(n).toBe(2000000);
+    expect(most, `${most} lines were consumed without a timer turn`).toBeLessThan(200000);
+  });
+});
+
 describe('leaving a loop over lines()', () => {
   it("break out of lines({ stream: 'all' }) returns at once; abort() after it is clean (no unhandled error)", () => {
     // In a node child: an unhandled ERR_STREAM_PREMATURE_CLOSE would crash it.
