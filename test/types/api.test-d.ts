@@ -4,6 +4,7 @@
  * (output by encoding, stage/code/signal/capability names as literal unions), and `using` /
  * `await using` type-check. Each `@ts-expect-error` is a line that must not compile.
  */
+import { Readable } from 'node:stream';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   CAPABILITY_NAMES, COMMAND_STAGES, Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT,
@@ -189,6 +190,14 @@ describe('output typed by encoding', () => {
     expectTypeOf(cmd.runSync({ encoding: 'buffer' }).stdout).toEqualTypeOf<Buffer>();
     expectTypeOf(cmd.wait()).toEqualTypeOf<Promise<RunResult<string>>>();
     expectTypeOf(cmd.wait({ encoding: 'buffer' })).toEqualTypeOf<Promise<RunResult<Buffer>>>();
+    // run({ input }): a string, bytes or a Readable; the result is typed by encoding as before
+    expectTypeOf(cmd.run({ input: 'text' })).toEqualTypeOf<Promise<RunResult<string>>>();
+    expectTypeOf(cmd.run({ input: Readable.from(['x']), encoding: 'buffer' })).toEqualTypeOf<Promise<RunResult<Buffer>>>();
+    expectTypeOf(cmd.runSync({ input: new Uint8Array(1) }).stdout).toEqualTypeOf<string>();
+    // @ts-expect-error input is not a number
+    void cmd.run({ input: 42 });
+    // @ts-expect-error wait() has no input: the child is already running
+    void cmd.wait({ input: 'x' });
     // @ts-expect-error a Buffer result is not a string
     const notString: string = cmd.runSync({ encoding: 'buffer' }).stdout;
     // @ts-expect-error a string result is not a Buffer
