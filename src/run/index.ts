@@ -1,9 +1,9 @@
 /**
  * Running a command, the entry points: runSync(), run(), runAsync()/wait(), runConsuming(),
  * abort() and free(). Each reads top to bottom through the stages of src/run/:
- *   validate (the options and the command, here) -> plan (prepare.ts) -> spawn (spawn.ts,
- *   pacing.ts) -> session (session.ts: timers and the wait; streams.ts: the pipes) ->
- *   result or error (settle.ts, the status policy).
+ *   validate (the options and the command, here; run({ input }): input.ts) -> plan
+ *   (prepare.ts) -> spawn (spawn.ts, pacing.ts) -> session (session.ts: timers and the wait;
+ *   streams.ts and lines.ts: the pipes) -> result or error (settle.ts, the status policy).
  * What a run carries is typed in record.ts, below everyone. The handshake and exec() are in
  * handshake.ts and exec.ts; this module re-exports them for command.ts.
  */

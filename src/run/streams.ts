@@ -5,7 +5,9 @@
  * which reads and writes them on the event loop (libuv, epoll): no threadpool thread is held,
  * unlike fs streams. Backpressure is the socket's: a reader that does not read stops our reads,
  * the pipe fills and the child blocks in write(). The sockets own the fds and close them when
- * destroyed or ended.
+ * destroyed or ended. wait() and abort() await the end of the output streams being read
+ * (outputsRead), so their readers have had everything, as child_process's 'close' promises.
+ * records() is the Buffer splitter of runRegex()/runNul(); lines() is in lines.ts.
  */
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
@@ -13,8 +15,8 @@ import { DEFAULT_DRAIN_MS } from '../constants';
 import type { ChildHandle, NativePlan } from '../native';
 import type { CommandState } from '../plan';
 import type { StdioPipes } from '../types-streams';
-import type { RunStreams } from './record';
 import { arg, typeError } from '../validate';
+import type { RunStreams } from './record';
 
 /** Which streams a run asked to be pipes. */
 export interface PipeRequest {
