@@ -26,7 +26,7 @@ import { arg, checkOptions, typeError } from '../validate';
 import { streamsOf } from './streams';
 
 /** How long a loop over ready lines may keep the event loop before it yields a turn, in ms. */
-export const TURN_BUDGET_MS = 4;
+export const TURN_BUDGET_MS = 2;
 // The budget is checked every CHECK_EVERY lines (a clock read per line would cost more).
 const CHECK_EVERY = 32;
 // Batches (one per chunk) waiting for the loop before the sources are paused.
