@@ -20,28 +20,56 @@ namespace {
 // A copy of up to 1 MiB costs far less than the spawn that produced it.
 constexpr size_t kCopyLimit = 1 << 20;
 
+// The free callback of an external Buffer made on a capture's block (hint unused).
+void FreeCapture(napi_env, void* data, void*) { free(data); }
+
+// A Buffer holding a copy of data[0, len); the block stays the caller's, whatever happens.
+// Empty (an exception pending) when Node cannot make it.
+Napi::Value CopyToBuffer(Napi::Env env, const char* data, size_t len) {
+  napi_value value = nullptr;
+  if (napi_create_buffer_copy(env, len, data, nullptr, &value) != napi_ok) return Napi::Value();
+  return Napi::Value(env, value);
+}
+
+// Moves a capture into a JS Buffer. The block has exactly one owner at every step, also when
+// Node refuses to make the Buffer: `b` gives it up first; then it is freed here (copied, or
+// not handed over), or the external Buffer's finalizer frees it (handed over). Empty (an
+// exception pending, or the environment ending) when no Buffer could be made.
 Napi::Value TakeBuffer(Napi::Env env, OutputBuffer* b) {
-  if (b->len == 0) return Napi::Buffer<char>::New(env, 0);
-  if (b->len <= kCopyLimit) {
-    Napi::Buffer<char> copy = Napi::Buffer<char>::Copy(env, b->data, b->len);
-    free(b->data);
-    b->data = nullptr;
-    b->len = b->cap = 0;
-    return copy;
-  }
   char* data = b->data;
   size_t len = b->len;
   b->data = nullptr;
-  b->len = b->cap = 0;
-  // Larger captures become the Buffer's memory without a copy of what may be gigabytes, trimmed
-  // to their length first (the buffer grew by doubling). That memory is freed once the event
-  // loop turns after the GC (see above).
+  b->len = b->cap = b->populated = 0;
+  if (len <= kCopyLimit) {
+    Napi::Value copy = CopyToBuffer(env, len == 0 ? "" : data, len);
+    free(data);
+    return copy;
+  }
+  // napi_create_external_buffer checks, before it takes the block, that JavaScript can run and
+  // no exception is pending; once past that, Node owns the block whatever happens next: a
+  // Buffer too large (ERR_BUFFER_TOO_LARGE) runs the finalizer at once, a later failure leaves it
+  // to the ArrayBuffer's. Its status alone does not tell those apart, so that check is made
+  // here, first (JsStillRuns fails in both cases too), and after a failed call the block is
+  // never touched again. (node-addon-api's Buffer::New deletes its finalizer data after such
+  // a failure, and our block was freed a second time: a double free in the root parent.)
+  if (!JsStillRuns(env, Napi::Object::New(env))) {
+    free(data);
+    return Napi::Value();
+  }
+  // Without a copy of what may be gigabytes, trimmed to its length first (the buffer grew by
+  // doubling). That memory is freed once the event loop turns after the GC (see kCopyLimit).
   if (char* trimmed = static_cast<char*>(realloc(data, len))) data = trimmed;
-  Napi::Buffer<char> buffer = Napi::Buffer<char>::New(env, data, len, [](Napi::Env, char* p) { free(p); });
-  // Not made because the environment is terminating (a Worker): that failure comes before the
-  // memory is taken, so it is still ours. (Other failures hand it to the finalizer.)
-  if (buffer.IsEmpty() && !JsStillRuns(env, Napi::Object::New(env))) free(data);
-  return buffer;
+  napi_value value = nullptr;
+  napi_status status = napi_create_external_buffer(env, len, data, FreeCapture, nullptr, &value);
+  if (status == napi_ok) return Napi::Value(env, value);
+  if (status == napi_no_external_buffers_allowed) {
+    // A runtime that allows no external Buffers (Electron's V8 sandbox) refuses before taking
+    // the block: copy it, then free ours.
+    Napi::Value copy = CopyToBuffer(env, data, len);
+    free(data);
+    return copy;
+  }
+  return Napi::Value();  // the block is Node's now (see above)
 }
 }  // namespace
 
