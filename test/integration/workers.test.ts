@@ -233,6 +233,38 @@ describe('Worker threads', () => {
     expect(result.pidFile, 'its pidfile removed').toBe(false);
     expect(result.fdsAfter).toEqual(result.fdsBefore);
   });
+  it('a Worker terminated while its runSync() captures 3 MiB: the result is built in an environment that can no longer run JavaScript, and the process lives on', () => {
+    // The capture (over 1 MiB: a block handed to Node as an external Buffer) comes back after
+    // terminate(): no Buffer can be made then, and the block must be freed exactly once, by us.
+    // This build shows only that the process survives and nothing stays open; the ASan pass
+    // (LeakSanitizer, double-free checks) is what sees a block leaked or freed twice.
+    const r = runNodeChild(`${WORKER_KIT}
+      const first = startWorker('parentPort.postMessage(1)', {});
+      await new Promise((r) => first.once('message', r));
+      await first.terminate();
+      const fdsBefore = procFds();
+      let ended = 0;
+      for (let i = 0; i < 3; i++) {
+        const mark = path.join(ARGS.dir, 'written-' + i);
+        const w = startWorker(\`
+          parentPort.postMessage('start');
+          new vc.Command('sh', '-c', 'head -c 3145728 /dev/zero; : > "$1"; sleep 0.3', 'sh', workerData.mark).runSync({ encoding: 'buffer' });
+        \`, { mark });
+        w.on('error', () => {});
+        await new Promise((r) => w.once('message', r));
+        // The child has written all its output and is still running: the runSync() is in native.
+        while (!fs.existsSync(mark)) await sleep(5);
+        await w.terminate();
+        ended++;
+      }
+      emit({ ended, children: ourChildren(), fdsBefore, fdsAfter: procFds() });
+    `, { args: { dir: tmp.path } });
+    const result = expectChildOk(r) as { ended: number; children: number[]; fdsBefore: unknown; fdsAfter: unknown };
+    expect(result.ended).toBe(3);
+    expect(result.children).toEqual([]);
+    expect(result.fdsAfter).toEqual(result.fdsBefore);
+  });
+
   // 200 under test:all, 40 under npm test.
   const WORKERS = scaled(200, 40);
   it(`${WORKERS} Workers one after another, one runSync() each: their 256 KiB child stacks do not stay mapped`, () => {
