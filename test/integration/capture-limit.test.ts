@@ -12,7 +12,7 @@
 import { constants } from 'node:buffer';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild } from '../helpers/node-child';
 import { FULL_SCALE } from '../helpers/scale';
 
 const { MAX_LENGTH } = constants;
@@ -34,7 +34,7 @@ describe.skipIf(why !== null)('a child writing more than the largest Buffer', ()
           ARGS.mode === 'run' ? await cmd.run({ encoding: 'buffer' }) : cmd.runSync({ encoding: 'buffer' });
         } catch (x) { e = x; }
         emit(e && { name: e.name, code: e.code, message: e.message, length: e.stdout && e.stdout.length });
-      `, { args: { mode, over: OVER }, timeoutMs: 300_000 });
+      `, { args: { mode, over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 });
       const e = expectChildOk(r) as { name: string; code: string; message: string; length: number };
       expect(e).toMatchObject({ name: 'CommandError', code: 'ERR_CHILD_MAX_BUFFER', length: MAX_LENGTH });
       expect(e.message).toContain(`stdout maxBuffer length exceeded (limit ${MAX_LENGTH} bytes: buffer.constants.MAX_LENGTH`);
@@ -56,7 +56,7 @@ describe.skipIf(why !== null)('a child writing more than the largest Buffer', ()
       let e = null;
       try { loadNative().runSync(plan); } catch (x) { e = x; }
       emit(e && { code: e.code });
-    `, { args: { over: OVER }, timeoutMs: 300_000 });
+    `, { args: { over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 });
     expect(r.signal, `the process died: ${r.stderr}`).toBeNull();
     expect(expectChildOk(r)).toEqual({ code: 'ERR_BUFFER_TOO_LARGE' });
   }, 320_000);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectChildOk, runNodeChild, TS_REGISTER } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild, TS_REGISTER } from '../helpers/node-child';
 import { useInvariants } from '../helpers/invariants';
 import { scaled } from '../helpers/scale';
 import { useTmpDir } from '../helpers/tmp';
@@ -259,7 +259,7 @@ describe('Worker threads', () => {
         ended++;
       }
       emit({ ended, children: ourChildren(), fdsBefore, fdsAfter: procFds() });
-    `, { args: { dir: tmp.path } });
+    `, { args: { dir: tmp.path }, env: buildUnderTestEnv() });
     const result = expectChildOk(r) as { ended: number; children: number[]; fdsBefore: unknown; fdsAfter: unknown };
     expect(result.ended).toBe(3);
     expect(result.children).toEqual([]);
@@ -298,7 +298,7 @@ describe('Worker threads', () => {
         if (ran !== 'ran' || code !== 0) throw new Error('worker ' + i + ': exit ' + code + ', ' + (ran ?? String(error)));
       }
       emit({ before, after: { stacks: childStacks() } });
-    `, { args: { workers: WORKERS }, timeoutMs: 170000 });
+    `, { args: { workers: WORKERS }, env: buildUnderTestEnv(), timeoutMs: 170000 });
     const result = expectChildOk(r) as { before: { stacks: number }; after: { stacks: number } };
     // Before: one more child stack per Worker.
     expect(result.before.stacks, 'the main thread ran once: its stack is mapped').toBeGreaterThanOrEqual(1);
