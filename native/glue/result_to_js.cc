@@ -45,13 +45,14 @@ Napi::Value TakeBuffer(Napi::Env env, OutputBuffer* b) {
     free(data);
     return copy;
   }
-  // napi_create_external_buffer checks, before it takes the block, that JavaScript can run and
-  // no exception is pending; once past that, Node owns the block whatever happens next: a
-  // Buffer too large (ERR_BUFFER_TOO_LARGE) runs the finalizer at once, a later failure leaves it
-  // to the ArrayBuffer's. Its status alone does not tell those apart, so that check is made
-  // here, first (JsStillRuns fails in both cases too), and after a failed call the block is
-  // never touched again. (node-addon-api's Buffer::New deletes its finalizer data after such
-  // a failure, and our block was freed a second time: a double free in the root parent.)
+  // napi_create_external_buffer first checks that JavaScript can run and no exception is
+  // pending, and fails without taking the block if not; past that check Node owns the block
+  // whatever happens: a Buffer too large (ERR_BUFFER_TOO_LARGE) runs the finalizer at once, a
+  // later failure leaves it to the ArrayBuffer's. A failed call's status does not say on which
+  // side of that check it failed, so the check is made here first (JsStillRuns fails in both
+  // its cases too); after it, a failed call means the block is Node's, never touched again.
+  // (node-addon-api's Buffer::New deleted its finalizer data a second time after such a
+  // failure, and the glue freed the block again: a double free in the root parent.)
   if (!JsStillRuns(env, Napi::Object::New(env))) {
     free(data);
     return Napi::Value();
