@@ -70,6 +70,13 @@ Napi::Value TakeBuffer(Napi::Env env, OutputBuffer* b) {
     free(data);
     return copy;
   }
+  // Refused by that first check after all: a Worker terminated from another thread since
+  // JsStillRuns. That check fails with one of these two, before writing the result; every
+  // failure past it is napi_generic_failure, or comes with the result written.
+  if ((status == napi_pending_exception || status == napi_cannot_run_js) && value == nullptr) {
+    free(data);
+    return Napi::Value();
+  }
   return Napi::Value();  // the block is Node's now (see above)
 }
 }  // namespace
