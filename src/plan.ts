@@ -2,6 +2,7 @@
  * A command's recorded state, the run-time checks on it, and its translation into the
  * NativePlan of docs/internals.md, including the PATH lookup.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_DRAIN_MS, PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from './constants';
@@ -193,6 +194,17 @@ function outputSpec(c: OutputConfig | null, mode: RunMode, daemon: boolean, maxB
   return { type: 'capture', maxBuffer };
 }
 
+/**
+ * The largest capture native may make: `maxBuffer`, or buffer.constants.MAX_LENGTH (4 GiB on
+ * Node 20) when it is 0 (no limit) or larger. A capture becomes one Buffer, and Node cannot make
+ * a larger one: past it the run fails with ERR_CHILD_MAX_BUFFER, as past a maxBuffer, instead of
+ * native making a Buffer Node refuses. Read at run time, from the Node that runs us.
+ */
+export function captureLimit(maxBuffer: number): number {
+  const most = bufferConstants.MAX_LENGTH;
+  return maxBuffer > 0 && maxBuffer < most ? maxBuffer : most;
+}
+
 /** Run-control values of a plan. */
 export interface PlanControl {
   timeoutMs: number;
@@ -206,8 +218,9 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     s.stdin?.kind === 'buffer' ? { type: 'buffer', data: s.stdin.data }
     : s.stdin?.kind === 'fd' ? { type: 'fd', fd: s.stdin.fd }
     : mode === 'exec' ? { type: 'fd', fd: 0 } : { type: 'null' };
-  const stdout = outputSpec(s.stdout, mode, s.daemonize, control.maxBuffer, 1);
-  const stderr = stderrSharesStdout(s) ? { type: 'stdout' as const } : outputSpec(s.stderr, mode, s.daemonize, control.maxBuffer, 2);
+  const limit = captureLimit(control.maxBuffer);
+  const stdout = outputSpec(s.stdout, mode, s.daemonize, limit, 1);
+  const stderr = stderrSharesStdout(s) ? { type: 'stdout' as const } : outputSpec(s.stderr, mode, s.daemonize, limit, 2);
   return {
     argv: [...s.argv], candidates: [], env: s.env.planEntries(), cwd: s.cwd, umask: s.umask,
     stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],

@@ -70,7 +70,11 @@ export interface WaitOptions<E extends OutputEncoding = OutputEncoding> {
 
 /** Options of run() and runSync(); `E` as in WaitOptions. */
 export interface RunOptions<E extends OutputEncoding = OutputEncoding> extends WaitOptions<E> {
-  /** Largest captured output per stream in bytes (an integer up to 2^53-1); more fails with ERR_CHILD_MAX_BUFFER; 0: no limit. @default 0 */
+  /**
+   * Largest captured output per stream in bytes (an integer up to 2^53-1); more fails with
+   * ERR_CHILD_MAX_BUFFER. 0: no limit but Node's, buffer.constants.MAX_LENGTH (4 GiB on Node 20),
+   * the largest Buffer it can make; a larger value acts as that. @default 0
+   */
   maxBuffer?: number;
   /**
    * The child's stdin for this run (execa's `input`): a string or bytes, as setInputBuffer(), or a

@@ -159,6 +159,38 @@ export function toBytes(method: string, what: string, value: unknown): Buffer {
   throw typeError(method, what, 'a string or a Uint8Array', value);
 }
 
+/**
+ * A copy of `value` (a string as UTF-8, or a Uint8Array's bytes) that nothing else can reach:
+ * it has its own ArrayBuffer (not Buffer's shared pool), which no caller holds and so none can
+ * change, transfer or detach. Native reads the bytes of setInputBuffer() and setSendBuffer()
+ * in place during a run, so they must stay this copy's: a caller's ArrayBuffer transferred away
+ * (structuredClone(x, { transfer })) frees its memory once collected, whatever references to the
+ * view native holds, and a SharedArrayBuffer may be written by another thread mid-run.
+ * @throws {TypeError} for a Uint8Array whose ArrayBuffer is detached (its bytes are gone)
+ */
+export function toPrivateBytes(method: string, what: string, value: unknown): Buffer {
+  if (value instanceof Uint8Array && isDetached(value)) {
+    throw valueError(method, what, 'is a Uint8Array whose ArrayBuffer was detached (transferred): its bytes are gone');
+  }
+  const src = typeof value === 'string' ? Buffer.from(value, 'utf8') : value instanceof Uint8Array ? value : null;
+  if (src === null) throw typeError(method, what, 'a string or a Uint8Array', value);
+  const copy = Buffer.allocUnsafeSlow(src.byteLength);
+  copy.set(src);
+  return copy;
+}
+
+// A view on a detached ArrayBuffer reads as empty; only constructing a view over it tells it
+// from a real empty one (Node 20 has no ArrayBuffer.prototype.detached).
+function isDetached(view: Uint8Array): boolean {
+  if (view.byteLength !== 0 || !(view.buffer instanceof ArrayBuffer)) return false;
+  try {
+    new Uint8Array(view.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Parsed options of run()/runSync()/wait(). */
 export interface ParsedRunOptions {
   status: boolean;

@@ -20,14 +20,15 @@ struct StdioSpec {
   StdioKind kind = StdioKind::kNull;
   int fd = -1;                 // kFd
   size_t max_buffer = 0;       // kCapture: 0 is unlimited
-  // kBuffer (stdin): borrowed, not copied (it may be large). The glue keeps the memory alive
-  // until the run ends (the JS Buffer it points into).
+  // kBuffer (stdin): borrowed, not copied again (it may be large). It points into the command's
+  // private copy (src/validate.ts toPrivateBytes), a Buffer no caller can reach, change or
+  // detach; the glue holds the plan, and so that Buffer, until the run ends.
   const uint8_t* data = nullptr;
   size_t data_len = 0;
 };
 
 // setSendBuffer(): `data` is fed through a pipe whose read end the child gets as fd `target`.
-// Borrowed like stdin's data (the glue keeps the JS Buffer alive until the run ends).
+// Borrowed like stdin's data: the command's private copy, held by the glue until the run ends.
 struct SendBuffer {
   int target = -1;
   const uint8_t* data = nullptr;

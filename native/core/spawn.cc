@@ -45,7 +45,8 @@ constexpr int kCloneFiles = 0x00000400;
 constexpr size_t kChildStackSize = 256 * 1024;
 
 // One child stack per thread, reused: the vfork parent thread is suspended while the child uses
-// it, so two spawns on one thread never overlap. Workers each get their own.
+// it, so two spawns on one thread never overlap. Workers each get their own, unmapped by the
+// environment's cleanup hook (ReleaseChildStack).
 thread_local void* t_stack_base = nullptr;
 
 void* ChildStackTop() {
@@ -57,6 +58,19 @@ void* ChildStackTop() {
   }
   return static_cast<char*>(t_stack_base) + kChildStackSize;
 }
+
+}  // namespace
+
+// No child runs on the stack once Spawn() has returned: a CLONE_VM | CLONE_VFORK child has
+// exec'd or exited by then (its parent thread was suspended until it did), and every other
+// clone, a handshake's or a daemon's included, runs on its own copy of the pages.
+void ReleaseChildStack() {
+  if (t_stack_base == nullptr) return;
+  munmap(t_stack_base, kChildStackSize);
+  t_stack_base = nullptr;
+}
+
+namespace {
 
 // valgrind supports clone() only as a thread or as plain fork/vfork; ours (CLONE_VM | CLONE_VFORK |
 // CLONE_FILES | CLONE_PIDFD on our own stack) makes it print "Unsupported clone() flags" and exit.

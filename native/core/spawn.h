@@ -44,6 +44,11 @@ void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure);
 void ReserveFdSlots();
 void ReleaseFdSlots();
 
+// Unmaps the calling thread's child stack (see spawn.cc), if it has one; the next spawn on the
+// thread maps a new one. Called by the environment's cleanup hook: a Worker's thread ends with
+// its environment, and the thread-local pointer with it.
+void ReleaseChildStack();
+
 // Closes fd if >= 0, retrying nothing (close is never retried on Linux), and sets it to -1.
 void CloseFd(int* fd);
 

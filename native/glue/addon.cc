@@ -106,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     napi_get_uv_event_loop(env, &loop);
     if (loop != nullptr) uv_run(loop, UV_RUN_NOWAIT);  // let the close callbacks run
     ReleaseFdSlots();  // on the environment's own thread, which owns them
+    ReleaseChildStack();  // likewise: without this each Worker left its 256 KiB mapped
   });
   exports.Set("runSync", Napi::Function::New(env, RunSync));
   exports.Set("spawn", Napi::Function::New(env, ChildHandle::Spawn));

@@ -79,7 +79,10 @@ class AsyncSession : public IoSession, public LoopResident {
   AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done, Napi::Object js_plan)
       : IoSession(plan, child), env_(env) {
     on_done_ = Napi::Persistent(on_done);
-    // The stdin data is read in place from the JS Buffer: keep the plan (and so it) alive.
+    // The stdin and send buffers' bytes are read in place from the plan's Buffers: keep the plan,
+    // and so them, alive. A reference cannot keep a detached ArrayBuffer's memory: those Buffers
+    // are the command's private copies (src/validate.ts toPrivateBytes), which no caller can
+    // transfer or detach.
     js_plan_ = Napi::Persistent(js_plan);
   }
 

@@ -163,7 +163,7 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
     if (!Field(s, "data", &data)) return false;
     if (!data.IsBuffer()) return Fail(env, key, "data must be a Buffer");
     Napi::Buffer<uint8_t> b = data.As<Napi::Buffer<uint8_t>>();
-    spec->data = b.Data();  // borrowed: see InputKeeper in child_handle.cc for async runs
+    spec->data = b.Data();  // borrowed: the command's private copy, held with the plan (exec_plan.h)
     spec->data_len = b.Length();
   } else if (type == "stdout" && index == 2) {
     spec->kind = StdioKind::kSameAsStdout;
@@ -315,7 +315,7 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       if (!Field(b, "data", &data)) return false;
       if (!data.IsBuffer()) return Fail(env, "sendBuffers", "data must be a Buffer");
       Napi::Buffer<uint8_t> buf = data.As<Napi::Buffer<uint8_t>>();
-      sb.data = buf.Data();  // borrowed: the JS plan stays alive until the run ends
+      sb.data = buf.Data();  // borrowed like stdin's: the command's private copy, held with the plan
       sb.len = buf.Length();
       plan->sends.push_back(sb);
     }

@@ -20,28 +20,64 @@ namespace {
 // A copy of up to 1 MiB costs far less than the spawn that produced it.
 constexpr size_t kCopyLimit = 1 << 20;
 
+// The free callback of an external Buffer made on a capture's block (hint unused).
+void FreeCapture(napi_env, void* data, void*) { free(data); }
+
+// A Buffer holding a copy of data[0, len); the block stays the caller's, whatever happens.
+// Empty (an exception pending) when Node cannot make it.
+Napi::Value CopyToBuffer(Napi::Env env, const char* data, size_t len) {
+  napi_value value = nullptr;
+  if (napi_create_buffer_copy(env, len, data, nullptr, &value) != napi_ok) return Napi::Value();
+  return Napi::Value(env, value);
+}
+
+// Moves a capture into a JS Buffer. The block has exactly one owner at every step, also when
+// Node refuses to make the Buffer: `b` gives it up first; then it is freed here (copied, or
+// not handed over), or the external Buffer's finalizer frees it (handed over). Empty (an
+// exception pending, or the environment ending) when no Buffer could be made.
 Napi::Value TakeBuffer(Napi::Env env, OutputBuffer* b) {
-  if (b->len == 0) return Napi::Buffer<char>::New(env, 0);
-  if (b->len <= kCopyLimit) {
-    Napi::Buffer<char> copy = Napi::Buffer<char>::Copy(env, b->data, b->len);
-    free(b->data);
-    b->data = nullptr;
-    b->len = b->cap = 0;
-    return copy;
-  }
   char* data = b->data;
   size_t len = b->len;
   b->data = nullptr;
-  b->len = b->cap = 0;
-  // Larger captures become the Buffer's memory without a copy of what may be gigabytes, trimmed
-  // to their length first (the buffer grew by doubling). That memory is freed once the event
-  // loop turns after the GC (see above).
+  b->len = b->cap = b->populated = 0;
+  if (len <= kCopyLimit) {
+    Napi::Value copy = CopyToBuffer(env, len == 0 ? "" : data, len);
+    free(data);
+    return copy;
+  }
+  // napi_create_external_buffer first checks that JavaScript can run and no exception is
+  // pending, and fails without taking the block if not; past that check Node owns the block
+  // whatever happens: a Buffer too large (ERR_BUFFER_TOO_LARGE) runs the finalizer at once, a
+  // later failure leaves it to the ArrayBuffer's. A failed call's status does not say on which
+  // side of that check it failed, so the check is made here first (JsStillRuns fails in both
+  // its cases too); after it, a failed call means the block is Node's, never touched again.
+  // (node-addon-api's Buffer::New deleted its finalizer data a second time after such a
+  // failure, and the glue freed the block again: a double free in the root parent.)
+  if (!JsStillRuns(env, Napi::Object::New(env))) {
+    free(data);
+    return Napi::Value();
+  }
+  // Without a copy of what may be gigabytes, trimmed to its length first (the buffer grew by
+  // doubling). That memory is freed once the event loop turns after the GC (see kCopyLimit).
   if (char* trimmed = static_cast<char*>(realloc(data, len))) data = trimmed;
-  Napi::Buffer<char> buffer = Napi::Buffer<char>::New(env, data, len, [](Napi::Env, char* p) { free(p); });
-  // Not made because the environment is terminating (a Worker): that failure comes before the
-  // memory is taken, so it is still ours. (Other failures hand it to the finalizer.)
-  if (buffer.IsEmpty() && !JsStillRuns(env, Napi::Object::New(env))) free(data);
-  return buffer;
+  napi_value value = nullptr;
+  napi_status status = napi_create_external_buffer(env, len, data, FreeCapture, nullptr, &value);
+  if (status == napi_ok) return Napi::Value(env, value);
+  if (status == napi_no_external_buffers_allowed) {
+    // A runtime that allows no external Buffers (Electron's V8 sandbox) refuses before taking
+    // the block: copy it, then free ours.
+    Napi::Value copy = CopyToBuffer(env, data, len);
+    free(data);
+    return copy;
+  }
+  // Refused by that first check after all: a Worker terminated from another thread since
+  // JsStillRuns. That check fails with one of these two, before writing the result; every
+  // failure past it is napi_generic_failure, or comes with the result written.
+  if ((status == napi_pending_exception || status == napi_cannot_run_js) && value == nullptr) {
+    free(data);
+    return Napi::Value();
+  }
+  return Napi::Value();  // the block is Node's now (see above)
 }
 }  // namespace
 

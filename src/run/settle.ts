@@ -11,6 +11,7 @@ import type { ParsedRunOptions } from '../validate';
 import type { RunRecord } from './record';
 
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
+const MAX_BUFFER_LENGTH = bufferConstants.MAX_LENGTH;
 
 // Output too large for a JavaScript string (past buffer.constants.MAX_STRING_LENGTH
 // characters, ~512 MiB on Node 20): the stream it happened on, with V8's error.
@@ -63,7 +64,9 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   if (r.maxBufferExceeded) {
     const spec = ctx.plan[r.maxBufferExceeded];
     const limit = spec.type === 'capture' ? spec.maxBuffer : (ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0);
-    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes)`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
+    // No maxBuffer (or a larger one): the limit was the largest Buffer Node can make (plan.ts captureLimit).
+    const why = limit === MAX_BUFFER_LENGTH ? ': buffer.constants.MAX_LENGTH, the largest Buffer Node can make' : '';
+    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes${why})`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
   }
   if (tooLong.length > 0 && !r.failure) {
     // Checked after the timeout, abort and maxBuffer errors (which win, carrying the Buffer),

@@ -54,6 +54,22 @@ function status() {
 }
 `;
 
+/**
+ * The variables by which a run of the suite points at another build of the addon and its
+ * sanitizer runtime (scripts/test-binary.sh, scripts/test-asan.sh), as set in this process.
+ * A node child gets a minimal environment, so it loads build/Release without them; a test whose
+ * child must run the build under test (the ASan pass checking what the child does) passes
+ * these in `env`.
+ */
+export function buildUnderTestEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['VIRCOMMAND_PREBUILD', 'LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'VIRCOMMAND_SANITIZER']) {
+    const v = process.env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 export interface NodeChildOptions {
   /** JSON-serialisable value available as ARGS in the script */
   args?: unknown;

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +7,7 @@ import { Command, CommandError } from '../../src/index';
 import { type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
 import { resolveCandidates } from '../../src/plan';
 
+const { MAX_LENGTH } = constants;  // no maxBuffer: captures are capped at the largest Buffer
 let plans: NativePlan[];
 const ok = (): NativeResult => ({
   pid: 1, status: 0, failure: null, stdout: null, stderr: null, timedOut: false,
@@ -34,7 +36,7 @@ describe('NativePlan', () => {
     const plan = planOf(new Command('/bin/true', 'a'));
     expect(plan).toEqual({
       argv: ['/bin/true', 'a'], candidates: ['/bin/true'], env: null, cwd: null, umask: -1,
-      stdin: { type: 'null' }, stdout: { type: 'capture', maxBuffer: 0 }, stderr: { type: 'capture', maxBuffer: 0 },
+      stdin: { type: 'null' }, stdout: { type: 'capture', maxBuffer: MAX_LENGTH }, stderr: { type: 'capture', maxBuffer: MAX_LENGTH },
       nonblocking: false, passFds: [], blockingFds: [], uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: [],
       rlimits: [], noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null,
       namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
@@ -87,7 +89,7 @@ describe('NativePlan', () => {
     const [a, b, c] = [0, 1, 2].map(() => fs.openSync('/dev/null', 'r'));
     try {
       expect(planOf(new Command('/bin/true').setInputBuffer(new Uint8Array([0, 1])).setOutputFD(b).setErrorBuffer(both))).toMatchObject({
-        stdin: { type: 'buffer', data: Buffer.from([0, 1]) }, stdout: { type: 'fd', fd: b }, stderr: { type: 'capture', maxBuffer: 0 },
+        stdin: { type: 'buffer', data: Buffer.from([0, 1]) }, stdout: { type: 'fd', fd: b }, stderr: { type: 'capture', maxBuffer: MAX_LENGTH },
       });
       expect(planOf(new Command('/bin/true').setInputFD(a).setOutputFD({ fd: c }).setErrorFD({ fd: c }))).toMatchObject({
         stdin: { type: 'fd', fd: a }, stdout: { type: 'fd', fd: c }, stderr: { type: 'fd', fd: c },

@@ -1,9 +1,11 @@
+import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Command, CommandError, PASS_FD_CLOSE_PARENT, pidWait, setDryRun } from '../../src/index';
 import { type ChildHandle, type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
 
+const { MAX_LENGTH } = constants;
 const ENOENT = os.constants.errno.ENOENT;
 const EACCES = os.constants.errno.EACCES;
 
@@ -130,6 +132,28 @@ describe('status policy', () => {
     fake.syncAnswer = () => result({ maxBufferExceeded: 'stdout' });
     expect(() => sh().runSync({ maxBuffer: 5, status: true })).toThrow(expect.objectContaining({ code: 'ERR_CHILD_MAX_BUFFER' }));
     expect(fake.plans.at(-1)?.stdout).toEqual({ type: 'capture', maxBuffer: 5 });
+  });
+
+  it('caps every capture at buffer.constants.MAX_LENGTH (no maxBuffer, or a larger one) and names that limit when it is passed', async () => {
+    const limits = (): unknown[] => [fake.plans.at(-1)?.stdout, fake.plans.at(-1)?.stderr];
+    const capped = { type: 'capture', maxBuffer: MAX_LENGTH };
+    sh().runSync();
+    expect(limits()).toEqual([capped, capped]);
+    sh().runSync({ maxBuffer: 2 ** 53 - 1 });
+    expect(limits()).toEqual([capped, capped]);
+    sh().runSync({ maxBuffer: MAX_LENGTH - 1 });
+    expect(limits()).toEqual([{ type: 'capture', maxBuffer: MAX_LENGTH - 1 }, { type: 'capture', maxBuffer: MAX_LENGTH - 1 }]);
+    const bg = sh().setOutputBuffer({});
+    bg.runAsync();
+    expect(fake.plans.at(-1)?.stdout).toEqual(capped);
+    fake.syncAnswer = () => result({ maxBufferExceeded: 'stderr', stderr: Buffer.from('partial') });
+    const e = (() => { try { sh().runSync({ encoding: 'buffer' }); } catch (err) { return err as CommandError; } throw new Error('expected a throw'); })();
+    expect(e).toBeInstanceOf(CommandError);
+    expect(e).toMatchObject({ code: 'ERR_CHILD_MAX_BUFFER', stderr: Buffer.from('partial') });
+    expect(e.message).toContain(`stderr maxBuffer length exceeded (limit ${MAX_LENGTH} bytes: buffer.constants.MAX_LENGTH, the largest Buffer Node can make)`);
+    // A maxBuffer of the caller's own is named as before.
+    fake.syncAnswer = () => result({ maxBufferExceeded: 'stdout' });
+    expect(() => sh().runSync({ maxBuffer: 5 })).toThrow(/stdout maxBuffer length exceeded \(limit 5 bytes\)$/);
   });
 });
 
@@ -279,7 +303,7 @@ describe('buffers and fds', () => {
       sh().runSync();
       expect(fake.plans.map((p) => [p.stdin, p.stdout, p.stderr])).toEqual([
         [{ type: 'fd', fd: open }, { type: 'fd', fd: open }, { type: 'fd', fd: open }],
-        [{ type: 'null' }, { type: 'capture', maxBuffer: 0 }, { type: 'capture', maxBuffer: 0 }],
+        [{ type: 'null' }, { type: 'capture', maxBuffer: MAX_LENGTH }, { type: 'capture', maxBuffer: MAX_LENGTH }],
       ]);
     } finally {
       fs.closeSync(open);

@@ -14,12 +14,29 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const v8 = require('node:v8');
+const vm = require('node:vm');
 const { Command, CommandError, pidAbort } = require('../..');
 
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-valgrind-'));
 const isRoot = process.getuid() === 0;
+
+// A full GC without --expose-gc on the command line (test-valgrind.sh runs plain node).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+// Bytes with a pattern, and their ArrayBuffer taken away from the view (transferred, as to a
+// Worker): the view then reads as empty, and the memory belongs to the returned clone.
+function patterned(size) {
+  const u8 = new Uint8Array(size);
+  for (let i = 0; i < size; i++) u8[i] = (i * 13) & 0xff;
+  return u8;
+}
+function transferAway(u8) {
+  return structuredClone(u8, { transfer: [u8.buffer] });
+}
 
 function expectError(fn, check) {
   let caught = null;
@@ -145,6 +162,27 @@ const syncCases = {
     process.kill(pid, 'SIGKILL');
     expectError(() => new Command('/bin/true').setPidFile(pidfile).runSync(), () => {});
   },
+  'input and send buffers are copied at the call: a transferred Uint8Array still sends its bytes'() {
+    const input = patterned(300000);
+    const send = patterned(200000);
+    const want = [Buffer.from(input), Buffer.from(send)];
+    const cmd = new Command('/bin/sh', '-c', 'cat; cat <&3').setInputBuffer(input).setSendBuffer(3, send).setOutputBuffer();
+    transferAway(input);
+    transferAway(send);
+    assert.equal(input.byteLength + send.byteLength, 0);
+    const r = cmd.runSync({ encoding: 'buffer' });
+    assert.ok(Buffer.compare(r.stdout, Buffer.concat(want)) === 0, 'the child read other bytes');
+    assert.throws(() => new Command('/bin/cat').setInputBuffer(input), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+  },
+  'captures over 1 MiB become external Buffers, also cut at maxBuffer'() {
+    const r = new Command('/bin/sh', '-c', 'head -c 3000000 /dev/zero; head -c 1500000 /dev/zero >&2').runSync({ encoding: 'buffer' });
+    assert.equal(r.stdout.length, 3000000);
+    assert.equal(r.stderr.length, 1500000);
+    expectError(() => new Command('/usr/bin/yes').runSync({ maxBuffer: 2500000, encoding: 'buffer' }), (e) => {
+      assert.equal(e.code, 'ERR_CHILD_MAX_BUFFER');
+      assert.equal(e.stdout.length, 2500000);
+    });
+  },
   'send buffers, scheduling, labels'() {
     const data = Buffer.alloc(3 << 20, 7);
     const r = new Command('/bin/sh', '-c', 'wc -c <&3; wc -c <&4; grep Cpus_allowed_list /proc/self/status')
@@ -212,6 +250,25 @@ const asyncCases = {
     const c = new Command('/bin/true').setSendBuffer(6, Buffer.alloc(3 << 20, 1));
     c.runAsync();
     assert.equal((await c.wait()).status, 0);
+  },
+  async 'input and send buffers transferred and collected while run() feeds them'() {
+    let input = patterned(4 << 20);
+    let send = patterned(4 << 20);
+    const want = Buffer.concat([Buffer.from(input), Buffer.from(send)]);
+    const running = new Command('/bin/sh', '-c', 'sleep 1; cat; cat <&3').setInputBuffer(input).setSendBuffer(3, send)
+      .run({ encoding: 'buffer' });
+    await new Promise((r) => setTimeout(r, 300));  // spawned: the event loop feeds both pipes
+    let clones = [transferAway(input), transferAway(send)];
+    input = send = clones = null;
+    gc();
+    const other = Buffer.alloc(16 << 20, 0x5a);
+    const r = await running;
+    assert.ok(Buffer.compare(r.stdout, want) === 0, 'the child read other bytes');
+    assert.equal(other[0], 0x5a);
+  },
+  async 'run() capture over 1 MiB (an external Buffer from the event loop)'() {
+    const r = await new Command('/bin/sh', '-c', 'head -c 3000000 /dev/zero').run({ encoding: 'buffer' });
+    assert.equal(r.stdout.length, 3000000);
   },
   async 'released pid'() {
     const pidfile = path.join(tmp, 'daemon2.pid');
