@@ -99,7 +99,7 @@ export class EnvBuilder {
     // they differ from the value, but only when the value is their decoding. In a Worker,
     // process.env is the Worker's own copy and environ is the main thread's: its value for
     // the name may be another one altogether.
-    if (!this.#fromProcess) return;
+    if (!this.#fromProcess || !value.includes('\uFFFD')) return;
     const bytes = envBytes(name);
     if (bytes !== null && !bytes.equals(Buffer.from(value, 'utf8')) && bytes.toString('utf8') === value) {
       this.#raw.set(name, Buffer.concat([Buffer.from(`${name}=`, 'utf8'), bytes]));
@@ -121,21 +121,24 @@ export class EnvBuilder {
 }
 
 /**
- * The environment a child inherits when no env call was made, as plan entries. null on the
- * main thread: native then copies the process's environ, which is what process.env reads
- * and writes there (so a change made through process.env reaches the child), at no cost. A
- * Worker's process.env is its own copy, which environ does not hold: there, its entries,
- * read at each spawn (a change made through process.env reaches the child, as on the main
- * thread). A name holding '=' or a NUL byte cannot be passed and is left out.
+ * The environment a child inherits when no env call was made, as plan entries: the calling
+ * thread's process.env, read at each spawn (a change made through process.env reaches the
+ * child). Native never reads environ itself: on the main thread process.env is environ, and
+ * only Node's accessors read it under Node's lock (a Worker started with SHARE_ENV may be
+ * calling setenv() meanwhile; walking environ then read freed memory). In a Worker, its own
+ * copy. Own properties only. A name holding '=' or a NUL byte cannot be passed and is left out.
+ * On the main thread a value that process.env decoded lossily (it holds U+FFFD) is passed as
+ * environ's bytes when they decode to it (envBytes() reads them under Node's lock).
  */
-export function inheritedEnv(): string[] | null {
-  if (isMainThread) return null;
-  const entries: string[] = [];
+export function inheritedEnv(): (string | Buffer)[] {
+  const entries: (string | Buffer)[] = [];
   const env = process.env;
   for (const name of Object.keys(env)) {
-    const value = env[name];
+    const value = Object.hasOwn(env, name) ? env[name] : undefined;
     if (typeof value !== 'string' || name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) continue;
-    entries.push(`${name}=${value}`);
+    const entry = `${name}=${value}`;
+    const raw = isMainThread && value.includes('\uFFFD') ? envBytes(name) : null;
+    entries.push(raw !== null && raw.toString('utf8') === value ? Buffer.concat([Buffer.from(`${name}=`, 'utf8'), raw]) : entry);
   }
   return entries;
 }

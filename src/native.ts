@@ -28,7 +28,7 @@ export interface NativePlan {
   nonblocking: boolean;
   passFds: number[];
   /** Passed fds whose O_NONBLOCK the child clears (PASS_FD_BLOCKING). */
-  blockingFds?: number[];
+  blockingFds: number[];
   uid: number;
   gid: number;
   groups: number[] | null;
@@ -50,19 +50,19 @@ export interface NativePlan {
   daemonize: boolean;
   pidFile: string | null;
   /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
-  namespaceSetup?: NativeNamespaceSetup;
-  /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`. */
-  sendBuffers?: { fd: number; data: Buffer }[];
+  namespaceSetup: NativeNamespaceSetup;
+  /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`; null: none. */
+  sendBuffers: { fd: number; data: Buffer }[] | null;
   /** sched_setaffinity CPUs, or null: unchanged. */
-  cpuAffinity?: number[] | null;
+  cpuAffinity: number[] | null;
   /** set_mempolicy(mode, nodes), or null: unchanged. */
-  memoryPolicy?: { mode: number; nodes: number[] } | null;
+  memoryPolicy: { mode: number; nodes: number[] } | null;
   /** Core scheduling: 0 none, 1 a new cookie (setRunAlone), 2 schedCorePid's cookie (setRunAmong). */
-  schedCore?: number;
-  schedCorePid?: number;
+  schedCore: number;
+  schedCorePid: number;
   /** SELinux exec context / AppArmor profile for the program, or null. */
-  selinuxLabel?: string | null;
-  apparmorProfile?: string | null;
+  selinuxLabel: string | null;
+  apparmorProfile: string | null;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;

@@ -4,6 +4,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 #include "../core/stage.h"
 #include "addon_data.h"
 #include "child_handle.h"
+#include "js_numbers.h"
 #include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -65,14 +68,37 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The lock Node holds around every read and write of environ (process.env in any thread,
+// uv_os_setenv): node::per_process::env_var_mutex, a node::Mutex whose only member is a
+// uv_mutex_t. A Worker started with SHARE_ENV calls setenv() under it; reading environ without
+// it can walk an array setenv() just freed. Node exports the symbol; a runtime that does not
+// (or names it otherwise) gets null, and then nothing reads environ (see GetEnvBytes).
+uv_mutex_t* NodeEnvLock() {
+  static uv_mutex_t* const lock =
+      static_cast<uv_mutex_t*>(dlsym(RTLD_DEFAULT, "_ZN4node11per_process13env_var_mutexE"));
+  return lock;
+}
+
 // getEnvBytes(name) -> Buffer | null: the parent's variable as bytes (process.env decodes
-// lossily as UTF-8).
+// lossily as UTF-8), read under Node's lock. null when unset, and when Node's lock cannot be
+// found: the caller then keeps process.env's decoding.
 Napi::Value GetEnvBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return env.Null();
-  const char* value = getenv(info[0].As<Napi::String>().Utf8Value().c_str());
-  if (value == nullptr) return env.Null();
-  return Napi::Buffer<char>::Copy(env, value, strlen(value));
+  uv_mutex_t* lock = NodeEnvLock();
+  if (lock == nullptr) return env.Null();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  std::string value;
+  bool found = false;
+  uv_mutex_lock(lock);
+  const char* v = getenv(name.c_str());
+  if (v != nullptr) {
+    found = true;
+    value.assign(v);  // copied under the lock: a setenv() after it may free v
+  }
+  uv_mutex_unlock(lock);
+  if (!found) return env.Null();
+  return Napi::Buffer<char>::Copy(env, value.data(), value.size());
 }
 
 Napi::Value StageNames(const Napi::CallbackInfo& info) {
@@ -84,9 +110,16 @@ Napi::Value StageNames(const Napi::CallbackInfo& info) {
 
 Napi::Value GetGroupList(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t uid = info[0].As<Napi::Number>().Int64Value();
-  int64_t gid = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : -1;
-  std::vector<gid_t> groups = GroupListFor(uid, gid);
+  int64_t uid = -1, gid = -1;
+  if (!CheckedInt(env, info[0], "getGroupList: uid", -1, kIdMax, &uid)) return env.Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined() && !CheckedInt(env, info[1], "getGroupList: gid", -1, kIdMax, &gid))
+    return env.Undefined();
+  std::vector<gid_t> groups;
+  if (!GroupListFor(uid, gid, &groups)) {
+    Napi::Error::New(env, "getGroupList: cannot read the groups of uid " + std::to_string(uid) + ": " + strerror(errno))
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   Napi::Array a = Napi::Array::New(env, groups.size());
   for (size_t i = 0; i < groups.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, groups[i]));
   return a;
