@@ -140,6 +140,15 @@ bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_
   return CheckedInt32(env, v, Named(key), lo, hi, out);
 }
 
+// A word of CLONE_* bits: 0 to 2^32-1 (the builder keeps them unsigned), as the int the
+// syscalls take, bit for bit.
+bool GetFlags32(Napi::Env env, Napi::Object o, const char* key, int* out) {
+  int64_t v = 0;
+  if (!GetInt(env, o, key, 0, 4294967295, &v)) return false;
+  *out = static_cast<int>(static_cast<uint32_t>(v));
+  return true;
+}
+
 // A flag: true, false, or absent (false).
 bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool* out) {
   Napi::Value v;
@@ -261,7 +270,7 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetBool(env, o, "noNewPrivs", &plan->no_new_privs) || !GetBool(env, o, "setsid", &plan->setsid)) return false;
   if (!GetInt32(env, o, "parentDeathSignal", 0, SIGRTMAX, &plan->pdeathsig) ||
       !GetInt32(env, o, "pgid", -1, kIntMax, &plan->pgid) ||
-      !GetInt32(env, o, "unshareFlags", 0, kIntMax, &plan->unshare_flags))
+      !GetFlags32(env, o, "unshareFlags", &plan->unshare_flags))
     return false;
   Napi::Value nice;
   if (!Field(o, "nice", &nice)) return false;
@@ -277,7 +286,7 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     Napi::Object n;
     if (!ObjectItem(env, na, i, "namespaces", &n)) return false;
     int fd, type;
-    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd) || !GetInt32(env, n, "type", 0, kIntMax, &type)) return false;
+    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd) || !GetFlags32(env, n, "type", &type)) return false;
     plan->namespaces.push_back({fd, type});
   }
   bool present = false;
