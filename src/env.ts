@@ -12,7 +12,7 @@
  */
 
 import { isMainThread } from 'node:worker_threads';
-import { envBytes } from './native';
+import { envBytes, envLockAvailable } from './native';
 
 /** An entry as text: a Buffer (non-UTF-8 bytes) as UTF-8 when valid, else as latin1. */
 function entryText(entry: string | Buffer): string {
@@ -121,24 +121,27 @@ export class EnvBuilder {
 }
 
 /**
- * The environment a child inherits when no env call was made, as plan entries: the calling
- * thread's process.env, read at each spawn (a change made through process.env reaches the
- * child). Native never reads environ itself: on the main thread process.env is environ, and
- * only Node's accessors read it under Node's lock (a Worker started with SHARE_ENV may be
- * calling setenv() meanwhile; walking environ then read freed memory). In a Worker, its own
- * copy. Own properties only. A name holding '=' or a NUL byte cannot be passed and is left out.
- * On the main thread a value that process.env decoded lossily (it holds U+FFFD) is passed as
- * environ's bytes when they decode to it (envBytes() reads them under Node's lock).
+ * The environment a child inherits when no env call was made, as plan entries, read at each
+ * spawn (a change made through process.env reaches the child). The environment is only read
+ * under Node's rules: a Worker started with SHARE_ENV may be calling setenv() meanwhile, and a
+ * bare walk of environ then read freed memory.
+ * - Main thread, where process.env is environ: null when the addon can copy environ under
+ *   Node's own lock (envLockAvailable(); O(n), bytes as they are). Otherwise process.env's
+ *   entries, each read by Node under its lock; a value that process.env decoded lossily (it
+ *   holds U+FFFD) is passed as environ's bytes when envBytes() can read them under the lock.
+ * - A Worker: its own process.env's entries (its copy, or environ under SHARE_ENV).
+ * Own names only. A name holding '=' or a NUL byte cannot be passed and is left out.
  */
-export function inheritedEnv(): (string | Buffer)[] {
+export function inheritedEnv(): (string | Buffer)[] | null {
+  if (isMainThread && envLockAvailable()) return null;
   const entries: (string | Buffer)[] = [];
   const env = process.env;
+  // Object.keys: own names only. A name another thread removed since reads as undefined.
   for (const name of Object.keys(env)) {
-    const value = Object.hasOwn(env, name) ? env[name] : undefined;
+    const value = env[name];
     if (typeof value !== 'string' || name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) continue;
-    const entry = `${name}=${value}`;
     const raw = isMainThread && value.includes('\uFFFD') ? envBytes(name) : null;
-    entries.push(raw !== null && raw.toString('utf8') === value ? Buffer.concat([Buffer.from(`${name}=`, 'utf8'), raw]) : entry);
+    entries.push(raw !== null && raw.toString('utf8') === value ? Buffer.concat([Buffer.from(`${name}=`, 'utf8'), raw]) : `${name}=${value}`);
   }
   return entries;
 }

@@ -4,7 +4,6 @@
 #include <napi.h>
 #include <uv.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "addon_data.h"
 #include "child_handle.h"
 #include "js_numbers.h"
+#include "node_env.h"
 #include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -68,38 +68,22 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The lock Node holds around every read and write of environ (process.env in any thread,
-// uv_os_setenv): node::per_process::env_var_mutex, a node::Mutex whose only member is a
-// uv_mutex_t. A Worker started with SHARE_ENV calls setenv() under it; reading environ without
-// it can walk an array setenv() just freed. Node exports the symbol; a runtime that does not
-// (or names it otherwise) gets null, and then nothing reads environ (see GetEnvBytes).
-uv_mutex_t* NodeEnvLock() {
-  static uv_mutex_t* const lock =
-      static_cast<uv_mutex_t*>(dlsym(RTLD_DEFAULT, "_ZN4node11per_process13env_var_mutexE"));
-  return lock;
-}
-
 // getEnvBytes(name) -> Buffer | null: the parent's variable as bytes (process.env decodes
-// lossily as UTF-8), read under Node's lock. null when unset, and when Node's lock cannot be
-// found: the caller then keeps process.env's decoding.
+// lossily as UTF-8), read under Node's lock (node_env.h). null when unset, and when Node's lock
+// cannot be found: the caller then keeps process.env's decoding.
 Napi::Value GetEnvBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return env.Null();
-  uv_mutex_t* lock = NodeEnvLock();
-  if (lock == nullptr) return env.Null();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
   std::string value;
   bool found = false;
-  uv_mutex_lock(lock);
-  const char* v = getenv(name.c_str());
-  if (v != nullptr) {
-    found = true;
-    value.assign(v);  // copied under the lock: a setenv() after it may free v
-  }
-  uv_mutex_unlock(lock);
-  if (!found) return env.Null();
+  if (!GetenvLocked(info[0].As<Napi::String>().Utf8Value(), &value, &found) || !found) return env.Null();
   return Napi::Buffer<char>::Copy(env, value.data(), value.size());
 }
+
+// hasEnvLock() -> whether native can copy the process environment under Node's lock: then a
+// plan's env may be null (inherit), and native copies environ itself (O(n), bytes as they are)
+// instead of the TypeScript layer reading process.env name by name.
+Napi::Value HasEnvLock(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), NodeEnvLock() != nullptr); }
 
 Napi::Value StageNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -146,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidWait", Napi::Function::New(env, PidWait));
   exports.Set("pidKill", Napi::Function::New(env, PidKill));
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
+  exports.Set("hasEnvLock", Napi::Function::New(env, HasEnvLock));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "js_numbers.h"
+#include "node_env.h"
 
 namespace vircommand {
 
@@ -485,10 +486,16 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       !Field(o, "candidates", &candidates) || !GetStringArray(env, candidates, "candidates", &plan->candidates))
     return false;
   if (plan->argv.empty()) return Fail(env, "argv", "must not be empty");
-  // Always the entries themselves: native never reads environ (the TS layer reads process.env,
-  // under Node's lock, for a child that inherits; env.ts inheritedEnv).
+  // null: the child inherits the process environment, copied here under Node's lock (never
+  // by a bare walk of environ, which a Worker's setenv() may be reallocating). Without that lock
+  // the TS layer passes process.env's entries instead (src/env.ts inheritedEnv).
   Napi::Value envv;
-  if (!Field(o, "env", &envv) || !GetStringArray(env, envv, "env", &plan->env)) return false;
+  if (!Field(o, "env", &envv)) return false;
+  if (Absent(envv)) {
+    if (!CopyEnvironLocked(&plan->env)) return Fail(env, "env", "cannot be null: Node's environment lock was not found");
+  } else if (!GetStringArray(env, envv, "env", &plan->env)) {
+    return false;
+  }
   if (!GetString(env, o, "cwd", &plan->cwd, &plan->has_cwd)) return false;
   if (!GetInt32(env, o, "umask", -1, 0777, &plan->umask)) return false;
   if (!GetStdio(env, o, "stdin", 0, &plan->stdio[0]) || !GetStdio(env, o, "stdout", 1, &plan->stdio[1]) ||
