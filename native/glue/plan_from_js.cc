@@ -128,24 +128,29 @@ bool GetStringArray(Napi::Env env, Napi::Value v, const char* key, std::vector<s
   return true;
 }
 
-// An integer field in [lo, hi] (js_numbers.h: TypeError or RangeError otherwise).
-bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int64_t* out) {
+// An integer field in [lo, hi] (js_numbers.h: TypeError or RangeError otherwise). `where`
+// prefixes the field's name in messages ("stdout.", "namespaces[0].").
+bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int64_t* out,
+            const std::string& where = "") {
   Napi::Value v;
   if (!Field(o, key, &v)) return false;
-  return CheckedInt(env, v, Named(key), lo, hi, out);
+  return CheckedInt(env, v, Named(where + key), lo, hi, out);
 }
 
-bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int* out) {
+bool GetInt32(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int* out,
+              const std::string& where = "") {
   Napi::Value v;
   if (!Field(o, key, &v)) return false;
-  return CheckedInt32(env, v, Named(key), lo, hi, out);
+  return CheckedInt32(env, v, Named(where + key), lo, hi, out);
 }
+
+std::string At(const char* array, uint32_t i) { return std::string(array) + "[" + std::to_string(i) + "]."; }
 
 // A word of CLONE_* bits: 0 to 2^32-1 (the builder keeps them unsigned), as the int the
 // syscalls take, bit for bit.
-bool GetFlags32(Napi::Env env, Napi::Object o, const char* key, int* out) {
+bool GetFlags32(Napi::Env env, Napi::Object o, const char* key, int* out, const std::string& where = "") {
   int64_t v = 0;
-  if (!GetInt(env, o, key, 0, 4294967295, &v)) return false;
+  if (!GetInt(env, o, key, 0, 4294967295, &v, where)) return false;
   *out = static_cast<int>(static_cast<uint32_t>(v));
   return true;
 }
@@ -164,16 +169,16 @@ bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool* out) {
 }
 
 // An rlimit amount: a number (-1 is RLIM_INFINITY) or, past 2^53-1, a bigint up to 2^64-1.
-bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out) {
+bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out, const std::string& where) {
   Napi::Value v;
   if (!Field(o, key, &v)) return false;
   if (v.IsBigInt()) {
     bool lossless = false;
     *out = v.As<Napi::BigInt>().Uint64Value(&lossless);
-    return lossless ? true : Fail(env, key, "must be a bigint from 0 to 2^64-1");
+    return lossless ? true : Fail(env, where + key, "must be a bigint from 0 to 2^64-1");
   }
   int64_t n = 0;
-  if (!CheckedInt(env, v, Named(key) + " (a number: -1 for unlimited, or 0 to 2^53-1)", -1, kSafeIntMax, &n)) return false;
+  if (!CheckedInt(env, v, Named(where + key) + " (a number: -1 for unlimited, or 0 to 2^53-1)", -1, kSafeIntMax, &n)) return false;
   *out = n < 0 ? ~uint64_t{0} : static_cast<uint64_t>(n);
   return true;
 }
@@ -189,7 +194,7 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
     spec->kind = StdioKind::kNull;
   } else if (type == "fd") {
     spec->kind = StdioKind::kFd;
-    if (!GetInt32(env, s, "fd", 0, kIntMax, &spec->fd)) return false;
+    if (!GetInt32(env, s, "fd", 0, kIntMax, &spec->fd, std::string(key) + ".")) return false;
   } else if (type == "pipe") {
     spec->kind = StdioKind::kPipe;
   } else if (type == "capture" && index > 0) {
@@ -197,7 +202,7 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
     int64_t max = 0;
     Napi::Value given;
     if (!Field(s, "maxBuffer", &given)) return false;
-    if (!given.IsUndefined() && !CheckedInt(env, given, Named("maxBuffer"), 0, kSafeIntMax, &max)) return false;
+    if (!given.IsUndefined() && !CheckedInt(env, given, Named(std::string(key) + ".maxBuffer"), 0, kSafeIntMax, &max)) return false;
     spec->max_buffer = static_cast<size_t>(max);
   } else if (type == "buffer" && index == 0) {
     spec->kind = StdioKind::kBuffer;
@@ -259,8 +264,8 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     if (!ObjectItem(env, ra, i, "rlimits", &r)) return false;
     int res;
     uint64_t soft, hard;
-    if (!GetInt32(env, r, "resource", 0, RLIMIT_NLIMITS - 1, &res) || !GetRlimValue(env, r, "soft", &soft) ||
-        !GetRlimValue(env, r, "hard", &hard))
+    if (!GetInt32(env, r, "resource", 0, RLIMIT_NLIMITS - 1, &res, At("rlimits", i)) ||
+        !GetRlimValue(env, r, "soft", &soft, At("rlimits", i)) || !GetRlimValue(env, r, "hard", &hard, At("rlimits", i)))
       return false;
     plan->rlimits.push_back({res, soft, hard});
   }
@@ -287,7 +292,8 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     Napi::Object n;
     if (!ObjectItem(env, na, i, "namespaces", &n)) return false;
     int fd, type;
-    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd) || !GetFlags32(env, n, "type", &type)) return false;
+    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd, At("namespaces", i)) || !GetFlags32(env, n, "type", &type, At("namespaces", i)))
+      return false;
     plan->namespaces.push_back({fd, type});
   }
   bool present = false;
@@ -346,7 +352,7 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
     return false;
   int64_t propagation = 0;
-  if (!GetInt(env, n, "propagation", 0, 4294967295, &propagation)) return false;
+  if (!GetInt(env, n, "propagation", 0, 4294967295, &propagation, "namespaceSetup.")) return false;
   plan->mount_propagation = static_cast<unsigned long>(propagation);
   return GetBool(env, n, "mountProc", &plan->mount_proc);
 }
@@ -362,7 +368,7 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       Napi::Object b;
       if (!ObjectItem(env, a, i, "sendBuffers", &b)) return false;
       SendBuffer sb;
-      if (!GetInt32(env, b, "fd", 3, kIntMax, &sb.target)) return false;
+      if (!GetInt32(env, b, "fd", 3, kIntMax, &sb.target, At("sendBuffers", i))) return false;
       Napi::Value data;
       if (!Field(b, "data", &data)) return false;
       if (!data.IsBuffer()) return Fail(env, "sendBuffers", "data must be a Buffer");
@@ -391,7 +397,7 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!Absent(mem) && !mem.IsObject()) return Fail(env, "memoryPolicy", "must be an object or null");
   if (mem.IsObject()) {
     Napi::Object m = mem.As<Napi::Object>();
-    if (!GetInt32(env, m, "mode", 0, kIntMax, &plan->mempolicy_mode)) return false;
+    if (!GetInt32(env, m, "mode", 0, kIntMax, &plan->mempolicy_mode, "memoryPolicy.")) return false;
     Napi::Value nodes;
     if (!Field(m, "nodes", &nodes)) return false;
     if (!nodes.IsArray()) return Fail(env, "memoryPolicy.nodes", "must be an array");

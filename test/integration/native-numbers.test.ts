@@ -69,19 +69,19 @@ interface Row {
 
 const HUGE = 2 ** 32;
 const ROWS: Row[] = [
-  { field: 'fd', set: (p, v) => (p.stdout = { type: 'fd', fd: v as number }), outside: [HUGE + 1, -1, 2 ** 31] },
-  { field: 'fd', set: (p, v) => (p.stdin = { type: 'fd', fd: v as number }), outside: [HUGE, -2] },
+  { field: 'stdout.fd', set: (p, v) => (p.stdout = { type: 'fd', fd: v as number }), outside: [HUGE + 1, -1, 2 ** 31] },
+  { field: 'stdin.fd', set: (p, v) => (p.stdin = { type: 'fd', fd: v as number }), outside: [HUGE, -2] },
   { field: 'passFds[0]', set: (p, v) => (p.passFds = [v as number]), outside: [HUGE + 1, -1] },
   { field: 'blockingFds[0]', set: (p, v) => (p.blockingFds = [v as number]), outside: [HUGE + 1] },
-  { field: 'fd', set: (p, v) => (p.namespaces = [{ fd: v as number, type: 0 }]), outside: [HUGE + 3] },
+  { field: 'namespaces[0].fd', set: (p, v) => (p.namespaces = [{ fd: v as number, type: 0 }]), outside: [HUGE + 3] },
   { field: 'cgroupFd', set: (p, v) => (p.cgroupFd = v as number), outside: [HUGE + 3, -2] },
-  { field: 'fd', set: (p, v) => (p.sendBuffers = [{ fd: v as number, data: Buffer.from('INJECTED\n') }]), outside: [HUGE + 9, 2] },
+  { field: 'sendBuffers[0].fd', set: (p, v) => (p.sendBuffers = [{ fd: v as number, data: Buffer.from('INJECTED\n') }]), outside: [HUGE + 9, 2] },
   { field: 'uid', set: (p, v) => (p.uid = v as number), outside: [HUGE, HUGE - 1, -2] },
   { field: 'gid', set: (p, v) => (p.gid = v as number), outside: [HUGE, -2] },
   { field: 'groups[0]', set: (p, v) => (p.groups = [v as number]), outside: [HUGE, -1] },
   { field: 'keepCaps[0]', set: (p, v) => (p.keepCaps = [v as number]), outside: [HUGE + 1, 64, -1] },
-  { field: 'resource', set: (p, v) => (p.rlimits = [{ resource: v as number, soft: 1, hard: 1 }]), outside: [HUGE + 7, -1, 1000] },
-  { field: 'soft', set: (p, v) => (p.rlimits = [{ resource: 7, soft: v as number, hard: 1 }]), outside: [-2, 2 ** 53] },
+  { field: 'rlimits[0].resource', set: (p, v) => (p.rlimits = [{ resource: v as number, soft: 1, hard: 1 }]), outside: [HUGE + 7, -1, 1000] },
+  { field: 'rlimits[0].soft', set: (p, v) => (p.rlimits = [{ resource: 7, soft: v as number, hard: 1 }]), outside: [-2, 2 ** 53] },
   { field: 'parentDeathSignal', set: (p, v) => (p.parentDeathSignal = v as number), outside: [HUGE + 9, -1, 65] },
   { field: 'pgid', set: (p, v) => (p.pgid = v as number), outside: [HUGE, -2] },
   { field: 'umask', set: (p, v) => (p.umask = v as number), outside: [HUGE + 0o22, 0o1000, -2] },
@@ -89,11 +89,11 @@ const ROWS: Row[] = [
   { field: 'nice', set: (p, v) => (p.nice = v as number), outside: [HUGE + 5, 20, -21] },
   { field: 'cpuAffinity[0]', set: (p, v) => (p.cpuAffinity = [v as number]), outside: [HUGE + 1, 65536, -1] },
   { field: 'memoryPolicy.nodes[0]', set: (p, v) => (p.memoryPolicy = { mode: 0, nodes: [v as number] }), outside: [HUGE, 4096] },
-  { field: 'mode', set: (p, v) => (p.memoryPolicy = { mode: v as number, nodes: [0] }), outside: [HUGE + 2, -2] },
+  { field: 'memoryPolicy.mode', set: (p, v) => (p.memoryPolicy = { mode: v as number, nodes: [0] }), outside: [HUGE + 2, -2] },
   { field: 'schedCore', set: (p, v) => (p.schedCore = v as number), outside: [HUGE + 1, 3, -1] },
   { field: 'schedCorePid', set: (p, v) => Object.assign(p, { schedCore: 2, schedCorePid: v as number }), outside: [HUGE + 1, 0, -1] },
-  { field: 'maxBuffer', set: (p, v) => (p.stdout = { type: 'capture', maxBuffer: v as number }), outside: [-1, 2 ** 53] },
-  { field: 'propagation', set: (p, v) => (p.namespaceSetup = { ...p.namespaceSetup, propagation: v as number }), outside: [HUGE, -1] },
+  { field: 'stdout.maxBuffer', set: (p, v) => (p.stdout = { type: 'capture', maxBuffer: v as number }), outside: [-1, 2 ** 53] },
+  { field: 'namespaceSetup.propagation', set: (p, v) => (p.namespaceSetup = { ...p.namespaceSetup, propagation: v as number }), outside: [HUGE, -1] },
 ];
 
 describe('numbers in the plan are checked by native where it reads them', () => {
@@ -115,7 +115,7 @@ describe('numbers in the plan are checked by native where it reads them', () => 
         expect(thrown, `${row.field} = ${String(v)} was accepted`).toBeInstanceOf(Error);
         const e = thrown as Error;
         expect([TypeError, RangeError].some((c) => e instanceof c), `${row.field} = ${String(v)}: ${e.message}`).toBe(true);
-        expect(e.message).toContain(`'${row.field}`);
+        expect(e.message).toContain(`'${row.field}'`);
       }
     },
   );
