@@ -413,9 +413,13 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
-  // A passed fd must be open now: a closed number would be reused by our own pipes below and
-  // reach the child as something else.
+namespace {
+
+// The caller's fds the plan names by number, checked again when the run starts (Spawn and
+// ExecInPlace), whatever the builder saw.
+bool CallerFdsOpen(const ExecPlan& plan, SpawnFailure* failure) {
+  // A passed fd must be open now: a closed number would be reused by our own pipes and reach
+  // the child as something else.
   for (int fd : plan.pass_fds) {
     if (fcntl(fd, F_GETFD) < 0) {
       failure->stage = kStageCloseFds;
@@ -447,6 +451,13 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     failure->err = EBADF;
     return false;
   }
+  return true;
+}
+
+}  // namespace
+
+bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
+  if (!CallerFdsOpen(plan, failure)) return false;
   Scratch s;
   bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
                   (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go))) && PrepareExtraFds(plan, &s);
@@ -559,6 +570,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
 }
 
 void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure) {
+  if (!CallerFdsOpen(plan, failure)) return;
   Scratch s;
   if (!PrepareStdio(plan, &s) || !PrepareExtraFds(plan, &s)) {
     failure->stage = kStagePipe;
