@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -69,9 +70,10 @@ bool Field(Napi::Object o, const char* key, Napi::Value* out) {
 }
 
 bool Item(Napi::Array a, uint32_t i, Napi::Value* out) {
+  char index[12];
+  int len = snprintf(index, sizeof index, "%u", i);
   napi_value k;
-  std::string index = std::to_string(i);
-  if (napi_create_string_utf8(a.Env(), index.data(), index.size(), &k) != napi_ok) {
+  if (napi_create_string_latin1(a.Env(), index, static_cast<size_t>(len), &k) != napi_ok) {
     *out = Napi::Value();
     return false;
   }
