@@ -26,7 +26,8 @@ bool Fail(Napi::Env env, const std::string& field, const char* what) {
   return false;
 }
 
-// An optional field left out: null, or (not an own property, or undefined) not given.
+// An optional field not given: null, or undefined (which is also how Field() reads a field that
+// is not an own property).
 bool Absent(Napi::Value v) { return v.IsNull() || v.IsUndefined(); }
 
 std::string Named(const std::string& field) { return "vircommand native plan: '" + field + "'"; }
