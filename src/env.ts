@@ -12,7 +12,7 @@
  */
 
 import { isMainThread } from 'node:worker_threads';
-import { envBytes } from './native';
+import { envBytes, envLockAvailable } from './native';
 
 /** An entry as text: a Buffer (non-UTF-8 bytes) as UTF-8 when valid, else as latin1. */
 function entryText(entry: string | Buffer): string {
@@ -99,7 +99,7 @@ export class EnvBuilder {
     // they differ from the value, but only when the value is their decoding. In a Worker,
     // process.env is the Worker's own copy and environ is the main thread's: its value for
     // the name may be another one altogether.
-    if (!this.#fromProcess) return;
+    if (!this.#fromProcess || !value.includes('\uFFFD')) return;
     const bytes = envBytes(name);
     if (bytes !== null && !bytes.equals(Buffer.from(value, 'utf8')) && bytes.toString('utf8') === value) {
       this.#raw.set(name, Buffer.concat([Buffer.from(`${name}=`, 'utf8'), bytes]));
@@ -121,21 +121,27 @@ export class EnvBuilder {
 }
 
 /**
- * The environment a child inherits when no env call was made, as plan entries. null on the
- * main thread: native then copies the process's environ, which is what process.env reads
- * and writes there (so a change made through process.env reaches the child), at no cost. A
- * Worker's process.env is its own copy, which environ does not hold: there, its entries,
- * read at each spawn (a change made through process.env reaches the child, as on the main
- * thread). A name holding '=' or a NUL byte cannot be passed and is left out.
+ * The environment a child inherits when no env call was made, as plan entries, read at each
+ * spawn (a change made through process.env reaches the child). The environment is only read
+ * under Node's rules: a Worker started with SHARE_ENV may be calling setenv() meanwhile, and a
+ * bare walk of environ then read freed memory.
+ * - Main thread, where process.env is environ: null when the addon can copy environ under
+ *   Node's own lock (envLockAvailable(); O(n), bytes as they are). Otherwise process.env's
+ *   entries, each read by Node under its lock; a value that process.env decoded lossily (it
+ *   holds U+FFFD) is passed as environ's bytes when envBytes() can read them under the lock.
+ * - A Worker: its own process.env's entries (its copy, or environ under SHARE_ENV).
+ * Own names only. A name holding '=' or a NUL byte cannot be passed and is left out.
  */
-export function inheritedEnv(): string[] | null {
-  if (isMainThread) return null;
-  const entries: string[] = [];
+export function inheritedEnv(): (string | Buffer)[] | null {
+  if (isMainThread && envLockAvailable()) return null;
+  const entries: (string | Buffer)[] = [];
   const env = process.env;
+  // Object.keys: own names only. A name another thread removed since reads as undefined.
   for (const name of Object.keys(env)) {
     const value = env[name];
     if (typeof value !== 'string' || name === '' || name.includes('=') || name.includes('\0') || value.includes('\0')) continue;
-    entries.push(`${name}=${value}`);
+    const raw = isMainThread && value.includes('\uFFFD') ? envBytes(name) : null;
+    entries.push(raw !== null && raw.toString('utf8') === value ? Buffer.concat([Buffer.from(`${name}=`, 'utf8'), raw]) : `${name}=${value}`);
   }
   return entries;
 }

@@ -18,7 +18,10 @@ export type StdioSpec =
 export interface NativePlan {
   argv: string[];
   candidates: string[];
-  /** NAME=value entries; a Buffer carries a value that is not valid UTF-8 (addEnvPass()). */
+  /**
+   * NAME=value entries; a Buffer carries a value that is not valid UTF-8 (addEnvPass()). null:
+   * the process environment, copied by native under Node's lock (only when hasEnvLock()).
+   */
   env: (string | Buffer)[] | null;
   cwd: string | null;
   umask: number;
@@ -28,7 +31,7 @@ export interface NativePlan {
   nonblocking: boolean;
   passFds: number[];
   /** Passed fds whose O_NONBLOCK the child clears (PASS_FD_BLOCKING). */
-  blockingFds?: number[];
+  blockingFds: number[];
   uid: number;
   gid: number;
   groups: number[] | null;
@@ -50,19 +53,19 @@ export interface NativePlan {
   daemonize: boolean;
   pidFile: string | null;
   /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
-  namespaceSetup?: NativeNamespaceSetup;
-  /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`. */
-  sendBuffers?: { fd: number; data: Buffer }[];
+  namespaceSetup: NativeNamespaceSetup;
+  /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`; null: none. */
+  sendBuffers: { fd: number; data: Buffer }[] | null;
   /** sched_setaffinity CPUs, or null: unchanged. */
-  cpuAffinity?: number[] | null;
+  cpuAffinity: number[] | null;
   /** set_mempolicy(mode, nodes), or null: unchanged. */
-  memoryPolicy?: { mode: number; nodes: number[] } | null;
+  memoryPolicy: { mode: number; nodes: number[] } | null;
   /** Core scheduling: 0 none, 1 a new cookie (setRunAlone), 2 schedCorePid's cookie (setRunAmong). */
-  schedCore?: number;
-  schedCorePid?: number;
+  schedCore: number;
+  schedCorePid: number;
   /** SELinux exec context / AppArmor profile for the program, or null. */
-  selinuxLabel?: string | null;
-  apparmorProfile?: string | null;
+  selinuxLabel: string | null;
+  apparmorProfile: string | null;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;
@@ -127,6 +130,8 @@ export interface NativeBinding {
   stageNames?(): string[];
   /** The parent's variable as bytes (process.env decodes it lossily), or null when unset. */
   getEnvBytes?(name: string): Buffer | null;
+  /** Whether native can copy environ under Node's lock (a plan's env may then be null). */
+  hasEnvLock?(): boolean;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
   /** getpwnam_r(3): the user of this name (any NSS source), or null. */
@@ -174,6 +179,20 @@ export function envBytes(name: string): Buffer | null {
     return Buffer.isBuffer(b) ? b : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Whether the addon copies the process environment itself under Node's lock (hasEnvLock()),
+ * so a plan may leave env null to inherit it. false when the addon is missing, too old, or
+ * cannot find the lock: the caller then passes process.env's entries.
+ */
+export function envLockAvailable(): boolean {
+  try {
+    const native = loadNative();
+    return typeof native.hasEnvLock === 'function' && native.hasEnvLock() === true;
+  } catch {
+    return false;
   }
 }
 

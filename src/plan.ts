@@ -76,6 +76,9 @@ export interface CommandState {
   freed: boolean;
 }
 
+// The highest fd number (an int): an FdRef changed after it was given is checked against it.
+const MAX_FD = 2 ** 31 - 1;
+
 /** The state of a new command running argv. */
 export function createState(argv: string[]): CommandState {
   return {
@@ -163,7 +166,7 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
       : `command is already running as pid ${s.running.pid}`;
   }
   for (const c of [s.stdout, s.stderr]) {
-    if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1)) return `FdRef.fd must be -1 or an fd, not ${String(c.ref.fd)}`;
+    if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1 && c.ref.fd <= MAX_FD)) return `FdRef.fd must be -1 or an fd (0 to ${MAX_FD}), not ${String(c.ref.fd)}`;
   }
   if (s.pidFile !== null && !s.daemonize) return 'creation of pid file requires daemonized command';
   if (s.setsid && s.pgid !== -1) return 'cannot combine setsid() and setpgid()';
@@ -237,17 +240,19 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
   };
 }
 
-// The optional NativePlan fields of setSendBuffer, scheduling and LSM labels: present only when
-// set, so a plan without them reads as before.
-function libvirtExtras(s: CommandState): Partial<NativePlan> {
-  const extras: Partial<NativePlan> = {};
-  if (s.sendBuffers.size > 0) extras.sendBuffers = [...s.sendBuffers].map(([fd, data]) => ({ fd, data }));
-  if (s.cpuAffinity) extras.cpuAffinity = [...s.cpuAffinity];
-  if (s.memoryPolicy) extras.memoryPolicy = { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] };
-  if (s.schedCore !== 0) Object.assign(extras, { schedCore: s.schedCore, schedCorePid: s.schedCorePid });
-  if (s.selinuxLabel !== null) extras.selinuxLabel = s.selinuxLabel;
-  if (s.apparmorProfile !== null) extras.apparmorProfile = s.apparmorProfile;
-  return extras;
+// The NativePlan fields of setSendBuffer, scheduling and LSM labels, every one set (null: not
+// configured). Native reads own properties only, so a field left off could not be read from
+// Object.prototype anyway; setting them all keeps the plan's shape the same for every run.
+function libvirtExtras(s: CommandState): Pick<NativePlan, 'sendBuffers' | 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
+  return {
+    sendBuffers: s.sendBuffers.size > 0 ? [...s.sendBuffers].map(([fd, data]) => ({ fd, data })) : null,
+    cpuAffinity: s.cpuAffinity ? [...s.cpuAffinity] : null,
+    memoryPolicy: s.memoryPolicy ? { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] } : null,
+    schedCore: s.schedCore,
+    schedCorePid: s.schedCorePid,
+    selinuxLabel: s.selinuxLabel,
+    apparmorProfile: s.apparmorProfile,
+  };
 }
 
 // An rlimit amount for native: -1 for RLIM_INFINITY, a number when exact, else the bigint.

@@ -47,7 +47,7 @@ struct SendMapping {
 
 struct ChildPlan {
   char* const* argv;
-  char* const* envp;         // never null: the parent copies environ when no env was set
+  char* const* envp;         // never null: the plan's entries (native never reads environ)
   const char* const* candidates;  // execve paths, tried in order
   int ncandidates;
 

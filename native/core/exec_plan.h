@@ -38,8 +38,7 @@ struct SendBuffer {
 struct ExecPlan {
   std::vector<std::string> argv;
   std::vector<std::string> candidates;
-  bool inherit_env = true;
-  std::vector<std::string> env;
+  std::vector<std::string> env;  // always the entries: native never reads environ
   bool has_cwd = false;
   std::string cwd;
   int umask = -1;

@@ -32,8 +32,6 @@
 #endif
 #endif
 
-extern char** environ;
-
 namespace vircommand {
 
 namespace {
@@ -141,7 +139,6 @@ struct Scratch {
   std::vector<SendMapping> sends;
   int proc_fd = -1;                         // /proc, for the LSM attr files
   int idmap[2] = {-1, -1};  // the parent releases a child in a new user namespace once its maps are written
-  std::vector<std::string> env_copy;
   std::vector<char*> argv, envp;
   std::vector<const char*> candidates;
   std::vector<int> keep;
@@ -174,16 +171,32 @@ bool IsSendTarget(const ExecPlan& plan, int fd) {
 }
 
 // Moves an fd of ours the child still needs after it maps the send buffers (step 2) off every
-// target number, so that mapping cannot clobber it: above the highest target.
+// target number, so that mapping cannot clobber it: to the lowest free number above 2 that is
+// no target. Not above the highest target: a target may be RLIMIT_NOFILE-1, and nothing can be
+// placed past the limit (EINVAL). Each try that lands on a target (a number free in the parent
+// that the child will use) is closed again and the search goes on above it, so this ends after
+// at most one try per target. EMFILE when every free number below the limit is a target.
 bool AvoidSendTargets(const ExecPlan& plan, int* fd) {
   if (*fd < 0 || !IsSendTarget(plan, *fd)) return true;
-  int highest = 2;
-  for (const SendBuffer& b : plan.sends) highest = b.target > highest ? b.target : highest;
-  int moved = fcntl(*fd, F_DUPFD_CLOEXEC, highest + 1);
-  if (moved < 0) return false;
-  close(*fd);
-  *fd = moved;
-  return true;
+  int from = 3;
+  for (;;) {
+    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, from);
+    if (moved < 0) {
+      if (errno == EINVAL) errno = EMFILE;  // `from` reached the limit: no free number left below it
+      return false;
+    }
+    if (!IsSendTarget(plan, moved)) {
+      close(*fd);
+      *fd = moved;
+      return true;
+    }
+    close(moved);
+    if (moved == 2147483647) {
+      errno = EMFILE;
+      return false;
+    }
+    from = moved + 1;
+  }
 }
 
 // The send buffers' pipes (setSendBuffer), and /proc for the LSM labels; then every fd of ours
@@ -301,14 +314,9 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   ChildPlan& c = s->plan;
   for (const std::string& a : plan.argv) s->argv.push_back(const_cast<char*>(a.c_str()));
   s->argv.push_back(nullptr);
-  if (plan.inherit_env) {
-    // Copy environ now, in the parent: the child must not read a table another thread may be
-    // changing.
-    for (char** e = environ; e != nullptr && *e != nullptr; e++) s->env_copy.emplace_back(*e);
-    for (const std::string& e : s->env_copy) s->envp.push_back(const_cast<char*>(e.c_str()));
-  } else {
-    for (const std::string& e : plan.env) s->envp.push_back(const_cast<char*>(e.c_str()));
-  }
+  // The plan always holds the entries (an inherited environment was read from process.env, under
+  // Node's lock): environ is never read here, where another thread may be changing it.
+  for (const std::string& e : plan.env) s->envp.push_back(const_cast<char*>(e.c_str()));
   s->envp.push_back(nullptr);
   for (const std::string& p : plan.candidates) s->candidates.push_back(p.c_str());
   c.argv = s->argv.data();
@@ -419,9 +427,13 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
-  // A passed fd must be open now: a closed number would be reused by our own pipes below and
-  // reach the child as something else.
+namespace {
+
+// The caller's fds the plan names by number, checked again when the run starts (Spawn and
+// ExecInPlace), whatever the builder saw.
+bool CallerFdsOpen(const ExecPlan& plan, SpawnFailure* failure) {
+  // A passed fd must be open now: a closed number would be reused by our own pipes and reach
+  // the child as something else.
   for (int fd : plan.pass_fds) {
     if (fcntl(fd, F_GETFD) < 0) {
       failure->stage = kStageCloseFds;
@@ -438,6 +450,28 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
       return false;
     }
   }
+  // And for the namespace fds (joinNamespace) and the cgroup fd (joinCgroup(fd)): the builder
+  // saw them open, but the caller may have closed them since, and our pipes would take the
+  // number (the child would then setns() or clone into whatever we opened there).
+  for (const NamespaceStep& ns : plan.namespaces) {
+    if (fcntl(ns.fd, F_GETFD) < 0) {
+      failure->stage = kStageNamespace;
+      failure->err = EBADF;
+      return false;
+    }
+  }
+  if (plan.cgroup_fd >= 0 && fcntl(plan.cgroup_fd, F_GETFD) < 0) {
+    failure->stage = kStageCgroup;
+    failure->err = EBADF;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
+  if (!CallerFdsOpen(plan, failure)) return false;
   Scratch s;
   bool pipes_ok = PrepareStdio(plan, &s) && MakePipe(s.status) &&
                   (!plan.handshake || (MakePipe(s.ready) && MakePipe(s.go))) && PrepareExtraFds(plan, &s);
@@ -550,6 +584,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
 }
 
 void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure) {
+  if (!CallerFdsOpen(plan, failure)) return;
   Scratch s;
   if (!PrepareStdio(plan, &s) || !PrepareExtraFds(plan, &s)) {
     failure->stage = kStagePipe;

@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@
 #include "../core/stage.h"
 #include "addon_data.h"
 #include "child_handle.h"
+#include "js_numbers.h"
+#include "node_env.h"
 #include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -66,14 +69,21 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
 }
 
 // getEnvBytes(name) -> Buffer | null: the parent's variable as bytes (process.env decodes
-// lossily as UTF-8).
+// lossily as UTF-8), read under Node's lock (node_env.h). null when unset, and when Node's lock
+// cannot be found: the caller then keeps process.env's decoding.
 Napi::Value GetEnvBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return env.Null();
-  const char* value = getenv(info[0].As<Napi::String>().Utf8Value().c_str());
-  if (value == nullptr) return env.Null();
-  return Napi::Buffer<char>::Copy(env, value, strlen(value));
+  std::string value;
+  bool found = false;
+  if (!GetenvLocked(info[0].As<Napi::String>().Utf8Value(), &value, &found) || !found) return env.Null();
+  return Napi::Buffer<char>::Copy(env, value.data(), value.size());
 }
+
+// hasEnvLock() -> whether native can copy the process environment under Node's lock: then a
+// plan's env may be null (inherit), and native copies environ itself (O(n), bytes as they are)
+// instead of the TypeScript layer reading process.env name by name.
+Napi::Value HasEnvLock(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), NodeEnvLock() != nullptr); }
 
 Napi::Value StageNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -84,9 +94,16 @@ Napi::Value StageNames(const Napi::CallbackInfo& info) {
 
 Napi::Value GetGroupList(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t uid = info[0].As<Napi::Number>().Int64Value();
-  int64_t gid = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : -1;
-  std::vector<gid_t> groups = GroupListFor(uid, gid);
+  int64_t uid = -1, gid = -1;
+  if (!CheckedInt(env, info[0], "getGroupList: uid", -1, kIdMax, &uid)) return env.Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined() && !CheckedInt(env, info[1], "getGroupList: gid", -1, kIdMax, &gid))
+    return env.Undefined();
+  std::vector<gid_t> groups;
+  if (!GroupListFor(uid, gid, &groups)) {
+    Napi::Error::New(env, "getGroupList: cannot read the groups of uid " + std::to_string(uid) + ": " + strerror(errno))
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   Napi::Array a = Napi::Array::New(env, groups.size());
   for (size_t i = 0; i < groups.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, groups[i]));
   return a;
@@ -114,6 +131,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidWait", Napi::Function::New(env, PidWait));
   exports.Set("pidKill", Napi::Function::New(env, PidKill));
   exports.Set("getGroupList", Napi::Function::New(env, GetGroupList));
+  exports.Set("hasEnvLock", Napi::Function::New(env, HasEnvLock));
   exports.Set("stageNames", Napi::Function::New(env, StageNames));
   exports.Set("getEnvBytes", Napi::Function::New(env, GetEnvBytes));
   exports.Set("lookupUser", Napi::Function::New(env, LookupUser));

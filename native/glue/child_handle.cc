@@ -17,6 +17,7 @@
 #include "../core/spawn.h"
 #include "../core/stage.h"
 #include "addon_data.h"
+#include "js_numbers.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
 
@@ -333,7 +334,9 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
-  int sig = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : SIGTERM;
+  int sig = SIGTERM;
+  if (info.Length() > 0 && !info[0].IsUndefined() && !CheckedInt32(info.Env(), info[0], "kill: signal", 0, SIGRTMAX, &sig))
+    return info.Env().Undefined();
   bool sent = session_ && !session_->finished() && session_->Kill(sig);
   return Napi::Boolean::New(info.Env(), sent);
 }
@@ -513,7 +516,9 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "pidWait(pid, cb)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  // pid 0 or below would make waitpid/kill act on a process group: never.
+  pid_t pid;
+  if (!CheckedInt32(env, info[0], "pidWait: pid", 1, kIntMax, &pid)) return env.Undefined();
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0 && errno != ENOSYS) {
     SpawnFailure f{kStageWait, errno};
@@ -543,8 +548,11 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
 
 Napi::Value PidKill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  pid_t pid = info[0].As<Napi::Number>().Int32Value();
-  int sig = info[1].As<Napi::Number>().Int32Value();
+  pid_t pid;
+  int sig;
+  if (!CheckedInt32(env, info[0], "pidKill: pid", 1, kIntMax, &pid) ||
+      !CheckedInt32(env, info.Length() > 1 ? info[1] : env.Undefined(), "pidKill: signal", 0, SIGRTMAX, &sig))
+    return env.Undefined();
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   // No pidfds on this system: kill(2) is safe for a released child we have not reaped yet (the
   // only pids the JavaScript side passes here).

@@ -8,15 +8,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "js_numbers.h"
 
 namespace vircommand {
 
 namespace {
 
-int IntArg(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Int32Value() : -1;
+// Argument i, an integer in [lo, hi]; else a TypeError/RangeError is pending (js_numbers.h).
+bool IntArg(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t lo, int64_t hi, int* out) {
+  Napi::Value v = info.Length() > i ? info[i] : info.Env().Undefined();
+  return CheckedInt32(info.Env(), v, what, lo, hi, out);
 }
 
 // The lock our daemons (and libvirt's) take: a write lock on byte 0.
@@ -41,7 +46,8 @@ Napi::Value ThrowErrno(Napi::Env env, const char* what, int err) {
 // description lock asks as a separate owner, so a lock held by this very process is seen too.
 Napi::Value LockHolder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = IntArg(info, 0);
+  int fd;
+  if (!IntArg(info, 0, "lockHolder: fd", 0, kIntMax, &fd)) return env.Undefined();
   struct flock l = ByteZero(F_WRLCK);
   int rc = fcntl(fd, F_OFD_GETLK, &l);
   if (rc != 0 && errno == EINVAL) {  // before Linux 3.15: a process-owned query
@@ -57,27 +63,37 @@ Napi::Value LockHolder(const Napi::CallbackInfo& info) {
 // lock: released when the fd is closed, whoever else has the file open).
 Napi::Value TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int fd;
+  if (!IntArg(info, 0, "tryLock: fd", 0, kIntMax, &fd)) return env.Undefined();
   struct flock l = ByteZero(F_WRLCK);
-  if (fcntl(IntArg(info, 0), F_OFD_SETLK, &l) == 0) return Napi::Boolean::New(env, true);
+  if (fcntl(fd, F_OFD_SETLK, &l) == 0) return Napi::Boolean::New(env, true);
   if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
   return ThrowErrno(env, "fcntl(F_OFD_SETLK)", errno);
 }
 
 // pidfdOpen(pid) -> a pidfd (close-on-exec), or -errno (ESRCH: no such process; ENOSYS).
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
-  long fd = syscall(SYS_pidfd_open, IntArg(info, 0), 0);
+  int pid;
+  if (!IntArg(info, 0, "pidfdOpen: pid", 1, kIntMax, &pid)) return info.Env().Undefined();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
   return Napi::Number::New(info.Env(), fd >= 0 ? static_cast<double>(fd) : -errno);
 }
 
 // pidfdSendSignal(pidfd, sig) -> 0, or -errno (ESRCH: the process has exited).
 Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
-  long rc = syscall(SYS_pidfd_send_signal, IntArg(info, 0), IntArg(info, 1), nullptr, 0);
+  int pidfd, sig;
+  if (!IntArg(info, 0, "pidfdSendSignal: pidfd", 0, kIntMax, &pidfd) ||
+      !IntArg(info, 1, "pidfdSendSignal: signal", 0, SIGRTMAX, &sig))
+    return info.Env().Undefined();
+  long rc = syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
   return Napi::Number::New(info.Env(), rc == 0 ? 0 : -errno);
 }
 
 // pidfdExited(pidfd) -> whether the process has exited (a pidfd polls readable then).
 Napi::Value PidfdExited(const Napi::CallbackInfo& info) {
-  struct pollfd p = {IntArg(info, 0), POLLIN, 0};
+  int pidfd;
+  if (!IntArg(info, 0, "pidfdExited: pidfd", 0, kIntMax, &pidfd)) return info.Env().Undefined();
+  struct pollfd p = {pidfd, POLLIN, 0};
   int rc = poll(&p, 1, 0);
   return Napi::Boolean::New(info.Env(), rc > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0);
 }

@@ -18,7 +18,8 @@ bool PlanFromJs(Napi::Env env, Napi::Object obj, ExecPlan* plan);
 int64_t MillisFromJs(Napi::Value v, int64_t fallback);
 
 // getgrouplist() of uid's user with gid, in the parent (NSS lookups take locks: never in the
-// child).
-std::vector<gid_t> GroupListFor(int64_t uid, int64_t gid);
+// child): exactly the groups a successful call returned; gid alone for a uid with no user
+// (uid -1: gid alone too). False with errno set when the user database cannot be read.
+bool GroupListFor(int64_t uid, int64_t gid, std::vector<gid_t>* out);
 
 }  // namespace vircommand

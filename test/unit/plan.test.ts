@@ -35,14 +35,19 @@ describe('NativePlan', () => {
   it('has the defaults of docs/internals.md', () => {
     const plan = planOf(new Command('/bin/true', 'a'));
     expect(plan).toEqual({
-      argv: ['/bin/true', 'a'], candidates: ['/bin/true'], env: null, cwd: null, umask: -1,
+      argv: ['/bin/true', 'a'], candidates: ['/bin/true'], env: expect.any(Array), cwd: null, umask: -1,
       stdin: { type: 'null' }, stdout: { type: 'capture', maxBuffer: MAX_LENGTH }, stderr: { type: 'capture', maxBuffer: MAX_LENGTH },
       nonblocking: false, passFds: [], blockingFds: [], uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: [],
       rlimits: [], noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null,
       namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
       daemonize: false, pidFile: null, timeoutMs: 0, killGraceMs: 100, drainMs: 200,
       namespaceSetup: { uidMap: null, gidMap: null, propagation: 0x4000 | 0x40000, mountProc: false },
+      sendBuffers: null, cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0, selinuxLabel: null,
+      apparmorProfile: null,
     });
+    // No env call: the inherited environment is process.env's own entries, read here (native
+    // never reads environ).
+    expect(plan.env).toEqual(Object.entries(process.env).map(([k, v]) => `${k}=${v}`));
   });
 
   it('records the new namespaces\' setup: maps in the kernel format, propagation flags, remountProc implies mnt', () => {
