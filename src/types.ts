@@ -194,7 +194,7 @@ export const OPTION_NAMES = Object.freeze({
   wait: ['status', 'timeout', 'signal', 'killGrace', 'encoding'],
   run: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer'],
   runAsync: ['autoReap', 'maxBuffer', 'stdin', 'stdout', 'stderr'],
-  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'prefix', 'groups'],
+  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'prefix', 'groups', 'parse'],
   runNul: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer'],
   lines: ['stream'],
   abort: ['grace'],

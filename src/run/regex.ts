@@ -20,7 +20,8 @@ import { runConsuming } from '../run';
 import { OPTION_NAMES, type RunResult } from '../types';
 import type { RunNulOptions, RunRegexOptions } from '../types-streams';
 import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';
-import { records } from './streams';
+import type { ParseJob } from './consume';
+import { BytesSplitter, TextSplitter } from './split';
 
 interface Matcher {
   re: RegExp;
@@ -55,42 +56,35 @@ function checkCallback(method: string, callback: unknown): void {
   if (typeof callback !== 'function') throw typeError(method, arg('callback'), 'a function', callback);
 }
 
-// Awaits only what is a promise: a million plain returns must not cost a million ticks.
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
-}
-
 /** runRegex(): see the module comment. Arguments are checked at once (throws, not rejects). */
 export function runRegex(
   state: CommandState, regexes: unknown, callback: (groups: string[], lineIndex: number) => unknown, options: unknown,
 ): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runRegex';
-  const { prefix, groups, ...runOptions } = checkOptions<RunRegexOptions>(method, options, OPTION_NAMES.runRegex);
+  const { prefix, groups, parse, ...runOptions } = checkOptions<RunRegexOptions>(method, options, OPTION_NAMES.runRegex);
   const ms = matchers(method, regexes, groups);
   checkCallback(method, callback);
   const pre = prefix === undefined ? '' : checkString(method, arg('options.prefix'), prefix);
-  return runConsuming(state, method, runOptions as Record<string, unknown>, async (stdout) => {
-    let index = 0;
-    for await (const rec of records(stdout, 0x0a, 'always')) {
-      let line = rec.toString('utf8');
-      if (pre !== '' && line.startsWith(pre)) line = line.slice(pre.length);
+  if (parse !== undefined && parse !== 'streaming' && parse !== 'after-exit') {
+    throw typeError(method, arg('options.parse'), "'streaming' or 'after-exit'", parse);
+  }
+  let index = 0;
+  const job: ParseJob<string> = {
+    splitter: new TextSplitter('\n', 'always'),
+    afterExit: parse === 'after-exit',
+    onRecord(rec) {
+      const line = pre !== '' && rec.startsWith(pre) ? rec.slice(pre.length) : rec;
+      const i = index++;
       const got: string[] = [];
-      let all = true;
       for (const m of ms) {
         const found = m.re.exec(line);
-        if (found === null) {
-          all = false;
-          break;
-        }
+        if (found === null) return undefined;
         for (let j = 1; j <= m.take; j++) got.push(found[j] ?? '');
       }
-      if (all) {
-        const r = callback(got, index);
-        if (isThenable(r)) await r;
-      }
-      index++;
-    }
-  });
+      return callback(got, i);
+    },
+  };
+  return runConsuming(state, method, runOptions as Record<string, unknown>, job as ParseJob);
 }
 
 /** runNul(): see the module comment. Arguments are checked at once (throws, not rejects). */
@@ -101,20 +95,20 @@ export function runNul(
   const n = checkInteger(method, arg('numColumns'), numColumns, 1, 2 ** 31 - 1);
   checkCallback(method, callback);
   const o = checkOptions<RunNulOptions>(method, options, OPTION_NAMES.runNul);
-  const asBuffer = o.encoding === 'buffer';
-  return runConsuming(state, method, o as Record<string, unknown>, async (stdout) => {
-    let fields: (string | Buffer)[] = [];
-    for await (const rec of records(stdout, 0, 'nonEmpty')) {
-      fields.push(asBuffer ? Buffer.from(rec) : rec.toString('utf8'));
-      if (fields.length === n) {
-        const r = callback(fields);
-        fields = [];
-        if (isThenable(r)) await r;
-      }
-    }
-    if (fields.length > 0) {
-      const r = callback(fields);
-      if (isThenable(r)) await r;
-    }
-  });
+  let fields: (string | Buffer)[] = [];
+  const job: ParseJob = {
+    splitter: o.encoding === 'buffer' ? new BytesSplitter(0, 'nonEmpty') : new TextSplitter('\0', 'nonEmpty'),
+    afterExit: false,
+    onRecord(rec) {
+      fields.push(rec);
+      if (fields.length < n) return undefined;
+      const full = fields;
+      fields = [];
+      return callback(full);
+    },
+    onEnd() {
+      return fields.length > 0 ? callback(fields) : undefined;
+    },
+  };
+  return runConsuming(state, method, o as Record<string, unknown>, job);
 }
