@@ -21,11 +21,28 @@ import { OPTION_NAMES, type RunResult } from '../types';
 import type { RunNulOptions, RunRegexOptions } from '../types-streams';
 import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';
 import type { ParseJob } from './consume';
+import { fromLibvirtPattern, PatternError, withLibvirtLineEnds } from './regex-dialect';
 import { BytesSplitter, TextSplitter } from './split';
 
 interface Matcher {
   re: RegExp;
   take: number;
+}
+
+// One pattern as a JavaScript regex (regex-dialect.ts): a string is libvirt's GRegex pattern,
+// translated; a RegExp is used as is but for `$` at a line end. Refused at call time when it
+// cannot match as libvirt's would.
+function compile(method: string, r: unknown, i: number): RegExp {
+  const name = arg(`regexes[${i}]`);
+  if (!(r instanceof RegExp) && typeof r !== 'string') throw typeError(method, name, 'a RegExp or a string', r);
+  try {
+    if (r instanceof RegExp) return withLibvirtLineEnds(r);
+    const { source, flags } = fromLibvirtPattern(r);
+    return new RegExp(source, flags);
+  } catch (err) {
+    if (err instanceof PatternError) throw valueError(method, name, `cannot be matched as libvirt's GRegex would: ${err.message}`);
+    throw valueError(method, name, `is not a valid regular expression: ${(err as Error).message}`);
+  }
 }
 
 // The regexes as non-global copies (a global or sticky regex would carry lastIndex from one
@@ -36,15 +53,7 @@ function matchers(method: string, regexes: unknown, groups: unknown): Matcher[] 
     throw typeError(method, arg('options.groups'), `an array of ${regexes.length} integers`, groups);
   }
   return regexes.map((r: unknown, i) => {
-    let re: RegExp;
-    if (r instanceof RegExp) re = new RegExp(r.source, r.flags.replace(/[gy]/g, ''));
-    else if (typeof r === 'string') {
-      try {
-        re = new RegExp(r);
-      } catch (err) {
-        throw valueError(method, arg(`regexes[${i}]`), `is not a valid regular expression: ${(err as Error).message}`);
-      }
-    } else throw typeError(method, arg(`regexes[${i}]`), 'a RegExp or a string', r);
+    const re = compile(method, r, i);
     // An alternative that matches '' tells how many groups the regex has.
     const count = (new RegExp(`${re.source}|`, re.flags).exec('') as RegExpExecArray).length - 1;
     const take = groups === undefined ? count : checkInteger(method, arg(`options.groups[${i}]`), (groups as unknown[])[i], 0, count);

@@ -5,6 +5,9 @@
  * searched in the same line, the groups concatenated; NUL fields as getdelim does, the leftover
  * fields in one last call.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError, setDryRun } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
@@ -212,5 +215,185 @@ describe('runNul: libvirt\'s fields', () => {
       throw new Error('stop');
     }).catch((e: unknown) => e);
     expect((err as Error).message).toBe('stop');
+  });
+});
+
+/** Runs `fn`, failing the test if it has not settled after `ms` (the bug it guards is a hang). */
+async function settlesWithin<T>(what: string, ms: number, p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} had not settled after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const never = (): Promise<never> => new Promise<never>(() => {});
+const sh = (script: string): Command => new Command('/bin/sh', '-c', script);
+
+describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the callback does', () => {
+  it('a timeout ends the call while the callback\'s promise never settles, after the child exited or while it runs', async () => {
+    for (const cmd of [new Command('echo', 'a'), sh('echo a; exec sleep 30')]) {
+      const { error } = await settlesWithin('runRegex', 10_000, cmd.runRegex([/a/], never, { timeout: 300 }));
+      expect(error).toBeInstanceOf(CommandError);
+      expect((error as CommandError).code).toBe('ETIMEDOUT');
+      expect((error as CommandError).timedOut).toBe(true);
+    }
+    const { error } = await settlesWithin('runNul', 10_000, sh('printf "a\\0b\\0"; exec sleep 30').runNul(1, never, { timeout: 300 }));
+    expect((error as CommandError).code).toBe('ETIMEDOUT');
+    expect(liveChildren()).toEqual([]);
+  });
+
+  it('an AbortSignal ends the call while the callback\'s promise never settles', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('changed my mind')), 200);
+    const { error } = await settlesWithin('runRegex', 10_000, sh('echo a; exec sleep 30').runRegex([/a/], never, { signal: ac.signal }));
+    expect((error as CommandError).code).toBe('ABORT_ERR');
+    expect((error as CommandError).cause).toBe(ac.signal.reason);
+    expect(liveChildren()).toEqual([]);
+  });
+
+  it('abort() rejects the call with a CommandError ABORT_ERR while lines stream, and reaps the child', async () => {
+    for (const nul of [false, true]) {
+      const cmd = nul ? sh('while :; do printf "f\\0"; done') : sh('while :; do echo line; done');
+      let calls = 0;
+      const p = nul ? cmd.runNul(2, () => { calls++; }) : cmd.runRegex([/line/], () => { calls++; });
+      while (calls < 100) await sleep(5);
+      await cmd.abort();
+      const { error } = await settlesWithin('the aborted call', 10_000, p);
+      expect(error, nul ? 'runNul' : 'runRegex').toBeInstanceOf(CommandError);
+      expect((error as CommandError).code).toBe('ABORT_ERR');
+      expect(liveChildren()).toEqual([]);
+    }
+  });
+
+  it('abort() ends the call also once the child has exited and the callback\'s promise is still pending', async () => {
+    const cmd = new Command('echo', 'a');
+    let called!: () => void;
+    const inCallback = new Promise<void>((resolve) => (called = resolve));
+    const p = cmd.runRegex([/a/], () => {
+      called();
+      return never();
+    });
+    await inCallback;
+    await sleep(100); // the child has exited by now
+    await cmd.abort();
+    const { error } = await settlesWithin('the aborted call', 10_000, p);
+    expect((error as CommandError).code).toBe('ABORT_ERR');
+  });
+
+  it('a timeout fires on time while the callback parses a burst of lines (the parse yields to the event loop)', async () => {
+    // 285 lines arrive at once; each callback takes 20 ms: 5.7 s of parsing if nothing yields.
+    let calls = 0;
+    const { error } = await settlesWithin('runRegex', 30_000, sh('seq 1 285; exec sleep 30').runRegex([/\d/], () => {
+      calls++;
+      const until = Date.now() + 20;
+      while (Date.now() < until) { /* a slow parser */ }
+    }, { timeout: 300 }));
+    expect((error as CommandError).code).toBe('ETIMEDOUT');
+    expect(calls, 'lines parsed before the timeout ended the call').toBeLessThan(285 / 2);
+    expect(liveChildren()).toEqual([]);
+  });
+});
+
+describe('runRegex/runNul: the callback\'s error and the output are never lost', () => {
+  it('a callback\'s error is what the call rejects with, whatever its code, also after the child exited', async () => {
+    const mine = Object.assign(new Error('mine'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    const err = await new Command('printf', 'a\\nb\\n').runRegex([/./], async (_g, i) => {
+      await sleep(50); // the child has exited meanwhile
+      if (i === 1) throw mine;
+    }).catch((e: unknown) => e);
+    expect(err).toBe(mine);
+    const err2 = await new Command('printf', 'a\\0').runNul(1, () => {
+      throw mine;
+    }).catch((e: unknown) => e);
+    expect(err2).toBe(mine);
+  });
+
+  it('a slow callback gets every line, also those still in the pipe when the child exits', async () => {
+    let n = 0;
+    await new Command('seq', '1', '100000').runRegex([/^\d+$/], async (_g, i) => {
+      n++;
+      if (i % 10_000 === 0) await sleep(250);
+    });
+    expect(n).toBe(100_000);
+  }, 60_000);
+});
+
+describe('runRegex: libvirt\'s parse after a successful run ({ parse: \'after-exit\' })', () => {
+  it('a failing run never calls the callback; the default streaming parse has called it by then', async () => {
+    const streamed: string[] = [];
+    const e1 = (await sh('echo a; exit 3').runRegex([/(a)/], ([g]) => { streamed.push(g); }).catch((e: unknown) => e)) as CommandError;
+    expect(e1.exitStatus).toBe(3);
+    expect(streamed).toEqual(['a']);
+    const after: string[] = [];
+    const e2 = (await sh('echo a; exit 3').runRegex([/(a)/], ([g]) => { after.push(g); }, { parse: 'after-exit' }).catch((e: unknown) => e)) as CommandError;
+    expect(e2.exitStatus).toBe(3);
+    expect(after).toEqual([]);
+  });
+
+  it('parses once the child has exited; with { status: true } a non-zero exit is parsed too, as libvirt with an exitstatus slot', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-regex-'));
+    try {
+      const marker = path.join(dir, 'exited');
+      const seen: [string, boolean][] = [];
+      // the marker is made after the output: it exists only once the child is done
+      const cmd = new Command('/bin/sh', '-c', 'echo a; echo b; sleep 0.2; : > "$0"; exit 3', marker);
+      const r = await cmd.runRegex([/(\w)/], ([g]) => { seen.push([g, fs.existsSync(marker)]); }, { parse: 'after-exit', status: true });
+      expect(r.status).toBe(3);
+      expect(seen).toEqual([['a', true], ['b', true]]);
+      fs.rmSync(marker);
+      const streamed: [string, boolean][] = [];
+      await new Command('/bin/sh', '-c', 'echo a; sleep 0.2; : > "$0"', marker).runRegex([/(\w)/], ([g]) => { streamed.push([g, fs.existsSync(marker)]); });
+      expect(streamed).toEqual([['a', false]]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a timeout still ends an after-exit call, and a bad parse option is refused at once', async () => {
+    const { error } = await settlesWithin('runRegex', 10_000, sh('echo a; exec sleep 30').runRegex([/a/], () => {}, { parse: 'after-exit', timeout: 300 }));
+    expect((error as CommandError).code).toBe('ETIMEDOUT');
+    expect(() => new Command('true').runRegex([/a/], () => {}, { parse: 'later' as never })).toThrow(/Command.runRegex: argument 'options.parse'/);
+  });
+});
+
+describe('runRegex: lines and patterns as libvirt\'s GRegex matches them', () => {
+  it('a line ending in \\r\\n matches `$` before the \\r, and `.` does not take the \\r (GRegex: any newline ends a line)', async () => {
+    const text = 'vda 10\r\nvdb 20\r\n';
+    expect(await regexCalls(text, ['^(\\S+) (\\d+)$'])).toEqual([[['vda', '10'], 0], [['vdb', '20'], 1]]);
+    expect(await regexCalls(text, [/^(\S+) (\d+)$/])).toEqual([[['vda', '10'], 0], [['vdb', '20'], 1]]);
+    expect(await regexCalls(text, ['^(.*)$'])).toEqual([[['vda 10'], 0], [['vdb 20'], 1], [[''], 2]]);
+    expect(await regexCalls(text, [/^(.*)$/])).toEqual([[['vda 10'], 0], [['vdb 20'], 1], [[''], 2]]);
+  });
+
+  it('translates PCRE: POSIX classes, \\Z, (?P<name>...), (?P=name), a leading (?i), \\Q...\\E, Unicode \\d and \\w', async () => {
+    expect(await regexCalls('disk12 x\n', ['^([[:alpha:]]+)([[:digit:]]+) '])).toEqual([[['disk', '12'], 0]]);
+    expect(await regexCalls('end\r\nendx\n', ['end\\Z'])).toEqual([[[], 0]]);
+    expect(await regexCalls('ab=ab\nab=ac\n', ['^(?P<k>\\w+)=(?P=k)$'])).toEqual([[['ab'], 0]]);
+    expect(await regexCalls('VDA 1\nvdb 2\n', ['(?i)^(vd[a-z]) (\\d)'])).toEqual([[['VDA', '1'], 0], [['vdb', '2'], 1]]);
+    expect(await regexCalls('a.*b\naxxb\n', ['^a\\Q.*\\Eb$'])).toEqual([[[], 0]]);
+    expect(await regexCalls('é٣ x\n', ['^(\\w)(\\d) '])).toEqual([[['é', '٣'], 0]]);
+  });
+
+  it('refuses at call time, naming the pattern and construct, what it cannot match as GRegex would', () => {
+    const cmd = new Command('true');
+    const refused: [string | RegExp, RegExp][] = [
+      ['a++b', /regexes\[0\]' cannot be matched as libvirt's GRegex would: the possessive quantifier/],
+      ['(?>ab)', /the atomic group/],
+      ['a(?i)b', /case-insensitivity for part of a pattern/],
+      ['[[:punct:]]', /the POSIX class \[:punct:\]/],
+      ['\\1(a)', /a group not opened before it/],
+      [/[[:digit:]]+/, /\[:digit:\] is a POSIX class; in a JavaScript RegExp it is a set of characters/],
+      [/x\Z/, /\\Z is a PCRE escape; in a JavaScript RegExp it is the letter 'Z'/],
+    ];
+    for (const [pattern, why] of refused) {
+      expect(() => cmd.runRegex([pattern], () => {}), String(pattern)).toThrow(why);
+      expect(() => cmd.runRegex([/ok/, pattern], () => {}), String(pattern)).toThrow(/Command.runRegex: argument 'regexes\[1\]'/);
+    }
+    expect(liveChildren()).toEqual([]);
   });
 });
