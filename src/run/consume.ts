@@ -111,8 +111,12 @@ async function settleOf(v: PromiseLike<unknown>, stop: Stop): Promise<void> {
   await Promise.race([done, stop.stopped]);
 }
 
-// Hands the splitter's complete records to the job, yielding between them as the budget says.
-async function drainRecords<T extends string | Buffer>(job: ParseJob<T>, stop: Stop, budget: TurnBudget): Promise<void> {
+const YIELD = Symbol('yield');
+
+// Hands the splitter's complete records to the job, synchronously, until they are all handed,
+// the call stops, a callback returns a promise (returned, to be awaited) or the turn's budget is
+// used (YIELD). Kept free of await: an async function's loop keeps its state in a heap context.
+function handRecords<T extends string | Buffer>(job: ParseJob<T>, stop: Stop, budget: TurnBudget): PromiseLike<unknown> | typeof YIELD | undefined {
   const { splitter } = job;
   for (let r = splitter.next(); r !== undefined; r = splitter.next()) {
     let v: unknown;
@@ -121,12 +125,22 @@ async function drainRecords<T extends string | Buffer>(job: ParseJob<T>, stop: S
     } catch (err) {
       throw new CallbackFailure(err);
     }
-    if (isThenable(v)) await settleOf(v, stop);
+    if (isThenable(v)) return v;
+    if (stop.why) return undefined;
+    if (budget.spent()) return YIELD;
+  }
+  return undefined;
+}
+
+// Hands all the splitter's complete records to the job, awaiting its promises and yielding to
+// the event loop as the budget says.
+async function drainRecords<T extends string | Buffer>(job: ParseJob<T>, stop: Stop, budget: TurnBudget): Promise<void> {
+  for (;;) {
+    const pending = handRecords(job, stop, budget);
+    if (pending === undefined) return;
+    if (pending === YIELD) await budget.yieldTurn();
+    else await settleOf(pending, stop);
     if (stop.why) return;
-    if (budget.spent()) {
-      await budget.yieldTurn();
-      if (stop.why) return;
-    }
   }
 }
 
@@ -181,7 +195,7 @@ class ChunkReader {
     this.poke();
   };
 
-  constructor(private readonly stream: Readable, rec: RunRecord, private readonly stop: Stop, private readonly abort: (why: Ended) => void, private readonly budget: TurnBudget) {
+  constructor(private readonly stream: Readable, rec: RunRecord, private readonly stop: Stop, private readonly abort: (why: Ended) => void) {
     stream.on('readable', this.poke);
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
@@ -215,8 +229,9 @@ class ChunkReader {
           this.poke();
         }, DEFAULT_DRAIN_MS);
       }
+      // Not a new turn for the budget: libuv reads a readable pipe up to 32 times in one poll
+      // phase, each read's callbacks (this parse included) running before the next read.
       await new Promise<void>((resolve) => (this.wake = resolve));
-      this.budget.newTurn();
     }
   }
 
@@ -261,7 +276,7 @@ export async function consume(run: ConsumingRun, job: ParseJob): Promise<AnyResu
   const waiting = run.wait();
   const settled = waiting.then(() => undefined, () => undefined);
   const budget = new TurnBudget();
-  const reader = run.stdout ? new ChunkReader(run.stdout, rec, stop, end, budget) : null;
+  const reader = run.stdout ? new ChunkReader(run.stdout, rec, stop, end) : null;
   try {
     try {
       if (job.afterExit) {

@@ -29,14 +29,12 @@ export class TurnBudget {
     return now - this.turnStart >= TURN_BUDGET_MS;
   }
 
-  /** Lets the event loop run a turn (timers included), then starts a new budget. */
+  /**
+   * Lets the event loop run a turn (timers included), then starts a new budget. Only this
+   * starts one: waiting for the next chunk of a pipe may not leave the poll phase at all.
+   */
   async yieldTurn(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    this.newTurn();
-  }
-
-  /** The caller waited on the event loop anyway (for input): a new turn starts. */
-  newTurn(): void {
     this.turnStart = performance.now();
     this.lastCheck = this.turnStart;
   }
