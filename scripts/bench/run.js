@@ -12,7 +12,8 @@
 // --only runs some scenarios; like --quick, it writes into that temp directory by default.
 // --report-only rewrites results.md from results.json without measuring.
 // --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak,
-// builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds).
+// builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds),
+// parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held).
 
 const cp = require('node:child_process');
 const crypto = require('node:crypto');
@@ -29,6 +30,8 @@ const only = args.only ? new Set(String(args.only).split(',')) : null;
 // reference results.md/json that the README includes.
 const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : quick || only ? path.join(os.tmpdir(), 'vircommand-bench-partial') : BENCH;
 const outBase = quick ? 'results.quick' : 'results';
+
+const { evaluateParse, markdownParse } = require('./report-parse');
 
 const FDS_WANTED_LIMIT = 1048576;
 
@@ -200,6 +203,12 @@ function scenarios(floor, nofileHigh) {
       argv: ['scenarios/soak.js', ...(q ? ['--count', '5000', '--warmup', '500'] : ['--count', '100000', '--warmup', '10000'])],
     },
     {
+      id: 'parse',
+      title: `Parsed output (runRegex, runNul), ${big1} MiB held`,
+      node: ['--expose-gc'],
+      argv: ['scenarios/parse.js', '--hold-mib', String(big1), ...(q ? ['--trials', '2', '--lines', '500000'] : ['--trials', '5'])],
+    },
+    {
       id: 'builder',
       title: 'Builder cost at 1k/10k/100k entries',
       node: ['--expose-gc'],
@@ -359,6 +368,7 @@ function evaluate(res) {
       `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
       sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
   }
+  evaluateParse(by.parse, 8, add);
   return targets;
 }
 
@@ -489,6 +499,7 @@ function markdown(res) {
     L.push('Linear building shows as a per-entry cost that stays flat as n grows (the last column near 1×; garbage collection of the larger heaps adds some); a quadratic path would grow it about 100× from n = 1,000 to n = 100,000.');
     L.push('');
   }
+  L.push(...markdownParse(by.parse, 8));
   return L.join('\n');
 }
 

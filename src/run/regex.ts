@@ -108,7 +108,7 @@ export function runNul(
   const job: ParseJob = {
     splitter: o.encoding === 'buffer' ? new BytesSplitter(0, 'nonEmpty') : new TextSplitter('\0', 'nonEmpty'),
     afterExit: false,
-    onRecord(rec) {
+    onRecord: n === 1 ? (rec) => callback([rec]) : (rec) => {
       fields.push(rec);
       if (fields.length < n) return undefined;
       const full = fields;
