@@ -22,7 +22,7 @@ import type { RunNulOptions, RunRegexOptions } from '../types-streams';
 import { arg, checkInteger, checkOptions, checkString, typeError, valueError } from '../validate';
 import type { ParseJob } from './consume';
 import { fromLibvirtPattern, PatternError, withLibvirtLineEnds } from './regex-dialect';
-import { BytesSplitter, TextSplitter } from './split';
+import { BytesSplitter, detached, TextSplitter } from './split';
 
 interface Matcher {
   re: RegExp;
@@ -88,7 +88,7 @@ export function runRegex(
       for (const m of ms) {
         const found = m.re.exec(line);
         if (found === null) return undefined;
-        for (let j = 1; j <= m.take; j++) got.push(found[j] ?? '');
+        for (let j = 1; j <= m.take; j++) got.push(detached(found[j] ?? ''));
       }
       return callback(got, i);
     },
@@ -105,11 +105,13 @@ export function runNul(
   checkCallback(method, callback);
   const o = checkOptions<RunNulOptions>(method, options, OPTION_NAMES.runNul);
   let fields: (string | Buffer)[] = [];
+  // A field the callback may keep must not keep its chunk (split.ts detached()).
+  const own = (rec: string | Buffer): string | Buffer => (typeof rec === 'string' ? detached(rec) : rec);
   const job: ParseJob = {
     splitter: o.encoding === 'buffer' ? new BytesSplitter(0, 'nonEmpty') : new TextSplitter('\0', 'nonEmpty'),
     afterExit: false,
-    onRecord: n === 1 ? (rec) => callback([rec]) : (rec) => {
-      fields.push(rec);
+    onRecord: n === 1 ? (rec) => callback([own(rec)]) : (rec) => {
+      fields.push(own(rec));
       if (fields.length < n) return undefined;
       const full = fields;
       fields = [];

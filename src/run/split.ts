@@ -72,6 +72,20 @@ export class TextSplitter implements Splitter<string> {
   }
 }
 
+// V8 makes a substring of 13 characters or more a view into its parent string (a "sliced
+// string"), which keeps the parent alive: a record or group taken from a decoded chunk would
+// keep that whole chunk (64 KiB) for as long as the caller keeps it.
+const SLICED_MIN = 13;
+
+/**
+ * `s` as a string of its own, not a view into the decoded chunk it came from: what is handed to
+ * a caller that may keep it. Shorter strings are copies already; a longer one is copied by
+ * flattening a concatenation (V8 flattens a cons string into a new flat string before slicing).
+ */
+export function detached(s: string): string {
+  return s.length < SLICED_MIN ? s : (` ${s}`).slice(1);
+}
+
 /** Records as Buffers of their own (copies: a record never keeps a whole chunk alive). */
 export class BytesSplitter implements Splitter<Buffer> {
   private chunk: Buffer = Buffer.alloc(0);

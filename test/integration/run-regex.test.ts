@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Command, CommandError, setDryRun } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
@@ -166,6 +168,34 @@ describe('runRegex: libvirt\'s matching', () => {
     const why = sanitizerSkip('the RSS bound');
     if (why !== null) console.warn(`[skip] 100 MiB through runRegex: ${why}`);
     else expect(peak - rss0, `RSS grew by ${((peak - rss0) / MiB).toFixed(1)} MiB`).toBeLessThan(40 * MiB);
+  }, 120_000);
+});
+
+describe('runRegex/runNul: what the callback keeps holds only itself', () => {
+  function exposeGc(): () => void {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  }
+
+  it('groups and fields kept from 100 MiB of output do not keep the chunks they were cut from', async () => {
+    const gc = exposeGc();
+    const line = `${'x'.repeat(90)} 12345678`; // 100 bytes with its newline
+    const script = `yes "$0" | head -c ${100 * MiB}`;
+    for (const nul of [false, true]) {
+      const kept: string[] = [];
+      let i = 0;
+      const keep = (s: string | Buffer): void => {
+        if (i++ % 100 === 0) kept.push(s as string); // about 1 MiB of the 100
+      };
+      gc();
+      const heap0 = process.memoryUsage().heapUsed;
+      if (nul) await new Command('/bin/sh', '-c', `${script} | tr '\\n' '\\0'`, line).runNul(1, ([f]) => keep(f));
+      else await new Command('/bin/sh', '-c', script, line).runRegex([/^(x+ \d+)$/], ([g]) => keep(g));
+      gc();
+      const grown = process.memoryUsage().heapUsed - heap0;
+      expect(kept.length).toBeGreaterThan(10_000);
+      expect(grown, `${nul ? 'runNul' : 'runRegex'}: heap grew by ${(grown / MiB).toFixed(1)} MiB`).toBeLessThan(20 * MiB);
+    }
   }, 120_000);
 });
 
