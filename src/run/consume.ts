@@ -61,16 +61,22 @@ class StreamFailure {
   constructor(readonly error: unknown) {}
 }
 
-// How the call ends early: the first reason wins; `stopped` resolves then.
+// How the call ends early: the first reason wins; `stopped` resolves then, and the listeners
+// added meanwhile are called. (A listener per pending callback, removed when that callback
+// settles: racing each one with `stopped` would leave a reaction on it per callback, held
+// until the call ends.)
 class Stop {
   why: Ended | null = null;
   private wake!: () => void;
   readonly stopped = new Promise<void>((resolve) => (this.wake = resolve));
+  readonly listeners = new Set<() => void>();
 
   set(why: Ended): void {
     if (this.why) return;
     this.why = why;
     this.wake();
+    for (const l of this.listeners) l();
+    this.listeners.clear();
   }
 }
 
@@ -101,14 +107,25 @@ function call(fn: () => unknown, stop: Stop): Promise<void> | undefined {
 }
 
 // A callback's promise, raced with the stop: one that never settles cannot hold the call.
-async function settleOf(v: PromiseLike<unknown>, stop: Stop): Promise<void> {
-  const done = Promise.resolve(v).then(
-    () => undefined,
-    (err: unknown) => {
-      throw new CallbackFailure(err);
-    },
-  );
-  await Promise.race([done, stop.stopped]);
+function settleOf(v: PromiseLike<unknown>, stop: Stop): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (stop.why) {
+      resolve(); // stopped by the callback itself (an abort() in it)
+      return;
+    }
+    const onStop = (): void => resolve();
+    stop.listeners.add(onStop);
+    Promise.resolve(v).then(
+      () => {
+        stop.listeners.delete(onStop);
+        resolve();
+      },
+      (err: unknown) => {
+        stop.listeners.delete(onStop);
+        reject(new CallbackFailure(err));
+      },
+    );
+  });
 }
 
 const YIELD = Symbol('yield');

@@ -197,6 +197,22 @@ describe('runRegex/runNul: what the callback keeps holds only itself', () => {
       expect(grown, `${nul ? 'runNul' : 'runRegex'}: heap grew by ${(grown / MiB).toFixed(1)} MiB`).toBeLessThan(20 * MiB);
     }
   }, 120_000);
+
+  it('a million async callbacks: memory stays flat while the call runs', async () => {
+    const gc = exposeGc();
+    gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    let peak = 0;
+    let n = 0;
+    await new Command('seq', '1', '1000000').runRegex([/^\d+$/], async () => {
+      if (++n % 100_000 === 0) {
+        gc();
+        peak = Math.max(peak, process.memoryUsage().heapUsed - heap0);
+      }
+    });
+    expect(n).toBe(1_000_000);
+    expect(peak, `heap grew by ${(peak / MiB).toFixed(1)} MiB`).toBeLessThan(20 * MiB);
+  }, 120_000);
 });
 
 describe('runNul: libvirt\'s fields', () => {
