@@ -1,7 +1,9 @@
 /**
- * libvirt's virCommandRunRegex and virCommandRunNul, streaming: the child's stdout is a pipe
- * parsed as it arrives (run.ts runConsuming), so a 100 MB output costs one chunk and one
- * record of memory, not 100 MB.
+ * libvirt's virCommandRunRegex and virCommandRunNul. The child's stdout is a pipe parsed as it
+ * arrives (run.ts runConsuming starts the run, run/consume.ts reads, splits and ends it), so a
+ * 100 MB output costs one chunk and one record of memory, not 100 MB; with runRegex's
+ * `parse: 'after-exit'` it is read whole and parsed only once the run has succeeded, libvirt's
+ * order.
  *
  * Matching follows libvirt (libvirt-facts.md, "Regex and NUL helpers"):
  * - runRegex: stdout is split at '\n' as g_strsplit does: empty output has no lines, and the
@@ -9,7 +11,8 @@
  *   starts with `prefix` loses it. Every regex is then searched (not anchored unless it says
  *   so) in that same line, in order; when all match, the callback gets the groups 1..n of each
  *   regex, concatenated, n being `groups[i]` or all of that regex's groups. A group that took no
- *   part in the match is '' (GLib returns "" there too).
+ *   part in the match is '' (GLib returns "" there too). String patterns are GRegex's, and
+ *   RegExps get GRegex's `$` at a line end (run/regex-dialect.ts).
  * - runNul: stdout is split at NUL bytes as getdelim(3) does (an empty field between two NULs
  *   counts; text after the last NUL is a field; empty output has none); the callback gets every
  *   numColumns fields, then once the fewer fields left at the end, if any.
