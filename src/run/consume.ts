@@ -243,6 +243,7 @@ class ChunkReader {
       if (this.childDone && this.drainTimer === undefined) {
         this.drainTimer = setTimeout(() => {
           this.drained = true;
+          this.stream.destroy(); // closes our end: the run no longer waits on that pipe
           this.poke();
         }, DEFAULT_DRAIN_MS);
       }
@@ -298,8 +299,10 @@ export async function consume(run: ConsumingRun, job: ParseJob): Promise<AnyResu
     try {
       if (job.afterExit) {
         const chunks: Buffer[] = [];
-        if (reader) for (let c = await reader.next(); c !== null; c = await reader.next()) chunks.push(c);
-        else if (run.dryRunStdout) chunks.push(run.dryRunStdout);
+        if (reader) {
+          for (let c = await reader.next(); c !== null; c = await reader.next()) chunks.push(c);
+          reader.close();
+        } else if (run.dryRunStdout) chunks.push(run.dryRunStdout);
         await Promise.race([settled, stop.stopped]);
         // libvirt parses only the output of a run that succeeded: a failed one rejects as is.
         if (!stop.why) await waiting;
@@ -310,6 +313,7 @@ export async function consume(run: ConsumingRun, job: ParseJob): Promise<AnyResu
           await drainRecords(job, stop, budget);
         }
         if (!stop.why) await finish(job, stop, budget);
+        reader.close();
       } else {
         await parseChunks(run.dryRunStdout ? [run.dryRunStdout] : [], job, stop, budget);
       }

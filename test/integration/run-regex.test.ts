@@ -369,6 +369,17 @@ describe('runRegex/runNul: the callback\'s error and the output are never lost',
   }, 60_000);
 });
 
+describe('runRegex: a grandchild holding the pipe', () => {
+  it('cannot hang the call: once the child has exited and no data came for a while, what was read counts', async () => {
+    const got: string[] = [];
+    const { value, error } = await settlesWithin('runRegex', 10_000,
+      sh('echo a; (exec sleep 3 > /dev/null 2>&1 &); (exec sleep 3 &); echo b').runRegex([/^(\w)$/], ([g]) => { got.push(g); }));
+    expect(error).toBeUndefined();
+    expect(value?.status).toBe(0);
+    expect(got).toEqual(['a', 'b']);
+  });
+});
+
 describe('runRegex: libvirt\'s parse after a successful run ({ parse: \'after-exit\' })', () => {
   it('a failing run never calls the callback; the default streaming parse has called it by then', async () => {
     const streamed: string[] = [];
