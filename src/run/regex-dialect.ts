@@ -5,8 +5,10 @@
  * also matches before one that ends the subject, so "name\r" of a CRLF line matches `^(.*)$`).
  *
  * - A pattern given as a string is read as GRegex reads it and translated into a JavaScript
- *   regex (flag `u`) that matches the same; what has no faithful translation is refused with a
- *   PatternError naming the construct (never a pattern that silently matches nothing).
+ *   regex (flag `u`) that matches the same (atomic groups and possessive quantifiers emulated
+ *   with a lookahead and a backreference, whose extra groups `groupAt` maps around); what has no
+ *   faithful translation is refused with a PatternError naming the construct (never a pattern
+ *   that silently matches nothing).
  * - A RegExp is JavaScript's, matched as JavaScript does, except that `$` (without the `m`
  *   flag) also matches before a final line-ending character, as GRegex's does; PCRE escapes
  *   that a RegExp without `u`/`v` would silently read as letters (`\Z`, `\A`, `\h`...), and POSIX
@@ -57,16 +59,33 @@ interface Scope {
   dotall: boolean;
   extended: boolean;
   ungreedy: boolean;
+  /** Where the group's text starts in the output, and the JavaScript groups opened before it. */
+  start: number;
+  jsBefore: number;
+  /** What closes it, when not ')' (an emulated atomic group). */
+  close?: string;
+}
+
+/** A libvirt pattern translated: JavaScript source and flags, and where each PCRE group went. */
+export interface TranslatedPattern {
+  source: string;
+  flags: string;
+  /** groupAt[n]: the JavaScript group holding PCRE group n (emulation adds groups of its own). */
+  groupAt: number[];
 }
 
 /** A libvirt (GRegex) pattern as a JavaScript regex's source and flags. */
-export function fromLibvirtPattern(p: string): { source: string; flags: string } {
+export function fromLibvirtPattern(p: string): TranslatedPattern {
   let i = 0;
   let out = '';
   let groups = 0;
   let caseless = false;
   let maxRef = 0;
-  const scopes: Scope[] = [{ multiline: false, dotall: false, extended: false, ungreedy: false }];
+  let jsGroups = 0;
+  const groupAt: number[] = [0];
+  // The last atom emitted (a possessive quantifier wraps it), and whether it holds captures.
+  let lastAtom: { start: number; captures: boolean } | null = null;
+  const scopes: Scope[] = [{ multiline: false, dotall: false, extended: false, ungreedy: false, start: 0, jsBefore: 0 }];
   const scope = (): Scope => scopes[scopes.length - 1];
   const fail = (what: string): never => {
     throw new PatternError(`${what} (at offset ${i}) has no JavaScript equivalent`);
@@ -172,7 +191,7 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
         if (n > groups) fail(`the reference \\${n} to a group not opened before it`);
         i += digits.length;
         maxRef = Math.max(maxRef, n);
-        return `(?:\\${n})`;
+        return `(?:\\${groupAt[n]})`;
       }
       fail(`the octal escape \\${c}${digits}`);
     }
@@ -206,7 +225,7 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
       if (n < 0) n = groups + 1 + n;
       if (n < 1 || n > groups) fail(`the reference \\${letter}${ref} to a group not opened before it`);
       maxRef = Math.max(maxRef, n);
-      return `(?:\\${n})`;
+      return `(?:\\${groupAt[n]})`;
     }
     if (!/^[A-Za-z_]\w*$/.test(ref)) fail(`the reference to '${ref}'`);
     return `\\k<${ref}>`;
@@ -261,18 +280,33 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
     }
   }
 
-  // A quantifier's tail: PCRE's lazy '?' is JavaScript's; possessive '+' is not there.
-  function quantifierTail(q: string): string {
-    if (p[i] === '+') fail(`the possessive quantifier ${q}+`);
+  // Appends a quantifier to the last atom: PCRE's lazy '?' is JavaScript's, and a possessive
+  // `X*+` is the atomic `(?>X*)`, emulated as `(?=(X*))\k` with a group of its own (which
+  // cannot renumber groups already opened only if X holds none).
+  function quantify(q: string): void {
+    if (p[i] === '+') {
+      const a = lastAtom;
+      if (a === null || a.captures) return fail(`the possessive quantifier ${q}+ on a group with captures`);
+      i++;
+      const h = ++jsGroups;
+      out = `${out.slice(0, a.start)}(?:(?=(${out.slice(a.start)}${q}))\\${h})`;
+      return;
+    }
     const lazy = p[i] === '?';
     if (lazy) i++;
-    return q + (lazy !== scope().ungreedy ? '?' : '');
+    out += q + (lazy !== scope().ungreedy ? '?' : '');
   }
 
-  // (?flags) or (?flags: at p[i] (after "(?"); returns the flags' effect, or null if not flags.
-  function optionGroup(atStart: boolean): string | null {
+  // Opens a group whose output starts now.
+  function open(scope0: Scope, text: string, close?: string): void {
+    scopes.push({ ...scope0, start: out.length, jsBefore: jsGroups, close });
+    out += text;
+  }
+
+  // (?flags) or (?flags: at p[i] (after "(?"); false when it is not one.
+  function optionGroup(atStart: boolean): boolean {
     const m = /^([imsxUJn]*)(?:-([imsxUJn]*))?([:)])/.exec(p.slice(i));
-    if (!m) return null;
+    if (!m) return false;
     const on = m[1];
     const off = m[2] ?? '';
     i += m[0].length;
@@ -290,16 +324,18 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
       }
     }
     if (m[3] === ')') {
-      Object.assign(scope(), target);
-      return '';
+      Object.assign(scope(), { multiline: target.multiline, dotall: target.dotall, extended: target.extended, ungreedy: target.ungreedy });
+      return true;
     }
-    scopes.push(target);
-    return '(?:';
+    open(target, '(?:');
+    return true;
   }
 
   while (i < p.length) {
     const c = p[i];
     const sc = scope();
+    const before = out.length;
+    let atom: { start: number; captures: boolean } | null = null;
     if (sc.extended && /\s/.test(c)) {
       i++;
       continue;
@@ -313,10 +349,12 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
       case '\\':
         i++;
         out += escape(false);
+        atom = { start: before, captures: false };
         break;
       case '[':
         i++;
         out += charClass();
+        atom = { start: before, captures: false };
         break;
       case '(': {
         const atStart = out === '' && scopes.length === 1;
@@ -324,8 +362,8 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
         if (p[i] === '*') fail('a backtracking verb or start-of-pattern option (*...)');
         if (p[i] !== '?') {
           groups++;
-          scopes.push({ ...sc });
-          out += '(';
+          open(sc, '(');
+          groupAt[groups] = ++jsGroups;
           break;
         }
         i++;
@@ -334,47 +372,57 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
           const end = p.indexOf(')', i);
           if (end < 0) throw new PatternSyntaxError('missing ) after comment');
           i = end + 1;
+          atom = lastAtom; // a comment is not an atom
           break;
         }
         const named = /^(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')/.exec(rest);
         if (named) {
           groups++;
           i += named[0].length;
-          scopes.push({ ...sc });
-          out += `(?<${named[1] ?? named[2]}>`;
+          open(sc, `(?<${named[1] ?? named[2]}>`);
+          groupAt[groups] = ++jsGroups;
           break;
         }
         const pref = /^P=([A-Za-z_]\w*)\)/.exec(rest);
         if (pref) {
           i += pref[0].length;
           out += `\\k<${pref[1]}>`;
+          atom = { start: before, captures: false };
           break;
         }
         const look = /^(?::|=|!|<=|<!)/.exec(rest);
         if (look) {
           i += look[0].length;
-          scopes.push({ ...sc });
-          out += `(?${look[0]}`;
+          open(sc, `(?${look[0]}`);
           break;
         }
-        if (rest.startsWith('>')) fail('the atomic group (?>...)');
+        if (rest.startsWith('>')) {
+          // atomic: (?>X) is (?=(X))\h, what the lookahead matched taken whole, never retried
+          i++;
+          const h = ++jsGroups;
+          open(sc, '(?:(?=(', `))\\${h})`);
+          break;
+        }
         if (rest.startsWith('|')) fail('the branch-reset group (?|...)');
         if (rest.startsWith('(')) fail('the conditional group (?(...)...)');
         if (/^(?:R|[+-]?\d|&|P>)/.test(rest)) fail('a recursive subpattern call');
-        const opt = optionGroup(atStart);
-        if (opt === null) fail(`the group (?${rest.slice(0, 1)}`);
-        out += opt;
+        if (!optionGroup(atStart)) fail(`the group (?${rest.slice(0, 1)}`);
+        atom = lastAtom; // (?i) and the like are not atoms; (?s:...) is one once closed
         break;
       }
       case ')':
         i++;
         if (scopes.length === 1) throw new PatternSyntaxError(') without opening (');
-        scopes.pop();
-        out += ')';
+        {
+          const closed = scopes.pop() as Scope;
+          out += closed.close ?? ')';
+          atom = { start: closed.start, captures: jsGroups > closed.jsBefore };
+        }
         break;
       case '.':
         i++;
         out += sc.dotall ? ANY : DOT;
+        atom = { start: before, captures: false };
         break;
       case '^':
         i++;
@@ -386,22 +434,24 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
         break;
       case '*': case '+': case '?':
         i++;
-        out += quantifierTail(c);
+        quantify(c);
         break;
       case '{': {
         const q = /^\{\d+(?:,\d*)?\}/.exec(p.slice(i));
         if (q) {
           i += q[0].length;
-          out += quantifierTail(q[0]);
+          quantify(q[0]);
         } else {
           i++;
           out += '\\{';
+          atom = { start: before, captures: false };
         }
         break;
       }
       case '}': case ']':
         i++;
         out += `\\${c}`;
+        atom = { start: before, captures: false };
         break;
       case '|':
         i++;
@@ -411,12 +461,14 @@ export function fromLibvirtPattern(p: string): { source: string; flags: string }
         const ch = String.fromCodePoint(codeOf(p.slice(i)));
         i += ch.length;
         out += ch;
+        atom = { start: before, captures: false };
       }
     }
+    lastAtom = atom;
   }
   if (scopes.length > 1) throw new PatternSyntaxError('missing terminating )');
   if (maxRef > groups) throw new PatternSyntaxError(`reference to non-existent subpattern ${maxRef}`);
-  return { source: out, flags: caseless ? 'iu' : 'u' };
+  return { source: out, flags: caseless ? 'iu' : 'u', groupAt };
 }
 
 /** Refuses PCRE-only constructs a RegExp would silently misread, and gives `$` GRegex's line ends. */

@@ -30,18 +30,25 @@ import { BytesSplitter, detached, TextSplitter } from './split';
 interface Matcher {
   re: RegExp;
   take: number;
+  /** groupAt[n]: the index in the match of the pattern's group n. */
+  groupAt: number[];
 }
 
 // One pattern as a JavaScript regex (regex-dialect.ts): a string is libvirt's GRegex pattern,
 // translated; a RegExp is used as is but for `$` at a line end. Refused at call time when it
 // cannot match as libvirt's would.
-function compile(method: string, r: unknown, i: number): RegExp {
+function compile(method: string, r: unknown, i: number): { re: RegExp; groupAt: number[] } {
   const name = arg(`regexes[${i}]`);
   if (!(r instanceof RegExp) && typeof r !== 'string') throw typeError(method, name, 'a RegExp or a string', r);
   try {
-    if (r instanceof RegExp) return withLibvirtLineEnds(r);
-    const { source, flags } = fromLibvirtPattern(r);
-    return new RegExp(source, flags);
+    if (r instanceof RegExp) {
+      const re = withLibvirtLineEnds(r);
+      // An alternative that matches '' tells how many groups the regex has.
+      const count = (new RegExp(`${re.source}|`, re.flags).exec('') as RegExpExecArray).length - 1;
+      return { re, groupAt: Array.from({ length: count + 1 }, (_, j) => j) };
+    }
+    const { source, flags, groupAt } = fromLibvirtPattern(r);
+    return { re: new RegExp(source, flags), groupAt };
   } catch (err) {
     if (err instanceof PatternError) throw valueError(method, name, `cannot be matched as libvirt's GRegex would: ${err.message}`);
     throw valueError(method, name, `is not a valid regular expression: ${(err as Error).message}`);
@@ -56,11 +63,10 @@ function matchers(method: string, regexes: unknown, groups: unknown): Matcher[] 
     throw typeError(method, arg('options.groups'), `an array of ${regexes.length} integers`, groups);
   }
   return regexes.map((r: unknown, i) => {
-    const re = compile(method, r, i);
-    // An alternative that matches '' tells how many groups the regex has.
-    const count = (new RegExp(`${re.source}|`, re.flags).exec('') as RegExpExecArray).length - 1;
+    const { re, groupAt } = compile(method, r, i);
+    const count = groupAt.length - 1;
     const take = groups === undefined ? count : checkInteger(method, arg(`options.groups[${i}]`), (groups as unknown[])[i], 0, count);
-    return { re, take };
+    return { re, take, groupAt };
   });
 }
 
@@ -91,7 +97,7 @@ export function runRegex(
       for (const m of ms) {
         const found = m.re.exec(line);
         if (found === null) return undefined;
-        for (let j = 1; j <= m.take; j++) got.push(detached(found[j] ?? ''));
+        for (let j = 1; j <= m.take; j++) got.push(detached(found[m.groupAt[j]] ?? ''));
       }
       return callback(got, i);
     },

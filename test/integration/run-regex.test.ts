@@ -436,11 +436,22 @@ describe('runRegex: lines and patterns as libvirt\'s GRegex matches them', () =>
     expect(await regexCalls('é٣ x\n', ['^(\\w)(\\d) '])).toEqual([[['é', '٣'], 0]]);
   });
 
+  it('emulates atomic groups and possessive quantifiers (never retried), the groups numbered as PCRE numbers them', async () => {
+    // a++ takes every 'a' and gives none back: "a++a" matches nothing, "a++b" matches
+    expect(await regexCalls('aaa\naab\n', ['^a++a', '^(a++)b'])).toEqual([]);
+    expect(await regexCalls('aab\n', ['^(a++)b'])).toEqual([[['aa'], 0]]);
+    // (?>a|ab) keeps its first choice: "abc" fails where (?:a|ab)c would match
+    expect(await regexCalls('abc\nac\n', ['^(?>a|ab)c$'])).toEqual([[[], 1]]);
+    // the emulation's own groups do not shift the ones handed to the callback, nor a backreference
+    expect(await regexCalls('x"a b"y\n', ['^(x)"([^"]*+)"(y)$'])).toEqual([[['x', 'a b', 'y'], 0]]);
+    expect(await regexCalls('abbc\n', ['^(a)(?>(b))\\2(c)$'], { groups: [3] })).toEqual([[['a', 'b', 'c'], 0]]);
+  });
+
   it('refuses at call time, naming the pattern and construct, what it cannot match as GRegex would', () => {
     const cmd = new Command('true');
     const refused: [string | RegExp, RegExp][] = [
-      ['a++b', /regexes\[0\]' cannot be matched as libvirt's GRegex would: the possessive quantifier/],
-      ['(?>ab)', /the atomic group/],
+      ['(a)++b', /regexes\[0\]' cannot be matched as libvirt's GRegex would: the possessive quantifier \+\+ on a group with captures/],
+      ['(?|(a)|(b))', /the branch-reset group/],
       ['a(?i)b', /case-insensitivity for part of a pattern/],
       ['[[:punct:]]', /the POSIX class \[:punct:\]/],
       ['\\1(a)', /a group not opened before it/],
