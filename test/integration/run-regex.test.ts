@@ -5,6 +5,7 @@
  * searched in the same line, the groups concatenated; NUL fields as getdelim does, the leftover
  * fields in one last call.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { Command, CommandError, setDryRun } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
 import { liveChildren, sleep } from '../helpers/proc';
 import { sanitizerSkip } from '../adversarial/support/common';
+import { buildC, BUILD_DIR, FIXTURE_DIR } from '../helpers/build-helper';
 
 useInvariants();
 
@@ -445,6 +447,34 @@ describe('runRegex: lines and patterns as libvirt\'s GRegex matches them', () =>
     // the emulation's own groups do not shift the ones handed to the callback, nor a backreference
     expect(await regexCalls('x"a b"y\n', ['^(x)"([^"]*+)"(y)$'])).toEqual([[['x', 'a b', 'y'], 0]]);
     expect(await regexCalls('abbc\n', ['^(a)(?>(b))\\2(c)$'], { groups: [3] })).toEqual([[['a', 'b', 'c'], 0]]);
+  });
+
+  it('string patterns match as the installed GLib\'s GRegex matches them (libvirt\'s compile flags), groups included', async () => {
+    const gm = buildC({ src: path.join(FIXTURE_DIR, 'gregex-match.c'), out: path.join(BUILD_DIR, 'gregex-match'), label: 'gregex-match' }).path;
+    const probe = spawnSync(gm, ['x', 'x'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.warn(`[skip] GRegex comparison: ${probe.stdout.trim() === 'NOGLIB' ? 'libglib-2.0.so.0 is not installed' : `gregex-match failed: ${probe.stderr}`}`);
+      return;
+    }
+    const subjects = ['name\r', 'vda 10\r', 'vda 10', 'a\rb', 'ABC abc', 'x\vy', 'x\fy', 'x\u0085y', 'end\r', 'end\v', 'ab١23',
+      'héllo wörld', 'éfoo bar', '  tab\there', 'a.b', 'aab', 'ab=ab', 'x"a b"y', 'PV /dev/sda1 vg0\r', '12:34:56', 'Straße', 'a\u180eb', 'a\u00a0b', ''];
+    const patterns = ['^(.*)$', '^(\\S+) (\\d+)$', '(.)$', 'a.b', '(?s)a.b', '([[:digit:]]+)', '([[:alpha:]]+)', '([[:alnum:]_]+)', '([[:space:]]+)',
+      '(\\w+)', '(\\s+)', '(\\S+)$', '\\bfoo\\b', '(end)\\Z', 'end\\z', '(?i)(abc)', '(?P<k>\\w+)=(?P=k)', '(a++)b', '(?>a|ab)b', '"([^"]*+)"',
+      '(\\h+)', '(\\v)', '(?m)^b', '[^\\d]+', '\\x{e9}', '(a)?b', '(\\d+):(\\d+)(?::(\\d+))?', '^\\s*(\\S+)\\s*$', '(?x) v d a', '[[:^digit:]]+'];
+    const text = subjects.join('\n');
+    for (const pattern of patterns) {
+      const ref = spawnSync(gm, [pattern, ...subjects], { encoding: 'utf8' }).stdout.trim().split('\n');
+      const expected = ref.map((l) => {
+        if (!l.startsWith('MATCH')) return l;
+        const groups = l.split(' ').slice(2).map((h) => (h === '-' ? '' : Buffer.from(h, 'hex').toString('utf8')));
+        return `MATCH ${JSON.stringify(groups)}`;
+      });
+      const got: string[] = subjects.map(() => 'NOMATCH');
+      await writes(text).runRegex([pattern], (groups, line) => {
+        got[line] = `MATCH ${JSON.stringify(groups)}`;
+      });
+      expect(got, `pattern ${JSON.stringify(pattern)}`).toEqual(expected);
+    }
   });
 
   it('refuses at call time, naming the pattern and construct, what it cannot match as GRegex would', () => {
