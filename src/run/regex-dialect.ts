@@ -29,7 +29,7 @@ const ANY = '[^]';
 const END = `(?=(?:\\r\\n|[${NL}])?$)`;
 // PCRE_UCP's \w and \s, as class items.
 const WORD = '\\p{L}\\p{N}_';
-const SPACE = '\\t\\n\\v\\f\\r\\p{Z}';
+const SPACE = `${NL}\\t\\u180e\\p{Z}`; // UCP: \p{Z}, \h and \v
 const HSPACE = '\\t\\p{Zs}\\u180e';
 const BOUNDARY = `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`;
 const NOT_BOUNDARY = `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`;
