@@ -7,8 +7,8 @@
  * AbortSignal (and abort()/free() of the command, through stopConsuming()) end it at once,
  * even while a callback's promise is pending or a burst of lines is being parsed. The child is
  * then killed if it still runs, and reaped, and the call rejects with the CommandError of that
- * end (ETIMEDOUT or ABORT_ERR). Between records of one chunk the parse yields to the event loop
- * once a turn's time budget is used (turn-budget.ts), so a timer fires on time.
+ * end (ETIMEDOUT or ABORT_ERR). Between any two records (of one chunk or not) the parse yields
+ * to the event loop once a turn's time budget is used (turn-budget.ts): a timer fires on time.
  *
  * A callback's own throw or rejection stops the run too (the child is killed and reaped) and is
  * what the call rejects with, whatever it is: it is told apart from the stream's own errors.
