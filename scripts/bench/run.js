@@ -368,7 +368,7 @@ function evaluate(res) {
       `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
       sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
   }
-  evaluateParse(by.parse, 8, add);
+  evaluateParse(by.parse, 9, add);
   return targets;
 }
 
@@ -499,7 +499,7 @@ function markdown(res) {
     L.push('Linear building shows as a per-entry cost that stays flat as n grows (the last column near 1×; garbage collection of the larger heaps adds some); a quadratic path would grow it about 100× from n = 1,000 to n = 100,000.');
     L.push('');
   }
-  L.push(...markdownParse(by.parse, 8));
+  L.push(...markdownParse(by.parse, 9));
   return L.join('\n');
 }
 

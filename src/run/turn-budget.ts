@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** Work per turn before yielding: well under the 20 ms of event-loop delay a user notices. */
-export const TURN_BUDGET_MS = 4;
+export const TURN_BUDGET_MS = 2;
 const CHECK_MS = 0.5;
 const MAX_STRIDE = 1024;
 
