@@ -182,7 +182,10 @@ export class Command extends SchedLsmBuilder {
    * every regex in turn against each line ('\n'-separated; a line starting with `prefix` has
    * it stripped first). When all match, `callback` gets the capture groups of every regex,
    * concatenated ('' for a group that took no part). A callback that throws or rejects stops
-   * the run: the child is killed and the run rejects with that error. Resolves as run().
+   * the run: the child is killed and the run rejects with that error. Resolves as run(); the
+   * timeout, signal, abort() and free() end it even while a callback's promise is pending.
+   * String patterns are libvirt's (GRegex/PCRE), translated or refused at once; `{ parse:
+   * 'after-exit' }` parses only after a successful run, as libvirt does.
    * @throws {TypeError} for bad regexes, callback or options; {CommandError} as run()
    * @example await new Command('ip', '-o', 'link').runRegex([/^\d+: (\S+):/], ([name]) => names.push(name))
    */

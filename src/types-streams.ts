@@ -26,6 +26,14 @@ export interface RunRegexOptions<E extends OutputEncoding = OutputEncoding> exte
   prefix?: string;
   /** Capture groups taken from each regex (libvirt's nvars); default: all of that regex's groups. */
   groups?: number[];
+  /**
+   * When the callback runs. 'streaming': on each line as stdout streams in (memory stays one
+   * chunk; a run that fails later has already called it). 'after-exit': libvirt's order: stdout
+   * is read whole (held in memory), and parsed only once the run has succeeded (with
+   * `{ status: true }`, whatever the exit status), so a failing run never calls it.
+   * @default 'streaming'
+   */
+  parse?: 'streaming' | 'after-exit';
 }
 
 /** Options of runNul(): run() options; `encoding: 'buffer'` also makes the fields Buffers. */

@@ -205,7 +205,7 @@ export const OPTION_NAMES = Object.freeze({
   wait: ['status', 'timeout', 'signal', 'killGrace', 'encoding'],
   run: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input'],
   runAsync: ['autoReap', 'maxBuffer', 'stdin', 'stdout', 'stderr'],
-  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input', 'prefix', 'groups'],
+  runRegex: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input', 'prefix', 'groups', 'parse'],
   runNul: ['status', 'timeout', 'signal', 'killGrace', 'encoding', 'maxBuffer', 'input'],
   lines: ['stream'],
   abort: ['grace'],

@@ -14,6 +14,7 @@
 // --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak,
 // builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds),
 // lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held: ~20 s).
+// parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held).
 
 const cp = require('node:child_process');
 const crypto = require('node:crypto');
@@ -30,6 +31,8 @@ const only = args.only ? new Set(String(args.only).split(',')) : null;
 // reference results.md/json that the README includes.
 const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : quick || only ? path.join(os.tmpdir(), 'vircommand-bench-partial') : BENCH;
 const outBase = quick ? 'results.quick' : 'results';
+
+const { evaluateParse, markdownParse } = require('./report-parse');
 
 const FDS_WANTED_LIMIT = 1048576;
 
@@ -207,6 +210,12 @@ function scenarios(floor, nofileHigh) {
       argv: ['scenarios/lines.js', ...(q ? ['--trials', '3', '--count', '500000', '--hold-mib', '256'] : ['--trials', '5'])],
     },
     {
+      id: 'parse',
+      title: `Parsed output (runRegex, runNul), ${big1} MiB held`,
+      node: ['--expose-gc'],
+      argv: ['scenarios/parse.js', '--hold-mib', String(big1), ...(q ? ['--trials', '2', '--lines', '500000'] : ['--trials', '5'])],
+    },
+    {
       id: 'builder',
       title: 'Builder cost at 1k/10k/100k entries',
       node: ['--expose-gc'],
@@ -377,6 +386,7 @@ function evaluate(res) {
       `max ${f2(o.delayMax.median)} ms (worst trial ${f2(o.delayMax.max)}), p99 ${f2(o.delayP99.median)} ms; readline: max ${f2(c.delayMax.median)}, p99 ${f2(c.delayP99.median)} ms`,
       o.delayMax.max <= 20);
   }
+  evaluateParse(by.parse, 9, add);
   return targets;
 }
 
@@ -521,6 +531,7 @@ function markdown(res) {
     L.push('Each loop counts the lines and adds up their lengths. Time: from the spawn to the end of the loop and the child\'s end (`wait()`, `\'close\'`). Event-loop delay: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span.');
     L.push('');
   }
+  L.push(...markdownParse(by.parse, 9));
   return L.join('\n');
 }
 

@@ -16,6 +16,7 @@ import { rememberReaped, rememberReleased } from '../pid';
 import { checkRunnable, type CommandState, commandLine, releasePassedFds } from '../plan';
 import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions } from '../types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from '../validate';
+import { consume, type ParseJob, stopConsuming } from './consume';
 import { checkNoPendingHandshake, dropHandshake } from './handshake';
 import { applyInput, inputConflict, parseInput, type RunInput } from './input';
 import { prepare, resolveProgram } from './prepare';
@@ -78,15 +79,10 @@ export async function run(state: CommandState, options: unknown): Promise<AnyRes
 }
 
 /**
- * A run() whose stdout is a pipe that `consume` reads as it streams (runRegex(), runNul()).
- * When `consume` rejects, the child is killed and, once it is reaped, the run rejects with
- * consume's error. Otherwise the run settles as run() does, after both the child and `consume`
- * are done. A grandchild holding the pipe open cannot hang it: DEFAULT_DRAIN_MS after the child
- * ended, the stream is destroyed and what was read counts.
+ * A run() whose stdout is a pipe parsed as it streams (runRegex(), runNul()): the checks and
+ * the spawn are here; the parse, its deadline and how the call ends are run/consume.ts's.
  */
-export async function runConsuming(
-  state: CommandState, method: string, options: Record<string, unknown>, consume: (stdout: Readable) => Promise<void>,
-): Promise<AnyResult> {
+export async function runConsuming(state: CommandState, method: string, options: Record<string, unknown>, job: ParseJob): Promise<AnyResult> {
   const o = checkRunOptions(method, options, DEFAULT_KILL_GRACE_MS, OPTION_NAMES.run);
   checkRunnable(state, 'async');
   const pipes: PipeRequest = { stdin: false, stdout: true, stderr: null };
@@ -95,48 +91,14 @@ export async function runConsuming(
   const input = checkedInput(state, method, options, false);
   if (o.signal?.aborted) throw abortedBeforeStart(state, o.signal);
   const control = { timeoutMs: 0, killGraceMs: Math.ceil(o.killGrace), maxBuffer: o.maxBuffer };
-  if (dryRunActive()) return dryRunConsuming(state, start(state, 'async', true, control, false, null, input), o, consume);
-  const rec = start(state, 'async', true, control, false, pipes, input);
-  const waiting = waitFor(state, rec, o);
-  waiting.catch(() => {}); // judged below, after consume
-  const stdout = streamsOf(state).stdout;
-  let drainTimer: NodeJS.Timeout | undefined;
-  let over = false;
-  void rec.done.then(() => {
-    if (!over) drainTimer = setTimeout(() => stdout?.destroy(), DEFAULT_DRAIN_MS);
-  });
-  try {
-    if (stdout) await consume(stdout).catch((err: unknown) => {
-      // our own destroy after the drain time ends the stream early: not consume's failure
-      if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' && rec.finished) return;
-      throw err;
-    });
-  } catch (err) {
-    if (!rec.finished) rec.handle?.terminate(Math.ceil(o.killGrace));
-    stdout?.destroy();
-    await rec.done;
-    await waiting.catch(() => {});
-    throw err;
-  } finally {
-    over = true;
-    clearTimeout(drainTimer);
-  }
-  stdout?.destroy();
-  return waiting;
-}
-
-// Under a dry run stdout is the callback's answer, captured: consume parses it as if it had
-// streamed, and, as in a real run, it is not returned.
-async function dryRunConsuming(state: CommandState, rec: RunRecord, o: ParsedRunOptions, consume: (stdout: Readable) => Promise<void>): Promise<AnyResult> {
-  const out = rec.result?.stdout ?? null;
-  if (rec.result) rec.result.stdout = null;
-  try {
-    if (out !== null && out.length > 0) await consume(Readable.from([out]));
-  } catch (err) {
-    await waitFor(state, rec, o).catch(() => {});
-    throw err;
-  }
-  return waitFor(state, rec, o);
+  const dry = dryRunActive();
+  const rec = dry ? start(state, 'async', true, control, false, null, input) : start(state, 'async', true, control, false, pipes, input);
+  // Under a dry run stdout is the callback's answer, captured: it is parsed as if it had
+  // streamed and, as in a real run, not returned.
+  const dryRunStdout = dry ? (rec.result?.stdout ?? null) : null;
+  if (dry && rec.result) rec.result.stdout = null;
+  const wait = (): Promise<AnyResult> => waitFor(state, rec, { ...o, timeout: 0, signal: undefined });
+  return consume({ state, rec, o, stdout: dry ? null : streamsOf(state).stdout, dryRunStdout, wait }, job);
 }
 
 /** runAsync(): spawn and return the pid; a failure to start throws at once. */
@@ -166,6 +128,7 @@ export async function wait(state: CommandState, options: unknown): Promise<AnyRe
 export async function abort(state: CommandState, options: AbortOptions | undefined): Promise<void> {
   const o = checkOptions<AbortOptions>('Command.abort', options, OPTION_NAMES.abort);
   const grace = checkTimerMs('Command.abort', arg('options.grace'), o.grace, DEFAULT_KILL_GRACE_MS);
+  stopConsuming(state); // a runRegex()/runNul() still parsing ends too
   const rec = state.running;
   if (!rec) {
     destroyStreams(state);
@@ -205,6 +168,7 @@ export async function disposeAsync(state: CommandState): Promise<void> {
 /** free(): close CLOSE_PARENT fds; kill and reap an auto-reaped child, or release it. */
 export function free(state: CommandState): void {
   releasePassedFds(state);
+  stopConsuming(state); // a runRegex()/runNul() still parsing ends too
   destroyStreams(state);
   dropHandshake(state);
   const rec = state.running;

@@ -132,6 +132,9 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.lines({ stream: 'all' })).toEqualTypeOf<AsyncGenerator<string>>();
     expectTypeOf(cmd.runRegex([/a/, 'b'], (groups: string[], line: number) => void [groups, line], { prefix: 'x', groups: [0, 0], status: true })).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.runNul(2, async (fields) => void fields)).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(cmd.runRegex(['^(\\S+)$'], () => {}, { parse: 'after-exit' })).toEqualTypeOf<Promise<RunResult>>();
+    // @ts-expect-error parse is 'streaming' or 'after-exit'
+    void cmd.runRegex([/a/], () => {}, { parse: 'later' });
     expectTypeOf<typeof PASS_FD_BLOCKING>().toEqualTypeOf<2>();
     expectTypeOf(cmd.handshakeNotify()).toEqualTypeOf<void>();
     expectTypeOf(cmd.toString).parameters.toEqualTypeOf<[options?: ToStringOptions]>();
