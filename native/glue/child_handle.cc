@@ -331,7 +331,8 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
 
 Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
   int sig = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : SIGTERM;
-  bool sent = session_ && !session_->finished() && session_->Kill(sig);
+  bool group = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  bool sent = session_ && !session_->finished() && (group ? session_->KillGroup(sig) : session_->Kill(sig));
   return Napi::Boolean::New(info.Env(), sent);
 }
 
