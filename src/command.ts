@@ -16,9 +16,11 @@ import type { Readable, Writable } from 'node:stream';
 import { CommandError, usageError } from './errors';
 import { commandLine, resolveCandidates } from './plan';
 import * as runner from './run/index';
+import { type KillOptions, kill as killChild } from './run/kill';
 import { runNul, runRegex } from './run/regex';
 import { lines } from './run/lines';
 import { streamsOf } from './run/streams';
+import type { SignalInput } from './signal-names';
 import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
 import type { LinesOptions, RunNulOptions, RunRegexOptions } from './types-streams';
 import { arg, checkString, typeError, valueError } from './validate';
@@ -230,6 +232,22 @@ export class Command extends SchedLsmBuilder {
    */
   abort(options?: AbortOptions): Promise<void> {
     return runner.abort(stateOf(this), options);
+  }
+
+  /**
+   * Sends a signal to the running child, as child_process's subprocess.kill(): a name
+   * ('SIGTERM', 'TERM') or a number 0-64, SIGTERM by default. Returns true when it was sent,
+   * false when no child of this command runs (not started, already reaped, released by
+   * free()): a reused pid is never signalled. Nothing waits or reaps: wait() reports the end.
+   * With `{ group: true }` the signal goes to the process group the child leads (made by
+   * setsid() or setpgid(0), checked at this call), its own background children included;
+   * false when it leads none. abort(), free(), a timeout, an AbortSignal and maxBuffer end
+   * such a group by themselves.
+   * @throws {TypeError|RangeError} for an unknown signal name, a number out of range or bad options
+   * @example cmd.kill('SIGHUP'); cmd.setsid().runAsync(); cmd.kill('SIGTERM', { group: true })
+   */
+  kill(signal?: number | SignalInput, options?: KillOptions): boolean {
+    return killChild(stateOf(this), signal, options);
   }
 
   /**

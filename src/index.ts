@@ -5,6 +5,7 @@ export { Command } from './command';
 export { pidWait, pidAbort } from './pid';
 export { readPidFile, killByPidFile } from './pidfile';
 export type { KillByPidFileOptions, KillByPidFileOutcome, KillByPidFileResult, ReadPidFileOptions } from './pidfile';
+export type { KillOptions } from './run/kill';
 export { setDryRun } from './dry-run';
 export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';

@@ -101,7 +101,8 @@ export interface ChildHandle {
   readonly stdinFd: number;
   readonly stdoutFd: number;
   readonly stderrFd: number;
-  kill(signal: number): boolean;
+  /** The signal to the child (group: to the process group it leads); false when none was sent. */
+  kill(signal: number, group?: boolean): boolean;
   terminate(graceMs: number): void;
   abortSync(graceMs: number): NativeResult;
   handshakeWait(cb: (err: Error | null) => void): void;

@@ -5,11 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { CommandError, errnoName, errnoText, signalName, signalNumber } from './errors';
+import { CommandError, errnoName, errnoText, signalName } from './errors';
 import { loadNative } from './native';
+import { checkSignal } from './signal-arg';
 import type { SignalInput } from './signal-names';
 import { OPTION_NAMES } from './types';
-import { arg, checkBoolean, checkInteger, checkNonNegative, checkOptions, checkString, valueError } from './validate';
+import { arg, checkBoolean, checkNonNegative, checkOptions, checkString, valueError } from './validate';
 
 /** Options of readPidFile(). */
 export interface ReadPidFileOptions {
@@ -86,7 +87,6 @@ const native = (): PidfileNative => loadNative() as unknown as PidfileNative;
 
 const { EINVAL, ENOSYS, ESRCH } = os.constants.errno;
 const PID_T_MAX = 2 ** 31 - 1;
-const SIGNAL_MAX = 64;
 
 function pidfileError(file: string, errno: number, why: string): CommandError {
   return new CommandError(`Invalid pid file ${file}: ${why}`, { stage: 'pidfile', errno, code: errnoName(errno), path: file });
@@ -143,15 +143,6 @@ export function readPidFile(path: string, options?: ReadPidFileOptions): number 
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function checkSignal(m: string, signal: unknown): number {
-  if (typeof signal === 'string') {
-    const n = signalNumber(signal);
-    if (n === undefined) throw valueError(m, arg('signal'), `is not a signal name: '${signal}'`, RangeError);
-    return n;
-  }
-  return checkInteger(m, arg('signal'), signal, 0, SIGNAL_MAX);
 }
 
 // The program `exe` names, resolved as the kernel shows it in /proc/<pid>/exe.
@@ -229,7 +220,7 @@ export function killByPidFile(path: string, signal: number | SignalInput = 'SIGT
   const m = 'killByPidFile';
   try {
     const file = checkString(m, arg('path'), path, true);
-    const sig = checkSignal(m, signal);
+    const sig = checkSignal(m, arg('signal'), signal);
     const o = checkOptions<KillByPidFileOptions>(m, options, OPTION_NAMES.killByPidFile);
     const wait = checkNonNegative(m, arg('options.wait'), o.wait, 0);
     const force = checkBoolean(m, arg('options.force'), o.force, false);

@@ -131,6 +131,7 @@ IoSession::IoSession(const ExecPlan& plan, SpawnedChild* child)
   }
   if (plan.timeout_ms > 0) timeout_at_ = MonotonicMs() + static_cast<uint64_t>(plan.timeout_ms);
   hand_off_status_ = plan.daemonize && plan.handshake;
+  group_leader_ = plan.setsid || plan.pgid == 0;
 }
 
 IoSession::~IoSession() {
@@ -321,7 +322,7 @@ void IoSession::OnTimer() {
   }
   if (kill_at_ != 0 && now >= kill_at_) {
     kill_at_ = 0;
-    Kill(SIGKILL);
+    Stop(SIGKILL);
   }
   if (drain_at_ != 0 && now >= drain_at_) {
     drain_at_ = 0;
@@ -358,13 +359,31 @@ bool IoSession::Kill(int sig) {
   return true;
 }
 
+// The group is the child's only while the child is unreaped: until then its pid, and so the
+// group id equal to it, cannot be taken by another process. Whether it leads its group is read
+// now, not assumed from the plan: a kill that comes before the child's setsid()/setpgid(0), or
+// a child that moved to another group since, signals no group at all.
+bool IoSession::KillGroup(int sig) {
+  if (result_.reaped || result_.pid <= 0) return false;
+  if (fds_[kSlotPidfd] < 0 && !poll_reap_) return false;  // released: no longer ours to hold
+  if (getpgid(result_.pid) != result_.pid || result_.pid == getpgrp()) return false;
+  if (kill(-result_.pid, sig) != 0) return false;
+  result_.killed_by = sig;
+  return true;
+}
+
+void IoSession::Stop(int sig) {
+  if (group_leader_ && KillGroup(sig)) return;
+  Kill(sig);
+}
+
 void IoSession::Terminate(int64_t grace_ms) {
   if (result_.reaped) return;
   if (grace_ms <= 0) {
-    Kill(SIGKILL);
+    Stop(SIGKILL);
     return;
   }
-  Kill(SIGTERM);
+  Stop(SIGTERM);
   uint64_t at = MonotonicMs() + static_cast<uint64_t>(grace_ms);
   if (kill_at_ == 0 || at < kill_at_) kill_at_ = at;
 }

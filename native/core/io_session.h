@@ -70,6 +70,10 @@ class IoSession {
   bool Done() const;
 
   bool Kill(int sig);
+  // Signals the process group the child leads (made by setsid() or setpgid(0)): false, and
+  // nothing sent, once the child is reaped or when it does not lead its group (checked now).
+  bool KillGroup(int sig);
+  // SIGTERM, then SIGKILL after grace_ms; to the child's own group when it was made to lead one.
   void Terminate(int64_t grace_ms);
   // Stops watching: closes our pipes and the pidfd, leaves the child unreaped.
   void Release();
@@ -100,6 +104,8 @@ class IoSession {
   void Reap();
   void PollReap(uint64_t now);
   void HandOffStatus();
+  // Terminate()'s signals: to the whole group when the plan made the child lead one.
+  void Stop(int sig);
 
   int fds_[kSlotCount] = {-1, -1, -1, -1, -1};
   struct Send {
@@ -112,6 +118,8 @@ class IoSession {
   const uint8_t* input_ = nullptr;
   size_t input_len_ = 0;
   size_t input_off_ = 0;
+  // setsid() or setpgid(0): abort(), free(), a timeout and maxBuffer end the child's group.
+  bool group_leader_ = false;
   int64_t kill_grace_ms_;
   int64_t drain_ms_;
   uint64_t timeout_at_ = 0, kill_at_ = 0, drain_at_ = 0;

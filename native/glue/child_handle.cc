@@ -337,7 +337,8 @@ Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
   int sig = SIGTERM;
   if (info.Length() > 0 && !info[0].IsUndefined() && !CheckedInt32(info.Env(), info[0], "kill: signal", 0, SIGRTMAX, &sig))
     return info.Env().Undefined();
-  bool sent = session_ && !session_->finished() && session_->Kill(sig);
+  bool group = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  bool sent = session_ && !session_->finished() && (group ? session_->KillGroup(sig) : session_->Kill(sig));
   return Napi::Boolean::New(info.Env(), sent);
 }
 

@@ -11,10 +11,10 @@
 // writes results.quick.md/json into $TMPDIR/vircommand-bench-partial unless --out-dir is given).
 // --only runs some scenarios; like --quick, it writes into that temp directory by default.
 // --report-only rewrites results.md from results.json without measuring.
-// --only: scenario ids: latency, big-1g, big-8g, fds-low, fds-high, concurrency, throughput, soak,
-// builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a few seconds),
-// lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held: ~20 s).
-// parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held).
+// --only: scenario ids: latency, big-1g, big-8g, big-1g-paired, fds-low, fds-high, concurrency,
+// throughput, soak, builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a
+// few seconds), lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held:
+// ~20 s), parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held).
 
 const cp = require('node:child_process');
 const crypto = require('node:crypto');
@@ -175,6 +175,12 @@ function scenarios(floor, nofileHigh) {
       argv: lat([...(q ? latencyCommon : ['--trials', '3', '--max-n', '1000', '--budget-ms', '1500', '--min-n', '3']), '--hold-mib', String(big8)]),
     },
     {
+      id: 'big-1g-paired',
+      title: `Spawn latency, ${big1} MiB held vs released in one process, paired per trial`,
+      node: ['--expose-gc'],
+      argv: ['scenarios/heap-pairs.js', '--hold-mib', String(big1), ...(q ? ['--trials', '3', '--n', '50'] : ['--trials', '7', '--n', '200'])],
+    },
+    {
       id: 'fds-low',
       title: 'Spawn latency, RLIMIT_NOFILE 1,024 and 20 open fds',
       prlimit: 1024,
@@ -195,7 +201,7 @@ function scenarios(floor, nofileHigh) {
       id: 'throughput',
       title: 'Throughput',
       node: ['--expose-gc'],
-      argv: ['scenarios/throughput.js', ...(q ? ['--trials', '3', '--bytes', String(64 * 1024 ** 2), '--rt-bytes', String(16 * 1024 ** 2)] : ['--trials', '5'])],
+      argv: ['scenarios/throughput.js', ...(q ? ['--trials', '3', '--bytes', String(64 * 1024 ** 2), '--rt-bytes', String(16 * 1024 ** 2)] : ['--trials', '7'])],
     },
     {
       id: 'soak',
@@ -326,6 +332,13 @@ function evaluate(res) {
     add(2, `vircommand with ${b8.holdMib} MiB held within 1.1× of vircommand with a small parent`,
       OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '), Math.max(...ratios) <= 1.1);
   }
+  const hp = by['big-1g-paired'];
+  if (hp && !hp.error) {
+    const ratio = (id) => (hp.rows.find((r) => r.id === id) || { ratio: {} }).ratio.median;
+    add(2, `runSync() with ${hp.holdMib} MiB held within 1.05× of the same process small (paired per trial, median)`,
+      `${fx(ratio('ours.runSync'))} (no capture: ${fx(ratio('ours.runSync.devnull'))})`, ratio('ours.runSync') <= 1.05);
+    add(2, `run() with ${hp.holdMib} MiB held within 1.1× of the same process small (paired per trial, median)`, fx(ratio('ours.run')), ratio('ours.run') <= 1.1);
+  }
   const lo = by['fds-low'];
   const hi = by['fds-high'];
   if (lo && hi && !lo.error && !hi.error) {
@@ -351,8 +364,13 @@ function evaluate(res) {
       const floorId = set === 'out' ? 'floor.read' : 'floor.cat';
       const run = m('ours.run');
       const sync = m('ours.runSync');
+      const pair = (a, b) => ((tp[`${set}Pairs`] || []).find((p) => p.a === a && p.b === b) || {}).ratio;
+      const paired = (a, b) => {
+        const r = pair(a, b);
+        return r ? ` (${fx(r.median)}, ${fx(r.min)}–${fx(r.max)} per trial)` : '';
+      };
       add(5, `${name}: ≥ child_process MB/s`,
-        `run ${f2(run)} vs spawn ${f2(m('cp.spawn'))}; runSync ${f2(sync)} vs spawnSync ${f2(m(cpSync))} MB/s`,
+        `run ${f2(run)} vs spawn ${f2(m('cp.spawn'))}${paired('ours.run', 'cp.spawn')}; runSync ${f2(sync)} vs spawnSync ${f2(m(cpSync))} MB/s${paired('ours.runSync', 'cp.spawnSync')}`,
         run >= m('cp.spawn') && sync >= m(cpSync));
       add(5, `${name}: ≥ 70% of the C floor`,
         `run ${(100 * run / m(floorId)).toFixed(0)}%, runSync ${(100 * sync / m(floorId)).toFixed(0)}% of ${f2(m(floorId))} MB/s`,
@@ -441,6 +459,21 @@ function markdown(res) {
       L.push('');
     }
   }
+  const hp = by['big-1g-paired'];
+  if (hp && !hp.error) {
+    L.push(`#### 2b. Big parent, paired: ${hp.holdMib} MiB held ÷ the same process small`);
+    L.push('');
+    L.push(`One process alternates per trial: ${hp.holdMib} MiB of touched Buffers held, then released and collected (or the other way round), ${hp.n} spawns per method and phase (child_process: 10); the ratio is of the same trial's two phases, so the machine's load moves both sides.`);
+    L.push('');
+    L.push(`| ms per spawn, median (min–max) of ${hp.trials} trials | small | ${hp.holdMib} MiB | held ÷ small, per trial: median (min–max) |`);
+    L.push('|---|---|---|---|');
+    for (const r of hp.rows) {
+      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.small)} | ${cell(r.held)} | ${fx(r.ratio.median)} (${fx(r.ratio.min)}–${fx(r.ratio.max)}) |`);
+    }
+    L.push('');
+    L.push(`Parent RSS: small ${f2(hp.rssMib.small.median)} MiB, held ${f2(hp.rssMib.held.median)} MiB. Load average (1 min) at the start and the end: ${hp.loadavg1.map((l) => l.toFixed(2)).join(', ')} on ${hp.cpus} CPUs.`);
+    L.push('');
+  }
   const lo = by['fds-low'];
   const hi = by['fds-high'];
   if (lo && hi && !lo.error && !hi.error) {
@@ -483,12 +516,20 @@ function markdown(res) {
       const mbOf = (id) => (rows.find((r) => r.id === id) || { mbps: {} }).mbps.median;
       L.push(`${title}:`);
       L.push('');
-      L.push('| | MB/s median (min–max) | seconds | ÷ child_process spawn() | ÷ C floor (capturing) |');
-      L.push('|---|---|---|---|---|');
+      L.push('| | MB/s median (min–max) | seconds | parent CPU ms, median (min–max) | ÷ child_process spawn() | ÷ C floor (capturing) |');
+      L.push('|---|---|---|---|---|---|');
       for (const r of rows) {
-        L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.mbps)} | ${f2(r.ms.median / 1000)} | ${fx(r.mbps.median / mbOf(cpId))} | ${fx(r.mbps.median / mbOf(floorId))} |`);
+        L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.mbps)} | ${f2(r.ms.median / 1000)} | ${r.cpuMs ? cell(r.cpuMs) : 'n/a'} | ${fx(r.mbps.median / mbOf(cpId))} | ${fx(r.mbps.median / mbOf(floorId))} |`);
       }
       L.push('');
+      const pairs = tp[`${set}Pairs`] || [];
+      if (pairs.length > 0) {
+        const name = (id) => id.replace(/^ours\./, '').replace(/^cp\./, '') + '()';
+        L.push(`Per trial, the same trial's pair (MB/s ÷ MB/s, above 1× ours is faster), median (min–max) of ${tp.trials} trials: ` +
+          pairs.map((p) => `${name(p.a)} ÷ ${name(p.b)} ${fx(p.ratio.median)} (${fx(p.ratio.min)}–${fx(p.ratio.max)})`).join(', ') +
+          `. Load average (1 min) at the start, between the sets and at the end: ${(tp.loadavg1 || []).map((l) => l.toFixed(2)).join(', ')} on ${tp.cpus} CPUs.`);
+        L.push('');
+      }
     }
   }
   const sk = by.soak;

@@ -11,8 +11,8 @@ import {
   PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, capabilityName, killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, CapabilityName, KillByPidFileResult, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
-  PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalName, ToStringOptions, WaitOptions,
+  BufferRef, CapabilityName, KillByPidFileResult, KillOptions, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
+  PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalInput, SignalName, ToStringOptions, WaitOptions,
 } from '../../src/index';
 
 declare const cmd: Command;
@@ -114,7 +114,7 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.setOutputFD).parameter(0).toEqualTypeOf<number | FdRef>();
   });
 
-  it('running: run, runSync, runAsync, wait, abort, free, exec, toString', () => {
+  it('running: run, runSync, runAsync, wait, abort, kill, free, exec, toString', () => {
     expectTypeOf(cmd.run()).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.run({ status: true })).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.runSync({ status: true })).toEqualTypeOf<RunResult>();
@@ -122,6 +122,13 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.runAsync()).toEqualTypeOf<number>();
     expectTypeOf(cmd.wait()).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.abort()).toEqualTypeOf<Promise<void>>();
+    expectTypeOf(cmd.kill()).toEqualTypeOf<boolean>();
+    expectTypeOf(cmd.kill('SIGHUP')).toEqualTypeOf<boolean>();
+    expectTypeOf(cmd.kill('TERM', { group: true })).toEqualTypeOf<boolean>();
+    expectTypeOf(cmd.kill(9)).toEqualTypeOf<boolean>();
+    expectTypeOf(cmd.kill).parameters.toEqualTypeOf<[signal?: number | SignalInput, options?: KillOptions]>();
+    // @ts-expect-error not a signal name
+    cmd.kill('SIGNOPE');
     expectTypeOf(cmd.free()).toEqualTypeOf<void>();
     expectTypeOf(cmd.exec).returns.toEqualTypeOf<never>();
     expectTypeOf(cmd.handshakeWait()).toEqualTypeOf<Promise<void>>();

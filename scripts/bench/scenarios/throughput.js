@@ -8,14 +8,23 @@
 //    into a buffer faulted in ahead of read(), which is how the addon captures).
 //  - roundtrip: BYTES through `/bin/cat` (stdin fed from memory, stdout captured).
 // Times run from starting the child to having all output in memory and the child reaped.
+// Each sample also records the parent's CPU time (user + system, process.resourceUsage(): the
+// floor's is its own process), which depends far less on what else the machine runs than the
+// wall time; and each trial runs every method back to back, so the ratios of one trial's pair
+// (run ÷ spawn, runSync ÷ spawnSync) are reported per trial too, median (min–max): a load
+// change between trials moves both sides of a pair.
 //
-//   node --expose-gc throughput.js --out F --floor PATH [--trials 5] [--bytes N] [--rt-bytes N]
+//   node --expose-gc throughput.js --out F --floor PATH [--trials 7] [--bytes N] [--rt-bytes N]
+//                                  [--methods id,id,...] [--no-roundtrip]
+// --methods keeps only those method ids (e.g. ours.run,cp.spawn) for a quick comparison;
+// --no-roundtrip skips the stdin round trip.
 
 const cp = require('node:child_process');
+const os = require('node:os');
 const lib = require('../lib');
 
 const args = lib.parseArgs();
-const trials = Number(args.trials || 5);
+const trials = Number(args.trials || 7);
 const bytes = Number(args.bytes || 1024 ** 3);
 const rtBytes = Number(args['rt-bytes'] || 256 * 1024 ** 2);
 const floor = lib.floorPath(args);
@@ -160,40 +169,79 @@ const rtMethods = [
   },
 ];
 
+const cpuMs = (u) => (u.userCPUTime + u.systemCPUTime) / 1000;
+
+// One sample: { ms, cpuMs } (the C floor's CPU time is not known: null).
 async function measure(m, expect) {
+  // The last sample's output is garbage now: collect it, and let Node free it (the memory of a
+  // large capture, an external Buffer, is freed from a setImmediate after the GC found it dead),
+  // so that unmapping 1 GiB is not timed as part of whichever method comes next.
+  lib.collect();
+  await new Promise((resolve) => setImmediate(resolve));
   lib.collect();
   if (m.floor) {
     const r = lib.runFloor(floor, m.floor);
     check(r.bytes === expect, `${m.id} read ${r.bytes} of ${expect}`);
-    return r.ns / 1e6;
+    return { ms: r.ns / 1e6, cpuMs: null };
   }
+  const u0 = process.resourceUsage();
   const t0 = lib.nowNs();
   const got = await m.fn();
   const t = lib.msSince(t0);
+  const cpu = cpuMs(process.resourceUsage()) - cpuMs(u0);
   check(got === expect, `${m.id} got ${got} of ${expect} bytes`);
-  return t;
+  return { ms: t, cpuMs: cpu };
 }
 
-async function runSet(name, methods, expect) {
-  for (const m of methods) m.samples = [];
+// The pairs compared per trial: ours ÷ child_process's, in MB/s (above 1: ours is faster).
+const PAIRS = [
+  ['ours.run', 'cp.spawn'],
+  ['ours.runSync', 'cp.spawnSync'],
+  ['ours.runSync', 'cp.spawn'],
+];
+
+const keep = args.methods ? new Set(String(args.methods).split(',')) : null;
+
+async function runSet(name, all, expect) {
+  const methods = keep ? all.filter((m) => keep.has(m.id)) : all;
+  for (const m of methods) {
+    m.samples = [];
+    m.cpu = [];
+  }
   for (let t = 0; t < trials; t++) {
     const order = t % 2 === 0 ? methods : [...methods].reverse();
-    for (const m of order) m.samples.push(await measure(m, expect));
+    for (const m of order) {
+      const r = await measure(m, expect);
+      m.samples.push(r.ms);
+      if (r.cpuMs !== null) m.cpu.push(r.cpuMs);
+    }
     lib.log(`${name} trial ${t + 1}/${trials}: ` + methods.map((m) => `${m.id} ${(expect / 1e6 / (m.samples[t] / 1e3)).toFixed(0)}`).join(', ') + ' MB/s');
   }
-  return methods.map((m) => ({
+  const rows = methods.map((m) => ({
     id: m.id,
     label: m.label,
     ms: lib.summarize(m.samples),
     mbps: lib.summarize(m.samples.map((ms) => expect / 1e6 / (ms / 1e3))),
+    cpuMs: m.cpu.length > 0 ? lib.summarize(m.cpu) : null,
   }));
+  const byId = Object.fromEntries(methods.map((m) => [m.id, m]));
+  const pairs = PAIRS.filter(([a, b]) => byId[a] && byId[b]).map(([a, b]) => ({
+    a, b, ratio: lib.summarize(byId[a].samples.map((ms, t) => byId[b].samples[t] / ms)),
+  }));
+  return { rows, pairs };
 }
 
 async function main() {
   lib.log(`throughput: ${bytes} bytes out, ${rtBytes} bytes round trip, ${trials} trials`);
+  const load = [os.loadavg()[0]];
   const out = await runSet('out', outMethods, bytes);
-  const roundtrip = await runSet('roundtrip', rtMethods, rtBytes);
-  lib.emit(args, { scenario: 'throughput', bytes, rtBytes, out, roundtrip });
+  load.push(os.loadavg()[0]);
+  const roundtrip = args['no-roundtrip'] ? { rows: [], pairs: [] } : await runSet('roundtrip', rtMethods, rtBytes);
+  load.push(os.loadavg()[0]);
+  lib.emit(args, {
+    scenario: 'throughput', bytes, rtBytes, trials, cpus: os.cpus().length, loadavg1: load,
+    out: out.rows, outPairs: out.pairs, roundtrip: roundtrip.rows, roundtripPairs: roundtrip.pairs,
+  });
 }
 
 main().catch((err) => {
