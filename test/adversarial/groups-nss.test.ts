@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { buildC, BASE_FLAGS } from '../helpers/build-helper';
-import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild } from '../helpers/node-child';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { OUT_DIR, SUPPORT_DIR } from './support/build';
@@ -29,7 +29,7 @@ function groupsWith(env: Record<string, string>): number[] {
   const r = runNodeChild(
     `const res = new vc.Command(HELPER, '--log', '-', '--no-stdio').setUID(${NOBODY}).setGID(${NOBODY}).runSync();
      emit(res.stdout);`,
-    { env: { ...env, LD_PRELOAD: preload } },
+    { env: { ...buildUnderTestEnv(), ...env, LD_PRELOAD: preload } },
   );
   return parseReport(String(expectChildOk(r))).groups;
 }

@@ -9,7 +9,7 @@
  * Run in a separate node process: a crash there fails this test instead of killing vitest.
  */
 import { describe, expect, it } from 'vitest';
-import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild } from '../helpers/node-child';
 import { useInvariants } from '../helpers/invariants';
 
 useInvariants();
@@ -56,7 +56,7 @@ describe('a Worker sharing the environment (SHARE_ENV) changes it while the main
     ['environ copied by native under Node\'s lock', false],
     ['process.env read entry by entry (no lock found)', true],
   ])('%s: no crash, and every child gets well-formed entries, inherited and addEnvPass()', (_, processEnvPath) => {
-    const r = runNodeChild(SCRIPT, { args: { ms: 4000, processEnvPath }, timeoutMs: 60000 });
+    const r = runNodeChild(SCRIPT, { args: { ms: 4000, processEnvPath }, env: buildUnderTestEnv(), timeoutMs: 60000 });
     const res = expectChildOk(r) as { inherited: number; passed: number; bad: string[] };
     expect(res.bad).toEqual([]);
     expect(res.inherited).toBeGreaterThan(0);

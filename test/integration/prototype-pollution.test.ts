@@ -8,7 +8,7 @@
  * failure at an LSM or scheduling stage.
  */
 import { describe, expect, it } from 'vitest';
-import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild } from '../helpers/node-child';
 import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';
 import { schedProbe } from '../helpers/sched-probe';
@@ -56,7 +56,7 @@ type Observed = { fds: string; fdsAsync: string; sched: string; passed: string }
 type Outcome = Observed | { error: string };
 
 describe('Object.prototype pollution and the plan', () => {
-  const r = runNodeChild(SCRIPT, { args: { probe: schedProbe() }, timeoutMs: 60000 });
+  const r = runNodeChild(SCRIPT, { args: { probe: schedProbe() }, env: buildUnderTestEnv(), timeoutMs: 60000 });
   const res = expectChildOk(r) as Record<string, Outcome> & { baseline: Observed };
   const fdsOf = (text: string): number[] => [...parseReport(text).fds.keys()].sort((a, b) => a - b);
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectChildOk, runNodeChild } from '../helpers/node-child';
+import { buildUnderTestEnv, expectChildOk, runNodeChild } from '../helpers/node-child';
 import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';
 import { useTmpDir } from '../helpers/tmp';
@@ -63,7 +63,7 @@ emit({ free: free.length, k, full, leaked: procFds().length - before });
 
 describe('send buffer targets up to RLIMIT_NOFILE-1', () => {
   it('low targets and limit-1 together: each child reads its data at each target, and holds only those fds', () => {
-    const r = runNodeChild(SCRIPT, { args: { dir: tmp.path, limit: LIMIT }, prefix: withLimit });
+    const r = runNodeChild(SCRIPT, { args: { dir: tmp.path, limit: LIMIT }, env: buildUnderTestEnv(), prefix: withLimit });
     const res = expectChildOk(r) as { targets: number[]; sync: string; asyncOut: string; bgOut: string };
     expect(res.targets).toContain(LIMIT - 1);
     const echoed = `BEGIN STDOUT\n${res.targets.map((fd) => `data for fd ${fd}\n`).join('')}END STDOUT\n`;
@@ -78,7 +78,7 @@ describe('send buffer targets up to RLIMIT_NOFILE-1', () => {
   });
 
   it('no free number below the limit that is no target: a clear EMFILE at stage pipe, no fd left open', () => {
-    const r = runNodeChild(FULL_SCRIPT, { prefix: withLimit });
+    const r = runNodeChild(FULL_SCRIPT, { env: buildUnderTestEnv(), prefix: withLimit });
     const res = expectChildOk(r) as { free: number; k: number; full: { stage: string; code: string } | null; leaked: number };
     expect(res.k, `free numbers: ${res.free}`).toBeGreaterThan(10);
     expect(res.full).toEqual({ stage: 'pipe', code: 'EMFILE' });
