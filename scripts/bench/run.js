@@ -11,6 +11,9 @@
 // writes results.quick.md/json into $TMPDIR/vircommand-bench-partial unless --out-dir is given).
 // --only runs some scenarios; like --quick, it writes into that temp directory by default.
 // --report-only rewrites results.md from results.json without measuring.
+// --update a,b,...: re-measures those scenarios into the reference results (scripts/bench/),
+// keeping the others as they were; each re-measured scenario records its own date, commit and
+// addon, and results.md names them beside the reference run's line.
 // --only: scenario ids: latency, big-1g, big-8g, big-1g-paired, fds-low, fds-high, concurrency,
 // throughput, soak, builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a
 // few seconds), lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held:
@@ -29,6 +32,8 @@ const quick = Boolean(args.quick);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
 // Quick runs are for trying things out: their results go to a temp directory, never over the
 // reference results.md/json that the README includes.
+const update = args.update ? new Set(String(args.update).split(',')) : null;
+if (update && (only || quick)) throw new Error('--update takes its own scenario list: not with --only or --quick');
 const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : quick || only ? path.join(os.tmpdir(), 'vircommand-bench-partial') : BENCH;
 const outBase = quick ? 'results.quick' : 'results';
 
@@ -159,7 +164,7 @@ function machine() {
 
 // ---- scenarios ------------------------------------------------------------------------------
 
-function scenarios(floor, nofileHigh) {
+function scenarios(floor, nofileHigh, all = false) {
   const q = quick;
   const lat = (extra) => ['scenarios/latency.js', ...extra];
   const latencyCommon = q ? ['--trials', '3', '--max-n', '100', '--budget-ms', '200'] : ['--trials', '5', '--max-n', '1000', '--budget-ms', '1500'];
@@ -227,7 +232,7 @@ function scenarios(floor, nofileHigh) {
       node: ['--expose-gc'],
       argv: ['scenarios/builder.js', ...(q ? ['--trials', '2'] : ['--trials', '5'])],
     },
-  ].filter((s) => !only || only.has(s.id));
+  ].filter((s) => all || ((!only || only.has(s.id)) && (!update || update.has(s.id))));
 }
 
 function runScenario(s, floor, tmp) {
@@ -425,6 +430,13 @@ function markdown(res) {
     `Each figure is the median of the trials, with min–max; every method is measured in the same process, trials interleaved. ` +
     `The C floor is scripts/bench/floor.c (\`cc -O2\`), run as a child of the scenario. ` +
     `1-minute load average around the scenarios: ${loadRange(res)}.${m.mode === 'quick' ? ' **Quick mode: small counts, not the reference figures.**' : ''}`);
+  const later = res.scenarios.filter((s) => s.measured);
+  if (later.length > 0) {
+    L.push('');
+    L.push(`Measured again later (\`npm run bench -- --update\`), each with its own load average: ${later.map((s) =>
+      `${s.id} on ${s.measured.date.slice(0, 10)} at ${s.measured.commit ?? '?'}${s.measured.dirty ? ' (uncommitted changes)' : ''}` +
+      `${s.measured.addon ? `, addon sha256 ${s.measured.addon.sha256}` : ''} (load ${s.load.before.toFixed(2)}–${s.load.after.toFixed(2)})`).join('; ')}.`);
+  }
   L.push('');
   const targets = evaluate(res);
   L.push('#### What holds on this machine');
@@ -606,6 +618,30 @@ function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vircommand-bench-run-'));
   const results = { machine: info, nofileHigh, scenarios: [] };
   for (const s of scenarios(floor, nofileHigh)) results.scenarios.push(runScenario(s, floor, tmp));
+  if (update) {
+    // Into the reference results: the re-measured scenarios replace theirs (or are added, in
+    // the order of the list), each stamped with when and what it measured.
+    const file = path.join(BENCH, `${outBase}.json`);
+    const ref = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const order = scenarios(floor, nofileHigh, true).map((s) => s.id);
+    for (const s of results.scenarios) {
+      s.measured = { date: info.date, commit: info.commit, dirty: info.dirty, addon: info.addon };
+      const i = ref.scenarios.findIndex((r) => r.id === s.id);
+      if (i >= 0) ref.scenarios[i] = s;
+      else ref.scenarios.push(s);
+    }
+    ref.scenarios.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    ref.targets = evaluate(ref);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.writeFileSync(file, JSON.stringify(ref, null, 1) + '\n');
+    const md = markdown(ref);
+    fs.writeFileSync(path.join(BENCH, `${outBase}.md`), md + '\n');
+    say(`\n${md}\n`);
+    say(`bench: ${((Date.now() - t0) / 1000).toFixed(0)} s; updated ${[...update].join(', ')} in ${file} and results.md`);
+    writeReadmeExcerpt(md);
+    if (results.scenarios.some((s) => s.error)) process.exitCode = 1;
+    return;
+  }
   results.totalSeconds = (Date.now() - t0) / 1000;
   results.targets = evaluate(results);
   fs.rmSync(tmp, { recursive: true, force: true });
