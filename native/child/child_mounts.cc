@@ -127,6 +127,10 @@ void child_setup_root(const ChildPlan* plan) {
     // A tree left shared would carry the new proc to the caller's /proc (it replaced it, and
     // with a new pid namespace the host's /proc showed no process). As util-linux does for
     // --mount-proc: /proc private first, whatever the propagation of the rest.
+    // A new root may have no /proc yet: made, as a mount's target is.
+    const bool new_root = plan->pivot_root != nullptr || plan->chroot_dir != nullptr;
+    if (new_root && syscall(SYS_mkdirat, AT_FDCWD, "/proc", 0555) != 0 && errno != EEXIST)
+      child_fail(plan, kStageProc, errno);
     if (plan->proc_private && sys_mount("none", "/proc", nullptr, kMsRec | kMsPrivate, nullptr) != 0)
       child_fail(plan, kStageProc, errno);
     if (sys_mount("proc", "/proc", "proc", 2 | 4 | 8 /* MS_NOSUID | MS_NODEV | MS_NOEXEC */, nullptr) != 0)

@@ -23,10 +23,21 @@ function which(tool) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** True when the ELF file at `file` has no program interpreter (PT_INTERP): statically linked. 64-bit little-endian only. */
+function isStaticElf(file) {
+  const b = fs.readFileSync(file);
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return false;
+  const phoff = Number(b.readBigUInt64LE(32));
+  const phentsize = b.readUInt16LE(54);
+  const phnum = b.readUInt16LE(56);
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false;
+  return true;
+}
+
 // The busybox root (Debian's busybox-static), or null.
 function makeRoot() {
   const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
-  if (!bb || !/statically linked|static-pie/.test(cp.execFileSync('file', ['-L', bb], { encoding: 'utf8' }))) return null;
+  if (!bb || !isStaticElf(bb)) return null;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-root-'));
   fs.chmodSync(root, 0o755);
   for (const d of ['bin', 'proc', 'dev', 'tmp']) fs.mkdirSync(path.join(root, d));
