@@ -83,7 +83,9 @@ describeRoot('remountProc() inside the new root (root)', () => {
     expect(fs.readdirSync(path.join(root, 'proc'))).toEqual([]); // mounted in the child's namespace only
   });
 
-  it("never replaces the caller's /proc with a shared tree ('shared', 'unchanged'); a throwaway namespace plays the host", () => {
+  it("never replaces the caller's /proc with a shared tree ('shared', 'unchanged'); a throwaway namespace plays the host", (ctx) => {
+    const root = busyboxRoot(ctx);
+    if (root === null) return;
     // The "host" is a mount namespace of its own (cut from the real one first, then made
     // rshared, as systemd leaves "/"), so nothing here can reach the machine's mounts.
     const prefix = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --make-rshared / && exec "$0" "$@"'];
@@ -94,9 +96,20 @@ describeRoot('remountProc() inside the new root (root)', () => {
         const r = await new vc.Command('/bin/sh', '-c', 'ls /proc').unshare(['pid']).setMountPropagation(mode).remountProc().run();
         out.runs.push({ mode, pids: String(r.stdout).split('\\n').filter((n) => /^\\d+$/.test(n)).length, after: seen() });
       }
+      // A chroot whose /proc is a plain directory on the shared tree: no private mount point to
+      // put proc on, so the run fails rather than mount where the "host" would see it.
+      try {
+        await new vc.Command('/bin/true').unshare(['pid']).setMountPropagation('shared').remountProc().chroot(ARGS.root).run();
+        out.chroot = null;
+      } catch (e) {
+        out.chroot = { stage: e.stage, code: e.code };
+      }
+      out.chrootProc = fs.readdirSync(ARGS.root + '/proc');
+      out.end = seen();
       emit(out);
-    `, { prefix });
-    const out = expectChildOk(r) as { before: { mountinfo: string; pids: number; self: string }; runs: { mode: string; pids: number; after: typeof out.before }[] };
+    `, { prefix, args: { root } });
+    type Seen = { mountinfo: string; pids: number; self: string };
+    const out = expectChildOk(r) as { before: Seen; runs: { mode: string; pids: number; after: Seen }[]; chroot: unknown; chrootProc: string[]; end: Seen };
     expect(out.before.pids).toBeGreaterThan(3);
     for (const run of out.runs) {
       expect(run.pids, run.mode).toBeLessThanOrEqual(3); // the child saw its own pid namespace
@@ -104,6 +117,9 @@ describeRoot('remountProc() inside the new root (root)', () => {
       expect(run.after.pids, run.mode).toBeGreaterThan(3);
       expect(run.after.self, run.mode).toBe(out.before.self);
     }
+    expect(out.chroot).toEqual({ stage: 'proc', code: 'EINVAL' });
+    expect(out.chrootProc).toEqual([]);
+    expect(out.end.mountinfo).toBe(out.before.mountinfo);
   });
 });
 
