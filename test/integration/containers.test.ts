@@ -246,6 +246,18 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     expect([noRoot.stage, noRoot.code, noRoot.path]).toEqual(['pivot_root', 'ENOENT', path.join(root, 'nope')]);
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostMounts);
   });
+
+  it('exec() in place prints the failed mount\'s target, and the pivot_root directory, exit 125', (ctx) => {
+    const root = busyboxRoot(ctx);
+    if (root === null) return;
+    const mount = runNodeChild(`new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.root)
+      .addMount('/tmp', { type: 'tmpfs' }).addMount('/here', { type: 'bind', source: '/nonexistent/vc-src' }).exec(); emit('returned');`, { args: { root } });
+    expect(mount.status).toBe(125);
+    expect(mount.stderr).toBe('vircommand: mount: ENOENT (No such file or directory): /here\n');
+    const pivot = runNodeChild(`new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.dir).exec(); emit('returned');`, { args: { dir: path.join(root, 'nope') } });
+    expect(pivot.status).toBe(125);
+    expect(pivot.stderr).toBe(`vircommand: pivot_root: ENOENT (No such file or directory): ${path.join(root, 'nope')}\n`);
+  });
 });
 
 // The same container as an unprivileged caller: a user namespace of its own, its one id mapped.
