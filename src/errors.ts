@@ -213,6 +213,8 @@ export interface StagePaths {
   chroot: string | null;
   hook: { library: string; symbol: string } | null;
   rlimits?: readonly { resource: number; soft: number | bigint; hard: number | bigint }[];
+  /** pivotRoot()'s directory and each addMount()'s target (stages 'pivot_root', 'mount'). */
+  mountSetup?: { pivotRoot: string | null; targets: string[] } | null;
 }
 
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
@@ -220,6 +222,7 @@ export function pathForStage(plan: StagePaths, stage: CommandStage): string | nu
   const paths: Record<string, string | null | undefined> = {
     chdir: plan.cwd, pidfile: plan.pidFile, exec: plan.candidates[0] ?? plan.argv[0],
     cgroup: plan.cgroup, chroot: plan.chroot, hook: plan.hook?.library,
+    pivot_root: plan.mountSetup?.pivotRoot,
   };
   return paths[stage] ?? null;
 }
@@ -264,10 +267,13 @@ export function failureError(
   }
   if (f.stage === 'exec' && f.errno === os.constants.errno.E2BIG) tail = argSizes(plan);
   if (f.stage === 'rlimit') tail = rlimitText(plan, f.value);
+  // A mount: its index is the value; its target, the path.
+  const mountTarget = f.stage === 'mount' ? plan.mountSetup?.targets[f.value] : undefined;
+  if (mountTarget !== undefined) detail = `mount ${f.value}`;
   const stage = toStage(f.stage);
   let value: number | null = f.value;
   if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
-  const err = stageError(stage, f.errno, { ...details, path: f.path ?? pathForStage(plan, stage), value }, detail, tail);
+  const err = stageError(stage, f.errno, { ...details, path: f.path ?? mountTarget ?? pathForStage(plan, stage), value }, detail, tail);
   rememberPidfileDetail(err, stage === 'pidfile' ? detail : '');
   return err;
 }
@@ -293,7 +299,7 @@ function rlimitText(plan: StagePaths, resource: number): string {
 // ENOENT for a file that exists: a `#!` script whose interpreter is missing. The interpreter, or null.
 function missingInterpreter(plan: StagePaths): string | null {
   const file = plan.candidates[0];
-  if (file === undefined || plan.chroot) return null;
+  if (file === undefined || plan.chroot || plan.mountSetup?.pivotRoot) return null;
   let fd = -1;
   try {
     fd = fs.openSync(path.resolve(plan.cwd ?? '.', file), 'r');

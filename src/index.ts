@@ -10,6 +10,7 @@ export { setDryRun } from './dry-run';
 export { CommandError, isCommandError } from './errors';
 export type { CommandErrorDetails } from './errors';
 export type { IdMapping, MountPropagation } from './command/ns-setup';
+export type { MountOptions, MountType } from './command/mount-setup';
 export { PASS_FD_CLOSE_PARENT, PASS_FD_BLOCKING, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT } from './constants';
 export { CAPABILITY_NAMES, capabilityName, capabilityNumber, lastCapability } from './capabilities';
 export type { CapabilityInput, CapabilityName } from './capabilities';

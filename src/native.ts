@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import type { NativeNamespaceSetup } from './command/ns-setup';
+import type { NativeMountSetup } from './command/mount-setup';
 
 /** How one of the child's stdio streams is set up. */
 export type StdioSpec =
@@ -54,6 +55,8 @@ export interface NativePlan {
   pidFile: string | null;
   /** New namespaces: user namespace maps, mount propagation, /proc (command/ns-setup.ts). */
   namespaceSetup: NativeNamespaceSetup;
+  /** pivotRoot(), addMount(): the new root and the mounts, paths built for the child (command/mount-setup.ts); null: none. */
+  mountSetup: NativeMountSetup | null;
   /** setSendBuffer(): each `data` is fed through a pipe whose read end the child gets as `fd`; null: none. */
   sendBuffers: { fd: number; data: Buffer }[] | null;
   /** sched_setaffinity CPUs, or null: unchanged. */

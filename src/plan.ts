@@ -12,6 +12,7 @@ import {
   defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
   type NamespaceSetup,
 } from './command/ns-setup';
+import { defaultMountState, mountMisuse, type MountState, nativeMountSetup } from './command/mount-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run/record';
 import { formatCommand } from './to-string';
@@ -63,6 +64,8 @@ export interface CommandState {
   handshake: boolean;
   /** The new namespaces' setup: id maps, mount propagation, /proc (command/ns-setup.ts). */
   nsSetup: NamespaceSetup;
+  /** pivotRoot(), addMount(), addDevMount() (command/mount-setup.ts). */
+  mountState: MountState;
   /** setSendBuffer(): child fd -> data, in the order set. */
   sendBuffers: Map<number, Buffer>;
   cpuAffinity: number[] | null;
@@ -87,7 +90,7 @@ export function createState(argv: string[]): CommandState {
     uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(), rlimits: new Map(),
     noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
-    nsSetup: defaultNamespaceSetup(),
+    nsSetup: defaultNamespaceSetup(), mountState: defaultMountState(),
     sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
     selinuxLabel: null, apparmorProfile: null,
   };
@@ -182,7 +185,8 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (mode === 'sync' && s.handshake) return 'a handshake needs run() or runAsync(); runSync() cannot answer it';
   if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
   if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
-  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode);
+  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode)
+    ?? mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot);
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -235,6 +239,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
     daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
+    mountSetup: nativeMountSetup(s.mountState, s.nsSetup, s.chroot),
     ...libvirtExtras(s),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };

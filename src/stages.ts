@@ -7,7 +7,7 @@
  */
 export const COMMAND_STAGES = [
   'validate', 'pipe', 'fork', 'idmap', 'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit',
-  'setsid', 'setpgid', 'nice', 'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook',
+  'setsid', 'setpgid', 'nice', 'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hook',
   'affinity', 'mempolicy', 'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig',
   'no-new-privs', 'chdir', 'selinux', 'apparmor', 'handshake', 'sigmask', 'exec', 'wait',
 ] as const;

@@ -34,7 +34,8 @@ static void put(const char* s) {
 }
 
 // What a failed stage worked on, as run() names it (pathForStage in src/errors.ts): the cwd,
-// pidfile, program, cgroup directory, chroot directory, hook library; for rlimit the resource.
+// pidfile, program, cgroup directory, chroot or pivot_root directory, hook library, a mount's
+// target; for rlimit the resource.
 // `len` is set to how much of it to print.
 static const char* failure_subject(const ChildPlan* plan, int stage, int64_t value, size_t* len) {
   const char* s = nullptr;
@@ -46,6 +47,11 @@ static const char* failure_subject(const ChildPlan* plan, int stage, int64_t val
     case kStageHook: s = plan->hook_library; break;
     case kStageRlimit: s = child_rlimit_name(value); break;
     case kStageCgroup: s = plan->cgroup_procs; break;
+    case kStagePivotRoot: s = plan->pivot_root; break;
+    case kStageMount:  // the value is the addMount() index: its first step's target
+      for (int i = 0; i < plan->nmounts && s == nullptr; i++)
+        if (plan->mounts[i].index == value) s = plan->mounts[i].target;
+      break;
     default: break;
   }
   *len = s == nullptr ? 0 : __builtin_strlen(s);

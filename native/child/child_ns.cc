@@ -25,16 +25,13 @@ void child_wait_id_maps(const ChildPlan* plan) {
 // async-signal-safe: mount(2) by syscall. A new mount namespace starts with copies of the
 // parent's mounts and their propagation: on a shared "/" (systemd's default) a mount made
 // inside would appear on the host. Like util-linux unshare --mount, make every mount private
-// first (or slave/shared, as asked). Then a new proc for the new pid namespace, as
-// unshare --mount-proc does: stacked over the old /proc, which only this namespace sees.
+// first (or slave/shared, as asked). The new root, /proc and the mounts follow in
+// child_mounts.cc.
 void child_setup_mounts(const ChildPlan* plan) {
   if (!plan->new_mount_ns) return;
   if (plan->mount_propagation != 0 &&
       syscall(SYS_mount, "none", "/", nullptr, plan->mount_propagation, nullptr) != 0)
     child_fail(plan, kStageMounts, errno);
-  if (plan->mount_proc &&
-      syscall(SYS_mount, "proc", "/proc", "proc", 2 | 4 | 8 /* MS_NOSUID | MS_NODEV | MS_NOEXEC */, nullptr) != 0)
-    child_fail(plan, kStageProc, errno);
 }
 
 }  // namespace vircommand

@@ -67,6 +67,7 @@ void child_set_rlimits(const ChildPlan* plan);
 void child_declarative_steps(const ChildPlan* plan);
 void child_wait_id_maps(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_setup_mounts(const ChildPlan* plan);   // child_ns.cc, part of step 6
+void child_setup_root(const ChildPlan* plan);     // child_mounts.cc, part of step 6
 void child_run_hook(const ChildPlan* plan);
 void child_set_scheduling(const ChildPlan* plan);
 void child_set_exec_labels(const ChildPlan* plan);

@@ -32,6 +32,26 @@ struct NamespaceStep {
   int type;  // CLONE_NEW*
 };
 
+// One step of the new root's setup (pivotRoot, addMount; child/child_mounts.cc). Every string
+// is built by the parent as the child must pass it to the kernel at that point (a bind's source
+// already under the old root's mount point after pivot_root, say).
+constexpr int kMountStepMount = 0;    // mount(source, target, fstype, flags, data)
+constexpr int kMountStepSymlink = 1;  // symlink(source, target): the minimal /dev's links
+constexpr int kMountCreateNone = 0;
+constexpr int kMountCreateDir = 1;    // mkdir(target) when missing
+constexpr int kMountCreateFile = 2;   // an empty file at target when missing (a file's bind)
+struct MountStep {
+  int kind;              // kMountStep*
+  int create;            // kMountCreate*
+  const char* source;    // may be null (tmpfs, proc, ...)
+  const char* target;
+  const char* fstype;    // may be null (bind)
+  unsigned long flags;   // mount(2) flags
+  const char* data;      // mount options ("size=1m,mode=755"), or null
+  bool readonly;         // a bind: remounted MS_RDONLY afterwards
+  int index;             // the addMount() call it belongs to, reported as the failure's value
+};
+
 typedef int (*PreExecHook)(void* opaque);
 
 // Core scheduling (ChildPlan::sched_core).
@@ -124,6 +144,15 @@ struct ChildPlan {
   unsigned long mount_propagation;  // mount(2) flags applied to "/" in it (MS_REC | MS_PRIVATE
                                     // by default); 0: left as inherited
   bool mount_proc;           // mount a new proc on /proc in it (remountProc)
+  bool proc_private;         // make /proc private (MS_REC | MS_PRIVATE) before that mount: the
+                             // tree was left shared (setMountPropagation 'shared'/'unchanged')
+  // The new root (child/child_mounts.cc): pivot_root(2) into pivot_root, the old root parked on
+  // pivot_old (relative to the new root) and detached once the mounts are made.
+  const char* pivot_root;    // absolute, or null
+  const char* pivot_old;     // "name" inside the new root, for pivot_root(".", name)
+  const char* pivot_old_abs; // "/name": what is unmounted and removed afterwards
+  const MountStep* mounts;   // addMount(), in order, after the root change and /proc
+  int nmounts;
 };
 
 // The child's entry point: runs every step in order and execs. Never returns.

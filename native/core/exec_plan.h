@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "child_plan.h"
+#include "mount_plan.h"
 
 namespace vircommand {
 
@@ -88,6 +89,7 @@ struct ExecPlan {
   std::string gid_map;
   unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
   bool mount_proc = false;
+  MountSetup mount_setup;  // pivotRoot(), addMount() (core/mount_plan.h)
 
   // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
   // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 
+#include "cgroup_check.h"
 #include "clone_cgroup.h"
 #include "clone_ns.h"
 #include "stage.h"
@@ -142,6 +143,7 @@ struct Scratch {
   std::vector<char*> argv, envp;
   std::vector<const char*> candidates;
   std::vector<int> keep;
+  std::vector<MountStep> mounts;
   ChildPlan plan = {};
 
   ~Scratch() {
@@ -362,6 +364,7 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.nnamespaces = static_cast<int>(plan.namespaces.size());
   PlanNamespaces(plan, 0, -1, &c);  // all unshared in the child; Spawn() may move some to clone
   c.chroot_dir = plan.chroot_dir.empty() ? nullptr : plan.chroot_dir.c_str();
+  PlanMounts(plan.mount_setup, &s->mounts, &c);
   c.hook = plan.hook;
   c.hook_data = const_cast<uint8_t*>(plan.hook_data.data());
   c.hook_library = plan.hook_library.empty() ? nullptr : plan.hook_library.c_str();
@@ -463,6 +466,13 @@ bool CallerFdsOpen(const ExecPlan& plan, SpawnFailure* failure) {
   if (plan.cgroup_fd >= 0 && fcntl(plan.cgroup_fd, F_GETFD) < 0) {
     failure->stage = kStageCgroup;
     failure->err = EBADF;
+    return false;
+  }
+  // joinCgroup() on a directory that is no cgroup: refused before any child (clone3 would
+  // refuse it too, but the child's own write to cgroup.procs would not).
+  if (int err = CgroupDirError(plan); err != 0) {
+    failure->stage = kStageCgroup;
+    failure->err = err;
     return false;
   }
   return true;

@@ -8,7 +8,7 @@ namespace vircommand {
 static const char* const kStageNames[kStageCount] = {
     "none",     "pipe",      "fork",       "idmap",     "signals",   "stdio",     "close-fds",
     "daemon",   "pidfile",   "rlimit",     "setsid",    "setpgid",   "nice",
-    "cgroup",   "namespace", "unshare",    "mounts",    "proc",      "chroot",
+    "cgroup",   "namespace", "unshare",    "mounts",    "pivot_root", "chroot",   "proc",      "mount",
     "hook",     "affinity",  "mempolicy",  "sched-core", "setgroups", "setgid",
     "setuid",   "caps",      "pdeathsig",  "no-new-privs", "chdir",   "selinux",
     "apparmor", "handshake", "sigmask",    "exec",      "wait"};

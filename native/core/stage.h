@@ -25,8 +25,10 @@ enum Stage : int {
   kStageNamespace,
   kStageUnshare,
   kStageMounts,     // child 6: mount propagation of a new mount namespace (private by default)
-  kStageProc,       // child 6: a new proc mounted on /proc (remountProc)
+  kStagePivotRoot,  // child 6: the new root by pivot_root(2) (pivotRoot), the old root detached
   kStageChroot,
+  kStageProc,       // child 6: a new proc mounted on /proc (remountProc), inside the new root
+  kStageMount,      // child 6: addMount()'s mounts, in order (the value is the mount's index)
   kStageHook,       // child 7: the native hook
   kStageAffinity,   // child 8: scheduling...
   kStageMempolicy,

@@ -2,6 +2,7 @@
 // Zone: glue (N-API).
 // SPDX-License-Identifier: MIT
 #include "plan_from_js.h"
+#include "mounts_from_js.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -533,7 +534,7 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     }
   }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
-      !GetExtras(env, o, plan))
+      !GetExtras(env, o, plan) || !GetMountSetup(env, o, plan))
     return false;
   Napi::Value timeout, grace, drain;
   if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;

@@ -17,7 +17,8 @@
 // --only: scenario ids: latency, big-1g, big-8g, big-1g-paired, fds-low, fds-high, concurrency,
 // throughput, soak, builder (the builder's cost at 1k/10k/100k entries: `--only builder` takes a
 // few seconds), lines (lines() against child_process + readline over `seq 1 2000000`, 1 GiB held:
-// ~20 s), parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held).
+// ~20 s), parse (runRegex/runNul against readline and a 'data' split, with 1 GiB held),
+// containers (start of `true` in a container: vircommand, util-linux unshare, bwrap; ~1 min).
 
 const cp = require('node:child_process');
 const crypto = require('node:crypto');
@@ -232,6 +233,11 @@ function scenarios(floor, nofileHigh, all = false) {
       node: ['--expose-gc'],
       argv: ['scenarios/builder.js', ...(q ? ['--trials', '2'] : ['--trials', '5'])],
     },
+    {
+      id: 'containers',
+      title: 'Start time of `true` in a container: vircommand, util-linux unshare, bwrap',
+      argv: ['scenarios/containers.js', ...(q ? ['--trials', '3', '--count', '30'] : ['--trials', '7', '--count', '100'])],
+    },
   ].filter((s) => all || ((!only || only.has(s.id)) && (!update || update.has(s.id))));
 }
 
@@ -410,6 +416,13 @@ function evaluate(res) {
       o.delayMax.max <= 20);
   }
   evaluateParse(by.parse, 9, add);
+  const ct = by.containers;
+  const ours = ct && !ct.error ? row(ct, 'ours.chroot') : undefined;
+  const theirs = ct && !ct.error ? row(ct, 'unshare') : undefined;
+  if (ours && theirs && ours.ms && theirs.ms) {
+    add(10, 'start of `true` in a container no slower than util-linux `unshare --map-root-user` (same container)',
+      `${f2(ours.ms.median)} vs ${f2(theirs.ms.median)} ms (${fx(ours.ms.median / theirs.ms.median)})`, ours.ms.median <= theirs.ms.median);
+  }
   return targets;
 }
 
@@ -585,7 +598,24 @@ function markdown(res) {
     L.push('');
   }
   L.push(...markdownParse(by.parse, 9));
+  L.push(...markdownContainers(by.containers, 10));
   return L.join('\n');
+}
+
+// The containers scenario: each tool's start of `true` in the same container, and the ratio to
+// util-linux unshare (the issue's bar: vircommand no slower) and to the bare launch.
+function markdownContainers(ct, n) {
+  if (!ct || ct.error || !ct.rows || ct.rows.length === 0) return [];
+  const L = [`#### ${n}. Start time of \`true\` in a container (uid ${ct.uid}; ${ct.trials} rounds × ${ct.count}, interleaved)`, ''];
+  const u = ct.rows.find((r) => r.id === 'unshare');
+  const unshareMs = u && u.ms ? u.ms.median : NaN;
+  L.push('| ms per start, median (min–max) | ms | ÷ unshare |');
+  L.push('|---|---|---|');
+  for (const r of ct.rows) L.push(`| ${r.label} | ${r.error ? r.error : cell(r.ms)} | ${r.error ? 'n/a' : fx(r.ms.median / unshareMs)} |`);
+  L.push('');
+  L.push('Every tool is started by vircommand\'s plain `runSync()`, so each row includes the first row\'s launch. The busybox root is Debian\'s busybox-static; the caller is mapped to root in a new user namespace in every row.');
+  L.push('');
+  return L;
 }
 
 // ---- main -----------------------------------------------------------------------------------

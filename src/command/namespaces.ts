@@ -81,7 +81,10 @@ export class NamespaceBuilder extends PreExecBuilder {
   /**
    * Mounts a new proc on /proc for the new pid namespace, as `unshare --mount-proc`: implies
    * a new mount namespace (`unshare(['mnt'])`), so the host's /proc is untouched; with
-   * `unshare(['pid'])`, ps and /proc then show only the namespace's processes.
+   * `unshare(['pid'])`, ps and /proc then show only the namespace's processes. With chroot() or
+   * pivotRoot() it is the new root's /proc (made if missing). With a 'shared' or 'unchanged'
+   * propagation, /proc is made private first (as util-linux does), so the caller's /proc is
+   * never replaced; a new root whose /proc is no mount point then fails at stage 'proc' (EINVAL).
    * @example cmd.unshare(['pid']).remountProc()
    */
   remountProc(): this {

@@ -6,7 +6,7 @@
 import type { MemoryPolicyMode } from '../types';
 import { arg, checkInteger, checkString, typeError, valueError } from '../validate';
 import { stateOf } from './args-env';
-import { NamespaceBuilder } from './namespaces';
+import { MountBuilder } from './mounts';
 
 // set_mempolicy(2) modes (<linux/mempolicy.h>).
 const MEMORY_POLICY_MODES: Record<MemoryPolicyMode, number> = {
@@ -29,7 +29,7 @@ function parseCpuList(method: string, text: string): number[] {
 }
 
 /** Command's scheduling and LSM labels in the child; see Command. */
-export class SchedLsmBuilder extends NamespaceBuilder {
+export class SchedLsmBuilder extends MountBuilder {
   /**
    * The child runs only on these CPUs (sched_setaffinity), given as numbers or as a cpu list
    * string; a later call replaces it. A set the kernel refuses (no allowed CPU in it) fails the

@@ -12,7 +12,7 @@ import { prepare, resolveProgram } from './prepare';
 // exec() changes this very process: report a program path that does not exist before
 // any setup step (uid, caps, ...) is applied to it. Inside a chroot, native must judge.
 function missingExecTarget(plan: NativePlan): NativeFailure | null {
-  if (plan.chroot !== null) return null;
+  if (plan.chroot !== null || plan.mountSetup?.pivotRoot) return null;
   try {
     fs.statSync(path.resolve(plan.cwd ?? '.', plan.candidates[0]));
     return null;

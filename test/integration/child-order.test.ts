@@ -111,7 +111,7 @@ describe('the order of the child steps', () => {
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'mounts', 'proc', 'chroot', 'hook', 'affinity', 'mempolicy',
+      'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hook', 'affinity', 'mempolicy',
       'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir',
       'selinux', 'apparmor', 'handshake', 'sigmask', 'exec',
     ]);

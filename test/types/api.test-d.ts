@@ -11,7 +11,7 @@ import {
   PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, capabilityName, killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, CapabilityName, KillByPidFileResult, KillOptions, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
+  BufferRef, CapabilityName, MountOptions, MountType, KillByPidFileResult, KillOptions, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
   PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalInput, SignalName, ToStringOptions, WaitOptions,
 } from '../../src/index';
 
@@ -97,6 +97,19 @@ describe('exports of the public API', () => {
     cmd.setUmask('022');
     // @ts-expect-error a capability is a number or a name
     cmd.allowCap(true);
+  });
+
+  it('pivotRoot, addMount, addDevMount: containers', () => {
+    expectTypeOf(cmd.pivotRoot('/srv/root')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addMount('/data', { type: 'bind', source: '/srv/data', readonly: true })).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addMount('/tmp', { type: 'tmpfs', options: 'size=1m' })).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addDevMount()).toEqualTypeOf<Command>();
+    expectTypeOf<MountType>().toEqualTypeOf<'bind' | 'tmpfs' | 'proc' | 'sysfs' | 'mqueue' | 'devpts'>();
+    expectTypeOf<MountOptions['type']>().toEqualTypeOf<MountType>();
+    // @ts-expect-error the type is one of the listed file systems
+    cmd.addMount('/x', { type: 'overlay' });
+    // @ts-expect-error options are required
+    cmd.addMount('/x');
   });
 
   it('a subclass keeps its own type through the chain (this, not Command)', () => {

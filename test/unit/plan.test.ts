@@ -42,6 +42,7 @@ describe('NativePlan', () => {
       namespaces: [], unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
       daemonize: false, pidFile: null, timeoutMs: 0, killGraceMs: 100, drainMs: 200,
       namespaceSetup: { uidMap: null, gidMap: null, propagation: 0x4000 | 0x40000, mountProc: false },
+      mountSetup: null,
       sendBuffers: null, cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0, selinuxLabel: null,
       apparmorProfile: null,
     });
