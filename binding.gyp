@@ -30,6 +30,7 @@
         "native/core/cgroup_check.cc",
         "native/core/mount_plan.cc",
         "native/core/clone_cgroup.cc",
+        "native/core/clone_probe.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",
         "native/glue/mounts_from_js.cc",

@@ -8,8 +8,9 @@
 # Each install is then used from CommonJS, ESM and the CLI; A also from TypeScript.
 #   bash scripts/pack-install-check.sh        (npm run test:pack)
 # Steps:
-#  1. npm pack: prepack runs `npm run prebuild` (prebuilds/linux-<arch>/vircommand.glibc.node),
-#     prepare builds dist/. With VIRCOMMAND_PACK_SKIP_PREBUILD=1: build:ts, then
+#  1. npm pack: prepack runs `npm run prebuild` (prebuilds/linux-<arch>/vircommand.glibc.node,
+#     and prebuilds/linux-arm64/ exactly when aarch64-linux-gnu-g++ is on PATH), prepare builds
+#     dist/. With VIRCOMMAND_PACK_SKIP_PREBUILD=1: build:ts, then
 #     `npm pack --ignore-scripts` of the prebuild already there. The tarball holds exactly the
 #     files whitelist: dist, prebuilds, native, binding.gyp, scripts/install.js,
 #     scripts/node-headers.js, README, LICENSE.
@@ -44,16 +45,23 @@ if [ "${VIRCOMMAND_PACK_SKIP_PREBUILD:-}" = 1 ]; then
   npm run build:ts
   npm pack --ignore-scripts --pack-destination "$work"
 else
-  step "npm pack (prepack: the prebuild; prepare: dist/)"
+  step "npm pack (prepack: the prebuilds; prepare: dist/)"
   rm -f "$prebuild"
+  rm -rf prebuilds/linux-arm64  # made again by prepack exactly when the cross compiler is here
   npm pack --pack-destination "$work"  # the scripts print to stdout too: no --json
+fi
+arm64=prebuilds/linux-arm64/vircommand.glibc.node
+if [ "$arch" != arm64 ] && [ "${VIRCOMMAND_PACK_SKIP_PREBUILD:-}" != 1 ]; then
+  if command -v aarch64-linux-gnu-g++ >/dev/null; then arm64_expected=yes; else arm64_expected=no; fi
+else
+  arm64_expected=any
 fi
 tgz="$work/$(node -p "const p = require('./package.json'); p.name + '-' + p.version + '.tgz'")"
 [ -f "$tgz" ] || fail "npm pack made no $tgz"
 tar tzf "$tgz" | sed -n 's#^package/##p' > "$work/files.txt"
 chmod 644 "$tgz"
-node - "$work/files.txt" "$prebuild" <<'EOF'
-const [list, prebuild] = process.argv.slice(2);
+node - "$work/files.txt" "$prebuild" "$arm64" "$arm64_expected" <<'EOF'
+const [list, prebuild, arm64, arm64Expected] = process.argv.slice(2);
 const files = require('node:fs').readFileSync(list, 'utf8').split('\n').filter(Boolean);
 const required = ['package.json', 'binding.gyp', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts',
   'dist/cli.js', prebuild, 'native/child/child_exec.cc', 'native/glue/addon.cc',
@@ -64,6 +72,13 @@ const stray = files.filter((f) => !allowed.test(f));
 console.log(`tarball: ${files.length} files`);
 if (missing.length) { console.error(`missing from the tarball: ${missing.join(', ')}`); process.exit(1); }
 if (stray.length) { console.error(`outside the files whitelist: ${stray.join(', ')}`); process.exit(1); }
+// prepack makes the linux-arm64 prebuild exactly when the cross compiler is on PATH.
+const hasArm64 = files.includes(arm64);
+if (arm64Expected !== 'any' && hasArm64 !== (arm64Expected === 'yes')) {
+  console.error(`${arm64} is ${hasArm64 ? '' : 'not '}in the tarball, though aarch64-linux-gnu-g++ is ${arm64Expected === 'yes' ? '' : 'not '}on PATH`);
+  process.exit(1);
+}
+console.log(`linux-arm64 prebuild in the tarball: ${hasArm64 ? 'yes' : 'no'}`);
 for (const f of ['README.md', 'LICENSE']) if (!files.includes(f)) console.warn(`warning: ${f} is not in the tarball`);
 EOF
 

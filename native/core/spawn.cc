@@ -3,7 +3,8 @@
 // does not grow with the parent's heap (no page tables are copied). A native hook or a handshake
 // needs the child to outlive this call before exec, which vfork cannot allow (the parent thread
 // stays suspended until exec): those use fork(), and so does every spawn under valgrind, which
-// cannot emulate that clone (see RunningUnderValgrind).
+// cannot emulate that clone (see RunningUnderValgrind), and under qemu-user, which refuses it
+// (see CloneRefused).
 // Zone: parent. No N-API.
 // SPDX-License-Identifier: MIT
 #include "spawn.h"
@@ -23,6 +24,7 @@
 #include "cgroup_check.h"
 #include "clone_cgroup.h"
 #include "clone_ns.h"
+#include "clone_probe.h"
 #include "stage.h"
 
 // valgrind's header is optional: without it the addon never takes the valgrind path.
@@ -83,6 +85,9 @@ bool RunningUnderValgrind() {
   return false;
 #endif
 }
+
+// Where our clone cannot run (valgrind, qemu-user), every spawn forks instead.
+bool ForkOnly() { return RunningUnderValgrind() || CloneRefused(); }
 
 // Low fd slots. On the clone path the child starts on the parent's fd table (CLONE_FILES) and
 // unshares it copying every fd up to the highest one it needs (child_unshare_fds): that copy,
@@ -396,6 +401,8 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
 
 }  // namespace
 
+void CheckCloneSupport() { ForkOnly(); }
+
 void ReserveFdSlots() {
   if (t_slots.devnull >= 0) return;
   FdSlots slots;
@@ -490,11 +497,12 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure) {
     failure->err = errno;
     return false;
   }
-  const bool use_fork = plan.hook != nullptr || plan.handshake || RunningUnderValgrind();
+  const bool fork_only = ForkOnly();
+  const bool use_fork = plan.hook != nullptr || plan.handshake || fork_only;
   // New namespaces are made by clone() itself, so the program starts inside them (see
   // clone_ns.h), except where the child must unshare them as before: a hook's fork(),
-  // valgrind, and a daemon (its pidfile is written before step 6).
-  const int clone_ns = CloneNamespaceFlags(plan, plan.hook != nullptr || plan.daemonize || RunningUnderValgrind());
+  // valgrind or qemu-user, and a daemon (its pidfile is written before step 6).
+  const int clone_ns = CloneNamespaceFlags(plan, plan.hook != nullptr || plan.daemonize || fork_only);
   // A new user namespace with maps: the child waits at step 6 while the parent writes them, so
   // it gets its own memory (no CLONE_VM | CLONE_VFORK), as a handshake does.
   const bool map_ids = NeedsIdMaps(plan, clone_ns);

@@ -44,6 +44,12 @@ void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure);
 void ReserveFdSlots();
 void ReleaseFdSlots();
 
+// Finds out, once per process, whether our clone can run here (clone_probe.h: not under
+// qemu-user), so that every spawn takes the fork() path if not. Called when the addon loads, so
+// the probe's child is made then rather than inside somebody's first spawn. Not under valgrind,
+// whose spawns fork anyway and which would exit at the probe's clone.
+void CheckCloneSupport();
+
 // Unmaps the calling thread's child stack (see spawn.cc), if it has one; the next spawn on the
 // thread maps a new one. Called by the environment's cleanup hook: a Worker's thread ends with
 // its environment, and the thread-local pointer with it.

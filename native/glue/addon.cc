@@ -115,6 +115,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   // The spawn fd slots of this thread, reserved now while fd numbers are low (spawn.cc FdSlots).
   ReserveFdSlots();
+  // Whether spawns must fork (qemu-user refuses our clone): probed now, once per process.
+  CheckCloneSupport();
   // Runs before the environment's loop is closed (a Worker exiting, or process exit): nothing of
   // ours may stay open on it.
   env.AddCleanupHook([data, env]() {

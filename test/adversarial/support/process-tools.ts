@@ -226,6 +226,15 @@ export interface Syscall {
  * "<unfinished ...>" lines with their "<... name resumed>" continuation.
  * Signal and exit lines are skipped. Calls are listed in the order they started.
  */
+/**
+ * "ARGS) = RET" split at its last ") =": strace pads a short call with spaces before the "="
+ * (to column 40), e.g. "wait4(123, NULL, 0, NULL)       = 123". ['...', '?'] without one.
+ */
+function splitReturn(text: string): [string, string] {
+  const m = /^(.*)\) +=(?: (.*))?$/s.exec(text);
+  return m ? [m[1], (m[2] ?? '').trim()] : [text, '?'];
+}
+
 export function parseStrace(text: string): Syscall[] {
   const out: Syscall[] = [];
   const pending = new Map<string, Syscall>();
@@ -241,10 +250,8 @@ export function parseStrace(text: string): Syscall[] {
       const p = pending.get(key);
       pending.delete(key);
       const full = `${p ? p.args : ''}${resumed[2]}`;
-      const eq = full.lastIndexOf(') = ');
       const entry = p ?? { tid, name: resumed[1], args: '', ret: '?', start: lineNo, end: lineNo };
-      entry.args = eq >= 0 ? full.slice(0, eq) : full;
-      entry.ret = eq >= 0 ? full.slice(eq + 4).trim() : '?';
+      [entry.args, entry.ret] = splitReturn(full);
       entry.end = lineNo;
       if (!p) out.push(entry);
       return;
@@ -259,8 +266,8 @@ export function parseStrace(text: string): Syscall[] {
       out.push(entry);
       return;
     }
-    const eq = body.lastIndexOf(') = ');
-    out.push({ tid, name, args: eq >= 0 ? body.slice(0, eq) : body, ret: eq >= 0 ? body.slice(eq + 4).trim() : '?', start: lineNo, end: lineNo });
+    const [args, ret] = splitReturn(body);
+    out.push({ tid, name, args, ret, start: lineNo, end: lineNo });
   });
   return out;
 }
