@@ -14,7 +14,9 @@
         "native/child/child_ns.cc",
         "native/child/child_sched.cc",
         "native/child/child_lsm.cc",
-        "native/child/child_errno.cc"
+        "native/child/child_errno.cc",
+        "native/child/child_uts.cc",
+        "native/child/child_seccomp.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]

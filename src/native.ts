@@ -66,6 +66,11 @@ export interface NativePlan {
   /** SELinux exec context / AppArmor profile for the program, or null. */
   selinuxLabel: string | null;
   apparmorProfile: string | null;
+  /** Host and domain name of the new uts namespace, or null: unchanged. */
+  hostname: string | null;
+  domainname: string | null;
+  /** A classic BPF seccomp program (struct sock_filter[]), or null: none. */
+  seccompFilter: Buffer | null;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;
@@ -135,8 +140,8 @@ export interface NativeBinding {
   hasEnvLock?(): boolean;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
-  /** getpwnam_r(3): the user of this name (any NSS source), or null. */
-  lookupUser?(name: string): { name: string; uid: number; gid: number } | null;
+  /** getpwnam_r(3) (getpwuid_r(3) for a number): the user of this name or uid (any NSS source), or null. */
+  lookupUser?(nameOrUid: string | number): { name: string; uid: number; gid: number } | null;
   /** getgrnam_r(3): the group of this name (any NSS source), or null. */
   lookupGroup?(name: string): { name: string; gid: number } | null;
 }

@@ -12,6 +12,7 @@ import {
   defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
   type NamespaceSetup,
 } from './command/ns-setup';
+import { type ContainerIds, containerMisuse, defaultContainerIds, nativeContainerIds } from './command/container-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run/record';
 import { formatCommand } from './to-string';
@@ -72,6 +73,8 @@ export interface CommandState {
   schedCorePid: number;
   selinuxLabel: string | null;
   apparmorProfile: string | null;
+  /** setUser(), host and domain name, seccomp filter (command/container.ts). */
+  container: ContainerIds;
   running: RunRecord | null;
   freed: boolean;
 }
@@ -89,7 +92,7 @@ export function createState(argv: string[]): CommandState {
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
     nsSetup: defaultNamespaceSetup(),
     sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
-    selinuxLabel: null, apparmorProfile: null,
+    selinuxLabel: null, apparmorProfile: null, container: defaultContainerIds(),
   };
 }
 
@@ -182,7 +185,7 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (mode === 'sync' && s.handshake) return 'a handshake needs run() or runAsync(); runSync() cannot answer it';
   if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
   if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
-  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode);
+  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode) ?? containerMisuse(s.unshareFlags, s.container);
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -236,6 +239,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
     daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
     ...libvirtExtras(s),
+    ...nativeContainerIds(s.container),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
 }

@@ -88,6 +88,12 @@ struct ExecPlan {
   std::string gid_map;
   unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
   bool mount_proc = false;
+  // setHostname()/setDomainname() in the new uts namespace, and setSeccompFilter(): owned copies.
+  bool has_hostname = false;
+  std::string hostname;
+  bool has_domainname = false;
+  std::string domainname;
+  std::vector<uint8_t> seccomp_filter;  // empty: none; a multiple of 8 bytes (struct sock_filter)
 
   // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
   // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.

@@ -8,10 +8,10 @@ namespace vircommand {
 static const char* const kStageNames[kStageCount] = {
     "none",     "pipe",      "fork",       "idmap",     "signals",   "stdio",     "close-fds",
     "daemon",   "pidfile",   "rlimit",     "setsid",    "setpgid",   "nice",
-    "cgroup",   "namespace", "unshare",    "mounts",    "proc",      "chroot",
+    "cgroup",   "namespace", "unshare",    "mounts",    "proc",      "chroot",   "hostname",
     "hook",     "affinity",  "mempolicy",  "sched-core", "setgroups", "setgid",
     "setuid",   "caps",      "pdeathsig",  "no-new-privs", "chdir",   "selinux",
-    "apparmor", "handshake", "sigmask",    "exec",      "wait"};
+    "apparmor", "handshake", "sigmask",    "seccomp",  "exec",      "wait"};
 
 const char* StageName(int stage) {
   if (stage < 0 || stage >= kStageCount) return "unknown";

@@ -27,6 +27,7 @@ enum Stage : int {
   kStageMounts,     // child 6: mount propagation of a new mount namespace (private by default)
   kStageProc,       // child 6: a new proc mounted on /proc (remountProc)
   kStageChroot,
+  kStageHostname,   // child 6: host and domain name in the new uts namespace
   kStageHook,       // child 7: the native hook
   kStageAffinity,   // child 8: scheduling...
   kStageMempolicy,
@@ -42,7 +43,8 @@ enum Stage : int {
   kStageApparmor,
   kStageHandshake,  // child 15
   kStageSigmask,    // child 16
-  kStageExec,       // child 17
+  kStageSeccomp,    // child 17: the seccomp filter
+  kStageExec,       // child 18
   kStageWait,       // parent: waitpid failed (e.g. SIGCHLD ignored)
   kStageCount
 };

@@ -435,6 +435,27 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   return true;
 }
 
+// The new uts namespace's names and the seccomp program (all optional; absent: unchanged).
+// Copied into the plan: the child reads them after the JavaScript values may be gone.
+bool GetContainerIds(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  if (!GetString(env, o, "hostname", &plan->hostname, &plan->has_hostname) ||
+      !GetString(env, o, "domainname", &plan->domainname, &plan->has_domainname))
+    return false;
+  // The kernel's __NEW_UTS_LEN (TS checks it first, naming the method).
+  if (plan->hostname.size() > 64) return Fail(env, "hostname", "must be at most 64 bytes");
+  if (plan->domainname.size() > 64) return Fail(env, "domainname", "must be at most 64 bytes");
+  Napi::Value filter;
+  if (!Field(o, "seccompFilter", &filter)) return false;
+  if (Absent(filter)) return true;
+  if (!filter.IsBuffer()) return Fail(env, "seccompFilter", "must be a Buffer or null");
+  Napi::Buffer<uint8_t> b = filter.As<Napi::Buffer<uint8_t>>();
+  // struct sock_filter is 8 bytes; BPF_MAXINSNS is 4096.
+  if (b.Length() == 0 || b.Length() % 8 != 0 || b.Length() > 4096 * 8)
+    return Fail(env, "seccompFilter", "must hold 1 to 4096 instructions of 8 bytes");
+  plan->seccomp_filter.assign(b.Data(), b.Data() + b.Length());
+  return true;
+}
+
 }  // namespace
 
 int64_t MillisFromJs(Napi::Value v, int64_t fallback) {
@@ -533,7 +554,7 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     }
   }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
-      !GetExtras(env, o, plan))
+      !GetExtras(env, o, plan) || !GetContainerIds(env, o, plan))
     return false;
   Napi::Value timeout, grace, drain;
   if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;

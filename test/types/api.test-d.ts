@@ -243,7 +243,7 @@ describe('names as string-literal unions', () => {
 
   it('CommandError.code is an errno name or one of our codes', () => {
     expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
-    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED'>().toEqualTypeOf<CommandErrorCode>();
+    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED' | 'ERR_UNKNOWN_USER'>().toEqualTypeOf<CommandErrorCode>();
     const e = new CommandError('x', { code: 'ENOENT' });
     // @ts-expect-error not an errno name
     if (e.code === 'ENOENTT') return;
