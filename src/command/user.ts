@@ -4,8 +4,10 @@
  * supplementary groups follow from them in native (getgrouplist() of the user, initgroups'
  * list), as for setUID()+setGID() run by root.
  */
+import { NAMESPACE_FLAGS } from '../constants';
 import { CommandError, errnoName } from '../errors';
 import { loadNative, type NativePlan } from '../native';
+import type { IdMapping, NamespaceSetup } from './ns-setup';
 
 /** What setUser() recorded: a name, or a uid. */
 export type UserSpec = string | number;
@@ -38,4 +40,28 @@ export function applyUser(spec: UserSpec | null, plan: NativePlan, command: stri
   }
   plan.uid = entry.uid;
   if (plan.gid < 0) plan.gid = entry.gid;
+}
+
+/** Whether a map gives inside id 0 to some outside id. */
+function mapsRoot(maps: readonly IdMapping[] | null): boolean {
+  return maps !== null && maps.some((m) => m.inside === 0);
+}
+
+/**
+ * A new user namespace whose maps give inside id 0: the program runs as that root (uid 0, gid 0
+ * inside), as `unshare --map-root-user` makes it, unless setUID()/setGID()/setUser() chose
+ * others. The kernel alone would leave it with the caller's ids, which show as the overflow id
+ * 65534 when the maps do not name them (root mapping 0-65535 to 200000-265535, say). The child
+ * changes its ids at step 9, after the maps are written, holding every capability in the
+ * namespace it made. A parent that sets groups (root) also drops the supplementary groups
+ * (setgroups([]) inside, unless setGroups() said otherwise): this needs gid 0 mapped, so then the
+ * uid alone is not changed without it (the run would fail at 'setgroups').
+ */
+export function applyMappedRoot(s: { unshareFlags: number; nsSetup: NamespaceSetup; container: { user: UserSpec | null } }, plan: NativePlan, parentIsRoot: boolean): void {
+  if ((s.unshareFlags & NAMESPACE_FLAGS.user) === 0 || s.container.user !== null) return;
+  const gidRoot = plan.gid < 0 && mapsRoot(s.nsSetup.gidMappings);
+  const uidRoot = plan.uid < 0 && mapsRoot(s.nsSetup.uidMappings) && (!parentIsRoot || mapsRoot(s.nsSetup.gidMappings) || plan.groups !== null);
+  if (uidRoot) plan.uid = 0;
+  if (gidRoot) plan.gid = 0;
+  if ((uidRoot || gidRoot) && parentIsRoot && plan.groups === null && mapsRoot(s.nsSetup.gidMappings)) plan.groups = [];
 }

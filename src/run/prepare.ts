@@ -11,7 +11,7 @@ import { CommandError } from '../errors';
 import { emptyResult, type NativePlan, type NativeResult } from '../native';
 import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
 import { formatCommand } from '../to-string';
-import { applyUser } from '../command/user';
+import { applyMappedRoot, applyUser } from '../command/user';
 import type { RunContext } from './record';
 
 /** The context of a run of `state` in `mode`. */
@@ -19,6 +19,7 @@ export function prepare(state: CommandState, mode: RunMode, control: PlanControl
   const plan = buildPlan(state, mode, control);
   if (!dryRunActive()) checkCallerFds(state, plan);
   applyUser(state.container.user, plan, formatCommand(plan.argv, envStrings(plan.env)));
+  applyMappedRoot(state, plan, process.geteuid?.() === 0);
   const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
   const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
   return {
