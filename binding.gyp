@@ -28,6 +28,7 @@
         "native/core/stage.cc",
         "native/core/spawn.cc",
         "native/core/clone_ns.cc",
+        "native/core/idmap_helper.cc",
         "native/core/clone_cgroup.cc",
         "native/core/io_session.cc",
         "native/core/run_sync.cc",

@@ -83,6 +83,8 @@ export interface NativeFailure {
   value: number;
   /** The file a parent-side step failed on (stage 'idmap': /proc/PID/uid_map, ...). */
   path?: string;
+  /** A helper's own reason (stage 'idmap': newuidmap's first line on stderr). */
+  detail?: string;
 }
 
 /** How a child ended, as native saw it. */
@@ -124,6 +126,7 @@ export interface NativeSpawnError extends Error {
   value?: number;
   pid?: number;
   path?: string;
+  detail?: string;
 }
 
 /** The addon's exports. */
@@ -221,6 +224,7 @@ export function spawnFailure(err: unknown): StartFailure {
   if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
   const failure: NativeFailure = { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 };
   if (typeof e.path === 'string') failure.path = e.path;
+  if (typeof e.detail === 'string') failure.detail = e.detail;
   return emptyResult(e.pid ?? 0, failure, err);
 }
 

@@ -88,6 +88,10 @@ struct ExecPlan {
   std::string gid_map;
   unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
   bool mount_proc = false;
+  // newuidmap/newgidmap paths when the maps name more than the caller's own id and it lacks
+  // CAP_SETUID/CAP_SETGID (src/ decides); empty: the parent writes the map itself.
+  std::string uid_map_helper;
+  std::string gid_map_helper;
   // setHostname()/setDomainname() in the new uts namespace, and setSeccompFilter(): owned copies.
   bool has_hostname = false;
   std::string hostname;

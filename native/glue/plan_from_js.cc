@@ -354,6 +354,9 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   bool present = false;
   if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
     return false;
+  if (!GetString(env, n, "uidMapHelper", &plan->uid_map_helper, &present) ||
+      !GetString(env, n, "gidMapHelper", &plan->gid_map_helper, &present))
+    return false;
   int64_t propagation = 0;
   if (!GetInt(env, n, "propagation", 0, 4294967295, &propagation, "namespaceSetup.")) return false;
   plan->mount_propagation = static_cast<unsigned long>(propagation);
