@@ -60,7 +60,7 @@ function mapsRoot(maps: readonly IdMapping[] | null): boolean {
 export function applyMappedRoot(s: { unshareFlags: number; nsSetup: NamespaceSetup; container: { user: UserSpec | null } }, plan: NativePlan, parentIsRoot: boolean): void {
   if ((s.unshareFlags & NAMESPACE_FLAGS.user) === 0 || s.container.user !== null) return;
   const gidRoot = plan.gid < 0 && mapsRoot(s.nsSetup.gidMappings);
-  const uidRoot = plan.uid < 0 && mapsRoot(s.nsSetup.uidMappings) && (!parentIsRoot || mapsRoot(s.nsSetup.gidMappings) || plan.groups !== null);
+  const uidRoot = plan.uid < 0 && mapsRoot(s.nsSetup.uidMappings) && (!parentIsRoot || mapsRoot(s.nsSetup.gidMappings));
   if (uidRoot) plan.uid = 0;
   if (gidRoot) plan.gid = 0;
   if ((uidRoot || gidRoot) && parentIsRoot && plan.groups === null && mapsRoot(s.nsSetup.gidMappings)) plan.groups = [];
