@@ -124,3 +124,48 @@ export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
     },
   ];
 }
+
+/** What `--mount` asks for: addMount(target, { type, source, readonly, options }). */
+export interface MountSpec {
+  target: string;
+  type: string;
+  source?: string;
+  readonly?: boolean;
+  /** mount(2) data, as given ('size=64m,mode=1777') */
+  options?: string;
+}
+
+const MOUNT_KEYS = ['type', 'target', 'source', 'readonly', 'ro', 'options'];
+
+/**
+ * `--mount type=T,target=DIR[,source=SRC][,readonly][,options=DATA]`, as docker's --mount:
+ * comma-separated keys; `options=` comes last and takes the rest of the value, commas included
+ * (`options=size=64m,mode=1777`). The type itself is checked by addMount().
+ */
+export function parseMountSpec(value: string, usage: UsageError): MountSpec {
+  const bad = (why: string) => usage(`--mount: ${why} (expected type=T,target=DIR[,source=SRC][,readonly][,options=DATA]), got '${value}'`);
+  const spec: Partial<MountSpec> = {};
+  let rest = value;
+  while (rest !== '') {
+    if (rest.startsWith('options=')) {
+      spec.options = rest.slice('options='.length);
+      break;
+    }
+    const comma = rest.indexOf(',');
+    const part = comma < 0 ? rest : rest.slice(0, comma);
+    rest = comma < 0 ? '' : rest.slice(comma + 1);
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const val = eq < 0 ? null : part.slice(eq + 1);
+    if (!MOUNT_KEYS.includes(key)) throw bad(`unknown key '${key}'`);
+    if (key === 'readonly' || key === 'ro') {
+      if (val !== null && val !== 'true' && val !== 'false') throw bad(`${key} takes no value or true/false`);
+      spec.readonly = val !== 'false';
+    } else {
+      if (val === null || val === '') throw bad(`${key} needs a value`);
+      (spec as Record<string, string>)[key] = val;
+    }
+  }
+  if (spec.type === undefined || spec.target === undefined) throw bad('type and target are required');
+  return spec as MountSpec;
+}
