@@ -139,6 +139,16 @@ describeRoot('setUser() (root)', () => {
   });
 });
 
+describe('setHostname() in a user namespace of its own (also without privileges)', () => {
+  it('the caller mapped to root in new user and uts namespaces sets the host name', async (ctx) => {
+    const probe = spawnSync('unshare', ['--user', '--uts', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) return ctx.skip(`this caller cannot make user namespaces here: ${probe.stderr.trim() || probe.error?.message}`);
+    const r = await new Command('/bin/sh', '-c', 'uname -n; id -u')
+      .unshare(['user', 'uts']).setUidMappings([{ inside: 0, outside: process.getuid!(), count: 1 }]).setHostname('vc-userns').run();
+    expect(r.stdout).toBe('vc-userns\n0\n');
+  });
+});
+
 describeRoot('setHostname() and setDomainname() (root)', () => {
   it('the program sees both names in its new uts namespace; the host keeps its own', async () => {
     const before = os.hostname();
