@@ -1,16 +1,16 @@
 /**
  * Command's container identity: the user (setUser), the host and domain name of a new uts
- * namespace, and a seccomp filter. Plain data here; the user is resolved at run time
- * (command/user.ts), the names and the filter are applied by the child (native/child/
- * child_uts.cc at step 6, child_seccomp.cc at step 17).
+ * namespace, and a seccomp filter: the builder methods (the recorded data and run-time checks
+ * are in container-setup.ts). The user is resolved at run time (command/user.ts); the names and
+ * the filter are applied by the child (native/child/child_uts.cc at step 6, child_seccomp.cc
+ * at step 17).
  */
+import { ID_MAX } from '../constants';
 import { arg, checkInteger, checkString, rangeError, toPrivateBytes, typeError, valueError } from '../validate';
 import { stateOf } from './args-env';
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, UTS_NAME_MAX } from './container-setup';
 import { SchedLsmBuilder } from './sched-lsm';
 import type { UserSpec } from './user';
-
-const ID_MAX = 2 ** 32 - 2; // (uid_t)-1 is never a valid id
 
 function checkUtsName(method: string, name: unknown): string {
   const s = checkString(method, arg('name'), name);
