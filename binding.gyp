@@ -15,7 +15,9 @@
         "native/child/child_mounts.cc",
         "native/child/child_sched.cc",
         "native/child/child_lsm.cc",
-        "native/child/child_errno.cc"
+        "native/child/child_errno.cc",
+        "native/child/child_uts.cc",
+        "native/child/child_seccomp.cc"
       ],
       "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fno-rtti", "-fno-stack-protector", "-fPIC", "-O2", "-Wall", "-Wextra"],
       "cflags_cc!": ["-fno-omit-frame-pointer"]
@@ -29,6 +31,7 @@
         "native/core/clone_ns.cc",
         "native/core/cgroup_check.cc",
         "native/core/mount_plan.cc",
+        "native/core/idmap_helper.cc",
         "native/core/clone_cgroup.cc",
         "native/core/clone_probe.cc",
         "native/core/io_session.cc",

@@ -18,6 +18,7 @@ import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
 import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
+import { type ContainerCliPlan, containerOptions } from './cli-container';
 import { pidfileDetailOf } from './pidfile-failure';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
@@ -34,7 +35,7 @@ class CliError extends Error {
 }
 
 /** What the options ask for: builder steps in command-line order, and how to run. */
-interface CliPlan {
+interface CliPlan extends ContainerCliPlan {
   steps: ((cmd: Command) => void)[];
   stdin: string | null;
   stdout: string | null;
@@ -131,7 +132,7 @@ const OPTIONS: readonly OptionSpec[] = [
     },
   },
   {
-    name: '--uid', value: 'USER', help: 'user id or name (the group is unchanged unless --gid)',
+    name: '--uid', value: 'USER', help: "user id or name; alone it keeps vircommand's group (root's 0): use --user",
     apply: (p, v) => {
       const id = parseId('--uid', v, 'user');
       p.steps.push((c) => c.setUID(id));
@@ -151,6 +152,7 @@ const OPTIONS: readonly OptionSpec[] = [
       p.steps.push((c) => c.setGroups(ids));
     },
   },
+  ...containerOptions((message) => new CliError('usage', message)),
   { name: '--clear-caps', help: 'drop every capability', apply: (p) => p.steps.push((c) => c.clearCaps()) },
   {
     name: '--allow-cap', value: 'CAP', help: 'keep this capability (CAP_NET_ADMIN, net_admin or a number)',
@@ -224,8 +226,9 @@ function helpText(): string {
     'Usage: vircommand [options] -- PROGRAM [ARGS...]',
     '',
     "Runs PROGRAM with libvirt's virCommand setup (vircommand's Command builder). Without",
-    '--timeout or --daemonize, vircommand replaces itself with PROGRAM; otherwise it waits',
-    "and exits with PROGRAM's status (a signal death is passed on as the same signal).",
+    '--timeout, --daemonize, a new pid namespace or id maps, vircommand replaces itself with',
+    "PROGRAM; otherwise it waits and exits with PROGRAM's status (a signal death is passed",
+    'on as the same signal).',
     'Any --env, --env-pass, --env-pass-common or --clear-env gives PROGRAM a clean',
     'environment holding only what they add; with none of them it inherits all of it.',
     '',
@@ -245,7 +248,7 @@ function helpText(): string {
  */
 function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] } {
   const plan: CliPlan = {
-    steps: [], stdin: null, stdout: null, stderr: null, timeoutMs: 0,
+    steps: [], needsParent: false, stdin: null, stdout: null, stderr: null, timeoutMs: 0,
     daemonize: false, pidFile: false, setsid: false, dryRun: false, help: false, version: false,
   };
   let i = 0;
@@ -423,7 +426,11 @@ function describeFailure(err: unknown): { status: number; line: string } {
 // A CommandError: a timeout, a misuse of the command, or a failed setup step.
 function describeCommandError(e: CommandError): { status: number; line: string } {
   if (e.code === 'ETIMEDOUT') return { status: EXIT_TIMEOUT, line: `timeout: ${e.message}` };
-  if (e.stage === 'validate' || e.errno === null) return { status: EXIT_CANCELED, line: `${e.stage ?? 'run'}: ${e.message}` };
+  if (e.stage === 'validate' || e.errno === null) {
+    // run()'s own words after "failed at stage 'S': " when it has them (setUser's unknown user).
+    const own = e.stage ? e.message.split(`failed at stage '${e.stage}': `)[1]?.split('\n')[0] : undefined;
+    return { status: EXIT_CANCELED, line: `${e.stage ?? 'run'}: ${own ?? e.message}` };
+  }
   const stage = e.stage ?? 'run';
   const notInPath = stage === 'exec' && e.code === 'ENOENT' && e.path !== null && !e.path.includes('/');
   if (notInPath) return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${e.path}: not found in PATH` };
@@ -456,7 +463,8 @@ async function main(argv: readonly string[]): Promise<number | ProgramEnd> {
   const cmd = buildCommand(plan, program);
   if (plan.dryRun) return dryRun(cmd, plan);
   redirect(cmd, plan);
-  if (plan.timeoutMs === 0 && !plan.daemonize) cmd.exec();
+  // A new pid namespace or id maps need vircommand as the parent: exec() cannot make them.
+  if (plan.timeoutMs === 0 && !plan.daemonize && !plan.needsParent) cmd.exec();
   return runAndWait(cmd, plan);
 }
 

@@ -5,13 +5,13 @@
  * reported by the run or by toString(), as libvirt does. Running lives in src/run/ (index.ts).
  *
  * The builder methods live in src/command/, one concern per file, as a chain of classes
- * (args-env, stdio, privileges, pre-exec, namespaces, sched-lsm) that Command ends; this file adds newArgs(),
+ * (args-env, stdio, privileges, pre-exec, namespaces, sched-lsm, container) that Command ends; this file adds newArgs(),
  * pid, the handshake, exec() and the runs.
  */
 import * as os from 'node:os';
 import { stateOf } from './command/args-env';
 import { checkArgs } from './command/checks';
-import { SchedLsmBuilder } from './command/sched-lsm';
+import { ContainerBuilder } from './command/container';
 import type { Readable, Writable } from 'node:stream';
 import { CommandError, usageError } from './errors';
 import { commandLine, resolveCandidates } from './plan';
@@ -29,7 +29,7 @@ import { arg, checkString, typeError, valueError } from './validate';
  * A command to run: a program, its arguments, its environment and how its child is set up.
  * @example const { stdout } = await new Command('uname', '-r').run();
  */
-export class Command extends SchedLsmBuilder {
+export class Command extends ContainerBuilder {
   /**
    * @param program the program: a path, or a name looked up in the parent's PATH at run time
    * @param args its arguments

@@ -12,6 +12,7 @@ import { ERRNO_TEXT } from './errno-text';
 import { decodePidfileFailure, rememberPidfileDetail } from './pidfile-failure';
 import type { SignalName } from './signal-names';
 import { type CommandStage, toStage } from './stages';
+import { subordinateHint } from './subids';
 import type { CommandErrorCode } from './types';
 
 const BRAND = Symbol.for('vircommand.CommandError');
@@ -243,7 +244,7 @@ export function failureExitStatus(f: { stage: string; errno: number }): number |
  */
 export function failureError(
   plan: StagePaths,
-  f: { stage: string; errno: number; value: number; path?: string },
+  f: { stage: string; errno: number; value: number; path?: string; detail?: string },
   notFoundIn: string | null,
   failed: CommandErrorDetails,
 ): CommandError {
@@ -260,6 +261,8 @@ export function failureError(
     });
   }
   let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
+  // newuidmap/newgidmap's own reason, and what /etc/subuid or /etc/subgid lacks.
+  if (f.stage === 'idmap' && f.detail !== undefined) detail = f.detail + (f.path ? subordinateHint(f.path) : '');
   let tail = '';
   if (f.stage === 'exec' && f.errno === os.constants.errno.ENOENT) {
     const interp = missingInterpreter(plan);

@@ -69,6 +69,11 @@ export interface NativePlan {
   /** SELinux exec context / AppArmor profile for the program, or null. */
   selinuxLabel: string | null;
   apparmorProfile: string | null;
+  /** Host and domain name of the new uts namespace, or null: unchanged. */
+  hostname: string | null;
+  domainname: string | null;
+  /** A classic BPF seccomp program (struct sock_filter[]), or null: none. */
+  seccompFilter: Buffer | null;
   timeoutMs: number;
   killGraceMs: number;
   drainMs: number;
@@ -81,6 +86,8 @@ export interface NativeFailure {
   value: number;
   /** The file a parent-side step failed on (stage 'idmap': /proc/PID/uid_map, ...). */
   path?: string;
+  /** A helper's own reason (stage 'idmap': newuidmap's first line on stderr). */
+  detail?: string;
 }
 
 /** How a child ended, as native saw it. */
@@ -122,6 +129,7 @@ export interface NativeSpawnError extends Error {
   value?: number;
   pid?: number;
   path?: string;
+  detail?: string;
 }
 
 /** The addon's exports. */
@@ -138,8 +146,8 @@ export interface NativeBinding {
   hasEnvLock?(): boolean;
   /** Replaces the current process (Command.exec()); returns or throws only on failure. */
   execInPlace?(plan: NativePlan): void;
-  /** getpwnam_r(3): the user of this name (any NSS source), or null. */
-  lookupUser?(name: string): { name: string; uid: number; gid: number } | null;
+  /** getpwnam_r(3) (getpwuid_r(3) for a number): the user of this name or uid (any NSS source), or null. */
+  lookupUser?(nameOrUid: string | number): { name: string; uid: number; gid: number } | null;
   /** getgrnam_r(3): the group of this name (any NSS source), or null. */
   lookupGroup?(name: string): { name: string; gid: number } | null;
 }
@@ -219,6 +227,7 @@ export function spawnFailure(err: unknown): StartFailure {
   if (!(err instanceof Error) || typeof e.stage !== 'string') throw err;
   const failure: NativeFailure = { stage: e.stage, errno: Math.abs(e.errno ?? 0), value: e.value ?? 0 };
   if (typeof e.path === 'string') failure.path = e.path;
+  if (typeof e.detail === 'string') failure.detail = e.detail;
   return emptyResult(e.pid ?? 0, failure, err);
 }
 

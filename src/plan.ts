@@ -13,6 +13,7 @@ import {
   type NamespaceSetup,
 } from './command/ns-setup';
 import { defaultMountState, mountMisuse, type MountState, nativeMountSetup } from './command/mount-setup';
+import { type ContainerIds, containerMisuse, defaultContainerIds, nativeContainerIds } from './command/container-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run/record';
 import { formatCommand } from './to-string';
@@ -75,6 +76,8 @@ export interface CommandState {
   schedCorePid: number;
   selinuxLabel: string | null;
   apparmorProfile: string | null;
+  /** setUser(), host and domain name, seccomp filter (command/container.ts). */
+  container: ContainerIds;
   running: RunRecord | null;
   freed: boolean;
 }
@@ -92,7 +95,7 @@ export function createState(argv: string[]): CommandState {
     unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
     nsSetup: defaultNamespaceSetup(), mountState: defaultMountState(),
     sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
-    selinuxLabel: null, apparmorProfile: null,
+    selinuxLabel: null, apparmorProfile: null, container: defaultContainerIds(),
   };
 }
 
@@ -186,7 +189,8 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
   if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
   return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode)
-    ?? mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot);
+    ?? mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot)
+    ?? containerMisuse(s.unshareFlags, s.container);
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -241,6 +245,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
     daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
     mountSetup: nativeMountSetup(s.mountState, s.nsSetup, s.chroot),
     ...libvirtExtras(s),
+    ...nativeContainerIds(s.container),
     timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
   };
 }

@@ -7,9 +7,9 @@
  */
 export const COMMAND_STAGES = [
   'validate', 'pipe', 'fork', 'idmap', 'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit',
-  'setsid', 'setpgid', 'nice', 'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hook',
+  'setsid', 'setpgid', 'nice', 'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hostname', 'hook',
   'affinity', 'mempolicy', 'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig',
-  'no-new-privs', 'chdir', 'selinux', 'apparmor', 'handshake', 'sigmask', 'exec', 'wait',
+  'no-new-privs', 'chdir', 'selinux', 'apparmor', 'handshake', 'sigmask', 'seccomp', 'exec', 'wait',
 ] as const;
 
 /** A setup stage, as CommandError.stage names it. */

@@ -249,7 +249,9 @@ export type CommandErrorCode =
   /** captured output too large for a string with the 'utf8' encoding (stdout/stderr are Buffers then) */
   | 'ERR_STRING_TOO_LONG'
   /** a pre-exec hook library could not be loaded (dlopen's or dlsym's text in the message) */
-  | 'ERR_DLOPEN_FAILED';
+  | 'ERR_DLOPEN_FAILED'
+  /** setUser(): the system knows no such user (stage 'setuid', before any fork) */
+  | 'ERR_UNKNOWN_USER';
 
 /**
  * NUMA memory policies of setMemoryPolicy() (set_mempolicy(2) MPOL_*): 'default', 'preferred'

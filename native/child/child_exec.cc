@@ -139,10 +139,13 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   child_set_rlimits(plan);
   if (plan->umask >= 0) syscall(SYS_umask, plan->umask);
   // 6. Declarative steps: (wait for a new user namespace's id maps), setsid, setpgid, nice,
-  //    cgroup, setns, unshare (namespaces not made at clone), mount propagation and /proc in a
-  //    new mount namespace, chroot. Before the credentials change, while we still hold the
+  //    cgroup, setns, unshare (namespaces not made at clone), mount propagation of a new mount
+  //    namespace, the new root (pivot_root or chroot), /proc inside it, addMount()'s mounts in
+  //    order (child_mounts.cc). Before the credentials change, while we still hold the
   //    privileges they need.
   child_declarative_steps(plan);
+  //    Then the host and domain name of a new uts namespace (child_uts.cc).
+  child_set_uts_names(plan);
   // 7. The native hook (fork() path only).
   child_run_hook(plan);
   // 8. Scheduling: CPU affinity, NUMA memory policy, core scheduling (child_sched.cc). Before
@@ -167,7 +170,10 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   child_handshake(plan);
   // 16. Unblock every signal: the program starts with an empty mask.
   child_unblock_signals(plan);
-  // 17. execve each candidate path.
+  // 17. The seccomp filter (child_seccomp.cc): last, after no_new_privs (12), so that none of our
+  //     steps runs under it; only the report below and execve do, which the filter must allow.
+  child_install_seccomp(plan);
+  // 18. execve each candidate path.
   if (plan->announce_exec) {
     ChildReport about_to_exec = {kReportMagic, kStageNone, 0, 0, 0};
     child_write_report(plan, about_to_exec);

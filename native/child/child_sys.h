@@ -68,6 +68,7 @@ void child_declarative_steps(const ChildPlan* plan);
 void child_wait_id_maps(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_setup_mounts(const ChildPlan* plan);   // child_ns.cc, part of step 6
 void child_setup_root(const ChildPlan* plan);     // child_mounts.cc, part of step 6
+void child_set_uts_names(const ChildPlan* plan);  // child_uts.cc, part of step 6
 void child_run_hook(const ChildPlan* plan);
 void child_set_scheduling(const ChildPlan* plan);
 void child_set_exec_labels(const ChildPlan* plan);
@@ -77,6 +78,7 @@ void child_set_capabilities(const ChildPlan* plan);
 void child_set_parent_death_signal(const ChildPlan* plan);
 void child_handshake(const ChildPlan* plan);
 void child_unblock_signals(const ChildPlan* plan);
+void child_install_seccomp(const ChildPlan* plan);  // child_seccomp.cc, step 17
 [[noreturn]] void child_execve(const ChildPlan* plan);
 
 }  // namespace vircommand

@@ -153,6 +153,16 @@ struct ChildPlan {
   const char* pivot_old_abs; // "/name": what is unmounted and removed afterwards
   const MountStep* mounts;   // addMount(), in order, after the root change and /proc
   int nmounts;
+
+  // The new uts namespace's names (child_uts.cc, step 6): null: unchanged. Not NUL-terminated
+  // for the kernel: sethostname/setdomainname take a length.
+  const char* hostname;
+  size_t hostname_len;
+  const char* domainname;
+  size_t domainname_len;
+  // A classic BPF seccomp program (struct sock_filter[], child_seccomp.cc, step 17): null: none.
+  const void* seccomp_filter;
+  unsigned short seccomp_len;  // in instructions (1..4096)
 };
 
 // The child's entry point: runs every step in order and execs. Never returns.

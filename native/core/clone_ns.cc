@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "idmap_helper.h"
 #include "stage.h"
 
 namespace vircommand {
@@ -74,9 +75,17 @@ bool WriteIdMapsAndRelease(pid_t pid, const ExecPlan& plan, int release_fd, Spaw
   int err = 0;
   if (!plan.uid_map.empty()) {
     path = dir + "uid_map";
-    err = WriteProcFile(path, plan.uid_map);
+    if (!plan.uid_map_helper.empty()) {
+      path = plan.uid_map_helper;  // newuidmap: the maps name more than our own uid
+      err = RunIdMapHelper(path, pid, plan.uid_map, &failure->detail);
+    } else {
+      err = WriteProcFile(path, plan.uid_map);
+    }
   }
-  if (err == 0 && !plan.gid_map.empty()) {
+  if (err == 0 && !plan.gid_map.empty() && !plan.gid_map_helper.empty()) {
+    path = plan.gid_map_helper;  // newgidmap writes setgroups itself as /etc/subgid allows
+    err = RunIdMapHelper(path, pid, plan.gid_map, &failure->detail);
+  } else if (err == 0 && !plan.gid_map.empty()) {
     if (!HaveCapSetgid()) {
       path = dir + "setgroups";
       err = WriteProcFile(path, "deny");

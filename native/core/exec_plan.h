@@ -90,6 +90,16 @@ struct ExecPlan {
   unsigned long mount_propagation = 0x4000 | 0x40000;  // MS_REC | MS_PRIVATE
   bool mount_proc = false;
   MountSetup mount_setup;  // pivotRoot(), addMount() (core/mount_plan.h)
+  // newuidmap/newgidmap paths when the maps name more than the caller's own id and it lacks
+  // CAP_SETUID/CAP_SETGID (src/ decides); empty: the parent writes the map itself.
+  std::string uid_map_helper;
+  std::string gid_map_helper;
+  // setHostname()/setDomainname() in the new uts namespace, and setSeccompFilter(): owned copies.
+  bool has_hostname = false;
+  std::string hostname;
+  bool has_domainname = false;
+  std::string domainname;
+  std::vector<uint8_t> seccomp_filter;  // empty: none; a multiple of 8 bytes (struct sock_filter)
 
   // Milliseconds, 64-bit: JavaScript allows up to 2^53-1 (an int wrapped 2^31 to a negative
   // grace, which meant an immediate SIGKILL). See MillisFromJs in glue/plan_from_js.cc.

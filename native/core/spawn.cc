@@ -397,6 +397,12 @@ void BuildChildPlan(const ExecPlan& plan, Scratch* s) {
   c.cwd = plan.has_cwd ? plan.cwd.c_str() : nullptr;
   c.handshake_write_fd = s->ready[1];
   c.handshake_read_fd = s->go[0];
+  c.hostname = plan.has_hostname ? plan.hostname.data() : nullptr;
+  c.hostname_len = plan.hostname.size();
+  c.domainname = plan.has_domainname ? plan.domainname.data() : nullptr;
+  c.domainname_len = plan.domainname.size();
+  c.seccomp_filter = plan.seccomp_filter.empty() ? nullptr : plan.seccomp_filter.data();
+  c.seccomp_len = static_cast<unsigned short>(plan.seccomp_filter.size() / 8);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct SpawnFailure {
   int stage = 0;
   int err = 0;
   std::string path;  // the file involved, when the parent's own step failed on one (idmap)
+  std::string detail;  // a helper's own reason (newuidmap's first stderr line), or empty
   SpawnFailure() = default;
   SpawnFailure(int s, int e) : stage(s), err(e) {}  // SpawnFailure{stage, errno}, as before
 };

@@ -29,6 +29,7 @@ enum Stage : int {
   kStageChroot,
   kStageProc,       // child 6: a new proc mounted on /proc (remountProc), inside the new root
   kStageMount,      // child 6: addMount()'s mounts, in order (the value is the mount's index)
+  kStageHostname,   // child 6: host and domain name in the new uts namespace
   kStageHook,       // child 7: the native hook
   kStageAffinity,   // child 8: scheduling...
   kStageMempolicy,
@@ -44,7 +45,8 @@ enum Stage : int {
   kStageApparmor,
   kStageHandshake,  // child 15
   kStageSigmask,    // child 16
-  kStageExec,       // child 17
+  kStageSeccomp,    // child 17: the seccomp filter
+  kStageExec,       // child 18
   kStageWait,       // parent: waitpid failed (e.g. SIGCHLD ignored)
   kStageCount
 };

@@ -355,6 +355,9 @@ bool GetNamespaceSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   bool present = false;
   if (!GetString(env, n, "uidMap", &plan->uid_map, &present) || !GetString(env, n, "gidMap", &plan->gid_map, &present))
     return false;
+  if (!GetString(env, n, "uidMapHelper", &plan->uid_map_helper, &present) ||
+      !GetString(env, n, "gidMapHelper", &plan->gid_map_helper, &present))
+    return false;
   int64_t propagation = 0;
   if (!GetInt(env, n, "propagation", 0, 4294967295, &propagation, "namespaceSetup.")) return false;
   plan->mount_propagation = static_cast<unsigned long>(propagation);
@@ -433,6 +436,27 @@ bool GetExtras(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetString(env, o, "apparmorProfile", &profile, &present)) return false;
   plan->has_apparmor_profile = present;
   if (present) plan->apparmor_exec = "exec " + profile;
+  return true;
+}
+
+// The new uts namespace's names and the seccomp program (all optional; absent: unchanged).
+// Copied into the plan: the child reads them after the JavaScript values may be gone.
+bool GetContainerIds(Napi::Env env, Napi::Object o, ExecPlan* plan) {
+  if (!GetString(env, o, "hostname", &plan->hostname, &plan->has_hostname) ||
+      !GetString(env, o, "domainname", &plan->domainname, &plan->has_domainname))
+    return false;
+  // The kernel's __NEW_UTS_LEN (TS checks it first, naming the method).
+  if (plan->hostname.size() > 64) return Fail(env, "hostname", "must be at most 64 bytes");
+  if (plan->domainname.size() > 64) return Fail(env, "domainname", "must be at most 64 bytes");
+  Napi::Value filter;
+  if (!Field(o, "seccompFilter", &filter)) return false;
+  if (Absent(filter)) return true;
+  if (!filter.IsBuffer()) return Fail(env, "seccompFilter", "must be a Buffer or null");
+  Napi::Buffer<uint8_t> b = filter.As<Napi::Buffer<uint8_t>>();
+  // struct sock_filter is 8 bytes; BPF_MAXINSNS is 4096.
+  if (b.Length() == 0 || b.Length() % 8 != 0 || b.Length() > 4096 * 8)
+    return Fail(env, "seccompFilter", "must hold 1 to 4096 instructions of 8 bytes");
+  plan->seccomp_filter.assign(b.Data(), b.Data() + b.Length());
   return true;
 }
 
@@ -534,7 +558,7 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     }
   }
   if (!GetCredentials(env, o, plan) || !GetSteps(env, o, plan) || !GetNamespaceSetup(env, o, plan) ||
-      !GetExtras(env, o, plan) || !GetMountSetup(env, o, plan))
+      !GetExtras(env, o, plan) || !GetMountSetup(env, o, plan) || !GetContainerIds(env, o, plan))
     return false;
   Napi::Value timeout, grace, drain;
   if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;

@@ -135,6 +135,7 @@ Napi::Error SpawnFailureToJs(Napi::Env env, const SpawnFailure& failure) {
   e.Set("errno", Napi::Number::New(env, failure.err));
   e.Set("value", Napi::Number::New(env, 0));
   if (!failure.path.empty()) e.Set("path", Napi::String::New(env, failure.path));
+  if (!failure.detail.empty()) e.Set("detail", Napi::String::New(env, failure.detail));
   return e;
 }
 

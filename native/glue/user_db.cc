@@ -55,11 +55,24 @@ int WithBuffer(std::vector<char>* buf, Lookup lookup) {
 Napi::Value LookupUser(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name;
-  if (!NameArg(info, "lookupUser", &name)) return env.Undefined();
   struct passwd pw;
   struct passwd* found = nullptr;
   std::vector<char> buf;
-  int rc = WithBuffer(&buf, [&](char* b, size_t n) { return getpwnam_r(name.c_str(), &pw, b, n, &found); });
+  int rc;
+  if (info.Length() >= 1 && info[0].IsNumber()) {
+    // By uid (getpwuid_r): setUser(uid). src/ checks the range first.
+    double d = info[0].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 4294967294.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+      Napi::TypeError::New(env, "lookupUser(uid): not an id").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uid_t uid = static_cast<uid_t>(d);
+    name = std::to_string(uid);
+    rc = WithBuffer(&buf, [&](char* b, size_t n) { return getpwuid_r(uid, &pw, b, n, &found); });
+  } else {
+    if (!NameArg(info, "lookupUser", &name)) return env.Undefined();
+    rc = WithBuffer(&buf, [&](char* b, size_t n) { return getpwnam_r(name.c_str(), &pw, b, n, &found); });
+  }
   if (found == nullptr) {
     if (IsNotFound(rc)) return env.Null();
     ThrowLookupError(env, "lookupUser", name, rc);

@@ -8,7 +8,8 @@
 
 namespace vircommand {
 
-// lookupUser(name) -> { name, uid, gid } | null: null when no such user.
+// lookupUser(name | uid) -> { name, uid, gid } | null: null when no such user (getpwnam_r or
+// getpwuid_r).
 Napi::Value LookupUser(const Napi::CallbackInfo& info);
 
 // lookupGroup(name) -> { name, gid } | null: null when no such group.

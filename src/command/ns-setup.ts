@@ -35,6 +35,9 @@ export interface NativeNamespaceSetup {
   /** mount(2) flags applied to "/" in a new mount namespace; 0: unchanged */
   propagation: number;
   mountProc: boolean;
+  /** newuidmap/newgidmap to run instead of writing the map (command/idmap-helper.ts); null: none */
+  uidMapHelper?: string | null;
+  gidMapHelper?: string | null;
 }
 
 const MS_REC = 0x4000;
@@ -66,6 +69,7 @@ export function nativeNamespaceSetup(n: NamespaceSetup): NativeNamespaceSetup {
   return {
     uidMap: mapText(n.uidMappings), gidMap: mapText(n.gidMappings),
     propagation: PROPAGATION_FLAGS[n.propagation], mountProc: n.remountProc,
+    uidMapHelper: null, gidMapHelper: null, // set at run time where needed (command/idmap-helper.ts)
   };
 }
 

@@ -50,12 +50,16 @@ export class PrivilegesBuilder extends StdioBuilder {
   }
 
   /**
-   * The child's user id (raw setuid; capabilities follow clearCaps()/allowCap()).
+   * The child's user id (raw setuid; capabilities follow clearCaps()/allowCap()). Alone it
+   * keeps the parent's gid (group 0 when root runs it): to run as a user, with its primary
+   * group and supplementary groups, use setUser().
    * @throws {RangeError} outside 0..2^32-2
    * @example cmd.setUID(1000)
    */
   setUID(uid: number): this {
-    stateOf(this).uid = checkInteger('Command.setUID', arg('uid'), uid, 0, ID_MAX);
+    const s = stateOf(this);
+    s.uid = checkInteger('Command.setUID', arg('uid'), uid, 0, ID_MAX);
+    s.container.user = null; // replaces setUser()
     return this;
   }
 

@@ -11,12 +11,19 @@ import { CommandError } from '../errors';
 import { emptyResult, type NativePlan, type NativeResult } from '../native';
 import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
 import { formatCommand } from '../to-string';
+import { applyIdMapHelpers } from '../command/idmap-helper';
+import { applyMappedRoot, applyUser } from '../command/user';
 import type { RunContext } from './record';
 
 /** The context of a run of `state` in `mode`. */
 export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {
   const plan = buildPlan(state, mode, control);
   if (!dryRunActive()) checkCallerFds(state, plan);
+  // Looked up at each run (users, helpers): the run, not the builder call, reports them.
+  const command = formatCommand(plan.argv, envStrings(plan.env));
+  applyUser(state.container.user, plan, command);
+  applyMappedRoot(state, plan, process.geteuid?.() === 0);
+  if (!dryRunActive()) applyIdMapHelpers({ uid: state.nsSetup.uidMappings, gid: state.nsSetup.gidMappings }, plan, command);
   const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
   const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
   return {

@@ -1,5 +1,5 @@
 /**
- * The order of the child's steps (native/child/child_exec.cc, numbered 1-17) observed from the
+ * The order of the child's steps (native/child/child_exec.cc, numbered 1-18) observed from the
  * outside. A native hook runs at step 7 and records what it sees; the program records what it
  * sees at exec. Each assertion pins one pair of steps:
  *   1 before 7    dispositions already default at the hook (SigIgn 0, though Node ignores SIGPIPE)
@@ -16,6 +16,10 @@
  *   6 before 14   (root) the labels are written after chroot, through a /proc fd opened first
  *   9 before 11   (root) the parent-death signal survives setUID (setresuid would clear it)
  *   4 before 5    a bad rlimit after the pidfile fails at 'rlimit' and removes the pidfile
+ *   13 before 17  the seccomp filter comes after chdir: a filter denying chdir leaves it working
+ *   16 before 17  ... and after every step: one denying getpid, setresuid, sethostname too
+ *   12 before 17  with no_new_privs set at 12, the filter needs no CAP_SYS_ADMIN
+ *   6 before 9    (root) the host name is set before setUID drops the privilege it needs
  * The stage list the addon exports is in the same order as the numbered steps.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,6 +35,7 @@ import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { makeTmpDir, useTmpDir } from '../helpers/tmp';
 import { commandRejection as caught } from '../helpers/rejection';
+import { denySyscalls, seccompUnsupported } from '../helpers/seccomp';
 
 useInvariants();
 const tmp = useTmpDir('vc-order-');
@@ -111,14 +116,14 @@ describe('the order of the child steps', () => {
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
       'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hook', 'affinity', 'mempolicy',
+      'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hostname', 'hook', 'affinity', 'mempolicy',
       'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir',
-      'selinux', 'apparmor', 'handshake', 'sigmask', 'exec',
+      'selinux', 'apparmor', 'handshake', 'sigmask', 'seccomp', 'exec',
     ]);
     // The numbered comment in the code lists the same steps in the same order.
     const source = fs.readFileSync(path.join(__dirname, '../../native/child/child_exec.cc'), 'utf8');
     const steps = [...source.matchAll(/^\s*\/\/ (\d+)\. /gm)].map((m) => Number(m[1]));
-    expect(steps).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
   });
 
   it('at the hook: signals reset, fds closed, umask and rlimits set; cwd and mask not yet', async () => {
@@ -181,7 +186,35 @@ describe('the order of the child steps', () => {
   });
 });
 
+describe('the seccomp filter is the last step (17)', () => {
+  it('13 before 17: a filter that denies chdir does not stop setWorkingDirectory', async (ctx) => {
+    const skip = seccompUnsupported();
+    if (skip) return ctx.skip(skip);
+    const workdir = makeTmpDir('vc-order-seccomp-');
+    const r = await new Command('/bin/sh', '-c', 'pwd; cd / 2>/dev/null; echo cd=$?')
+      .setWorkingDirectory(workdir).setNoNewPrivs()
+      .setSeccompFilter(denySyscalls(['chdir'], os.constants.errno.EPERM)).run();
+    expect(r.stdout).toBe(`${workdir}\ncd=2\n`);
+  });
+
+  it('12 before 17: after no_new_privs, a filter needs no CAP_SYS_ADMIN (clearCaps) ', async (ctx) => {
+    const skip = seccompUnsupported();
+    if (skip) return ctx.skip(skip);
+    const r = await new Command('/bin/true').clearCaps().setNoNewPrivs().setSeccompFilter(denySyscalls(['mkdirat'], os.constants.errno.EACCES)).run({ status: true });
+    expect(r.status).toBe(0);
+  });
+});
+
 describeRoot('the order of the credential steps (root)', () => {
+  it('6 before 9 before 17: the host name is set before setUID; a filter denying sethostname and setresuid comes after both', async (ctx) => {
+    const skip = seccompUnsupported();
+    if (skip) return ctx.skip(skip);
+    const r = await new Command('/bin/sh', '-c', 'uname -n; id -u')
+      .unshare(['uts']).setHostname('vc-order').setUser('nobody').setNoNewPrivs()
+      .setSeccompFilter(denySyscalls(['sethostname', 'setresuid'], os.constants.errno.EPERM)).run();
+    expect(r.stdout).toBe('vc-order\n65534\n');
+  });
+
   it('the hook runs as root before setUID; chdir is checked with the new uid', async () => {
     const state = path.join(tmp.path, 'hook-uid');
     fs.chmodSync(tmp.path, 0o777);

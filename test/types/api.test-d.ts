@@ -52,6 +52,13 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.allowCap(12)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.allowCap('CAP_NET_ADMIN')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.setUID(0)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setUser('nobody')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setUser(65534)).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.getUser()).toEqualTypeOf<string | number | null>();
+    expectTypeOf(cmd.setHostname('box').setDomainname('example')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.setSeccompFilter(new Uint8Array(8))).toEqualTypeOf<Command>();
+    // @ts-expect-error a seccomp program is bytes, not numbers
+    cmd.setSeccompFilter([0, 0, 0, 0, 0, 0, 0, 0]);
     expectTypeOf(cmd.setGID(0)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.setUmask(0o022)).toEqualTypeOf<Command>();
     expectTypeOf(cmd.setMaxProcesses(10)).toEqualTypeOf<Command>();
@@ -256,7 +263,7 @@ describe('names as string-literal unions', () => {
 
   it('CommandError.code is an errno name or one of our codes', () => {
     expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
-    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED'>().toEqualTypeOf<CommandErrorCode>();
+    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED' | 'ERR_UNKNOWN_USER'>().toEqualTypeOf<CommandErrorCode>();
     const e = new CommandError('x', { code: 'ENOENT' });
     // @ts-expect-error not an errno name
     if (e.code === 'ENOENTT') return;
