@@ -111,6 +111,10 @@ export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
       apply: (p, v) => p.steps.push((c) => c.unshare(['mnt']).pivotRoot(v)),
     },
     {
+      name: '--dev', help: "a minimal /dev in the new root: null, zero, full, random, urandom, tty, a devpts (bwrap's --dev)",
+      apply: (p) => p.steps.push((c) => c.addDevMount()),
+    },
+    {
       name: '--mount', value: 'SPEC', help: 'type=T,target=DIR[,source=SRC][,readonly][,options=DATA]: a mount inside the new root before exec (repeatable, in order)',
       apply: (p, v) => {
         const m = parseMountSpec(v, usage);

@@ -38,7 +38,7 @@ describe('vircommand CLI: container options', () => {
 
   it('--help lists them, and warns that --uid alone keeps the group', () => {
     const help = cli(['--help']).stdout;
-    for (const o of ['--unshare', '--map-root', '--map-users', '--map-groups', '--hostname', '--domainname', '--proc', '--chroot', '--pivot-root', '--mount', '--user', '--seccomp']) {
+    for (const o of ['--unshare', '--map-root', '--map-users', '--map-groups', '--hostname', '--domainname', '--proc', '--chroot', '--pivot-root', '--mount', '--dev', '--user', '--seccomp']) {
       expect(help).toMatch(new RegExp(`^  ${o}\\b`, 'm'));
     }
     expect(help).toMatch(/--uid USER .*alone it keeps vircommand's group \(root's 0\): use --user/);
@@ -107,7 +107,7 @@ describeRoot('vircommand CLI: container options (root)', () => {
     expect(r).toMatchObject({ status: 0, stdout: 'inside\n' });
   });
 
-  it('--pivot-root DIR with --mount (proc, tmpfs, a read-only bind): bwrap --bind/--proc/--tmpfs/--ro-bind on a busybox root', (ctx) => {
+  it('--pivot-root DIR with --mount (proc, tmpfs, a read-only bind) and --dev: bwrap --bind/--proc/--tmpfs/--ro-bind/--dev on a busybox root', (ctx) => {
     const made = makeBusyboxRoot();
     if ('reason' in made) {
       console.log(`[skip] ${made.reason}`);
@@ -120,11 +120,11 @@ describeRoot('vircommand CLI: container options (root)', () => {
     const r = cli([
       '--map-root', '--unshare', 'pid,mnt', '--pivot-root', made.root,
       '--mount', 'type=proc,target=/proc', '--mount', 'type=tmpfs,target=/scratch,options=size=1m',
-      '--mount', `type=bind,target=/share,source=${shared},readonly`,
-      '--', '/bin/sh', '-c', 'echo $$; ls /proc | grep -c "^[0-9]"; cat /share/note; touch /scratch/ok && echo tmpfs-ok; touch /share/x 2>/dev/null || echo ro-ok; test -e /.vircommand-oldroot || echo old-root-gone',
+      '--mount', `type=bind,target=/share,source=${shared},readonly`, '--dev',
+      '--', '/bin/sh', '-c', 'echo $$; test $(ls /proc | grep -c "^[0-9]") -lt 10 && echo own-procs; cat /share/note; touch /scratch/ok && echo tmpfs-ok; touch /share/x 2>/dev/null || echo ro-ok; test -e /.vircommand-oldroot || echo old-root-gone; echo x > /dev/null && echo dev-ok',
     ]);
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim().split('\n')).toEqual(['1', '1', 'from the host', 'tmpfs-ok', 'ro-ok', 'old-root-gone']);
+    expect(r.stdout.trim().split('\n')).toEqual(['1', 'own-procs', 'from the host', 'tmpfs-ok', 'ro-ok', 'old-root-gone', 'dev-ok']);
     expect(r.status).toBe(0);
   });
 });
