@@ -43,6 +43,7 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.addArgList('a', 'b')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPassCommon()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPass('HOME')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvPassAll()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPair('LANG', 'C')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvString('A=B')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvXDG('/var/lib/x')).toEqualTypeOf<Command>();
