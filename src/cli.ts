@@ -164,6 +164,10 @@ function parseNice(value: string): number {
 
 const TIMEOUT_AND_STOP_OPTIONS: readonly OptionSpec[] = [
   {
+    name: '--env-pass-all', help: "pass all of vircommand's environment; later --env and --env-pass override in place",
+    apply: (p) => p.steps.push((c) => c.addEnvPassAll()),
+  },
+  {
     name: '--nice', value: 'N', help: 'nice value of the program, -20 to 19',
     apply: (p, v) => {
       const n = parseNice(v);
@@ -344,6 +348,7 @@ function helpText(): string {
     "and exits with PROGRAM's status (a signal death is passed on as the same signal).",
     'Any --env, --env-pass, --env-pass-common or --clear-env gives PROGRAM a clean',
     'environment holding only what they add; with none of them it inherits all of it.',
+    '--env-pass-all first, then --env K=V: all of it, with K overridden.',
     '',
     'Options:',
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`),

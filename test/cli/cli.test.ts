@@ -69,7 +69,7 @@ describe('vircommand CLI', () => {
       '--uid', '--gid', '--groups', '--clear-caps', '--allow-cap CAP', '--rlimit NAME=SOFT[:HARD]',
       '--no-new-privs', '--setsid', '--pdeathsig SIG', '--daemonize', '--pidfile FILE', '--pass-fd N',
       '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--nice N', '--signal SIG', '--kill-after SECONDS',
-      '--stop PIDFILE', '--dry-run', '-h, --help', '--version',
+      '--stop PIDFILE', '--env-pass-all', '--dry-run', '-h, --help', '--version',
     ]) {
       expect(r.stdout).toContain(`  ${opt}`);
     }
@@ -271,6 +271,17 @@ describe('vircommand CLI', () => {
       expectFailureLine(r, 125, line);
       expect(r.stderr).not.toMatch(/Command|setup|argument '/);
     }
+  });
+
+  it('--env-pass-all then --env: the whole environment, one variable overridden, one added', () => {
+    const env = { ...process.env, VC_CLI_KEEP: 'kept', VC_CLI_OVER: 'parent' };
+    const r = cli(['--env-pass-all', '--env', 'VC_CLI_OVER=child', '--env', 'VC_CLI_NEW=added', '--', 'env'], { env });
+    expect(r.status).toBe(0);
+    const got = new Map(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(got.get('VC_CLI_KEEP')).toBe('kept');
+    expect(got.get('VC_CLI_OVER')).toBe('child');
+    expect(got.get('VC_CLI_NEW')).toBe('added');
+    expect(got.get('PATH')).toBe(process.env.PATH);
   });
 
   it('--nice N runs the program at that nice value; a value out of -20..19 is a usage error', () => {
