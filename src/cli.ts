@@ -497,17 +497,14 @@ interface ProgramEnd {
 // throws for a non-zero exit or a signal (stage null) and for a failed setup step (stage set).
 async function runAndWait(cmd: Command, plan: CliPlan): Promise<ProgramEnd> {
   const ownGroup = plan.setsid || plan.daemonize;
-  // Listening from before the spawn: a signal that came between the spawn and the listeners
-  // would end vircommand by its default action and leave the program running. One that comes
-  // before there is a pid is passed on once there is one.
-  const pending: NodeJS.Signals[] = [];
+  // Listening from before the spawn: until a listener exists the signal's action is the
+  // default one, so a SIGTERM that came between the spawn and the listeners ended vircommand
+  // and left the program running, orphaned. Listeners run on the event loop, after run() has
+  // spawned: cmd.pid is set then (null once the program has ended: nothing to pass on).
   const forward = (signal: NodeJS.Signals): void => {
     if (!ownGroup && (signal === 'SIGINT' || signal === 'SIGQUIT')) return;
     const pid = cmd.pid;
-    if (pid === null) {
-      pending.push(signal);
-      return;
-    }
+    if (pid === null) return;
     try {
       process.kill(pid, signal);
     } catch {
@@ -518,18 +515,19 @@ async function runAndWait(cmd: Command, plan: CliPlan): Promise<ProgramEnd> {
   const timeout = timeoutBySignal(cmd, plan);
   try {
     const done = cmd.run(timeout ? {} : { timeout: plan.timeoutMs, killGrace: plan.killAfterMs ?? undefined });
-    for (const s of pending.splice(0)) forward(s);
     timeout?.start();
     try {
       await done;
-      return { exitStatus: 0, signal: null };
     } catch (err) {
       if (isCommandError(err) && err.stage === null && err.code === undefined && (err.exitStatus !== null || err.signal !== null)) {
+        // A program that ended after the timeout's signal, however it ended: 124, as timeout(1).
         timeout?.check();
         return { exitStatus: err.exitStatus, signal: err.signal };
       }
       throw err;
     }
+    timeout?.check();
+    return { exitStatus: 0, signal: null };
   } finally {
     timeout?.clear();
     for (const s of FORWARDED) process.removeListener(s, forward);

@@ -296,6 +296,11 @@ describe('vircommand CLI', () => {
     expectFailureLine(r, 124, /^vircommand: timeout: the program timed out after 300 ms \(sent SIGINT\)\n$/);
   });
 
+  it('--timeout with --signal HUP: a program that exits 0 on it still ends vircommand with 124', () => {
+    const r = cli(['--timeout', '0.3', '--signal', 'HUP', '--', 'sh', '-c', 'trap "exit 0" HUP; while :; do sleep 0.05; done']);
+    expectFailureLine(r, 124, /^vircommand: timeout: the program timed out after 300 ms \(sent SIGHUP\)\n$/);
+  });
+
   it('--timeout with --signal and --kill-after: a program that ignores the signal gets SIGKILL after that, exit 124', () => {
     const r = cli(['--timeout', '0.2', '--signal', 'USR1', '--kill-after', '0.3', '--', 'sh', '-c', 'trap "" USR1; echo ready; while :; do sleep 0.05; done']);
     expect(r.stdout).toBe('ready\n');
