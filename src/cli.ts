@@ -162,7 +162,7 @@ function parseNice(value: string): number {
   return Number(value);
 }
 
-const TIMEOUT_AND_STOP_OPTIONS: readonly OptionSpec[] = [
+const ENV_NICE_TIMEOUT_STOP_OPTIONS: readonly OptionSpec[] = [
   {
     name: '--env-pass-all', help: "pass all of vircommand's environment; later --env and --env-pass override in place",
     apply: (p) => p.steps.push((c) => c.addEnvPassAll()),
@@ -195,9 +195,16 @@ const TIMEOUT_AND_STOP_OPTIONS: readonly OptionSpec[] = [
 // --stop takes no program and no option that builds one.
 function checkStopPlan(plan: CliPlan, program: readonly string[]): void {
   if (program.length > 0) throw new CliError('usage', `--stop takes no PROGRAM (got '${program[0]}'): it stops the daemon of the pidfile`);
-  if (plan.steps.length > 0 || plan.daemonize || plan.dryRun || plan.stdin !== null || plan.stdout !== null || plan.stderr !== null) {
-    throw new CliError('usage', '--stop takes only --signal, --timeout and --kill-after');
+  if (plan.steps.length > 0 || plan.daemonize || plan.dryRun || plan.stdin !== null || plan.stdout !== null || plan.stderr !== null || plan.killAfterMs !== null) {
+    throw new CliError('usage', '--stop takes only --signal and --timeout');
   }
+}
+
+// --signal and --kill-after say what --timeout does: alone they would be ignored.
+function checkTimeoutFlags(plan: CliPlan): void {
+  if (plan.stop !== null || plan.timeoutMs > 0) return;
+  if (plan.timeoutSignal !== null) throw new CliError('usage', '--signal needs --timeout (or --stop): it is what they send');
+  if (plan.killAfterMs !== null) throw new CliError('usage', '--kill-after needs --timeout: it counts from the timeout\'s signal');
 }
 
 /** Exit status of --stop when there was nothing to stop (start-stop-daemon --stop). */
@@ -329,7 +336,7 @@ const OPTIONS: readonly OptionSpec[] = [
       p.timeoutMs = Math.max(1, Math.round(s * 1000));
     },
   },
-  ...TIMEOUT_AND_STOP_OPTIONS,
+  ...ENV_NICE_TIMEOUT_STOP_OPTIONS,
   { name: '--dry-run', help: 'print the command line that would run, and exit', apply: (p) => { p.dryRun = true; } },
   { name: '--help', short: '-h', help: 'show this help', apply: (p) => { p.help = true; } },
   { name: '--version', help: 'show the version', apply: (p) => { p.version = true; } },
@@ -395,6 +402,7 @@ function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] 
     for (const step of plan.steps.slice(before)) STEP_OPTION.set(step, spec.name);
   }
   const program = argv.slice(i);
+  if (!plan.help && !plan.version) checkTimeoutFlags(plan);
   if (plan.stop !== null && !plan.help && !plan.version) {
     checkStopPlan(plan, program);
     return { plan, program };

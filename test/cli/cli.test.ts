@@ -312,6 +312,8 @@ describe('vircommand CLI', () => {
     expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 200 ms\n$/);
     expectFailureLine(cli(['--kill-after', 'soon', '--timeout', '1', '--', 'true']), 125, /^vircommand: usage: --kill-after: expected a number of seconds/);
     expectFailureLine(cli(['--signal', 'NOPE', '--timeout', '1', '--', 'true']), 125, /^vircommand: usage: --signal: expected a signal name or number/);
+    expectFailureLine(cli(['--signal', 'INT', '--', 'true']), 125, /^vircommand: usage: --signal needs --timeout \(or --stop\)/);
+    expectFailureLine(cli(['--kill-after', '1', '--', 'true']), 125, /^vircommand: usage: --kill-after needs --timeout/);
   });
 
   it('--stop PIDFILE stops the daemon holding its lock and removes the file (start-stop-daemon --stop)', async () => {
