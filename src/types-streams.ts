@@ -24,8 +24,11 @@ export interface StdioPipes {
 export interface Spawned<O extends RunAsyncOptions = {}> {
   /** The child's pid, as runAsync() returns it. */
   pid: number;
+  /** `cmd.stdin`: a Writable when `{ stdin: 'pipe' }` was asked for. */
   stdin: PipeOf<O, 'stdin', Writable>;
+  /** `cmd.stdout`: a Readable when `{ stdout: 'pipe' }` was asked for. */
   stdout: PipeOf<O, 'stdout', Readable>;
+  /** `cmd.stderr`: a Readable when `{ stderr: 'pipe' }` was asked for (null for 'stdout'). */
   stderr: PipeOf<O, 'stderr', Readable>;
 }
 
