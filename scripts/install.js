@@ -38,7 +38,8 @@ function main() {
     else console.error(`vircommand: no headers of Node ${process.version} beside ${process.execPath}; node-gyp will download them (set npm_config_nodedir to avoid it)`);
   }
   const [cmd, ...pre] = nodeGypCommand();
-  console.error(`vircommand: ${fromSource ? 'building from source (--build-from-source)' : 'no prebuild loads here'}: ${[cmd, ...pre, ...args].join(' ')}`);
+  const why = fromSource ? '--build-from-source' : 'no prebuild for this platform';
+  console.error(`vircommand: building from source (${why}): ${[cmd, ...pre, ...args].join(' ')}`);
   const r = spawnSync(cmd, [...pre, ...args], { cwd: ROOT, stdio: 'inherit' });
   if (r.error) {
     console.error(`vircommand: cannot run node-gyp (${r.error.message}); a C++ toolchain (g++, make, python3) and node-gyp are needed to build from source`);

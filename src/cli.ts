@@ -15,11 +15,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as util from 'node:util';
-import { Command, EXIT_CANCELED, isCommandError, setDryRun } from './index';
+import { Command, EXIT_CANCELED, isCommandError, killByPidFile, setDryRun } from './index';
 import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
 import { type ContainerCliPlan, containerOptions } from './cli-container';
 import { pidfileDetailOf } from './pidfile-failure';
+import { setLongTimeout } from './run/long-timer';
 
 /** Exit status when --timeout ended the program, as timeout(1). */
 const EXIT_TIMEOUT = 124;
@@ -41,6 +42,12 @@ interface CliPlan extends ContainerCliPlan {
   stdout: string | null;
   stderr: string | null;
   timeoutMs: number;
+  /** --signal: sent when --timeout expires (and by --stop); null: SIGTERM. */
+  timeoutSignal: string | null;
+  /** --kill-after: ms from that signal to SIGKILL; null: 100 ms (run()'s killGrace). */
+  killAfterMs: number | null;
+  /** --stop PIDFILE: stop the daemon of this pidfile instead of running a program. */
+  stop: string | null;
   daemonize: boolean;
   pidFile: boolean;
   setsid: boolean;
@@ -110,6 +117,124 @@ function clearEnv(cmd: Command): void {
   } finally {
     if (saved !== undefined) process.env[name] = saved;
   }
+}
+
+// The option that added each builder step (parseArgs): a value the builder rejects is reported
+// as that option's usage error, never under the API method's name.
+const STEP_OPTION = new WeakMap<(cmd: Command) => void, string>();
+
+// A builder's TypeError/RangeError text in the words of the command line: without the method
+// ("Command.allowCap: ") and with argument 'cap' as plain cap.
+function usageText(message: string): string {
+  return message.replace(/^(?:new Command|Command(?:\.\w+)+|\w+): /, '').replace(/argument '([^']+)'/g, '$1');
+}
+
+/** SIGKILL this long after --timeout's signal, without --kill-after (as run()'s killGrace). */
+const DEFAULT_KILL_AFTER_MS = 100;
+
+// A duration in seconds (fractions allowed) as ms, > 0 and within what run() takes.
+function parseSeconds(name: string, value: string): number {
+  const s = Number(value);
+  // run()'s timeout takes up to 2^53-1 ms (about 285,000 years); longer than setTimeout's
+  // 2^31-1 ms (24.8 days) is fine: the timers are chained.
+  if (!/^\d+(\.\d+)?$/.test(value) || !(s > 0) || s * 1000 > Number.MAX_SAFE_INTEGER) {
+    throw badValue(name, value, `a number of seconds > 0 and <= ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)}`);
+  }
+  return Math.max(1, Math.round(s * 1000));
+}
+
+// A signal: a name (TERM, SIGTERM, term) or a number, as the name run() and kill() take.
+function parseSignal(name: string, value: string): string {
+  const sigs = os.constants.signals as Record<string, number>;
+  if (/^\d+$/.test(value)) {
+    const found = Object.keys(sigs).find((k) => sigs[k] === Number(value));
+    if (found) return found;
+  } else {
+    const upper = value.toUpperCase();
+    const full = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (sigs[full] !== undefined) return full;
+  }
+  throw badValue(name, value, 'a signal name or number (TERM, SIGINT, 9)');
+}
+
+// --nice N: -20 (most favourable) to 19.
+function parseNice(value: string): number {
+  if (!/^-?\d+$/.test(value) || Number(value) < -20 || Number(value) > 19) throw badValue('--nice', value, 'an integer from -20 to 19');
+  return Number(value);
+}
+
+const ENV_NICE_TIMEOUT_STOP_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: '--env-pass-all', help: "pass all of vircommand's environment; later --env and --env-pass override in place",
+    apply: (p) => p.steps.push((c) => c.addEnvPassAll()),
+  },
+  {
+    name: '--nice', value: 'N', help: 'nice value of the program, -20 to 19',
+    apply: (p, v) => {
+      const n = parseNice(v);
+      p.steps.push((c) => c.setNice(n));
+    },
+  },
+  {
+    name: '--signal', value: 'SIG', help: 'the signal --timeout and --stop send (default TERM)',
+    apply: (p, v) => { p.timeoutSignal = parseSignal('--signal', v); },
+  },
+  {
+    name: '--kill-after', value: 'SECONDS', help: 'SIGKILL this long after the --timeout signal (default 0.1)',
+    apply: (p, v) => { p.killAfterMs = parseSeconds('--kill-after', v); },
+  },
+  {
+    name: '--stop', value: 'PIDFILE',
+    help: "stop the daemon holding PIDFILE's lock (--signal, default TERM; waits --timeout, default 5 s, then SIGKILL; removes the file); no PROGRAM",
+    apply: (p, v) => {
+      if (v === '' || v.includes('\0')) throw badValue('--stop', v, 'a pidfile path');
+      p.stop = v;
+    },
+  },
+];
+
+// --stop takes no program and no option that builds one.
+function checkStopPlan(plan: CliPlan, program: readonly string[]): void {
+  if (program.length > 0) throw new CliError('usage', `--stop takes no PROGRAM (got '${program[0]}'): it stops the daemon of the pidfile`);
+  if (plan.steps.length > 0 || plan.daemonize || plan.dryRun || plan.stdin !== null || plan.stdout !== null || plan.stderr !== null || plan.killAfterMs !== null) {
+    throw new CliError('usage', '--stop takes only --signal and --timeout');
+  }
+}
+
+// --signal and --kill-after say what --timeout does: alone they would be ignored.
+function checkTimeoutFlags(plan: CliPlan): void {
+  if (plan.stop !== null || plan.timeoutMs > 0) return;
+  if (plan.timeoutSignal !== null) throw new CliError('usage', '--signal needs --timeout (or --stop): it is what they send');
+  if (plan.killAfterMs !== null) throw new CliError('usage', '--kill-after needs --timeout: it counts from the timeout\'s signal');
+}
+
+/** Exit status of --stop when there was nothing to stop (start-stop-daemon --stop). */
+const EXIT_STOP_NOTHING = 1;
+/** Exit status of --stop when the daemon still ran at the end (start-stop-daemon --retry). */
+const EXIT_STOP_STILL_RUNNING = 2;
+
+// --stop PIDFILE: as `start-stop-daemon --stop --pidfile PIDFILE --remove-pidfile`, through
+// killByPidFile(): the signal goes only to the process holding the pidfile's lock; then it waits
+// (--timeout, default 5 s) and sends SIGKILL, waiting as long again; the file is removed once the
+// daemon is gone, or when it is stale. 0: stopped; 1: nothing to stop; 2: still running.
+async function stopDaemon(plan: CliPlan): Promise<number> {
+  const file = plan.stop as string;
+  const wait = plan.timeoutMs > 0 ? plan.timeoutMs : 5000;
+  const r = await killByPidFile(file, (plan.timeoutSignal ?? 'SIGTERM') as SignalInput, { wait, force: true, remove: true });
+  if (r.outcome === 'signalled') {
+    if (r.exited) return 0;
+    write(2, `vircommand: stop: ${file}: process ${r.pid} still runs after ${r.signals.join(', ')}\n`);
+    return EXIT_STOP_STILL_RUNNING;
+  }
+  const why: Record<string, string> = {
+    missing: 'no such pidfile',
+    'not-locked': `nobody holds its lock (process ${r.pid} is not trusted)${r.removed ? '; the stale file was removed' : ''}`,
+    'locked-by-other': `its lock is held by process ${r.holder}, not by ${r.pid}`,
+    gone: `process ${r.pid} had already exited${r.removed ? '; the file was removed' : ''}`,
+    'other-program': `process ${r.pid} runs another program`,
+  };
+  write(2, `vircommand: stop: ${file}: nothing stopped: ${why[r.outcome] ?? r.outcome}\n`);
+  return EXIT_STOP_NOTHING;
 }
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -202,7 +327,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: '--stdout', value: 'FILE', help: 'write stdout to FILE (created or truncated)', apply: (p, v) => { p.stdout = v; } },
   { name: '--stderr', value: 'FILE', help: 'write stderr to FILE (created or truncated)', apply: (p, v) => { p.stderr = v; } },
   {
-    name: '--timeout', value: 'SECONDS', help: 'SIGTERM the program after this long (SIGKILL 100 ms later); exit 124',
+    name: '--timeout', value: 'SECONDS', help: 'send --signal (TERM) after this long, SIGKILL --kill-after (0.1 s) later; exit 124',
     apply: (p, v) => {
       const s = Number(v);
       // run()'s timeout takes up to 2^53-1 ms (about 285,000 years); longer than setTimeout's
@@ -213,6 +338,7 @@ const OPTIONS: readonly OptionSpec[] = [
       p.timeoutMs = Math.max(1, Math.round(s * 1000));
     },
   },
+  ...ENV_NICE_TIMEOUT_STOP_OPTIONS,
   { name: '--dry-run', help: 'print the command line that would run, and exit', apply: (p) => { p.dryRun = true; } },
   { name: '--help', short: '-h', help: 'show this help', apply: (p) => { p.help = true; } },
   { name: '--version', help: 'show the version', apply: (p) => { p.version = true; } },
@@ -224,6 +350,7 @@ function helpText(): string {
   const width = Math.max(...rows.map(([left]) => left.length));
   return [
     'Usage: vircommand [options] -- PROGRAM [ARGS...]',
+    '       vircommand --stop PIDFILE [--signal SIG] [--timeout SECONDS]',
     '',
     "Runs PROGRAM with libvirt's virCommand setup (vircommand's Command builder). Without",
     '--timeout, --daemonize, a new pid namespace or id maps, vircommand replaces itself with',
@@ -231,12 +358,14 @@ function helpText(): string {
     'on as the same signal).',
     'Any --env, --env-pass, --env-pass-common or --clear-env gives PROGRAM a clean',
     'environment holding only what they add; with none of them it inherits all of it.',
+    '--env-pass-all first, then --env K=V: all of it, with K overridden.',
     '',
     'Options:',
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`),
     '',
     'Exit status: that of PROGRAM; 124 if --timeout ended it; 125 if vircommand or a setup',
     'step failed; 126 if PROGRAM could not be executed; 127 if it was not found.',
+    '--stop: 0 once the daemon is gone; 1 if there was nothing to stop; 2 if it still runs.',
     '',
   ].join('\n');
 }
@@ -248,7 +377,7 @@ function helpText(): string {
  */
 function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] } {
   const plan: CliPlan = {
-    steps: [], needsParent: false, stdin: null, stdout: null, stderr: null, timeoutMs: 0,
+    steps: [], needsParent: false, stdin: null, stdout: null, stderr: null, timeoutMs: 0, timeoutSignal: null, killAfterMs: null, stop: null,
     daemonize: false, pidFile: false, setsid: false, dryRun: false, help: false, version: false,
   };
   let i = 0;
@@ -271,9 +400,16 @@ function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] 
     } else if (name !== word) {
       throw new CliError('usage', `${name} takes no value`);
     }
+    const before = plan.steps.length;
     spec.apply(plan, value);
+    for (const step of plan.steps.slice(before)) STEP_OPTION.set(step, spec.name);
   }
   const program = argv.slice(i);
+  if (!plan.help && !plan.version) checkTimeoutFlags(plan);
+  if (plan.stop !== null && !plan.help && !plan.version) {
+    checkStopPlan(plan, program);
+    return { plan, program };
+  }
   // Caught here with a hint; the run would only say 'requires daemonized command'.
   if (plan.pidFile && !plan.daemonize && !plan.help && !plan.version) {
     throw new CliError('usage', '--pidfile needs --daemonize: only a daemon writes a pidfile (add --daemonize, or drop --pidfile)');
@@ -297,16 +433,25 @@ function write(fd: number, text: string): void {
   fs.writeSync(fd, text);
 }
 
-// The Command of the plan; a builder that rejects a value fails stage 'setup'.
+// The Command of the plan. A value the builder rejects is a usage error of the option that
+// gave it, in the option's words (usageText()); the program itself is checked first.
 function buildCommand(plan: CliPlan, program: readonly string[]): Command {
+  let cmd: Command;
   try {
-    const cmd = Command.newArgs(program);
-    for (const s of plan.steps) s(cmd);
-    return cmd;
+    cmd = Command.newArgs(program);
   } catch (err) {
-    if (err instanceof TypeError || err instanceof RangeError) throw new CliError('setup', err.message);
+    if (err instanceof TypeError || err instanceof RangeError) throw new CliError('usage', `PROGRAM: ${usageText(err.message)}`);
     throw err;
   }
+  for (const s of plan.steps) {
+    try {
+      s(cmd);
+    } catch (err) {
+      if (err instanceof TypeError || err instanceof RangeError) throw new CliError('usage', `${STEP_OPTION.get(s) ?? 'options'}: ${usageText(err.message)}`);
+      throw err;
+    }
+  }
+  return cmd;
 }
 
 // Opens --stdin/--stdout/--stderr and hands the fds to the command; unset streams are
@@ -362,31 +507,70 @@ interface ProgramEnd {
 // Runs the command, passing signals on, and returns how it ended. The run's status policy
 // throws for a non-zero exit or a signal (stage null) and for a failed setup step (stage set).
 async function runAndWait(cmd: Command, plan: CliPlan): Promise<ProgramEnd> {
-  const done = cmd.run({ timeout: plan.timeoutMs });
   const ownGroup = plan.setsid || plan.daemonize;
+  // Listening from before the spawn: until a listener exists the signal's action is the
+  // default one, so a SIGTERM that came between the spawn and the listeners ended vircommand
+  // and left the program running, orphaned. Listeners run on the event loop, after run() has
+  // spawned: cmd.pid is set then (null once the program has ended: nothing to pass on).
   const forward = (signal: NodeJS.Signals): void => {
     if (!ownGroup && (signal === 'SIGINT' || signal === 'SIGQUIT')) return;
     const pid = cmd.pid;
-    if (pid !== null) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
-      }
+    if (pid === null) return;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
     }
   };
   for (const s of FORWARDED) process.on(s, forward);
+  const timeout = timeoutBySignal(cmd, plan);
   try {
-    await done;
-    return { exitStatus: 0, signal: null };
-  } catch (err) {
-    if (isCommandError(err) && err.stage === null && err.code === undefined && (err.exitStatus !== null || err.signal !== null)) {
-      return { exitStatus: err.exitStatus, signal: err.signal };
+    const done = cmd.run(timeout ? {} : { timeout: plan.timeoutMs, killGrace: plan.killAfterMs ?? undefined });
+    timeout?.start();
+    try {
+      await done;
+    } catch (err) {
+      if (isCommandError(err) && err.stage === null && err.code === undefined && (err.exitStatus !== null || err.signal !== null)) {
+        // A program that ended after the timeout's signal, however it ended: 124, as timeout(1).
+        timeout?.check();
+        return { exitStatus: err.exitStatus, signal: err.signal };
+      }
+      throw err;
     }
-    throw err;
+    timeout?.check();
+    return { exitStatus: 0, signal: null };
   } finally {
+    timeout?.clear();
     for (const s of FORWARDED) process.removeListener(s, forward);
   }
+}
+
+/**
+ * --timeout with --signal other than SIGTERM: vircommand's own timers send that signal, then
+ * SIGKILL --kill-after later (run()'s timeout sends SIGTERM only). null when run()'s timeout
+ * does it. check() throws the timeout (exit 124) once the timer has fired.
+ */
+function timeoutBySignal(cmd: Command, plan: CliPlan): { start(): void; check(): void; clear(): void } | null {
+  if (plan.timeoutMs === 0 || plan.timeoutSignal === null || plan.timeoutSignal === 'SIGTERM') return null;
+  const signal = plan.timeoutSignal as SignalInput;
+  const killAfter = plan.killAfterMs ?? DEFAULT_KILL_AFTER_MS;
+  let fired = false;
+  const timers: { clear(): void }[] = [];
+  return {
+    start() {
+      timers.push(setLongTimeout(() => {
+        fired = true;
+        cmd.kill(signal);
+        timers.push(setLongTimeout(() => cmd.kill('SIGKILL'), killAfter));
+      }, plan.timeoutMs));
+    },
+    check() {
+      if (fired) throw new CliError('timeout', `the program timed out after ${plan.timeoutMs} ms (sent ${signal})`);
+    },
+    clear() {
+      for (const t of timers) t.clear();
+    },
+  };
 }
 
 /**
@@ -417,7 +601,7 @@ function exitWithStatus(end: ProgramEnd): never {
 
 // The exit status and one-line message of a failure.
 function describeFailure(err: unknown): { status: number; line: string } {
-  if (err instanceof CliError) return { status: EXIT_CANCELED, line: `${err.stage}: ${err.message}` };
+  if (err instanceof CliError) return { status: err.stage === 'timeout' ? EXIT_TIMEOUT : EXIT_CANCELED, line: `${err.stage}: ${err.message}` };
   if (isCommandError(err)) return describeCommandError(err);
   const message = err instanceof Error ? err.message : String(err);
   return { status: EXIT_CANCELED, line: `internal: ${message.split('\n')[0]}` };
@@ -460,6 +644,7 @@ async function main(argv: readonly string[]): Promise<number | ProgramEnd> {
     write(1, `vircommand ${version()}\n`);
     return 0;
   }
+  if (plan.stop !== null) return stopDaemon(plan);
   const cmd = buildCommand(plan, program);
   if (plan.dryRun) return dryRun(cmd, plan);
   redirect(cmd, plan);

@@ -22,7 +22,7 @@ import { lines } from './run/lines';
 import { streamsOf } from './run/streams';
 import type { SignalInput } from './signal-names';
 import type { AbortOptions, Output, OutputEncoding, RunAsyncOptions, RunOptions, RunResult, WaitOptions } from './types';
-import type { LinesOptions, RunNulOptions, RunRegexOptions } from './types-streams';
+import type { LinesOptions, RunNulOptions, RunRegexOptions, Spawned } from './types-streams';
 import { arg, checkString, typeError, valueError } from './validate';
 
 /**
@@ -139,7 +139,21 @@ export class Command extends ContainerBuilder {
   }
 
   /**
-   * The child's stdin as a Writable, after runAsync({ stdin: 'pipe' }); else null. end() it
+   * runAsync() that returns the pid together with the pipes the options asked for, typed
+   * non-null: after `spawn({ stdin: 'pipe' })`, `stdin` is a Writable, not `Writable | null`,
+   * so strict TypeScript needs no `!`. The streams are `cmd.stdin`/`stdout`/`stderr` (the same
+   * objects, with the same rules); collect the child with wait() as after runAsync().
+   * @throws {CommandError} as runAsync(); {TypeError} for invalid options
+   * @example const { stdin, stdout } = cmd.spawn({ stdin: 'pipe', stdout: 'pipe' }); stdin.end('data'); for await (const c of stdout) ...
+   */
+  spawn<O extends RunAsyncOptions = {}>(options?: O): Spawned<O> {
+    const pid = this.runAsync(options);
+    const s = streamsOf(stateOf(this));
+    return { pid, stdin: s.stdin, stdout: s.stdout, stderr: s.stderr } as Spawned<O>;
+  }
+
+  /**
+   * The child's stdin as a Writable, after runAsync({ stdin: 'pipe' }) or spawn(); else null. end() it
    * to give the child EOF. Writing after the child closed its stdin fails the stream with
    * EPIPE (its 'error' event, write callbacks), never as an uncaught exception. The streams
    * belong to one run: the next run, abort() and free() destroy them.

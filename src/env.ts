@@ -106,6 +106,22 @@ export class EnvBuilder {
     }
   }
 
+  /**
+   * Every variable set in the source now, in its order (as addPass() of each): the child starts
+   * from the parent's whole environment and later entries override in place. A name that
+   * cannot be passed (empty, or holding '=' or a NUL byte) is left out.
+   */
+  addPassAll(): void {
+    this.#entries ??= [];
+    // Object.keys: own names only (not process.env's inherited toString & co.).
+    for (const name of Object.keys(this.#source)) {
+      if (name === '' || name.includes('=') || name.includes('\0')) continue;
+      const value = this.#source[name];
+      if (typeof value !== 'string' || value.includes('\0')) continue;
+      this.addPass(name);
+    }
+  }
+
   /** LC_ALL=C, then PASS_COMMON_NAMES that are set in the source. */
   addPassCommon(): void {
     this.addPair('LC_ALL', 'C');

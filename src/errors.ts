@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { capabilityName } from './capabilities';
 import { RLIMIT_NAMES } from './constants';
 import { ERRNO_NAMES, type ErrnoCode } from './errno-names';
 import { ERRNO_TEXT } from './errno-text';
@@ -273,6 +274,7 @@ export function failureError(
   // A mount: its index is the value; its target, the path.
   const mountTarget = f.stage === 'mount' ? plan.mountSetup?.targets[f.value] : undefined;
   if (mountTarget !== undefined) detail = `mount ${f.value}`;
+  if (f.stage === 'caps') tail = boundingKeptText(f.value);
   const stage = toStage(f.stage);
   let value: number | null = f.value;
   if (stage === 'pidfile' && plan.pidFile !== null) ({ detail, value } = decodePidfileFailure(plan.pidFile, errnoName(f.errno), f.value));
@@ -287,6 +289,19 @@ export function failureError(
 function hookLoadFailure(f: { stage: string; errno: number }, cause: unknown): string | null {
   if (f.stage !== 'hook' || f.errno !== 0 || !(cause instanceof Error)) return null;
   return typeof (cause as { stage?: unknown }).stage === 'string' && cause.message !== '' ? cause.message : null;
+}
+
+// native/child/child_creds.cc: a 'caps' failure's value for a root child whose bounding set
+// could not be dropped is this base plus the first capability left there.
+const CAPS_BOUNDING_KEPT_BASE = 1000;
+
+// Why clearCaps() refused a root child: without CAP_SETPCAP the bounding set stays, and a
+// child running as root regains all of it at exec. '' for any other 'caps' failure.
+function boundingKeptText(value: number): string {
+  const cap = value - CAPS_BOUNDING_KEPT_BASE;
+  if (cap < 0 || cap > 63) return '';
+  return `${capabilityName(cap) ?? `capability ${cap}`} stays in the bounding set, which only CAP_SETPCAP can drop, `
+    + 'and a child running as root regains the whole bounding set at exec (run the parent with CAP_SETPCAP, or setUID() a non-root user)';
 }
 
 // The limit that failed, by name: 'RLIMIT_MEMLOCK (soft 65536, hard 65536)' (native reports

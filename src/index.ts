@@ -46,4 +46,4 @@ export type {
   ToStringOptions,
   WaitOptions,
 } from './types';
-export type { LinesOptions, RunNulOptions, RunRegexOptions, StdioPipes } from './types-streams';
+export type { LinesOptions, PipeOf, RunNulOptions, RunRegexOptions, Spawned, StdioPipes } from './types-streams';

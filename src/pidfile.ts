@@ -30,11 +30,14 @@ export interface ReadPidFileOptions {
  * - 'signalled': the process named in the file held its lock and was sent the signal;
  * - 'missing': there is no pidfile;
  * - 'not-locked': nobody holds the lock (a stale file, or a daemon that closed the fd: see the
- *   README), so the pid is not trusted and nothing is signalled;
+ *   README), so the pid is not trusted and nothing is signalled; with `remove`, the file is
+ *   removed when the pid is dead (no live process stands behind it). Also a file naming the
+ *   calling process itself, which is never signalled nor removed;
  * - 'locked-by-other': the lock is held by another process than the one named in the file;
  * - 'gone': the process exited before it could be signalled;
  * - 'other-program': nobody holds the lock and the process with that pid does not run the
- *   program given as `exe` (a stale file whose pid was reused): nothing is signalled.
+ *   program given as `exe` (a stale file whose pid was reused): nothing is signalled; with
+ *   `remove`, the stale file is removed.
  */
 export type KillByPidFileOutcome = 'signalled' | 'missing' | 'not-locked' | 'locked-by-other' | 'gone' | 'other-program';
 
@@ -46,7 +49,9 @@ export interface KillByPidFileOptions {
   force?: boolean;
   /**
    * Once the process has exited, remove the pidfile, after taking its lock (so the file of a
-   * daemon started meanwhile is never removed). Default false.
+   * daemon started meanwhile is never removed). A stale file is removed too: nobody holds its
+   * lock and its pid is dead, or (with `exe`) that pid runs another program. A file naming a
+   * live process that holds no lock, without `exe` to check it by, is left. Default false.
    */
   remove?: boolean;
   /**
@@ -184,14 +189,16 @@ async function waitExit(n: PidfileNative, pidfd: number, fd: number, pid: number
   }
 }
 
-// Removes the pidfile once we hold its lock and it is still the file we read (`fd`).
-function removeIfUnlocked(file: string, fd: number): boolean {
+// Removes the pidfile once we hold its lock and it is still the file we read (`fd`), still
+// naming `pid` (a writer that keeps no lock may have written another pid meanwhile).
+function removeIfUnlocked(file: string, fd: number, pid: number): boolean {
   let mine = -1;
   try {
     mine = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     const read = fs.fstatSync(fd);
     const now = fs.fstatSync(mine);
     if (now.ino !== read.ino || now.dev !== read.dev || !native().tryLock(mine)) return false;
+    if (parsePid(mine, file) !== pid) return false;
     const there = fs.lstatSync(file);
     if (there.ino !== read.ino || there.dev !== read.dev) return false;
     fs.unlinkSync(file);
@@ -232,6 +239,29 @@ export function killByPidFile(path: string, signal: number | SignalInput = 'SIGT
   }
 }
 
+// A file nobody holds the lock of, without `exe`: the pid is not trusted. When that pid is dead
+// the file is stale and, with `remove`, removed (under its lock, as for a daemon that exited).
+function staleUnlocked(n: PidfileNative, file: string, fd: number, pid: number, remove: boolean, result: KillByPidFileResult): KillByPidFileResult {
+  if (!pidIsDead(n, pid)) return result;
+  return { ...result, exited: true, removed: remove && removeIfUnlocked(file, fd, pid) };
+}
+
+// No process has this pid now (pidfd_open, or kill(pid, 0) without pidfds: ESRCH).
+function pidIsDead(n: PidfileNative, pid: number): boolean {
+  const pidfd = n.pidfdOpen(pid);
+  if (pidfd >= 0) {
+    fs.closeSync(pidfd);
+    return false;
+  }
+  if (pidfd !== -ENOSYS) return pidfd === -ESRCH;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function killChecked(file: string, sig: number, wait: number, force: boolean, remove: boolean, exe: string | null): Promise<KillByPidFileResult> {
   const result: KillByPidFileResult = { outcome: 'missing', pid: null, holder: null, signals: [], exited: false, removed: false, trustedBy: null };
   const fd = openPidFile(file);
@@ -248,21 +278,26 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
     };
     const refused = (h: number): KillByPidFileResult => ({ ...result, outcome: h === 0 ? 'not-locked' : 'locked-by-other' });
     let h = holderNow();
+    // The caller itself is no daemon to stop: a file naming it (stale, or written by the caller)
+    // is never signalled, and not removed (a lock the caller holds is invisible to it).
+    if (pid === process.pid) return refused(h);
     // Nobody holds the lock: trusted only by the program the process runs, if `exe` was given.
     const byExe = h === 0 && exe !== null;
+    if (h === 0 && !byExe) return staleUnlocked(n, file, fd, pid, remove, refused(h));
     if (h !== pid && !byExe) return refused(h);
     // Pin the process: from here a pid reused by another process cannot be signalled through
     // the pidfd. Then check that the pinned process (the one with this pid now) holds the lock,
     // or runs `exe` (read after the pin, and trusted only if the pinned process is still alive
     // after the read: then the pid was not reused in between).
     const opened = n.pidfdOpen(pid);
-    if (opened === -ESRCH) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
+    if (opened === -ESRCH) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd, pid) };
     if (opened < 0 && opened !== -ENOSYS) throw pidfileError(file, -opened, `pidfd_open(${pid}): ${errnoName(-opened)}`);
     pidfd = opened;
     if (byExe) {
       const running = processExe(pid);
-      if (pidfd >= 0 && n.pidfdExited(pidfd)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
-      if (running !== exe) return { ...result, outcome: 'other-program' };
+      if (pidfd >= 0 && n.pidfdExited(pidfd)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd, pid) };
+      // Removed only when another program was seen: an exe we may not read (null) proves nothing.
+      if (running !== exe) return { ...result, outcome: 'other-program', removed: remove && running !== null && removeIfUnlocked(file, fd, pid) };
       h = holderNow();
       if (h !== 0 && h !== pid) return refused(h);
       result.trustedBy = h === pid ? 'lock' : 'exe';
@@ -293,7 +328,7 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
       result.signals.push(s === 0 ? '0' : signalName(s));
       return true;
     };
-    if (!deliver(sig)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd) };
+    if (!deliver(sig)) return { ...result, outcome: 'gone', exited: true, removed: remove && removeIfUnlocked(file, fd, pid) };
     result.outcome = 'signalled';
     if (wait > 0) {
       result.exited = await waitExit(n, pidfd, fd, pid, wait, exeWatch);
@@ -301,7 +336,7 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
         result.exited = !deliver(os.constants.signals.SIGKILL) || (await waitExit(n, pidfd, fd, pid, wait, exeWatch));
       }
     }
-    if (remove && result.exited) result.removed = removeIfUnlocked(file, fd);
+    if (remove && result.exited) result.removed = removeIfUnlocked(file, fd, pid);
     return result;
   } finally {
     if (pidfd >= 0) fs.closeSync(pidfd);

@@ -2,7 +2,8 @@
  * Public types of the stream, line, regex and NUL-field features (src/run/streams.ts,
  * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together.
  */
-import type { OutputEncoding, RunOptions } from './types';
+import type { Readable, Writable } from 'node:stream';
+import type { OutputEncoding, RunAsyncOptions, RunOptions } from './types';
 
 /** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
 export interface StdioPipes {
@@ -13,6 +14,32 @@ export interface StdioPipes {
   /** A pipe from the child's stderr (`cmd.stderr`), or 'stdout': into stdout's pipe. */
   stderr?: 'pipe' | 'stdout';
 }
+
+/**
+ * What spawn() returns: the pid, and the child's pipes typed by the options that asked for
+ * them: `stdin` is a Writable when `{ stdin: 'pipe' }` was given, else null (the same objects
+ * as `cmd.stdin`, `cmd.stdout`, `cmd.stderr`). `{ stderr: 'stdout' }` merges stderr into
+ * stdout's pipe: `stderr` is null then.
+ */
+export interface Spawned<O extends RunAsyncOptions = {}> {
+  /** The child's pid, as runAsync() returns it. */
+  pid: number;
+  /** `cmd.stdin`: a Writable when `{ stdin: 'pipe' }` was asked for. */
+  stdin: PipeOf<O, 'stdin', Writable>;
+  /** `cmd.stdout`: a Readable when `{ stdout: 'pipe' }` was asked for. */
+  stdout: PipeOf<O, 'stdout', Readable>;
+  /** `cmd.stderr`: a Readable when `{ stderr: 'pipe' }` was asked for (null for 'stdout'). */
+  stderr: PipeOf<O, 'stderr', Readable>;
+}
+
+/**
+ * The type of one pipe of spawn(): `T` when the options surely ask for it (`'pipe'`), null when
+ * they surely do not (absent, or stderr: 'stdout'), `T | null` when only known at run time
+ * (options typed as RunAsyncOptions).
+ */
+export type PipeOf<O, K extends keyof StdioPipes, T> = K extends keyof O
+  ? [O[K]] extends ['pipe'] ? T : 'pipe' extends O[K] ? T | null : null
+  : null;
 
 /** Options of lines(). */
 export interface LinesOptions {

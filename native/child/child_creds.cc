@@ -18,6 +18,12 @@ constexpr unsigned long kPrCapAmbientRaise = 2;
 constexpr unsigned long kPrCapAmbientClearAll = 4;
 constexpr uint32_t kCapVersion3 = 0x20080522;
 constexpr int kCapSetpcap = 8;
+constexpr unsigned long kPrCapbsetRead = 23;
+constexpr unsigned long kPrGetSecurebits = 27;
+constexpr unsigned long kSecbitNoroot = 1;
+// The value of the 'caps' failure for a root child whose bounding set could not be dropped:
+// this base plus the first capability left there (src/errors.ts decodes it).
+constexpr int64_t kCapsBoundingKeptBase = 1000;
 
 struct CapHeader {
   uint32_t version;
@@ -46,6 +52,22 @@ bool cap_set(uint64_t eff, uint64_t prm, uint64_t inh) {
 }
 
 bool wants_caps(const ChildPlan* plan) { return plan->clear_caps || plan->keep_caps != 0; }
+
+// A child whose real or effective uid is 0 regains at execve every capability of its bounding
+// set (unless SECBIT_NOROOT is set). When the bounding set could not be dropped (no
+// CAP_SETPCAP), clearing the other sets would drop nothing that lasts: fail, naming the first
+// capability left there beyond the kept ones.
+void check_root_bounding(const ChildPlan* plan, uint64_t keep) {
+  unsigned ruid = 1, euid = 1, suid = 1;
+  if (syscall(SYS_getresuid, &ruid, &euid, &suid) != 0) child_fail(plan, kStageCaps, errno);
+  if (ruid != 0 && euid != 0) return;
+  long bits = syscall(SYS_prctl, kPrGetSecurebits, 0, 0, 0, 0);
+  if (bits >= 0 && (bits & kSecbitNoroot)) return;
+  for (int cap = 0; cap <= plan->cap_last_cap && cap < 64; cap++) {
+    if (keep & (uint64_t{1} << cap)) continue;
+    if (syscall(SYS_prctl, kPrCapbsetRead, cap, 0, 0, 0) == 1) child_fail(plan, kStageCaps, EPERM, kCapsBoundingKeptBase + cap);
+  }
+}
 
 }  // namespace
 
@@ -82,13 +104,17 @@ void child_set_capabilities(const ChildPlan* plan) {
   // back to the permitted set, so that CAP_SETPCAP (needed to drop the bounding set) is usable.
   if (eff != prm && !cap_set(prm, prm, inh)) child_fail(plan, kStageCaps, errno);
   // 9a. The bounding set. Without CAP_SETPCAP (an unprivileged parent) it cannot be changed and
-  //     is left as it is: such a process has nothing to drop from it that it could use.
+  //     is left as it is: a non-root child holds none of it (it can only gain from it by
+  //     executing a setuid or file-capability program, which setNoNewPrivs() stops); a root
+  //     child would regain all of it at execve, so that is a failure.
   if (prm & (uint64_t{1} << kCapSetpcap)) {
     for (int cap = 0; cap <= plan->cap_last_cap && cap < 64; cap++) {
       if (keep & (uint64_t{1} << cap)) continue;
       if (syscall(SYS_prctl, kPrCapbsetDrop, cap, 0, 0, 0) != 0 && errno != EINVAL)
         child_fail(plan, kStageCaps, errno, cap);
     }
+  } else {
+    check_root_bounding(plan, keep);
   }
   // 9b. Effective, permitted, inheritable: exactly the kept set. Asking to keep a capability we
   //     do not hold is an error, not a silent no-op.

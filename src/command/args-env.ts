@@ -113,6 +113,19 @@ export class ArgsEnvBuilder {
   }
 
   /**
+   * Passes the parent's whole environment as it is now (the calling thread's `process.env`, as
+   * child_process and execa's `extendEnv` read it), so that later env calls add to it or
+   * override single variables in place: execa's `{ env: { X }, extendEnv: true }` and
+   * child_process's `env: { ...process.env, X }` in one call. A call before it is overridden by
+   * the parent's value of the same name; put overrides after it.
+   * @example cmd.addEnvPassAll().addEnvPair('LANG', 'C') // everything, with LANG=C
+   */
+  addEnvPassAll(): this {
+    this.#s.env.addPassAll();
+    return this;
+  }
+
+  /**
    * Passes the parent's variable `name`, if it is set now. The environment becomes clean
    * even when it is not set (libvirt would then inherit everything).
    * @throws {TypeError} for an empty name, '=' or a NUL byte

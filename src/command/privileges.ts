@@ -33,7 +33,14 @@ export class PrivilegesBuilder extends StdioBuilder {
     return this;
   }
 
-  /** The child drops every capability, but those allowed with allowCap(). @example cmd.clearCaps() */
+  /**
+   * The child drops every capability, but those allowed with allowCap(): the bounding set (needs
+   * CAP_SETPCAP in the parent; without it the bounding set stays), then effective, permitted,
+   * inheritable and ambient.
+   * @throws {CommandError} from the run, stage 'caps' and code 'EPERM', when the bounding set
+   * cannot be dropped and the child would run as root (it would regain that set at exec)
+   * @example cmd.clearCaps()
+   */
   clearCaps(): this {
     stateOf(this).clearCaps = true;
     return this;

@@ -68,7 +68,8 @@ describe('vircommand CLI', () => {
       '--env-pass-common', '--env-pass NAME', '--env K=V', '--clear-env', '--cwd DIR', '--umask MASK',
       '--uid', '--gid', '--groups', '--clear-caps', '--allow-cap CAP', '--rlimit NAME=SOFT[:HARD]',
       '--no-new-privs', '--setsid', '--pdeathsig SIG', '--daemonize', '--pidfile FILE', '--pass-fd N',
-      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--dry-run', '-h, --help', '--version',
+      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--nice N', '--signal SIG', '--kill-after SECONDS',
+      '--stop PIDFILE', '--env-pass-all', '--dry-run', '-h, --help', '--version',
     ]) {
       expect(r.stdout).toContain(`  ${opt}`);
     }
@@ -257,10 +258,83 @@ describe('vircommand CLI', () => {
     expectFailureLine(cli(['--groups', 'root,vircommand-no-such-group', '--', 'true']), 125, /^vircommand: usage: --groups: no group 'vircommand-no-such-group'/);
   });
 
-  it('values the builder rejects exit 125 with stage setup', () => {
-    expectFailureLine(cli(['--allow-cap', 'CAP_NO_SUCH_THING', '--', 'true']), 125, /^vircommand: setup: .*allowCap/);
-    expectFailureLine(cli(['--pdeathsig', 'SIGNOPE', '--', 'true']), 125, /^vircommand: setup: .*setParentDeathSignal/);
-    expectFailureLine(cli(['--rlimit', 'BOGUS=1', '--', 'true']), 125, /^vircommand: setup: .*setRlimit/);
+  it('values the builder rejects are usage errors named by the option, never by an API method', () => {
+    const cases: [string[], RegExp][] = [
+      [['--allow-cap', 'CAP_NO_SUCH_THING'], /^vircommand: usage: --allow-cap: cap is not a known capability name: 'CAP_NO_SUCH_THING'\n$/],
+      [['--pdeathsig', 'SIGNOPE'], /^vircommand: usage: --pdeathsig: signal is not a signal name: 'SIGNOPE'\n$/],
+      [['--rlimit', 'BOGUS=1'], /^vircommand: usage: --rlimit: resource is not a resource name: 'BOGUS'\n$/],
+      [['--rlimit', 'NOFILE=5:2'], /^vircommand: usage: --rlimit: soft must not be above hard/],
+      [['--cwd', ''], /^vircommand: usage: --cwd: dir must not be empty\n$/],
+    ];
+    for (const [args, line] of cases) {
+      const r = cli([...args, '--', 'true']);
+      expectFailureLine(r, 125, line);
+      expect(r.stderr).not.toMatch(/Command|setup|argument '/);
+    }
+  });
+
+  it('--env-pass-all then --env: the whole environment, one variable overridden, one added', () => {
+    const env = { ...process.env, VC_CLI_KEEP: 'kept', VC_CLI_OVER: 'parent' };
+    const r = cli(['--env-pass-all', '--env', 'VC_CLI_OVER=child', '--env', 'VC_CLI_NEW=added', '--', 'env'], { env });
+    expect(r.status).toBe(0);
+    const got = new Map(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(got.get('VC_CLI_KEEP')).toBe('kept');
+    expect(got.get('VC_CLI_OVER')).toBe('child');
+    expect(got.get('VC_CLI_NEW')).toBe('added');
+    expect(got.get('PATH')).toBe(process.env.PATH);
+  });
+
+  it('--nice N runs the program at that nice value; a value out of -20..19 is a usage error', () => {
+    const r = cli(['--nice', '7', '--', 'sh', '-c', 'cut -d" " -f19 /proc/$$/stat']);
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '7\n', stderr: '' });
+    expectFailureLine(cli(['--nice', '20', '--', 'true']), 125, /^vircommand: usage: --nice: expected an integer from -20 to 19, got '20'\n$/);
+  });
+
+  it('--timeout with --signal INT: the program gets SIGINT (it may trap it), exit 124', () => {
+    const r = cli(['--timeout', '0.3', '--signal', 'INT', '--', 'sh', '-c', 'trap "echo got INT; exit 3" INT; while :; do sleep 0.05; done']);
+    expect(r.stdout).toBe('got INT\n');
+    expectFailureLine(r, 124, /^vircommand: timeout: the program timed out after 300 ms \(sent SIGINT\)\n$/);
+  });
+
+  it('--timeout with --signal HUP: a program that exits 0 on it still ends vircommand with 124', () => {
+    const r = cli(['--timeout', '0.3', '--signal', 'HUP', '--', 'sh', '-c', 'trap "exit 0" HUP; while :; do sleep 0.05; done']);
+    expectFailureLine(r, 124, /^vircommand: timeout: the program timed out after 300 ms \(sent SIGHUP\)\n$/);
+  });
+
+  it('--timeout with --signal and --kill-after: a program that ignores the signal gets SIGKILL after that, exit 124', () => {
+    const r = cli(['--timeout', '0.2', '--signal', 'USR1', '--kill-after', '0.3', '--', 'sh', '-c', 'trap "" USR1; echo ready; while :; do sleep 0.05; done']);
+    expect(r.stdout).toBe('ready\n');
+    expectFailureLine(r, 124, /^vircommand: timeout: the program timed out after 200 ms \(sent SIGUSR1\)\n$/);
+  });
+
+  it('--kill-after with the default SIGTERM: a program that ignores SIGTERM is killed after it, exit 124', () => {
+    const r = cli(['--timeout', '0.2', '--kill-after', '0.2', '--', 'sh', '-c', 'trap "" TERM; while :; do sleep 0.05; done']);
+    expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 200 ms\n$/);
+    expectFailureLine(cli(['--kill-after', 'soon', '--timeout', '1', '--', 'true']), 125, /^vircommand: usage: --kill-after: expected a number of seconds/);
+    expectFailureLine(cli(['--signal', 'NOPE', '--timeout', '1', '--', 'true']), 125, /^vircommand: usage: --signal: expected a signal name or number/);
+    expectFailureLine(cli(['--signal', 'INT', '--', 'true']), 125, /^vircommand: usage: --signal needs --timeout \(or --stop\)/);
+    expectFailureLine(cli(['--kill-after', '1', '--', 'true']), 125, /^vircommand: usage: --kill-after needs --timeout/);
+  });
+
+  it('--stop PIDFILE stops the daemon holding its lock and removes the file (start-stop-daemon --stop)', async () => {
+    const pidfile = path.join(tmp.path, 'stop.pid');
+    expect(cli(['--daemonize', '--pidfile', pidfile, '--', 'sleep', '30']).status).toBe(0);
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    expect(isAlive(pid)).toBe(true);
+    const r = cli(['--stop', pidfile]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
+    expect(fs.existsSync(pidfile)).toBe(false);
+  });
+
+  it('--stop with nothing to stop exits 1 with one line; --stop with a program is a usage error', () => {
+    const missing = path.join(tmp.path, 'none.pid');
+    expectFailureLine(cli(['--stop', missing]), 1, /^vircommand: stop: .*none\.pid: nothing stopped: no such pidfile\n$/);
+    const stale = path.join(tmp.path, 'stale.pid');
+    fs.writeFileSync(stale, `${process.pid}\n`); // names a live process that holds no lock: never signalled
+    expectFailureLine(cli(['--stop', stale, '--signal', 'KILL']), 1, /nothing stopped: nobody holds its lock/);
+    expect(fs.existsSync(stale)).toBe(true);
+    expectFailureLine(cli(['--stop', stale, '--', 'true']), 125, /^vircommand: usage: --stop takes no PROGRAM/);
   });
 
   it('a file for --stdout that cannot be opened exits 125 with the stream as the stage', () => {

@@ -160,6 +160,78 @@ describe("no lock, trusted by the program it runs ({ exe }: libvirt's virPidFile
   });
 });
 
+describe('stale pidfiles: removed when no live process stands behind them, and never the caller signalled', () => {
+  /** The pid of a process that has exited and been reaped. */
+  async function deadPid(): Promise<number> {
+    const cmd = new Command(HELPER, '--no-stdio');
+    const pid = cmd.runAsync();
+    await cmd.wait();
+    expect(isAlive(pid)).toBe(false);
+    return pid;
+  }
+
+  it('nobody holds the lock and the pid is dead: { remove: true } removes the file, nothing is signalled', async () => {
+    const pidFile = path.join(tmp.path, 'dead.pid');
+    const pid = await deadPid();
+    fs.writeFileSync(pidFile, `${pid}\n`);
+    const r = await killByPidFile(pidFile, 'SIGTERM', { remove: true });
+    expect(r).toEqual({ outcome: 'not-locked', pid, holder: null, signals: [], exited: true, removed: true, trustedBy: null });
+    expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
+  it('the same file without { remove }: left in place', async () => {
+    const pidFile = path.join(tmp.path, 'dead-kept.pid');
+    const pid = await deadPid();
+    fs.writeFileSync(pidFile, `${pid}\n`);
+    const r = await killByPidFile(pidFile, 'SIGTERM');
+    expect(r).toMatchObject({ outcome: 'not-locked', pid, signals: [], exited: true, removed: false });
+    expect(fs.readFileSync(pidFile, 'utf8')).toBe(`${pid}\n`);
+  });
+
+  it('a live process that holds no lock, no exe to check it by: the file stays, the process lives', async () => {
+    const live = new Command(HELPER, '--no-stdio', '--sleep', '30000');
+    const pid = live.runAsync();
+    try {
+      const pidFile = path.join(tmp.path, 'live-unlocked.pid');
+      fs.writeFileSync(pidFile, `${pid}\n`);
+      const r = await killByPidFile(pidFile, 'SIGKILL', { remove: true });
+      expect(r).toEqual({ outcome: 'not-locked', pid, holder: null, signals: [], exited: false, removed: false, trustedBy: null });
+      expect(fs.existsSync(pidFile)).toBe(true);
+      await sleep(100);
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      await live.abort();
+    }
+  });
+
+  it('its pid now runs another program than { exe }: { remove: true } removes the file, the process lives', async () => {
+    const live = new Command(HELPER, '--no-stdio', '--sleep', '30000');
+    const pid = live.runAsync();
+    try {
+      const pidFile = path.join(tmp.path, 'reused.pid');
+      fs.writeFileSync(pidFile, `${pid}\n`);
+      const r = await killByPidFile(pidFile, 'SIGKILL', { exe: '/usr/bin/env', remove: true });
+      expect(r).toMatchObject({ outcome: 'other-program', pid, signals: [], removed: true });
+      expect(fs.existsSync(pidFile)).toBe(false);
+      await sleep(100);
+      expect(isAlive(pid)).toBe(true);
+    } finally {
+      await live.abort();
+    }
+  });
+
+  it("a file naming the calling process, checked with exe: process.execPath, is never signalled nor removed", async () => {
+    const pidFile = path.join(tmp.path, 'self.pid');
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    // Signal 0 probes without harm: before this rule the caller was 'signalled' (with SIGTERM, killed).
+    for (const exe of [process.execPath, undefined]) {
+      const r = await killByPidFile(pidFile, 0, { exe, remove: true, wait: 100 });
+      expect(r).toEqual({ outcome: 'not-locked', pid: process.pid, holder: null, signals: [], exited: false, removed: false, trustedBy: null });
+      expect(fs.existsSync(pidFile)).toBe(true);
+    }
+  });
+});
+
 describe('malformed and missing pidfiles', () => {
   it.each([
     ['empty', ''], ['text', 'abc\n'], ['two numbers', '12 34\n'], ['zero', '0\n'], ['init', '1\n'], ['negative', '-5\n'],

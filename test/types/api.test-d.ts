@@ -43,6 +43,7 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.addArgList('a', 'b')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPassCommon()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPass('HOME')).toEqualTypeOf<Command>();
+    expectTypeOf(cmd.addEnvPassAll()).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvPair('LANG', 'C')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvString('A=B')).toEqualTypeOf<Command>();
     expectTypeOf(cmd.addEnvXDG('/var/lib/x')).toEqualTypeOf<Command>();
@@ -312,5 +313,39 @@ describe('explicit resource management', () => {
     }
     expectTypeOf(cmd[Symbol.asyncDispose]).toEqualTypeOf<() => Promise<void>>();
     expectTypeOf<Command>().toMatchTypeOf<AsyncDisposable>();
+  });
+});
+
+describe('spawn(): the pipes the options asked for are typed non-null', () => {
+  type Writable = import('node:stream').Writable;
+  type Readable = import('node:stream').Readable;
+
+  it('a pipe asked for is a Writable/Readable, one not asked for is null', () => {
+    const a = cmd.spawn({ stdin: 'pipe', stdout: 'pipe' });
+    expectTypeOf(a.pid).toEqualTypeOf<number>();
+    expectTypeOf(a.stdin).toEqualTypeOf<Writable>();
+    expectTypeOf(a.stdout).toEqualTypeOf<Readable>();
+    expectTypeOf(a.stderr).toEqualTypeOf<null>();
+    a.stdin.end('no ! needed under strict');
+    const b = cmd.spawn();
+    expectTypeOf(b.stdin).toEqualTypeOf<null>();
+    expectTypeOf(b.stdout).toEqualTypeOf<null>();
+    const c = cmd.spawn({ stdout: 'pipe', stderr: 'stdout', autoReap: false });
+    expectTypeOf(c.stdout).toEqualTypeOf<Readable>();
+    expectTypeOf(c.stderr).toEqualTypeOf<null>();
+    expectTypeOf(cmd.spawn({ stderr: 'pipe' }).stderr).toEqualTypeOf<Readable>();
+  });
+
+  it('options known only at run time give Writable | null, as cmd.stdin', () => {
+    const opts: RunAsyncOptions = {};
+    expectTypeOf(cmd.spawn(opts).stdin).toEqualTypeOf<Writable | null>();
+    expectTypeOf(cmd.spawn(opts).stderr).toEqualTypeOf<Readable | null>();
+  });
+
+  it('invalid pipe values do not compile', () => {
+    // @ts-expect-error stdin is 'pipe' or absent
+    cmd.spawn({ stdin: 'inherit' });
+    // @ts-expect-error not an option of runAsync()
+    cmd.spawn({ timeout: 5 });
   });
 });
