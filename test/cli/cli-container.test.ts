@@ -45,9 +45,9 @@ describe('vircommand CLI: container options', () => {
   });
 
   it('bad values: one line, exit 125, before anything runs', () => {
-    expect(cli(['--unshare', 'bogus', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: setup: Command.unshare: flags[0] is not a namespace name: 'bogus'\n" });
+    expect(cli(['--unshare', 'bogus', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: usage: --unshare: flags[0] is not a namespace name: 'bogus'\n" });
     expect(cli(['--map-users', '1:2', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: usage: --map-users: expected INSIDE:OUTSIDE:COUNT, got '1:2'\n" });
-    expect(cli(['--hostname', 'x'.repeat(65), '--', 'true']).stderr).toMatch(/^vircommand: setup: Command.setHostname: argument 'name' length must be at most 64 bytes/);
+    expect(cli(['--hostname', 'x'.repeat(65), '--', 'true']).stderr).toMatch(/^vircommand: usage: --hostname: .*at most 64 bytes/);
     expect(cli(['--seccomp', '/nonexistent/filter.bpf', '--', 'true']).stderr).toMatch(/^vircommand: usage: --seccomp: cannot read \/nonexistent\/filter.bpf/);
     expect(cli(['--user', 'vc-no-such-user-x', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: setuid: no such user 'vc-no-such-user-x' in the user database\n" });
   });
