@@ -2,8 +2,8 @@
  * Every JavaScript block of README.md that requires 'vircommand' runs as written, in its own node
  * process, and prints what its comments say: a `console.log(...); // expected` line (or a
  * `// expected` comment line right after a console.log) must match the next line printed, with
- * `...` standing for any text. A block with a `// needs: a static busybox ... user namespaces`
- * line is skipped, saying why, where this machine has neither.
+ * `...` standing for any text. A block with a `// needs: [root, ]a static busybox ... user
+ * namespaces` line is skipped, saying why, where this machine lacks one of them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,7 +37,10 @@ function expectedLines(code: string): string[] {
 
 /** Why a block's `// needs:` line cannot be met here, or null. */
 function unmetNeeds(code: string): string | null {
-  if (!/^\/\/ needs: a static busybox/m.test(code)) return null;
+  const needs = code.match(/^\/\/ needs: (.*)$/m)?.[1];
+  if (needs === undefined) return null;
+  if (/^root\b/.test(needs) && process.getuid?.() !== 0) return `its needs: line asks for root, and this run is uid ${process.getuid?.()}`;
+  if (!needs.includes('a static busybox')) return null;
   const bb = staticBusybox();
   if ('reason' in bb) return bb.reason;
   if (bb.path !== '/bin/busybox') return `the example copies /bin/busybox, and busybox is at ${bb.path}`;
