@@ -78,16 +78,53 @@ bool remount_readonly(const char* target) {
   return sys_mount("none", target, nullptr, kMsBind | kMsRemount | kMsRdonly | kept, nullptr) == 0;
 }
 
-void apply_mount_step(const ChildPlan* plan, const MountStep& m) {
+// One step: its target created (unless `create` is false: made already), then the mount or link.
+void apply_mount_step(const ChildPlan* plan, const MountStep& m, bool create = true) {
   bool ok = true;
-  if (m.create == kMountCreateDir) ok = make_dirs(m.target);
-  if (m.create == kMountCreateFile) ok = make_file(m.target);
+  if (create && m.create == kMountCreateDir) ok = make_dirs(m.target);
+  if (create && m.create == kMountCreateFile) ok = make_file(m.target);
   if (ok && m.kind == kMountStepSymlink) {
     ok = syscall(SYS_symlinkat, m.source, AT_FDCWD, m.target) == 0;
   } else if (ok) {
     ok = sys_mount(m.source, m.target, m.fstype, m.flags, m.data) == 0 && (!m.readonly || remount_readonly(m.target));
   }
   if (!ok) child_fail(plan, kStageMount, errno, m.index);
+}
+
+// The steps [first, end) (one addDevMount(): a tmpfs and the entries made in it) in a new user
+// namespace whose maps leave out our own ids. A file system mounted in that namespace refuses
+// to create anything for an fs uid or gid it cannot map (EOVERFLOW), and the tmpfs root would
+// belong to our unmapped ids, writable by nobody inside. So a forked helper takes mapped fs
+// ids (as_uid/as_gid, chosen by the parent, usually the namespace's root) and makes the steps:
+// the tmpfs root and every entry then belong to them. Not here in the child itself: fs ids once
+// mapped cannot go back to unmapped ones, and the later steps (targets in the new root, the old
+// root's removal) need ours. The first target (in the new root) is made with ours, before.
+// The helper reports its own failure (child_fail) and exits with its code; we exit with it.
+// async-signal-safe: clone (raw fork), setfsgid, setfsuid, wait4, and the steps' syscalls.
+void run_as_mapped_ids(const ChildPlan* plan, int first, int end) {
+  const MountStep& head = plan->mounts[first];
+  if (head.create == kMountCreateDir && !make_dirs(head.target)) child_fail(plan, kStageMount, errno, head.index);
+  if (head.create == kMountCreateFile && !make_file(head.target)) child_fail(plan, kStageMount, errno, head.index);
+  long pid = syscall(SYS_clone, 17 /* SIGCHLD */, 0, nullptr, nullptr, 0);
+  if (pid < 0) child_fail(plan, kStageMount, errno, head.index);
+  if (pid == 0) {
+    // setfsuid/setfsgid report no error: the id read back (-1 changes nothing) tells.
+    if (head.as_gid >= 0 && (syscall(SYS_setfsgid, head.as_gid), syscall(SYS_setfsgid, -1) != head.as_gid))
+      child_fail(plan, kStageMount, EPERM, head.index);
+    if (head.as_uid >= 0 && (syscall(SYS_setfsuid, head.as_uid), syscall(SYS_setfsuid, -1) != head.as_uid))
+      child_fail(plan, kStageMount, EPERM, head.index);
+    for (int i = first; i < end; i++) apply_mount_step(plan, plan->mounts[i], i != first);
+    _exit(0);
+  }
+  int status = 0;
+  long r;
+  do {
+    r = syscall(SYS_wait4, pid, &status, 0, nullptr);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) child_fail(plan, kStageMount, errno, head.index);
+  if ((status & 0x7f) != 0) child_fail(plan, kStageMount, ECHILD, head.index);  // killed by a signal
+  int code = (status >> 8) & 0xff;
+  if (code != 0) _exit(code);  // the helper has reported the failure
 }
 
 // pivot_root(2) as libvirt's LXC driver and bwrap do: the new root must be a mount point, so it
@@ -112,7 +149,8 @@ void detach_old_root(const ChildPlan* plan) {
 
 }  // namespace
 
-// async-signal-safe: mount, pivot_root, chroot, chdir, mkdirat, openat, symlinkat, umount2.
+// async-signal-safe: mount, pivot_root, chroot, chdir, mkdirat, openat, symlinkat, umount2 (and
+// clone, setfsuid, setfsgid, wait4 for run_as_mapped_ids).
 // The order: the root change (pivot_root or chroot), a new proc on the new root's /proc, the
 // mounts in the order they were added, then the old root detached.
 void child_setup_root(const ChildPlan* plan) {
@@ -136,7 +174,19 @@ void child_setup_root(const ChildPlan* plan) {
     if (sys_mount("proc", "/proc", "proc", 2 | 4 | 8 /* MS_NOSUID | MS_NODEV | MS_NOEXEC */, nullptr) != 0)
       child_fail(plan, kStageProc, errno);
   }
-  for (int i = 0; i < plan->nmounts; i++) apply_mount_step(plan, plan->mounts[i]);
+  for (int i = 0; i < plan->nmounts;) {
+    const MountStep& m = plan->mounts[i];
+    // The ids matter only in a user namespace made at clone: the one the parent wrote maps for.
+    const bool helper = (m.as_uid >= 0 || m.as_gid >= 0) && (plan->clone_ns_flags & 0x10000000 /* CLONE_NEWUSER */) != 0;
+    if (!helper) {
+      apply_mount_step(plan, plan->mounts[i++]);
+      continue;
+    }
+    int end = i + 1;
+    while (end < plan->nmounts && plan->mounts[end].index == m.index) end++;
+    run_as_mapped_ids(plan, i, end);
+    i = end;
+  }
   if (plan->pivot_root != nullptr) detach_old_root(plan);
   if (plan->chroot_dir != nullptr && plan->cwd == nullptr && chdir("/") != 0) child_fail(plan, kStageChroot, errno);
 }

@@ -50,6 +50,11 @@ struct MountStep {
   const char* data;      // mount options ("size=1m,mode=755"), or null
   bool readonly;         // a bind: remounted MS_RDONLY afterwards
   int index;             // the addMount() call it belongs to, reported as the failure's value
+  // The fs ids (as seen in the new user namespace) a forked helper takes to make this step and
+  // the next ones of the same index, the caller's own ids being unmapped there; -1: ours
+  // (child_mounts.cc, run_as_mapped_ids).
+  int64_t as_uid;
+  int64_t as_gid;
 };
 
 typedef int (*PreExecHook)(void* opaque);

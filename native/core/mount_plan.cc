@@ -18,6 +18,8 @@ void PlanMounts(const MountSetup& setup, std::vector<MountStep>* steps, ChildPla
     s.data = m.has_data ? m.data.c_str() : nullptr;
     s.readonly = m.readonly;
     s.index = m.index;
+    s.as_uid = m.as_uid;
+    s.as_gid = m.as_gid;
     steps->push_back(s);
   }
   c->mounts = steps->data();

@@ -27,6 +27,8 @@ struct MountSpec {
   unsigned long flags = 0;
   bool readonly = false;
   int index = 0;
+  int64_t as_uid = -1;
+  int64_t as_gid = -1;
 };
 
 struct MountSetup {

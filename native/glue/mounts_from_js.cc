@@ -66,6 +66,15 @@ bool Int(Napi::Env env, Napi::Object o, const char* key, const std::string& wher
   return CheckedInt(env, v, "vircommand native plan: 'mountSetup." + where + key + "'", lo, hi, out);
 }
 
+// An integer field that may be absent (then `out` is left as it is).
+bool OptInt(Napi::Env env, Napi::Object o, const char* key, const std::string& where, int64_t lo, int64_t hi,
+            int64_t* out) {
+  Napi::Value v;
+  if (!Own(o, key, &v)) return false;
+  if (v.IsUndefined()) return true;
+  return CheckedInt(env, v, "vircommand native plan: 'mountSetup." + where + key + "'", lo, hi, out);
+}
+
 bool GetStep(Napi::Env env, Napi::Object m, const std::string& where, MountSpec* out) {
   int64_t kind = 0, create = 0, flags = 0, index = 0;
   if (!Int(env, m, "kind", where, kMountStepMount, kMountStepSymlink, &kind) ||
@@ -73,7 +82,9 @@ bool GetStep(Napi::Env env, Napi::Object m, const std::string& where, MountSpec*
       !Int(env, m, "flags", where, 0, 4294967295, &flags) || !Int(env, m, "index", where, 0, 2147483647, &index) ||
       !Str(env, m, "source", where, &out->source, &out->has_source) || !Str(env, m, "target", where, &out->target) ||
       !Str(env, m, "fstype", where, &out->fstype, &out->has_fstype) ||
-      !Str(env, m, "data", where, &out->data, &out->has_data) || !Bool(env, m, "readonly", where, &out->readonly))
+      !Str(env, m, "data", where, &out->data, &out->has_data) || !Bool(env, m, "readonly", where, &out->readonly) ||
+      !OptInt(env, m, "asUid", where, -1, 4294967294, &out->as_uid) ||
+      !OptInt(env, m, "asGid", where, -1, 4294967294, &out->as_gid))
     return false;
   if (out->target.empty() || out->target[0] != '/') return Fail(env, where + "target", "must be an absolute path");
   if (kind == kMountStepSymlink && !out->has_source) return Fail(env, where + "source", "must be a string");

@@ -52,6 +52,9 @@ export interface NativeMountStep {
   readonly: boolean;
   /** the addMount()/addDevMount() call it comes from: a failure's value */
   index: number;
+  /** fs ids (inside the new user namespace) a helper takes to make this call's steps; -1: ours */
+  asUid?: number;
+  asGid?: number;
 }
 
 /** What native reads (NativePlan.mountSetup). */
@@ -119,8 +122,8 @@ function join(dir: string, name: string): string {
 
 // bwrap's --dev: a tmpfs holding the host's harmless device nodes (bound), the /proc/self/fd
 // links, a new devpts instance with its ptmx, and a tmpfs /dev/shm.
-function devSteps(target: string, index: number, s: MountState, chroot: string | null): NativeMountStep[] {
-  const base = { readonly: false, index, data: null, fstype: null, source: null };
+function devSteps(target: string, index: number, s: MountState, chroot: string | null, ids: FsIds): NativeMountStep[] {
+  const base = { readonly: false, index, data: null, fstype: null, source: null, ...ids };
   const steps: NativeMountStep[] = [
     { ...base, kind: 0, create: 1, target, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV, data: 'mode=755' },
   ];
@@ -133,6 +136,25 @@ function devSteps(target: string, index: number, s: MountState, chroot: string |
   return steps;
 }
 
+type FsIds = { asUid: number; asGid: number };
+
+// The id inside a map for fs ids when `own` (the caller's id) is left out of it: the namespace's
+// root where mapped, else the first id mapped; -1 when `own` is mapped or no map is written.
+function mappedId(maps: readonly { inside: number; outside: number; count: number }[] | null, own: number): number {
+  if (maps === null || maps.length === 0) return -1;
+  if (maps.some((m) => own >= m.outside && own < m.outside + m.count)) return -1;
+  return maps.some((m) => m.inside === 0) ? 0 : maps[0].inside;
+}
+
+// addDevMount() creates files on a tmpfs of the new user namespace, which refuses owners it
+// cannot map (EOVERFLOW): with maps that leave out the caller's ids, the child makes its steps
+// in a helper with mapped fs ids (native/child/child_mounts.cc).
+function devFsIds(n: NamespaceSetup): FsIds {
+  const uid = mappedId(n.uidMappings, process.geteuid?.() ?? 0);
+  const gid = mappedId(n.gidMappings, process.getegid?.() ?? 0);
+  return { asUid: uid, asGid: gid };
+}
+
 /** NativePlan.mountSetup, or null when the command has no new root and no mounts. Run time: it reads the host's file system. */
 export function nativeMountSetup(s: MountState, n: NamespaceSetup, chroot: string | null): NativeMountSetup | null {
   const procPrivate = n.remountProc && (n.propagation === 'shared' || n.propagation === 'unchanged');
@@ -140,7 +162,7 @@ export function nativeMountSetup(s: MountState, n: NamespaceSetup, chroot: strin
   const steps: NativeMountStep[] = [];
   for (const [index, m] of s.mounts.entries()) {
     if (m.type === 'dev') {
-      steps.push(...devSteps(m.target, index, s, chroot));
+      steps.push(...devSteps(m.target, index, s, chroot, devFsIds(n)));
     } else if (m.type === 'bind') {
       const src = bindSource(m.source ?? '', s, chroot);
       steps.push({

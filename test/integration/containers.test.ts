@@ -222,6 +222,31 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     expect(lines.at(-1)).toMatch(/^crw-rw-rw- .* 1,\s+9 .*\/dev\/urandom$/);
   });
 
+  it("addDevMount() in a user namespace whose maps leave out the caller's own ids (0:200000:65536), as the README's container", async (ctx) => {
+    const root = busyboxRoot(ctx);
+    if (root === null) return;
+    const data = makeTmpDir('vc-data-');
+    fs.writeFileSync(path.join(data, 'file'), 'bound\n');
+    fs.chmodSync(data, 0o755);
+    fs.chmodSync(path.join(data, 'file'), 0o644);
+    const ids = [{ inside: 0, outside: 200000, count: 65536 }];
+    const container = (cmd: Command) => cmd.unshare(['user', 'pid', 'mnt', 'uts', 'ipc', 'net']).setUidMappings(ids).setGidMappings(ids)
+      .pivotRoot(root).remountProc();
+    // A mount after addDevMount() whose target is made in the new root: our own ids again there.
+    const r = await container(new Command('/bin/sh', '-c', 'ls /dev; echo x > /dev/null && echo ok; head -c 4 /dev/urandom | wc -c; ls -lnd /dev; cat /data/file'))
+      .addDevMount().addMount('/data', { type: 'bind', source: data, readonly: true }).run();
+    const lines = String(r.stdout).trim().split('\n');
+    for (const n of ['core', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']) expect(lines).toContain(n);
+    expect(lines.slice(-4, -2)).toEqual(['ok', '4']);
+    expect(lines.at(-2)).toMatch(/^drwxr-xr-x\s+\d+ 0\s+0\s.* \/dev$/); // the tmpfs root belongs to the namespace's root
+    expect(lines.at(-1)).toBe('bound');
+    expect(fs.existsSync(path.join(root, '.vircommand-oldroot'))).toBe(false);
+    // A failure inside that /dev names the mount, its stage and errno (a file as the target: ENOTDIR).
+    fs.writeFileSync(path.join(root, 'file'), '');
+    const err = await caught(container(new Command('/bin/true')).addMount('/tmp', { type: 'tmpfs' }).addDevMount('/file').run());
+    expect([err.stage, err.code, err.value, err.path]).toEqual(['mount', 'ENOTDIR', 1, '/file']);
+  });
+
   it('with chroot(): the binds reach the host, the mounts are inside the new root', async (ctx) => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
