@@ -141,8 +141,9 @@ int child_clone_entry(void* arg) { child_exec(static_cast<const ChildPlan*>(arg)
   // 6. Declarative steps: (wait for a new user namespace's id maps), setsid, setpgid, nice,
   //    cgroup, setns, unshare (namespaces not made at clone), mount propagation of a new mount
   //    namespace, the new root (pivot_root or chroot), /proc inside it, addMount()'s mounts in
-  //    order (child_mounts.cc). Before the credentials change, while we still hold the
-  //    privileges they need.
+  //    order (child_mounts.cc; an addDevMount() in a user namespace whose maps leave out our
+  //    ids is made by a forked helper with mapped fs ids). Before the credentials change, while
+  //    we still hold the privileges they need.
   child_declarative_steps(plan);
   //    Then the host and domain name of a new uts namespace (child_uts.cc).
   child_set_uts_names(plan);

@@ -245,6 +245,9 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     fs.writeFileSync(path.join(root, 'file'), '');
     const err = await caught(container(new Command('/bin/true')).addMount('/tmp', { type: 'tmpfs' }).addDevMount('/file').run());
     expect([err.stage, err.code, err.value, err.path]).toEqual(['mount', 'ENOTDIR', 1, '/file']);
+    // addMount()'s own steps keep the caller's ids: a target made inside a tmpfs of that namespace is refused.
+    const own = await caught(container(new Command('/bin/true')).addMount('/tmp', { type: 'tmpfs' }).addMount('/tmp/x', { type: 'bind', source: data }).run());
+    expect([own.stage, own.code, own.value, own.path]).toEqual(['mount', 'EOVERFLOW', 1, '/tmp/x']);
   });
 
   it('with chroot(): the binds reach the host, the mounts are inside the new root', async (ctx) => {
