@@ -75,7 +75,9 @@ export class MountBuilder extends NamespaceBuilder {
    * A minimal /dev at `target` ('/dev' by default), as bwrap's --dev, in the order of the
    * mounts: a tmpfs holding the host's null, zero, full, random, urandom and tty (bound), the
    * links fd, stdin, stdout, stderr (to /proc/self/fd), core and ptmx, a new devpts instance on
-   * pts, and a tmpfs on shm. Same rules and failures as addMount().
+   * pts, and a tmpfs on shm. Same rules and failures as addMount(). In a new user namespace
+   * whose maps leave out the caller's ids, these steps are made with mapped fs ids (the
+   * namespace's root where mapped), which then own /dev and its entries.
    * @example cmd.unshare(['mnt']).pivotRoot(root).remountProc().addDevMount()
    */
   addDevMount(target = '/dev'): this {
