@@ -44,8 +44,10 @@ export async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunO
   } finally {
     cleanup();
   }
-  // As child_process's 'close': the streams being read have ended too (run/streams.ts).
-  await outputsRead(rec.streams);
+  // As child_process's 'close': the streams being read have ended too (run/streams.ts). A run
+  // this or another wait ended (timeout, AbortSignal) is waited for as abort() waits: a reader
+  // that stopped taking (paused, an iterator left behind) cannot hold the wait past that end.
+  await outputsRead(rec.streams, rec.endedBy ? 'abort' : 'wait');
   if (state.running === rec) state.running = null;
   if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
   rec.waited = true;
