@@ -354,6 +354,20 @@ describe('callbacks that fail oddly', () => {
     });
   }
 
+  it('an async callback (a promise per line) over a burst: the timeout still fires on time', async () => {
+    // 285 lines at once; each callback works 20 ms and returns a resolved promise. Awaiting
+    // those takes microtasks only: unless the parse also yields after them, no timer runs
+    // until all 285 are parsed (5.7 s).
+    let calls = 0;
+    const p = new Command('/bin/sh', '-c', 'seq 1 285; exec sleep 30').runRegex([/\d/], async () => {
+      calls++;
+      const until = Date.now() + 20;
+      while (Date.now() < until) { /* a slow parser */ }
+    }, { timeout: 300 });
+    expect(((await rejection(p, 'runRegex with an async callback')) as CommandError).code).toBe('ETIMEDOUT');
+    expect(calls, 'lines parsed before the timeout ended the call').toBeLessThan(285 / 2);
+  });
+
   it('runNul({ encoding: "buffer", timeout }): Buffers before the timeout, then ETIMEDOUT', async () => {
     const got: Buffer[] = [];
     const p = new Command('/bin/sh', '-c', 'printf "a\\0b\\0"; exec sleep 30').runNul(1, ([f]) => {
