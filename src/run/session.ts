@@ -8,7 +8,7 @@ import type { NativeResult } from '../native';
 import type { CommandState } from '../plan';
 import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
-import { runEnded } from './handshake';
+import { closeEndedHandshake, runEnded } from './handshake';
 import { setLongTimeout } from './long-timer';
 import type { RunRecord } from './record';
 import { settle } from './settle';
@@ -49,6 +49,7 @@ export async function waitFor(state: CommandState, rec: RunRecord, o: ParsedRunO
   // that stopped taking (paused, an iterator left behind) cannot hold the wait past that end.
   await outputsRead(rec.streams, rec.endedBy ? 'abort' : 'wait');
   if (state.running === rec) state.running = null;
+  closeEndedHandshake(rec);
   if (r === null) throw usageError(`the child (pid ${rec.pid}) was released by free(); use pidWait()`, rec.ctx.command);
   rec.waited = true;
   if (rec.inputFailed) {

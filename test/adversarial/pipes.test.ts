@@ -274,7 +274,7 @@ describe('the child ignores or closes stdin', () => {
 describe('large input to a slow reader arrives whole', () => {
   // In a fresh node process, so that the RSS measured is not blurred by memory the allocator
   // kept from earlier tests (the first big run of a process is the one that counts).
-  itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 3x, no event-loop stall over 100 ms', async () => {
+  itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 3x, no event-loop stall as long as the child\'s sleep', async () => {
     const r = await runScript(`
       const crypto = require('crypto');
       const payload = Buffer.alloc(16 * 2 ** 20);
@@ -303,7 +303,10 @@ describe('large input to a slow reader arrives whole', () => {
     const res = scriptOk(r);
     expect(res.len).toBe(res.payload);
     expect(res.hash).toBe(res.want);
-    expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(100);
+    // A run() that blocked on the input would stall the loop for the child's 0.5 s sleep at
+    // least; 400 ms tells that apart from a loaded machine's scheduling gaps (113 ms seen with
+    // two busy loops on 2 cores).
+    expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(400);
     expect(res.growth, `RSS growth in bytes (payload ${res.payload})`).toBeLessThan(3 * res.payload);
   }, 60000);
 });
