@@ -114,7 +114,8 @@ function beingRead(s: Readable | null): s is Readable {
 //   holds the pipe's write end. The stream stays open for its reader; only the waiting stops.
 //   A slow reader is waited for: what it has not read yet is still its to read.
 // - 'abort': the reader took nothing either (it may be the very code awaiting abort()).
-function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
+// `until` is asked at each check: a wait's timeout or signal turns 'wait' into 'abort'.
+function readToEnd(s: Readable, until: () => 'wait' | 'abort'): Promise<void> {
   if (s.readableEnded || s.destroyed) return Promise.resolve();
   const received = (): number => (s as net.Socket).bytesRead ?? 0;
   const delivered = (): number => received() - s.readableLength;
@@ -128,7 +129,7 @@ function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
       resolve();
     };
     const timer = setInterval(() => {
-      const idle = until === 'wait' ? received() === lastIn && s.readableLength === 0 : delivered() === lastOut;
+      const idle = until() === 'wait' ? received() === lastIn && s.readableLength === 0 : delivered() === lastOut;
       if (idle) done();
       lastIn = received();
       lastOut = delivered();
@@ -145,11 +146,12 @@ function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
  * stream never read is not waited for: it keeps what the child wrote, readable after wait(),
  * until the next run, abort() or free() destroys it.
  */
-export function outputsRead(streams: RunStreams | null, until: 'wait' | 'abort' = 'wait'): Promise<void> {
+export function outputsRead(streams: RunStreams | null, until: 'wait' | 'abort' | (() => 'wait' | 'abort') = 'wait'): Promise<void> {
   if (!streams) return Promise.resolve();
   const read = [streams.stdout, streams.stderr].filter(beingRead);
   if (read.length === 0) return Promise.resolve();
-  return Promise.all(read.map((s) => readToEnd(s, until))).then(() => undefined);
+  const mode = typeof until === 'function' ? until : () => until;
+  return Promise.all(read.map((s) => readToEnd(s, mode))).then(() => undefined);
 }
 
 /** Destroys the command's streams (abort(), free(), the next run): their fds are closed. */

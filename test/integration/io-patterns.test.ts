@@ -152,6 +152,18 @@ describe('a reader that stopped taking, and a wait() that ends the child', () =>
     await it.return(undefined);
   });
 
+  it('the child already exited, its output paused in the stream: wait({ timeout }) still settles, with the child\'s status', async () => {
+    // 13,893 bytes: all of it fits in the socket's buffer, so the child exits whatever the pipe size.
+    const cmd = new Command('seq', '1', '3000');
+    cmd.runAsync({ stdout: 'pipe' });
+    cmd.stdout!.pause();
+    await guard((async () => { while (cmd.kill(0)) await sleep(20); })(), 'the child\'s end');
+    const r = await guard(cmd.wait({ timeout: 300 }), 'wait({ timeout }) after the exit, the reader paused');
+    expect(r.status).toBe(0);
+    expect(cmd.stdout!.readableLength, 'the output is still there to read').toBe(13893);
+    cmd.free();
+  });
+
   it('a slow reader that keeps taking is still waited for after a timeout: it gets the rest', async () => {
     const cmd = new Command('/bin/sh', '-c', `seq 1 ${SEQ_N}; exec sleep 30`);
     cmd.runAsync({ stdout: 'pipe' });
