@@ -156,7 +156,11 @@ async function drainRecords<T extends string | Buffer>(job: ParseJob<T>, stop: S
     const pending = handRecords(job, stop, budget);
     if (pending === undefined) return;
     if (pending === YIELD) await budget.yieldTurn();
-    else await settleOf(pending, stop);
+    else {
+      // A promise settles in microtasks, not in a new turn: its record counts on the budget too.
+      await settleOf(pending, stop);
+      if (!stop.why && budget.spent()) await budget.yieldTurn();
+    }
     if (stop.why) return;
   }
 }

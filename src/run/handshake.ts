@@ -99,6 +99,18 @@ function closeHandshake(rec: RunRecord): void {
   rec.handle?.release();
 }
 
+/**
+ * The run of a child that is not a daemon is over for the command (judged by wait(), ended by
+ * abort() or free()): no handshakeWait() or handshakeNotify() can come for it any more, so its
+ * handshake pipes are closed now, not whenever the native handle is garbage-collected. (A
+ * handshakeWait() still pending keeps its ready pipe: it gets its answer, EOF, from it.)
+ */
+export function closeEndedHandshake(rec: RunRecord): void {
+  const { plan } = rec.ctx;
+  if (!plan.handshake || plan.daemonize || !rec.finished || !rec.handle) return;
+  rec.handle.release();
+}
+
 /** Throws when a daemon of an earlier run of this command still waits for its handshake. */
 export function checkNoPendingHandshake(state: CommandState): void {
   const rec = pendingDaemon.get(state);

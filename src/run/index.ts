@@ -17,7 +17,7 @@ import { checkRunnable, type CommandState, commandLine, releasePassedFds } from 
 import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions } from '../types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from '../validate';
 import { consume, type ParseJob, stopConsuming } from './consume';
-import { checkNoPendingHandshake, dropHandshake } from './handshake';
+import { checkNoPendingHandshake, closeEndedHandshake, dropHandshake } from './handshake';
 import { applyInput, inputConflict, parseInput, type RunInput } from './input';
 import { prepare, resolveProgram } from './prepare';
 import type { RunRecord } from './record';
@@ -148,6 +148,7 @@ export async function abort(state: CommandState, options: AbortOptions | undefin
   }
   destroyStreams(state);
   if (state.running === rec) state.running = null;
+  closeEndedHandshake(rec);
 }
 
 /**
@@ -196,4 +197,5 @@ export function free(state: CommandState): void {
   } else if (rec.result?.status != null && !rec.autoReap && !rec.waited) {
     rememberReaped(rec.pid, rec.result.status);
   }
+  closeEndedHandshake(rec);
 }

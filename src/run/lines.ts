@@ -3,36 +3,32 @@
  * stdout, and at least as fast.
  *
  * - Each source's chunks ('data' events) are decoded (UTF-8, a character split across chunks
- *   kept whole) and split into lines at once, synchronously, into one array per chunk; one
- *   iterator hands them out. No async generator per stream or per line.
+ *   kept whole) and split into lines at once, synchronously, into one array per chunk, by the
+ *   splitter runRegex() uses too (split.ts, readline's rule for the last line); one iterator
+ *   hands them out. No async generator per stream or per line.
  * - Backpressure: while two chunks' lines wait for the loop, the sources are paused (the pipe
  *   fills and the child blocks in write()); taking a batch resumes them.
  * - The event loop is never held for long: a loop that keeps finding lines ready (a fast
- *   consumer behind a fast child) gives the event loop a turn (setImmediate) once it has worked
- *   TURN_BUDGET_MS without one, so timers and other I/O are served while a big output streams.
+ *   consumer behind a fast child) gives the event loop a turn (setImmediate) once a turn's
+ *   budget is used (turn-budget.ts, as runRegex()), so timers and other I/O are served while a
+ *   big output streams.
  * - Ends as readline's loop ends when the child is killed: a source that closes without its
  *   'end' (abort(), free(), the next run destroy the streams) ends the loop normally, after the
  *   lines already read; the reason is on wait(). Only a real stream error is thrown into the loop.
  * - A break (or return()) destroys the sources at once, as a break out of a Readable's loop does,
  *   whatever the other source is doing.
  */
-import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { CommandState } from '../plan';
 import { OPTION_NAMES } from '../types';
 import type { LinesOptions } from '../types-streams';
 import { arg, checkOptions, typeError } from '../validate';
+import { TextSplitter } from './split';
 import { streamsOf } from './streams';
+import { TurnBudget } from './turn-budget';
 
-/** How long a loop over ready lines may keep the event loop before it yields a turn, in ms. */
-export const TURN_BUDGET_MS = 2;
-// The budget is checked every CHECK_EVERY lines (a clock read per line would cost more).
-const CHECK_EVERY = 32;
 // Batches (one per chunk) waiting for the loop before the sources are paused.
 const PAUSE_AT = 2;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // The lines of several sources, in the order their chunks come. Sources are read from the
 // first next() on, so lines() that is never iterated does not start reading.
@@ -53,25 +49,21 @@ class LineQueue {
       this.open--;
       return;
     }
-    const decoder = new StringDecoder('utf8');
-    let partial = '';
+    const splitter = new TextSplitter('\n', 'nonEmpty');
     let ended = false;
     const onData = (chunk: Buffer | string): void => {
-      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-      if (text.length === 0) return;
-      const parts = text.split('\n');
-      if (partial.length > 0) parts[0] = partial + parts[0];
-      partial = parts.pop() as string;
-      if (parts.length > 0) this.push(parts);
+      splitter.push(chunk);
+      const lines = splitter.all();
+      if (lines.length > 0) this.push(lines);
     };
     const onDone = (): void => {
       if (ended) return;
       ended = true;
       // The text after the last '\n' is a line when not empty (readline's rule); also when the
       // stream was destroyed: those bytes were written by the child all the same.
-      const rest = partial + decoder.end();
-      partial = '';
-      if (rest.length > 0) this.push([rest]);
+      splitter.end();
+      const rest = splitter.all();
+      if (rest.length > 0) this.push(rest);
       this.open--;
       this.signal();
     };
@@ -144,11 +136,10 @@ class LineIterator implements AsyncGenerator<string, undefined, unknown> {
   private closed = false;
   // A wait for data or for an event-loop turn in progress; a next() meanwhile comes after it.
   private waiting: Promise<void> | null = null;
-  // Time this loop (and its consumer) worked since it last gave the event loop a turn. Waiting
-  // for data is not a turn: libuv reads up to 32 chunks in one poll callback, and the lines of
-  // each are consumed in its microtasks, so only setImmediate() resets the count.
-  private worked = 0;
-  private since = 0;
+  // This loop's (and its consumer's) time in the current turn. Waiting for data is not a turn:
+  // libuv reads up to 32 chunks in one poll callback, and the lines of each are consumed in its
+  // microtasks, so only setImmediate() (giveTurn) starts a new one.
+  private budget: TurnBudget | null = null;
 
   constructor(private readonly sources: Readable[]) {}
 
@@ -157,11 +148,11 @@ class LineIterator implements AsyncGenerator<string, undefined, unknown> {
     if (this.closed) return DONE;
     if (this.queue === null) {
       this.queue = new LineQueue(this.sources);
-      this.since = performance.now();
+      this.budget = new TurnBudget();
     }
     if (this.at < this.batch.length) {
       const value = this.batch[this.at++];
-      if (this.at % CHECK_EVERY === 0 && this.overBudget()) return this.giveTurn().then(() => ({ value, done: false }));
+      if ((this.budget as TurnBudget).spent()) return this.giveTurn().then(() => ({ value, done: false }));
       return Promise.resolve({ value, done: false });
     }
     let b: string[] | null | undefined;
@@ -176,16 +167,13 @@ class LineIterator implements AsyncGenerator<string, undefined, unknown> {
       return DONE;
     }
     if (b === undefined) {
-      this.worked += performance.now() - this.since;
       this.waiting = this.queue.ready().then(() => {
         this.waiting = null;
-        this.since = performance.now();
       });
       return this.waiting.then(() => this.next());
     }
     this.batch = b;
     this.at = 0;
-    if (this.overBudget()) return this.giveTurn().then(() => this.next());
     return this.next();
   }
 
@@ -208,15 +196,9 @@ class LineIterator implements AsyncGenerator<string, undefined, unknown> {
     this.finish();
   }
 
-  private overBudget(): boolean {
-    return this.worked + (performance.now() - this.since) > TURN_BUDGET_MS;
-  }
-
   private giveTurn(): Promise<void> {
-    this.waiting = nextTurn().then(() => {
+    this.waiting = (this.budget as TurnBudget).yieldTurn().then(() => {
       this.waiting = null;
-      this.worked = 0;
-      this.since = performance.now();
     });
     return this.waiting;
   }

@@ -7,7 +7,7 @@
  * the pipe fills and the child blocks in write(). The sockets own the fds and close them when
  * destroyed or ended. wait() and abort() await the end of the output streams being read
  * (outputsRead), so their readers have had everything, as child_process's 'close' promises.
- * records() is the Buffer splitter of runRegex()/runNul(); lines() is in lines.ts.
+ * lines() is in lines.ts; runRegex()/runNul() read stdout in consume.ts.
  */
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
@@ -114,7 +114,8 @@ function beingRead(s: Readable | null): s is Readable {
 //   holds the pipe's write end. The stream stays open for its reader; only the waiting stops.
 //   A slow reader is waited for: what it has not read yet is still its to read.
 // - 'abort': the reader took nothing either (it may be the very code awaiting abort()).
-function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
+// `until` is asked at each check: a wait's timeout or signal turns 'wait' into 'abort'.
+function readToEnd(s: Readable, until: () => 'wait' | 'abort'): Promise<void> {
   if (s.readableEnded || s.destroyed) return Promise.resolve();
   const received = (): number => (s as net.Socket).bytesRead ?? 0;
   const delivered = (): number => received() - s.readableLength;
@@ -128,7 +129,7 @@ function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
       resolve();
     };
     const timer = setInterval(() => {
-      const idle = until === 'wait' ? received() === lastIn && s.readableLength === 0 : delivered() === lastOut;
+      const idle = until() === 'wait' ? received() === lastIn && s.readableLength === 0 : delivered() === lastOut;
       if (idle) done();
       lastIn = received();
       lastOut = delivered();
@@ -145,11 +146,12 @@ function readToEnd(s: Readable, until: 'wait' | 'abort'): Promise<void> {
  * stream never read is not waited for: it keeps what the child wrote, readable after wait(),
  * until the next run, abort() or free() destroys it.
  */
-export function outputsRead(streams: RunStreams | null, until: 'wait' | 'abort' = 'wait'): Promise<void> {
+export function outputsRead(streams: RunStreams | null, until: 'wait' | 'abort' | (() => 'wait' | 'abort') = 'wait'): Promise<void> {
   if (!streams) return Promise.resolve();
   const read = [streams.stdout, streams.stderr].filter(beingRead);
   if (read.length === 0) return Promise.resolve();
-  return Promise.all(read.map((s) => readToEnd(s, until))).then(() => undefined);
+  const mode = typeof until === 'function' ? until : () => until;
+  return Promise.all(read.map((s) => readToEnd(s, mode))).then(() => undefined);
 }
 
 /** Destroys the command's streams (abort(), free(), the next run): their fds are closed. */
@@ -158,39 +160,4 @@ export function destroyStreams(state: CommandState): void {
   if (!s) return;
   streamsByState.delete(state);
   for (const stream of [s.stdin, s.stdout, s.stderr]) stream?.destroy();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Splitting into records
-
-/**
- * Splits a stream into records ending in `delim`, as Buffers without the delimiter. The bytes
- * after the last delimiter are a record when `keepLast` says so: 'nonEmpty' (readline), 'always'
- * (libvirt's g_strsplit-style split: "a\n" is "a" and ""), 'never'. Memory stays bounded by one
- * chunk plus the longest record: the generator reads the next chunk only when asked.
- */
-export async function* records(stream: AsyncIterable<Buffer | string>, delim: number, keepLast: 'nonEmpty' | 'always'): AsyncGenerator<Buffer> {
-  let partial: Buffer[] = [];
-  let sawAny = false;
-  for await (const c of stream) {
-    const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
-    if (chunk.length === 0) continue;
-    sawAny = true;
-    let start = 0;
-    for (let i = chunk.indexOf(delim, start); i !== -1; i = chunk.indexOf(delim, start)) {
-      const piece = chunk.subarray(start, i);
-      if (partial.length > 0) {
-        partial.push(piece);
-        yield Buffer.concat(partial);
-        partial = [];
-      } else {
-        yield piece;
-      }
-      start = i + 1;
-    }
-    // Copied: a subarray would keep the whole chunk alive while the record grows.
-    if (start < chunk.length) partial.push(Buffer.from(chunk.subarray(start)));
-  }
-  const last = partial.length > 0 ? Buffer.concat(partial) : Buffer.alloc(0);
-  if (last.length > 0 || (keepLast === 'always' && sawAny)) yield last;
 }

@@ -1,7 +1,7 @@
 /**
  * A time budget per event-loop turn for work done record by record (runRegex()/runNul() over a
- * burst of lines): once a turn has used TURN_BUDGET_MS, the worker yields with setImmediate so
- * timers (a run's timeout), I/O and other callbacks get their turn. Reading the clock after
+ * burst of lines, a loop over lines()): once a turn has used TURN_BUDGET_MS, the worker yields
+ * with setImmediate so timers (a run's timeout), I/O and other callbacks get their turn. Reading the clock after
  * every record would cost more than a fast record itself, so the clock is read every `stride`
  * records, the stride chosen from the last records' pace to read it about every CHECK_MS.
  */

@@ -274,7 +274,7 @@ describe('the child ignores or closes stdin', () => {
 describe('large input to a slow reader arrives whole', () => {
   // In a fresh node process, so that the RSS measured is not blurred by memory the allocator
   // kept from earlier tests (the first big run of a process is the one that counts).
-  itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 3x, no event-loop stall over 100 ms', async () => {
+  itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 4x, no event-loop stall as long as the child\'s sleep', async () => {
     const r = await runScript(`
       const crypto = require('crypto');
       const payload = Buffer.alloc(16 * 2 ** 20);
@@ -303,8 +303,15 @@ describe('large input to a slow reader arrives whole', () => {
     const res = scriptOk(r);
     expect(res.len).toBe(res.payload);
     expect(res.hash).toBe(res.want);
-    expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(100);
-    expect(res.growth, `RSS growth in bytes (payload ${res.payload})`).toBeLessThan(3 * res.payload);
+    // A run() that blocked on the input would stall the loop for the child's 0.5 s sleep at
+    // least; 400 ms tells that apart from a loaded machine's scheduling gaps (113 ms seen with
+    // two busy loops on 2 cores).
+    expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(400);
+    // What the run holds: the command's private copy of the input (src/validate.ts
+    // toPrivateBytes: a caller cannot free or transfer it mid-run) and the captured output, 1x
+    // each; the rest is the allocator's and a lagging GC's slack (3.007x seen with two busy
+    // loops on 2 cores). Two more copies of the data would exceed 4x.
+    expect(res.growth, `RSS growth in bytes (payload ${res.payload})`).toBeLessThan(4 * res.payload);
   }, 60000);
 });
 

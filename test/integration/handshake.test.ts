@@ -13,13 +13,13 @@ import { Command, CommandError } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { killPids, readPidFile } from '../helpers/daemon';
-import { isAlive, sleep, waitFor } from '../helpers/proc';
+import { isAlive, openFds, sleep, waitFor } from '../helpers/proc';
 import { parseReport } from '../helpers/report';
 import { describeRoot } from '../helpers/root';
 import { cgroup2Root } from '../helpers/cgroup';
 import { useTmpDir } from '../helpers/tmp';
 
-useInvariants();
+const inv = useInvariants();
 const tmp = useTmpDir('vc-handshake-');
 
 // Daemons are not our children (they are reparented); kill whatever a test left.
@@ -121,6 +121,25 @@ describe('handshake', () => {
     expect(isAlive(pid)).toBe(true);
     await cmd.abort();
     expect(isAlive(pid)).toBe(false);
+  });
+
+  // Not when the handle is garbage-collected, which may be much later (or never, in a quiet
+  // process): the invariants' own settle time would hide that.
+  it('a child ended at its handshake leaves no pipe of ours open: abort(), free(), wait() after a timeout', async () => {
+    const extra = (): string[] => [...openFds().keys()].filter((fd) => !inv.baseline.fds.has(fd)).map((fd) => `fd ${fd}`);
+    const aborted = new Command('true').requireHandshake();
+    aborted.runAsync();
+    await aborted.handshakeWait();
+    await aborted.abort();
+    expect(extra(), 'after abort()').toEqual([]);
+    const freed = new Command('true').requireHandshake();
+    freed.runAsync();
+    freed.free();
+    expect(extra(), 'after free()').toEqual([]);
+    const timedOut = new Command('true').requireHandshake();
+    timedOut.runAsync();
+    expect(((await timedOut.wait({ timeout: 100 }).catch((e: unknown) => e)) as CommandError).code).toBe('ETIMEDOUT');
+    expect(extra(), 'after wait({ timeout })').toEqual([]);
   });
 });
 
