@@ -25,15 +25,24 @@ long sys_mount(const char* source, const char* target, const char* fstype, unsig
   return syscall(SYS_mount, source, target, fstype, flags, data);
 }
 
-// mkdir -p: each missing component of `path` (absolute, at most 4095 bytes), on our own stack.
-bool make_dirs(const char* path) {
-  char buf[4096];
-  size_t len = __builtin_strlen(path);
-  if (len >= sizeof buf) {
+constexpr size_t kPathMax = 4096;
+
+// Copies `path` (with its NUL) into `buf` on our own stack; false (ENAMETOOLONG) past 4095 bytes.
+bool copy_path(char (&buf)[kPathMax], const char* path, size_t* len) {
+  *len = __builtin_strlen(path);
+  if (*len >= kPathMax) {
     errno = ENAMETOOLONG;
     return false;
   }
-  __builtin_memcpy(buf, path, len + 1);
+  __builtin_memcpy(buf, path, *len + 1);
+  return true;
+}
+
+// mkdir -p: each missing component of `path` (absolute, at most 4095 bytes), on our own stack.
+bool make_dirs(const char* path) {
+  char buf[kPathMax];
+  size_t len;
+  if (!copy_path(buf, path, &len)) return false;
   for (size_t i = 1; i <= len; i++) {
     if (buf[i] != '/' && buf[i] != '\0') continue;
     char saved = buf[i];
@@ -46,13 +55,9 @@ bool make_dirs(const char* path) {
 
 // The directory part of `path`, created; then an empty file at `path` unless something is there.
 bool make_file(const char* path) {
-  char buf[4096];
-  size_t len = __builtin_strlen(path);
-  if (len >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return false;
-  }
-  __builtin_memcpy(buf, path, len + 1);
+  char buf[kPathMax];
+  size_t len;
+  if (!copy_path(buf, path, &len)) return false;
   size_t slash = len;
   while (slash > 0 && buf[slash] != '/') slash--;
   if (slash > 0) {
