@@ -6,13 +6,16 @@ import { defineConfig } from 'vitest/config';
 //   signal meant for that pid);
 // - soak-faults: its 20 ms timeouts are classified by what the child had time to do;
 // - adversarial/pipes and adversarial/scale: bounds on event-loop stalls and spawn storms
-//   beside busy Workers.
+//   beside busy Workers;
+// - adversarial/errors-stages: as a non-root user its EAGAIN case sets RLIMIT_NPROC to the
+//   count of the user's processes, which another file's children of the same user change.
 // They run after the others, one at a time.
 const ALONE = [
   'test/adversarial/reaping.test.ts',
   'test/integration/soak-faults.test.ts',
   'test/adversarial/pipes.test.ts',
   'test/adversarial/scale.test.ts',
+  'test/adversarial/errors-stages.test.ts',
 ];
 
 // Test files at once for the rest: 2 (the quick suite took 116 s one at a time on 2 cores, 85 s
