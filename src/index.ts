@@ -1,7 +1,7 @@
 /**
  * vircommand: libvirt's virCommand API for Node.js. Public exports only.
  */
-export { Command } from './command';
+export { Command } from './run/methods';
 export { pidWait, pidAbort } from './pid';
 export { readPidFile, killByPidFile } from './pidfile';
 export type { KillByPidFileOptions, KillByPidFileOutcome, KillByPidFileResult, ReadPidFileOptions } from './pidfile';
