@@ -1,6 +1,8 @@
 /**
  * A command's recorded state, the run-time checks on it, and its translation into the
- * NativePlan of docs/internals.md, including the PATH lookup.
+ * NativePlan of docs/internals.md, including the PATH lookup. The state is composed of the
+ * parts each concern of src/command/ declares in its *-setup.ts module, with their defaults
+ * and checks; this file puts them together.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
@@ -14,88 +16,46 @@ import {
 } from './command/ns-setup';
 import { defaultMountState, mountMisuse, type MountState, nativeMountSetup } from './command/mount-setup';
 import { type ContainerIds, containerMisuse, defaultContainerIds, nativeContainerIds } from './command/container-setup';
+import { defaultPreExecSetup, handshakeModeMisuse, type PreExecSetup, sessionMisuse } from './command/pre-exec-setup';
+import { daemonMisuse, defaultPrivilegesSetup, pidFileMisuse, type PrivilegesSetup } from './command/privileges-setup';
+import { defaultSchedLsmSetup, nativeSchedLsm, type SchedLsmSetup } from './command/sched-lsm-setup';
+import {
+  badFdRef, defaultStdioSetup, hasStringIO, type OutputConfig, sendBufferClash, stderrSharesStdout, type StdioSetup,
+  stdioModeMisuse, wantsPipe,
+} from './command/stdio-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run/record';
 import { formatCommand } from './to-string';
-import type { BufferRef, FdRef } from './types';
 import { RLIM_INFINITY } from './validate';
 
-/** Where stdout or stderr goes, as configured. */
-export type OutputConfig =
-  | { kind: 'fd'; fd: number }
-  | { kind: 'ref'; ref: FdRef }
-  | { kind: 'buffer'; ref: BufferRef | null };
-
-/** Everything the builder records; src/run/ reads it. */
-export interface CommandState {
+/**
+ * Everything the builder records; src/run/ reads it. Each concern's fields are declared by
+ * its module in src/command/ (stdio-setup.ts, privileges-setup.ts, pre-exec-setup.ts,
+ * sched-lsm-setup.ts; ns-setup.ts, mount-setup.ts and container-setup.ts as sub-records);
+ * the command itself has its argv, env and recorded misuse, the run its record.
+ */
+export interface CommandState extends StdioSetup, PrivilegesSetup, PreExecSetup, SchedLsmSetup {
   argv: string[];
   env: EnvBuilder;
   /** The first misuse recorded; every run and toString() then fail with it. */
   error: string | null;
-  /** fd -> flags, in the order passed; emptied after the first spawn. */
-  passFds: Map<number, number>;
-  stdin: { kind: 'fd'; fd: number } | { kind: 'buffer'; data: Buffer } | null;
-  stdout: OutputConfig | null;
-  stderr: OutputConfig | null;
-  nonblocking: boolean;
-  cwd: string | null;
-  umask: number;
-  rawStatus: boolean;
-  daemonize: boolean;
-  pidFile: string | null;
-  uid: number;
-  gid: number;
-  groups: number[] | null;
-  clearCaps: boolean;
-  keepCaps: Set<number>;
-  /** resource -> amounts; RLIM_INFINITY (2^64-1) is unlimited. */
-  rlimits: Map<number, { soft: bigint; hard: bigint }>;
-  noNewPrivs: boolean;
-  parentDeathSignal: number;
-  setsid: boolean;
-  pgid: number;
-  nice: number | null;
-  namespaces: { fd: number; type: number }[];
-  unshareFlags: number;
-  cgroup: string | null;
-  /** A cgroup directory fd (joinCgroup(fd)), or -1. */
-  cgroupFd: number;
-  chroot: string | null;
-  hook: { library: string; symbol: string; data: Buffer } | null;
-  handshake: boolean;
   /** The new namespaces' setup: id maps, mount propagation, /proc (command/ns-setup.ts). */
   nsSetup: NamespaceSetup;
   /** pivotRoot(), addMount(), addDevMount() (command/mount-setup.ts). */
   mountState: MountState;
-  /** setSendBuffer(): child fd -> data, in the order set. */
-  sendBuffers: Map<number, Buffer>;
-  cpuAffinity: number[] | null;
-  memoryPolicy: { mode: number; nodes: number[] } | null;
-  /** 0 none, 1 setRunAlone(), 2 setRunAmong(schedCorePid). */
-  schedCore: number;
-  schedCorePid: number;
-  selinuxLabel: string | null;
-  apparmorProfile: string | null;
-  /** setUser(), host and domain name, seccomp filter (command/container.ts). */
+  /** setUser(), host and domain name, seccomp filter (command/container-setup.ts). */
   container: ContainerIds;
   running: RunRecord | null;
   freed: boolean;
 }
 
-// The highest fd number (an int): an FdRef changed after it was given is checked against it.
-const MAX_FD = 2 ** 31 - 1;
-
 /** The state of a new command running argv. */
 export function createState(argv: string[]): CommandState {
   return {
-    argv, env: new EnvBuilder(), error: null, passFds: new Map(), stdin: null, stdout: null, stderr: null,
-    nonblocking: false, cwd: null, umask: -1, rawStatus: false, daemonize: false, pidFile: null,
-    uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(), rlimits: new Map(),
-    noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [],
-    unshareFlags: 0, cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false, running: null, freed: false,
-    nsSetup: defaultNamespaceSetup(), mountState: defaultMountState(),
-    sendBuffers: new Map(), cpuAffinity: null, memoryPolicy: null, schedCore: 0, schedCorePid: 0,
-    selinuxLabel: null, apparmorProfile: null, container: defaultContainerIds(),
+    argv, env: new EnvBuilder(), error: null,
+    ...defaultStdioSetup(), ...defaultPrivilegesSetup(), ...defaultPreExecSetup(), ...defaultSchedLsmSetup(),
+    nsSetup: defaultNamespaceSetup(), mountState: defaultMountState(), container: defaultContainerIds(),
+    running: null, freed: false,
   };
 }
 
@@ -106,48 +66,6 @@ export function recordError(state: CommandState, reason: string): void {
 
 /** How the command is about to run: runSync(), run(), runAsync() or exec(). */
 export type RunMode = 'sync' | 'async' | 'background' | 'exec';
-
-// Read ends handed out through each FdRef; finding one there again means "a new pipe".
-const handedOut = new WeakMap<FdRef, number>();
-
-/** Stores a pipe's parent end into `ref` and remembers it for the next run. */
-export function storePipeFd(ref: FdRef, fd: number): void {
-  ref.fd = fd;
-  handedOut.set(ref, fd);
-}
-
-// An FdRef asks for a pipe when its fd is -1 or still the read end of the previous run.
-function wantsPipe(ref: FdRef): boolean {
-  return ref.fd === -1 || handedOut.get(ref) === ref.fd;
-}
-
-/** stderr goes where stdout goes (the same FdRef or BufferRef object was given to both). */
-export function stderrSharesStdout(state: CommandState): boolean {
-  const out = state.stdout;
-  const err = state.stderr;
-  if (!out || !err || out.kind === 'fd' || out.kind !== err.kind) return false;
-  return out.ref !== null && out.ref === err.ref;
-}
-
-function hasStringIO(state: CommandState): boolean {
-  return state.stdin?.kind === 'buffer' || state.stdout?.kind === 'buffer' || state.stderr?.kind === 'buffer'
-    || state.sendBuffers.size > 0;
-}
-
-// A send buffer's fd number that another fd of the command also claims: the child would get
-// only one of them at that number.
-function sendBufferClash(s: CommandState): string | null {
-  for (const fd of s.sendBuffers.keys()) {
-    if (s.passFds.has(fd)) return `fd ${fd} is both passed (passFD) and a send buffer`;
-    if (s.namespaces.some((n) => n.fd === fd)) return `fd ${fd} is both a namespace fd and a send buffer`;
-    if (s.cgroupFd === fd) return `fd ${fd} is both the cgroup fd and a send buffer`;
-  }
-  return null;
-}
-
-function hasCallerPipe(state: CommandState): boolean {
-  return [state.stdout, state.stderr].some((c) => c?.kind === 'ref' && wantsPipe(c.ref));
-}
 
 /** The command line for messages; works even when the command is in error. */
 export function commandLine(state: CommandState): string {
@@ -171,24 +89,16 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
       ? 'command is already running (its run() waits for its turn to spawn)'
       : `command is already running as pid ${s.running.pid}`;
   }
-  for (const c of [s.stdout, s.stderr]) {
-    if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1 && c.ref.fd <= MAX_FD)) return `FdRef.fd must be -1 or an fd (0 to ${MAX_FD}), not ${String(c.ref.fd)}`;
-  }
-  if (s.pidFile !== null && !s.daemonize) return 'creation of pid file requires daemonized command';
-  if (s.setsid && s.pgid !== -1) return 'cannot combine setsid() and setpgid()';
-  const clash = sendBufferClash(s);
-  if (clash !== null) return clash;
-  if (s.daemonize) {
-    if (mode === 'background') return 'daemonized command cannot use runAsync()';
-    if (mode === 'exec') return 'daemonized command cannot use exec()';
-    if (s.cwd !== null) return `daemonized command cannot set working directory ${s.cwd}`;
-    if (hasStringIO(s)) return 'cannot mix string I/O with daemon';
-  }
-  if (mode === 'sync' && hasCallerPipe(s)) return 'cannot mix caller pipes with blocking execution';
-  if (mode === 'sync' && s.handshake) return 'a handshake needs run() or runAsync(); runSync() cannot answer it';
-  if (mode === 'exec' && (hasStringIO(s) || hasCallerPipe(s))) return 'exec() cannot use string I/O or caller pipes';
-  if (mode === 'exec' && s.handshake) return 'exec() cannot use a handshake';
-  return namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode)
+  // Each concern's checks, in this order (the first misuse found is the one reported).
+  // stdioModeMisuse() and handshakeModeMisuse() check runSync() and exec(): one mode each time.
+  return badFdRef(s)
+    ?? pidFileMisuse(s)
+    ?? sessionMisuse(s)
+    ?? sendBufferClash(s)
+    ?? daemonMisuse(s, s.cwd, hasStringIO(s), mode)
+    ?? stdioModeMisuse(s, mode)
+    ?? handshakeModeMisuse(s, mode)
+    ?? namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode)
     ?? mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot)
     ?? containerMisuse(s.unshareFlags, s.container);
 }
@@ -256,12 +166,7 @@ export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl):
 function libvirtExtras(s: CommandState): Pick<NativePlan, 'sendBuffers' | 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
   return {
     sendBuffers: s.sendBuffers.size > 0 ? [...s.sendBuffers].map(([fd, data]) => ({ fd, data })) : null,
-    cpuAffinity: s.cpuAffinity ? [...s.cpuAffinity] : null,
-    memoryPolicy: s.memoryPolicy ? { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] } : null,
-    schedCore: s.schedCore,
-    schedCorePid: s.schedCorePid,
-    selinuxLabel: s.selinuxLabel,
-    apparmorProfile: s.apparmorProfile,
+    ...nativeSchedLsm(s),
   };
 }
 

@@ -5,12 +5,13 @@
 import * as fs from 'node:fs';
 import { PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from '../constants';
 import { usageError } from '../errors';
-import { type CommandState, commandLine, type OutputConfig, recordError } from '../plan';
+import { type CommandState, commandLine, recordError } from '../plan';
 import { formatArgLog, formatCommand } from '../to-string';
 import { type BufferRef, OPTION_NAMES, type OutputTarget, type ToStringOptions } from '../types';
 import { arg, checkBoolean, checkInteger, checkOptions, checkString, toPrivateBytes, typeError } from '../validate';
 import { Command, stateOf } from './command';
 import { defineMethods } from './define-methods';
+import type { OutputConfig } from './stdio-setup';
 
 declare module './command' {
   interface Command {

@@ -9,9 +9,10 @@ import { dryRunActive } from '../dry-run';
 import { envStrings, inheritedEnv } from '../env';
 import { CommandError } from '../errors';
 import { emptyResult, type NativePlan, type NativeResult } from '../native';
-import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode, stderrSharesStdout } from '../plan';
+import { buildPlan, type CommandState, DEFAULT_PATH, type PlanControl, resolveCandidates, type RunMode } from '../plan';
 import { formatCommand } from '../to-string';
 import { applyIdMapHelpers } from '../command/idmap-helper';
+import { stderrSharesStdout } from '../command/stdio-setup';
 import { applyMappedRoot, applyUser } from '../command/user';
 import type { RunContext } from './record';
 

@@ -6,7 +6,8 @@
 import { dryRunActive, dryRunResult } from '../dry-run';
 import { emptyResult, loadNative, type NativePlan, type NativeResult, spawnFailure } from '../native';
 import { rememberReaped } from '../pid';
-import { type CommandState, type PlanControl, releasePassedFds, type RunMode, storePipeFd } from '../plan';
+import { storePipeFd } from '../command/stdio-setup';
+import { type CommandState, type PlanControl, releasePassedFds, type RunMode } from '../plan';
 import { applyInput, feedInput, type RunInput } from './input';
 import { spawnPaced } from './pacing';
 import { prepare, resolveProgram } from './prepare';
