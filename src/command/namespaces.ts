@@ -1,6 +1,7 @@
 /**
  * Command's setup of new namespaces beyond unshare(): the user namespace's uid/gid maps, the
- * mount propagation of a new mount namespace, and a new /proc for a new pid namespace.
+ * mount propagation of a new mount namespace, and a new /proc for a new pid namespace. The
+ * recorded data and run-time checks are in ns-setup.ts.
  */
 import { arg, checkInteger, typeError, valueError } from '../validate';
 import { Command, stateOf } from './command';

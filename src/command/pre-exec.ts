@@ -1,6 +1,7 @@
 /**
  * Command's steps in the child before exec: session and process group, no_new_privs,
- * parent-death signal, namespaces, cgroup, chroot, nice, a native hook and the handshake.
+ * parent-death signal, namespaces, cgroup, chroot, nice, a native hook and the handshake. The
+ * recorded data and run-time checks are in pre-exec-setup.ts.
  */
 import * as fs from 'node:fs';
 import { NAMESPACE_FLAGS, SIGNAL_MAX } from '../constants';

@@ -1,5 +1,6 @@
 /**
- * Command's daemon mode, capabilities, user and group ids, and resource limits.
+ * Command's daemon mode, capabilities, user and group ids, and resource limits. The recorded
+ * data and run-time checks are in privileges-setup.ts.
  */
 import { resolve as resolvePath } from 'node:path';
 import { type CapabilityInput, resolveCapability } from '../capabilities';

@@ -1,7 +1,8 @@
 /**
  * Command's scheduling and security labels, applied in the child before exec: CPU affinity,
  * the NUMA memory policy, core scheduling (libvirt's SetRunAlone/SetRunAmong) and the
- * SELinux/AppArmor exec labels (SetSELinuxLabel/SetAppArmorProfile).
+ * SELinux/AppArmor exec labels (SetSELinuxLabel/SetAppArmorProfile). The recorded data and
+ * its native form are in sched-lsm-setup.ts.
  */
 import type { MemoryPolicyMode } from '../types';
 import { arg, checkInteger, checkString, typeError, valueError } from '../validate';

@@ -1,6 +1,7 @@
 /**
  * Command's fds, stdio and the child's working directory and umask, plus the renderings
- * of the command line: toString() and writeArgLog().
+ * of the command line: toString() and writeArgLog(). The recorded data and run-time checks
+ * are in stdio-setup.ts.
  */
 import * as fs from 'node:fs';
 import { PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from '../constants';

@@ -5,7 +5,7 @@
  *   (prepare.ts) -> spawn (spawn.ts, pacing.ts) -> session (session.ts: timers and the wait;
  *   streams.ts and lines.ts: the pipes) -> result or error (settle.ts, the status policy).
  * What a run carries is typed in record.ts, below everyone. The handshake and exec() are in
- * handshake.ts and exec.ts; this module re-exports them for command.ts.
+ * handshake.ts and exec.ts; this module re-exports them for methods.ts.
  */
 import { Readable } from 'node:stream';
 import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from '../constants';
