@@ -28,6 +28,8 @@
       "sources": [
         "native/core/stage.cc",
         "native/core/spawn.cc",
+        "native/core/spawn_fds.cc",
+        "native/core/build_child_plan.cc",
         "native/core/clone_ns.cc",
         "native/core/cgroup_check.cc",
         "native/core/mount_plan.cc",
@@ -40,6 +42,8 @@
         "native/glue/plan_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pid_wait.cc",
+        "native/glue/event_loop.cc",
         "native/glue/pidfile_tools.cc",
         "native/glue/user_db.cc",
         "native/glue/addon.cc"

@@ -1,5 +1,5 @@
-// The parent-side plan: owning storage for everything the child needs. spawn.cc turns it into a
-// ChildPlan of plain pointers just before clone().
+// The parent-side plan: owning storage for everything the child needs. build_child_plan.cc turns
+// it into a ChildPlan of plain pointers just before clone().
 // Zone: parent. No N-API here (glue/plan_from_js.cc fills it).
 // SPDX-License-Identifier: MIT
 #pragma once
