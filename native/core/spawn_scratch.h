@@ -33,7 +33,6 @@ struct Scratch {
   std::vector<MountStep> mounts;
   ChildPlan plan = {};
 
-
   ~Scratch();
 };
 
