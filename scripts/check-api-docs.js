@@ -33,7 +33,7 @@ try {
   const warned = /\[(warning|error)\]/.test(output.replace(/\x1b\[[0-9;]*m/g, ''));
   if (run.status !== 0 || warned) {
     process.stderr.write(output);
-    console.error(`check-api-docs: TypeDoc ${run.status !== 0 ? `exited with status ${run.status}` : 'warned'}: document what it names (JSDoc on the export), then \`npm run docs:api\``);
+    console.error(`check-api-docs: TypeDoc ${run.status !== 0 ? `exited with status ${run.status}` : 'warned'}: fix what it names (an export without JSDoc, a {@link} to nothing, a type used but not exported), then \`npm run docs:api\``);
     process.exit(1);
   }
   const made = listFiles(scratch);
