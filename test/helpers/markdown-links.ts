@@ -65,7 +65,7 @@ export function markdownLinks(text: string): MarkdownLink[] {
   withoutFences(text).forEach((raw, index) => {
     const line = withoutCodeSpans(raw);
     const lineNo = index + 1;
-    const def = /^ {0,3}\[[^\]]+\]:\s*<?([^\s>]*)>?/.exec(line);
+    const def = /^ {0,3}\[[^\]^][^\]]*\]:\s*<?([^\s>]*)>?/.exec(line); // not a footnote [^1]:
     if (def) links.push({ line: lineNo, target: def[1] });
     for (let at = line.indexOf(']('); at >= 0; at = line.indexOf('](', at + 2)) {
       if (line[at - 1] === '\\') continue; // \]( is text, not a link

@@ -127,6 +127,7 @@ describe('the link checker', () => {
       '[src](src/index.ts) [gone](docs/nothing.md) [anchor](docs/guide.md#daemons) [self](#nowhere)',
       '[bad url](https://exa mple.com) [ftp](ftp://x.org/f) [abs](/docs/guide.md) [up](../x.md)',
       '`[in code](src/index.ts)` \\[escaped\\](src/index.ts)',
+      '[^1]: a footnote, not a link', '[ref]: docs/guide.md#nope',
     ].join('\n');
     const problems = linkProblems('README.md', text, shipped, (f) => files[f] ?? null);
     expect(problems).toEqual([
@@ -138,6 +139,7 @@ describe('the link checker', () => {
       "README.md:4: ftp://x.org/f: scheme 'ftp:' (only http, https, mailto and relative links)",
       'README.md:4: /docs/guide.md: absolute path (GitHub and npm resolve it against their own site): use a relative link',
       'README.md:4: ../x.md: points outside the package',
+      "README.md:7: docs/guide.md#nope: no heading or anchor '#nope' in docs/guide.md",
     ]);
   });
 });
