@@ -28,6 +28,8 @@
       "sources": [
         "native/core/stage.cc",
         "native/core/spawn.cc",
+        "native/core/spawn_fds.cc",
+        "native/core/build_child_plan.cc",
         "native/core/clone_ns.cc",
         "native/core/cgroup_check.cc",
         "native/core/mount_plan.cc",
@@ -38,8 +40,14 @@
         "native/core/run_sync.cc",
         "native/glue/mounts_from_js.cc",
         "native/glue/plan_from_js.cc",
+        "native/glue/plan_fields.cc",
+        "native/glue/plan_fds_from_js.cc",
+        "native/glue/plan_creds_from_js.cc",
+        "native/glue/plan_steps_from_js.cc",
         "native/glue/result_to_js.cc",
         "native/glue/child_handle.cc",
+        "native/glue/pid_wait.cc",
+        "native/glue/event_loop.cc",
         "native/glue/pidfile_tools.cc",
         "native/glue/user_db.cc",
         "native/glue/addon.cc"

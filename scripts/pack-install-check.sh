@@ -13,7 +13,7 @@
 #     dist/. With VIRCOMMAND_PACK_SKIP_PREBUILD=1: build:ts, then
 #     `npm pack --ignore-scripts` of the prebuild already there. The tarball holds exactly the
 #     files whitelist: dist, prebuilds, native, binding.gyp, scripts/install.js,
-#     scripts/node-headers.js, README, LICENSE.
+#     scripts/node-headers.js, docs (the guide pages the README links to, and the API reference in docs/api/), README, LICENSE.
 #  2. A scratch npm cache gets the runtime dependencies (node-gyp-build, node-addon-api: the
 #     locked versions) from the registry; every install after that is `npm install --offline`.
 #  3. The user: uid/gid 65534 (setpriv) when run as root, else the caller. The environment is
@@ -65,9 +65,9 @@ const [list, prebuild, arm64, arm64Expected] = process.argv.slice(2);
 const files = require('node:fs').readFileSync(list, 'utf8').split('\n').filter(Boolean);
 const required = ['package.json', 'binding.gyp', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts',
   'dist/cli.js', prebuild, 'native/child/child_exec.cc', 'native/glue/addon.cc',
-  'scripts/install.js', 'scripts/node-headers.js'];
+  'scripts/install.js', 'scripts/node-headers.js', 'docs/README.md', 'docs/api/README.md'];
 const missing = required.filter((f) => !files.includes(f));
-const allowed = /^(package\.json|binding\.gyp|README\.md|LICENSE|dist\/|prebuilds\/|native\/|scripts\/(install|node-headers)\.js$)/;
+const allowed = /^(package\.json|binding\.gyp|README\.md|LICENSE|dist\/|prebuilds\/|native\/|docs\/.*\.md$|scripts\/(install|node-headers)\.js$)/;
 const stray = files.filter((f) => !allowed.test(f));
 console.log(`tarball: ${files.length} files`);
 if (missing.length) { console.error(`missing from the tarball: ${missing.join(', ')}`); process.exit(1); }

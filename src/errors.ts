@@ -20,21 +20,35 @@ const BRAND = Symbol.for('vircommand.CommandError');
 
 /** Fields of a CommandError; every one is optional when constructing. */
 export interface CommandErrorDetails {
+  /** The command in toString() form; '' when not given. */
   command?: string;
+  /** The child's pid, when there was a child. */
   pid?: number | null;
+  /** The exit status, when the child exited (also becomes `exitCode`). */
   exitStatus?: number | null;
+  /** The name of the signal that killed the child ('SIGKILL'). */
   signal?: SignalName | null;
+  /** The number of that signal. */
   signalNumber?: number | null;
+  /** The setup step that failed ('chdir', 'exec', ...), 'validate' for misuse. */
   stage?: CommandStage | null;
+  /** The positive errno of a failed stage. */
   errno?: number | null;
+  /** 'ENOENT', ... for a failed stage, or one of the codes listed at CommandError.code. */
   code?: CommandErrorCode;
+  /** The path the failed stage worked on (cwd, program, pidfile, cgroup, chroot, hook library). */
   path?: string | null;
+  /** The stage's extra number (an fd, a resource, ...). */
   value?: number | null;
+  /** Output captured before the failure. */
   stdout?: string | Buffer;
+  /** Error output captured before the failure. */
   stderr?: string | Buffer;
+  /** The run was ended by its timeout. @default false */
   timedOut?: boolean;
   /** The message without the quoted stderr; the message itself when it quotes none. */
   shortMessage?: string;
+  /** The underlying error, passed on as the standard `Error` `cause`. */
   cause?: unknown;
 }
 

@@ -232,7 +232,7 @@ export function spawnFailure(err: unknown): StartFailure {
 }
 
 // The addon is loaded when the package is imported, not at the first spawn: it reserves its
-// spawn fd slots as it loads (native/core/spawn.cc, FdSlots), and they only help if they get
+// spawn fd slots as it loads (native/core/spawn_fds.cc, FdSlots), and they only help if they get
 // low numbers, before the program has opened its thousands of fds. A failure to load is not
 // thrown here; the first run reports it.
 try {

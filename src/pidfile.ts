@@ -65,6 +65,7 @@ export interface KillByPidFileOptions {
 
 /** The result of killByPidFile(). */
 export interface KillByPidFileResult {
+  /** What was found and done: see KillByPidFileOutcome. */
   outcome: KillByPidFileOutcome;
   /** The pid the file names; null when there is no file. */
   pid: number | null;

@@ -19,11 +19,13 @@ export type { SignalInput, SignalName, StandardSignalName } from './signal-names
  * A non-negative `fd` is used as the child's stream instead.
  */
 export interface FdRef {
+  /** -1 to ask for a pipe (then the parent's read end once the child runs), or the fd to use. */
   fd: number;
 }
 
 /** A reference that setOutputBuffer()/setErrorBuffer() fill after every run. */
 export interface BufferRef {
+  /** The stream's captured output of the last run (also a failed one); undefined until a run ends. */
   value?: string | Buffer;
 }
 
@@ -165,6 +167,7 @@ export type RlimitValue = number | bigint | 'unlimited';
 
 /** What a dry-run callback is told about the command that would have run. */
 export interface DryRunCall {
+  /** The program and its arguments, as the child would have received them. */
   argv: string[];
   /** The configured environment, or null when the child would inherit the parent's. */
   env: string[] | null;
@@ -174,8 +177,11 @@ export interface DryRunCall {
 
 /** What a dry-run callback answers; missing fields mean exit status 0 and no output. */
 export interface DryRunAnswer {
+  /** The exit status the run reports. @default 0 */
   status?: number;
+  /** The output the run reports as the child's stdout. @default '' */
   stdout?: string;
+  /** The output the run reports as the child's stderr. @default '' */
   stderr?: string;
 }
 

@@ -53,7 +53,7 @@ void child_map_stdio(const ChildPlan* plan) {
 }
 
 // async-signal-safe: dup2(2). The parent placed every source, and every fd of ours the child
-// still needs, off the target numbers (spawn.cc, AvoidSendTargets), so no dup2 here clobbers
+// still needs, off the target numbers (spawn_fds.cc, AvoidSendTargets), so no dup2 here clobbers
 // one; the dup clears FD_CLOEXEC and the target is in the keep list, so it survives exec.
 void child_map_send_buffers(const ChildPlan* plan) {
   for (int i = 0; i < plan->nsends; i++) {

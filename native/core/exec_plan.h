@@ -1,6 +1,6 @@
-// The parent-side plan: owning storage for everything the child needs. spawn.cc turns it into a
-// ChildPlan of plain pointers just before clone().
-// Zone: parent. No N-API here (glue/plan_from_js.cc fills it).
+// The parent-side plan: owning storage for everything the child needs. build_child_plan.cc turns
+// it into a ChildPlan of plain pointers just before clone().
+// Zone: parent. No N-API here (glue/plan_from_js.cc and its parts fill it).
 // SPDX-License-Identifier: MIT
 #pragma once
 

@@ -39,7 +39,7 @@ bool Spawn(const ExecPlan& plan, SpawnedChild* child, SpawnFailure* failure);
 // stage and errno; the process may then be half set up (fds closed), as for execve in place.
 void ExecInPlace(const ExecPlan& plan, SpawnFailure* failure);
 
-// Low fd slots of the calling thread (see spawn.cc): reserved when the addon loads in an
+// Low fd slots of the calling thread (see spawn_fds.cc): reserved when the addon loads in an
 // environment, so they sit at low numbers; released by its cleanup hook. Spawning works without
 // them, only more slowly when the parent has thousands of fds open.
 void ReserveFdSlots();

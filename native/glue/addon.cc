@@ -16,6 +16,7 @@
 #include "child_handle.h"
 #include "js_numbers.h"
 #include "node_env.h"
+#include "pid_wait.h"
 #include "pidfile_tools.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -113,7 +114,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData;
   data->child_handle_ctor = Napi::Persistent(ChildHandle::Init(env));
   env.SetInstanceData(data);
-  // The spawn fd slots of this thread, reserved now while fd numbers are low (spawn.cc FdSlots).
+  // The spawn fd slots of this thread, reserved now while fd numbers are low (spawn_fds.cc FdSlots).
   ReserveFdSlots();
   // Whether spawns must fork (qemu-user refuses our clone): probed now, once per process.
   CheckCloneSupport();

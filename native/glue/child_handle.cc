@@ -1,4 +1,6 @@
-// ChildHandle: a running child watched on Node's event loop. See child_handle.h.
+// ChildHandle: the JS object of a running child (child_handle.h): spawn() and the methods kill,
+// terminate, abortSync, the handshake's wait and notify, release, ref and unref. The child's
+// I/O on the event loop is its AsyncSession (async_session.h); pidWait/pidKill are pid_wait.cc.
 // Zone: glue (N-API).
 // SPDX-License-Identifier: MIT
 #include "child_handle.h"
@@ -6,17 +8,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <vector>
-
 #include "../core/run_sync.h"
-#include "plan_from_js.h"
 #include "../core/spawn.h"
 #include "../core/stage.h"
 #include "addon_data.h"
+#include "async_session.h"
+#include "event_loop.h"
 #include "js_numbers.h"
 #include "plan_from_js.h"
 #include "result_to_js.h"
@@ -24,42 +23,6 @@
 namespace vircommand {
 
 namespace {
-
-uv_loop_t* LoopOf(Napi::Env env) {
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  return loop;
-}
-
-// uv_close() callback: frees a handle allocated with `new T`, as that same type.
-template <typename T>
-void DeleteHandle(uv_handle_t* h) {
-  delete reinterpret_cast<T*>(h);
-}
-
-// Calls a JS callback from native code. From a libuv callback, napi_make_callback also runs the
-// microtasks (promise continuations) after it. Raw N-API on purpose: while a Worker is being
-// terminated, Node still runs libuv callbacks but JavaScript can no longer run; the call then
-// fails, which is fine, where node-addon-api would turn the failure into a fatal error.
-void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv, std::initializer_list<napi_value> args,
-                    bool from_js) {
-  if (fn.IsEmpty()) return;
-  napi_value result;
-  std::vector<napi_value> argv(args);
-  napi_status status = from_js ? napi_call_function(env, recv, fn.Value(), argv.size(), argv.data(), &result)
-                               : napi_make_callback(env, nullptr, recv, fn.Value(), argv.size(), argv.data(), &result);
-  if (status != napi_ok && !from_js) {
-    // An exception thrown by the callback itself goes where Node sends uncaught exceptions;
-    // one left pending because JS cannot run any more is dropped.
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      napi_fatal_exception(env, error);
-    }
-  }
-}
 
 Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pid, int status) {
   Napi::Error e = Napi::Error::New(env, std::string("child failed at stage ") + StageName(report.stage) + ": " +
@@ -73,165 +36,6 @@ Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pi
 }
 
 }  // namespace
-
-// The session of one async child, driven by uv_poll handles and one uv_timer.
-class AsyncSession : public IoSession, public LoopResident {
- public:
-  AsyncSession(Napi::Env env, const ExecPlan& plan, SpawnedChild* child, Napi::Function on_done, Napi::Object js_plan)
-      : IoSession(plan, child), env_(env) {
-    on_done_ = Napi::Persistent(on_done);
-    // The stdin and send buffers' bytes are read in place from the plan's Buffers: keep the plan,
-    // and so them, alive. A reference cannot keep a detached ArrayBuffer's memory: those Buffers
-    // are the command's private copies (src/validate.ts toPrivateBytes), which no caller can
-    // transfer or detach.
-    js_plan_ = Napi::Persistent(js_plan);
-  }
-
-  // The environment is going away (a Worker exits) with this child still running: kill it and
-  // reap it, so it neither outlives its parent thread unwatched nor stays a zombie.
-  void Teardown() override {
-    if (!finished_ && Kill(SIGKILL)) waitpid(pid(), nullptr, 0);
-    StopWatching();
-  }
-
-  void Start(Napi::Object owner) {
-    owner_ = Napi::Persistent(owner);  // keeps the handle alive while the child runs
-    GetAddonData(env_)->residents.insert(this);
-    registered_ = true;
-    uv_loop_t* loop = LoopOf(env_);
-    timer_ = new uv_timer_t;
-    uv_timer_init(loop, timer_);
-    timer_->data = this;
-    polls_.assign(static_cast<size_t>(slot_count()), nullptr);
-    for (int slot = 0; slot < slot_count(); slot++) {
-      if (fd(slot) < 0) continue;
-      polls_[slot] = new uv_poll_t;
-      if (uv_poll_init(loop, polls_[slot], fd(slot)) != 0) {
-        delete polls_[slot];
-        polls_[slot] = nullptr;
-        continue;
-      }
-      polls_[slot]->data = this;
-      uv_poll_start(polls_[slot], IsInput(slot) ? UV_WRITABLE : UV_READABLE, OnPoll);
-    }
-    Pump(false);
-  }
-
-  // After any event: finish, or re-arm the timer for the next deadline.
-  void Pump(bool from_js) {
-    if (finished_) return;
-    if (Done()) {
-      Finish(from_js);
-      return;
-    }
-    int64_t deadline = NextDeadline();
-    if (deadline < 0) {
-      uv_timer_stop(timer_);
-    } else {
-      int64_t left = deadline - static_cast<int64_t>(MonotonicMs());
-      uv_timer_start(timer_, OnTimerCb, left < 0 ? 0 : static_cast<uint64_t>(left), 0);
-    }
-  }
-
-  void AbortNow(int64_t grace_ms) {
-    if (finished_) return;
-    Terminate(grace_ms);
-    SetDrainMs(0);  // disposing: do not wait for a grandchild's pipes
-    RunSessionBlocking(this);
-    Pump(true);
-  }
-
-  void ReleaseNow() {
-    if (!finished_) StopWatching();
-  }
-
-  // Ends the session without a result: closes our fds and handles (the child is not reaped
-  // here) and drops every reference to JavaScript.
-  void StopWatching() {
-    if (!finished_) Release();
-    finished_ = true;
-    CloseTimer();
-    owner_.Reset();
-    on_done_.Reset();
-    js_plan_.Reset();
-    Unregister();
-  }
-
-  void SetRef(bool ref) {
-    for (uv_poll_t* p : polls_)
-      if (p != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(p)) : uv_unref(reinterpret_cast<uv_handle_t*>(p));
-    if (timer_ != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(timer_)) : uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
-  }
-
-  bool finished() const { return finished_; }
-
-  ~AsyncSession() override {
-    for (int slot = 0; slot < static_cast<int>(polls_.size()); slot++) BeforeClose(slot);
-    CloseTimer();
-    Unregister();
-  }
-
- protected:
-  void BeforeClose(int slot) override {
-    if (slot >= static_cast<int>(polls_.size()) || polls_[slot] == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(polls_[slot]), DeleteHandle<uv_poll_t>);  // stops watching now
-    polls_[slot] = nullptr;
-  }
-
- private:
-  static void OnPoll(uv_poll_t* handle, int status, int events) {
-    (void)status;
-    (void)events;
-    AsyncSession* self = static_cast<AsyncSession*>(handle->data);
-    for (int slot = 0; slot < static_cast<int>(self->polls_.size()); slot++) {
-      if (self->polls_[slot] == handle) {
-        self->OnReady(slot);
-        break;
-      }
-    }
-    self->Pump(false);
-  }
-
-  static void OnTimerCb(uv_timer_t* timer) {
-    AsyncSession* self = static_cast<AsyncSession*>(timer->data);
-    self->OnTimer();
-    self->Pump(false);
-  }
-
-  void Unregister() {
-    if (!registered_) return;
-    registered_ = false;
-    GetAddonData(env_)->residents.erase(this);
-  }
-
-  void CloseTimer() {
-    if (timer_ == nullptr) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_), DeleteHandle<uv_timer_t>);
-    timer_ = nullptr;
-  }
-
-  void Finish(bool from_js) {
-    finished_ = true;
-    js_plan_.Reset();  // stdin is closed by now: its data is no longer read
-    CloseTimer();
-    Unregister();
-    Napi::HandleScope scope(env_);
-    Napi::Object result = ResultToJs(env_, &mutable_result());
-    Napi::FunctionReference cb = std::move(on_done_);
-    Napi::Object owner = owner_.Value();
-    owner_.Reset();
-    InvokeCallback(env_, cb, owner, {result}, from_js);
-  }
-
-  Napi::Env env_;
-  Napi::ObjectReference js_plan_;
-  Napi::FunctionReference on_done_;
-  Napi::ObjectReference owner_;
-  std::vector<uv_poll_t*> polls_;  // one per slot (the send buffers' slots included)
-  uv_timer_t* timer_ = nullptr;
-  bool finished_ = false;
-  bool registered_ = false;
-};
 
 Napi::Function ChildHandle::Init(Napi::Env env) {
   return DefineClass(env, "ChildHandle",
@@ -443,125 +247,6 @@ Napi::Value ChildHandle::RefJs(const Napi::CallbackInfo& info) {
 Napi::Value ChildHandle::UnrefJs(const Napi::CallbackInfo& info) {
   if (session_) session_->SetRef(false);
   return info.Env().Undefined();
-}
-
-// --- pidWait / pidKill --------------------------------------------------------------------
-
-namespace {
-// Waits for one released child: a uv_poll on its pidfd, or, where the system has no pidfds
-// (ENOSYS: kernels before 5.3, valgrind 3.19), a uv_timer that polls waitpid(WNOHANG) backing
-// off (NextReapPollMs). The child is ours and unreaped, so its pid cannot be recycled.
-struct PidWaiter : LoopResident {
-  uv_poll_t poll;
-  uv_timer_t timer;
-  bool polling = false;  // no pidfds: the timer is the handle
-  uint64_t backoff_ms = 1;
-  pid_t pid;
-  int pidfd = -1;
-  Napi::FunctionReference cb;
-  AddonData* data;
-
-  uv_handle_t* handle() {
-    return polling ? reinterpret_cast<uv_handle_t*>(&timer) : reinterpret_cast<uv_handle_t*>(&poll);
-  }
-
-  // Closes the handle; the close callback frees this and its pidfd.
-  void Close() {
-    data->residents.erase(this);
-    uv_close(handle(), [](uv_handle_t* h) {
-      auto* w = static_cast<PidWaiter*>(h->data);
-      if (w->pidfd >= 0) close(w->pidfd);
-      delete w;
-    });
-  }
-
-  // The pid was released by its Command; leave it running, stop watching it.
-  void Teardown() override {
-    cb.Reset();
-    Close();
-  }
-
-  // Reaps the child if it has exited and reports to the callback; false while it runs.
-  bool TryReap() {
-    int status = 0;
-    pid_t r;
-    do {
-      r = waitpid(pid, &status, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) return false;
-    int err = r < 0 ? errno : 0;
-    Napi::Env env = cb.Env();
-    Napi::HandleScope scope(env);
-    Napi::FunctionReference callback = std::move(cb);
-    Close();
-    Napi::Value error = env.Null();
-    if (err != 0) error = SpawnFailureToJs(env, SpawnFailure{kStageWait, err}).Value();
-    InvokeCallback(env, callback, env.Global(), {error, Napi::Number::New(env, status)}, false);
-    return true;
-  }
-
-  void ArmTimer() {
-    uv_timer_start(&timer, [](uv_timer_t* t) {
-      auto* w = static_cast<PidWaiter*>(t->data);
-      if (w->TryReap()) return;
-      w->backoff_ms = NextReapPollMs(w->backoff_ms);
-      w->ArmTimer();
-    }, backoff_ms, 0);
-  }
-};
-}  // namespace
-
-Napi::Value PidWait(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
-    Napi::TypeError::New(env, "pidWait(pid, cb)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  // pid 0 or below would make waitpid/kill act on a process group: never.
-  pid_t pid;
-  if (!CheckedInt32(env, info[0], "pidWait: pid", 1, kIntMax, &pid)) return env.Undefined();
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0 && errno != ENOSYS) {
-    SpawnFailure f{kStageWait, errno};
-    SpawnFailureToJs(env, f).ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto* w = new PidWaiter;
-  w->pid = pid;
-  w->pidfd = pidfd;
-  w->polling = pidfd < 0;
-  w->cb = Napi::Persistent(info[1].As<Napi::Function>());
-  w->data = GetAddonData(env);
-  w->data->residents.insert(w);
-  if (w->polling) {
-    uv_timer_init(LoopOf(env), &w->timer);
-    w->timer.data = w;
-    w->ArmTimer();
-    return env.Undefined();
-  }
-  uv_poll_init(LoopOf(env), &w->poll, pidfd);
-  w->poll.data = w;
-  uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
-    static_cast<PidWaiter*>(handle->data)->TryReap();
-  });
-  return env.Undefined();
-}
-
-Napi::Value PidKill(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  pid_t pid;
-  int sig;
-  if (!CheckedInt32(env, info[0], "pidKill: pid", 1, kIntMax, &pid) ||
-      !CheckedInt32(env, info.Length() > 1 ? info[1] : env.Undefined(), "pidKill: signal", 0, SIGRTMAX, &sig))
-    return env.Undefined();
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  // No pidfds on this system: kill(2) is safe for a released child we have not reaped yet (the
-  // only pids the JavaScript side passes here).
-  if (pidfd < 0 && errno == ENOSYS) return Napi::Boolean::New(env, kill(pid, sig) == 0);
-  if (pidfd < 0) return Napi::Boolean::New(env, false);
-  bool sent = syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
-  close(pidfd);
-  return Napi::Boolean::New(env, sent);
 }
 
 }  // namespace vircommand

@@ -53,8 +53,4 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle>, public LoopResident {
   AddonData* resident_of_ = nullptr;  // set while registered
 };
 
-// pidWait(pid, cb(err, rawStatus)) and pidKill(pid, signal) for pids a Command let go of.
-Napi::Value PidWait(const Napi::CallbackInfo& info);
-Napi::Value PidKill(const Napi::CallbackInfo& info);
-
 }  // namespace vircommand

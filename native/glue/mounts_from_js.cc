@@ -1,6 +1,6 @@
 // NativePlan.mountSetup (pivotRoot, addMount) into the ExecPlan (mounts_from_js.h). The strings
 // come built by src/command/mounts.ts; here they are only checked and copied. Own properties
-// only, as everywhere in the plan (glue/plan_from_js.cc explains why).
+// only, as everywhere in the plan (glue/plan_fields.cc explains why).
 // Zone: parent (N-API).
 // SPDX-License-Identifier: MIT
 #include "mounts_from_js.h"

@@ -2,7 +2,7 @@
 'use strict';
 // `npm run bench`: six measurements, each scenario in a fresh node process (so a
 // big parent's memory or fds never leak into the next), side by side with child_process and a C
-// floor built here with `cc -O2`. Writes scripts/bench/results.md (included by the README) and
+// floor built here with `cc -O2`. Writes scripts/bench/results.md (excerpted in docs/performance.md) and
 // scripts/bench/results.json.
 //
 //   node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR]
@@ -29,10 +29,20 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..', '..');
 const BENCH = __dirname;
 const args = require('./lib').parseArgs();
+// An unknown flag (a typo, or --help) must not start the full run: it takes about 15 minutes and
+// 8 GiB of memory.
+const KNOWN_FLAGS = new Set(['quick', 'only', 'out-dir', 'report-only', 'update']);
+const unknown = Object.keys(args).filter((k) => !KNOWN_FLAGS.has(k));
+if (unknown.length > 0) {
+  const usage = 'usage: node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR] [--update a,b,...] [--report-only]\n(the scenario ids are listed at the top of scripts/bench/run.js)\n';
+  const help = unknown.length === 1 && unknown[0] === 'help';
+  process.stderr.write(help ? usage : `unknown option --${unknown[0]}\n${usage}`);
+  process.exit(help ? 0 : 2);
+}
 const quick = Boolean(args.quick);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
 // Quick runs are for trying things out: their results go to a temp directory, never over the
-// reference results.md/json that the README includes.
+// reference results.md/json that docs/performance.md excerpts.
 const update = args.update ? new Set(String(args.update).split(',')) : null;
 if (update && (only || quick)) throw new Error('--update takes its own scenario list: not with --only or --quick');
 const outDir = args['out-dir'] ? path.resolve(args['out-dir']) : quick || only ? path.join(os.tmpdir(), 'vircommand-bench-partial') : BENCH;
@@ -620,11 +630,12 @@ function markdownContainers(ct, n) {
 
 // ---- main -----------------------------------------------------------------------------------
 
-/** Writes the README's performance excerpt from the reference results (readme-excerpt.js). */
+/** Writes the performance excerpt of docs/performance.md from the reference results (readme-excerpt.js). */
 function writeReadmeExcerpt(md) {
-  const readmeFile = path.join(ROOT, 'README.md');
-  fs.writeFileSync(readmeFile, require('./readme-excerpt').splice(fs.readFileSync(readmeFile, 'utf8'), `${md}\n`));
-  say('bench: README.md\'s performance excerpt rewritten from results.md');
+  const { PAGE, splice } = require('./readme-excerpt');
+  const pageFile = path.join(ROOT, PAGE);
+  fs.writeFileSync(pageFile, splice(fs.readFileSync(pageFile, 'utf8'), `${md}\n`));
+  say(`bench: ${PAGE}'s performance excerpt rewritten from results.md`);
 }
 
 function main() {
@@ -681,7 +692,7 @@ function main() {
   fs.writeFileSync(path.join(outDir, `${outBase}.md`), md + '\n');
   say(`\n${md}\n`);
   say(`bench: ${results.totalSeconds.toFixed(0)} s; wrote ${path.join(outDir, `${outBase}.md`)} and .json`);
-  // a reference run: the README shows its figures
+  // a reference run: docs/performance.md shows its figures
   if (outDir === BENCH && !quick && !only) writeReadmeExcerpt(md);
   const failed = results.scenarios.filter((s) => s.error);
   if (failed.length > 0) process.exitCode = 1;

@@ -50,7 +50,7 @@ afterEach(async () => {
   await killAllWith(TOKEN);
 });
 
-/** The pid in a pidfile, asserting the exact content: decimal digits and one newline (README). */
+/** The pid in a pidfile, asserting the exact content: decimal digits and one newline (docs/daemons-and-pidfiles.md). */
 const readPid = (file: string): number => readPidFile(file, { track: daemons });
 
 // ------------------------------------------------------------------------- daemon shape
@@ -263,7 +263,7 @@ describe('a failure after the pidfile settles promptly', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err.stage, err.message).toBe(stage);
     expect([code, ...(code === 'ENOTSUP' ? ['EOPNOTSUPP'] : [])]).toContain(err.code);
-    expect(fs.existsSync(pidFile), 'README: "A failure after the pidfile removes it"').toBe(false);
+    expect(fs.existsSync(pidFile), 'docs/daemons-and-pidfiles.md: a failure once the file is locked removes it').toBe(false);
     expect(await waitFor(() => processesWith(token).length === 0, 1000), `still running: ${processesWith(token)}`).toBe(true);
     expect(zombieChildren()).toEqual([]);
   });

@@ -301,8 +301,8 @@ describe('rlimits, including the NOFILE Node raised', () => {
     expect(nodeSoft, `node's own NOFILE ${nodeSoft}/${nodeHard}`).toBe(nodeHard);
     expect(Number(nodeSoft)).toBeGreaterThan(1024);
 
-    // (a) The default: the inherited raised value, or 1024 if vircommand restored it (README
-    //     states neither; see the report). The hard limit is inherited either way.
+    // (a) The default: the inherited raised value, or 1024 if vircommand restored it (the docs
+    //     state neither; see the report). The hard limit is inherited either way.
     expect([nodeSoft, '1024'], `default NOFILE ${res.a['Max open files']}`).toContain(res.a['Max open files'][0]);
     expect(res.a['Max open files'][1]).toBe(nodeHard);
     // (b) soft 1024.

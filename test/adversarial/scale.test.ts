@@ -250,7 +250,7 @@ describe('many fds and a high NOFILE stay correct', () => {
 describe('spawn fd slots: thousands of open fds are not copied into each child', () => {
   // On the clone path the child unshares the parent's fd table copying every fd up to the
   // highest one it needs, with close_range(FIRST, ~0, CLOSE_RANGE_UNSHARE). Its stdio sources
-  // and status pipe go through fds the addon reserved at load (native/core/spawn.cc, FdSlots),
+  // and status pipe go through fds the addon reserved at load (native/core/spawn_fds.cc, FdSlots),
   // so FIRST stays low however many fds the parent holds, and whatever its stdio points at.
   it('3,000 fds open, stdout to a caller fd above them: close_range starts below 64, output intact', (ctx) => {
     needTools(ctx, 'spawn fd slots', 'strace');

@@ -83,7 +83,7 @@ describe('exit codes and signal deaths are exact', () => {
       expect({ signal: err.signal, signalNumber: err.signalNumber, exitStatus: err.exitStatus })
         .toEqual({ signal: name, signalNumber: num, exitStatus: null });
     }
-    // { status: true } without rawStatus(): a death by signal still throws (README, "Running").
+    // { status: true } without rawStatus(): a death by signal still throws (docs/running.md).
     const withStatus = await rejection(make().run({ status: true }));
     expect(withStatus.signal).toBe(name);
     expect(withStatus.message).toMatch(new RegExp(`unexpected fatal signal ${num}$`));

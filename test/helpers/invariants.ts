@@ -58,7 +58,7 @@ export function useInvariants(opts: InvariantOptions = {}): Invariants {
 
   beforeEach(() => {
     kept = new Set();
-    // The addon reserves its spawn fd slots for good when it loads (native/core/spawn.cc,
+    // The addon reserves its spawn fd slots for good when it loads (native/core/spawn_fds.cc,
     // FdSlots): load it before the snapshot, so they are part of the baseline.
     loadNative();
     fds = openFds();

@@ -222,7 +222,7 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     expect(lines.at(-1)).toMatch(/^crw-rw-rw- .* 1,\s+9 .*\/dev\/urandom$/);
   });
 
-  it("addDevMount() in a user namespace whose maps leave out the caller's own ids (0:200000:65536), as the README's container", async (ctx) => {
+  it("addDevMount() in a user namespace whose maps leave out the caller's own ids (0:200000:65536), as the container of docs/containers.md", async (ctx) => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
     const data = makeTmpDir('vc-data-');

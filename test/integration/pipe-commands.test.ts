@@ -1,5 +1,5 @@
 /**
- * One command's stdout into another's stdin, as the README's recipe does it (execa's
+ * One command's stdout into another's stdin, as the recipe of docs/running.md does it (execa's
  * `.pipe()`, a shell's `a | b`): the producer's stdout is an FdRef pipe, the consumer reads its
  * read end as stdin, the parent closes its copy. The whole flow (1 GiB under
  * VC_TEST_SCALE=full, 64 MiB quick) arrives, both children are reaped, each one's error is
@@ -15,7 +15,7 @@ useInvariants();
 
 const BYTES = scaled(1024 ** 3, 64 * 1024 ** 2);
 
-/** The README's recipe: producer | consumer, both run, both settled. */
+/** The recipe of docs/running.md: producer | consumer, both run, both settled. */
 async function runPiped(producer: Command, consumer: Command): Promise<[PromiseSettledResult<RunResult>, PromiseSettledResult<RunResult>]> {
   const pipe = { fd: -1 };
   const producing = producer.setOutputFD(pipe).run();

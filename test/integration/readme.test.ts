@@ -1,9 +1,10 @@
 /**
- * Every JavaScript block of README.md that requires 'vircommand' runs as written, in its own node
- * process, and prints what its comments say: a `console.log(...); // expected` line (or a
- * `// expected` comment line right after a console.log) must match the next line printed, with
- * `...` standing for any text. A block with a `// needs: [root, ]a static busybox ... user
- * namespaces` line is skipped, saying why, where this machine lacks one of them.
+ * Every JavaScript block of README.md and of the pages of docs/ that requires 'vircommand' runs as
+ * written, in its own node process, and prints what its comments say: a
+ * `console.log(...); // expected` line (or a `// expected` comment line right after a
+ * console.log) must match the next line printed, with `...` standing for any text. A block with a
+ * `// needs: ...` line naming root, a static busybox or user namespaces is skipped, saying why,
+ * where this machine lacks one of them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,10 +17,19 @@ import { staticBusybox } from '../helpers/busybox-root';
 
 useInvariants();
 
-const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)]
-  .map((m) => m[1])
-  .filter((code) => code.includes("require('vircommand')"));
+/** The markdown files whose examples run: the front page, then every page of docs/. */
+const DOC_FILES = [
+  'README.md',
+  ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`),
+];
+
+/** The runnable blocks of one file. */
+function examplesOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+  return [...text.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((code) => code.includes("require('vircommand')"));
+}
+
+const examples = DOC_FILES.flatMap((file) => examplesOf(file).map((code, i) => [file, i + 1, code] as const));
 
 /** The outputs the comments promise, in order. */
 function expectedLines(code: string): string[] {
@@ -40,10 +50,12 @@ function unmetNeeds(code: string): string | null {
   const needs = code.match(/^\/\/ needs: (.*)$/m)?.[1];
   if (needs === undefined) return null;
   if (/^root\b/.test(needs) && process.getuid?.() !== 0) return `its needs: line asks for root, and this run is uid ${process.getuid?.()}`;
-  if (!needs.includes('a static busybox')) return null;
-  const bb = staticBusybox();
-  if ('reason' in bb) return bb.reason;
-  if (bb.path !== '/bin/busybox') return `the example copies /bin/busybox, and busybox is at ${bb.path}`;
+  if (needs.includes('a static busybox')) {
+    const bb = staticBusybox();
+    if ('reason' in bb) return bb.reason;
+    if (bb.path !== '/bin/busybox') return `the example copies /bin/busybox, and busybox is at ${bb.path}`;
+  }
+  if (!needs.includes('user namespaces')) return null;
   const probe = spawnSync('unshare', ['--user', '--map-root-user', 'true'], { encoding: 'utf8' });
   return probe.status === 0 ? null : `no user namespaces here: ${(probe.stderr || probe.error?.message || '').trim()}`;
 }
@@ -53,15 +65,21 @@ function toPattern(expected: string): RegExp {
   return new RegExp(`^${escaped.join('.*')}$`);
 }
 
-describe('README examples', () => {
-  it('has examples to run', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
+describe('README and docs/ examples', () => {
+  it('has examples to run: the quick start and the five recipes on the front page, more in docs/', () => {
+    expect(examplesOf('README.md').length).toBeGreaterThanOrEqual(6);
+    expect(examples.length - examplesOf('README.md').length).toBeGreaterThanOrEqual(8);
   });
 
-  it.for(blocks.map((code, i) => [i + 1, code] as const))('example %i runs and prints what it says', ([n, code], ctx) => {
+  it('the test sees a needs: line that asks only for user namespaces', () => {
+    const code = examplesOf('README.md').find((c) => /^\/\/ needs: user namespaces/m.test(c));
+    expect(code, 'the namespaces recipe').toBeDefined();
+  });
+
+  it.for(examples)('%s example %i runs and prints what it says', ([file, n, code], ctx) => {
     const unmet = unmetNeeds(code);
     if (unmet !== null) {
-      console.warn(`[skip] README example ${n}: ${unmet}`);
+      console.warn(`[skip] ${file} example ${n}: ${unmet}`);
       ctx.skip();
       return;
     }

@@ -54,7 +54,7 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
 
   it('several buffers at the numbers our own pipes take next all arrive intact', async () => {
     // The spawn's own pipes (status, captures, the send pipes themselves) take the lowest free
-    // numbers: targets there must not clobber them (spawn.cc AvoidSendTargets), nor one
+    // numbers: targets there must not clobber them (spawn_fds.cc AvoidSendTargets), nor one
     // buffer's source another's target.
     const probe = Array.from({ length: 8 }, () => fs.openSync('/dev/null', 'r'));
     for (const fd of probe) fs.closeSync(fd);

@@ -4,7 +4,7 @@
  * names holding '=', NUL, nothing at all, Object.prototype keys, names that
  * collide, and values that are empty, huge or hold NUL. Each call either
  * throws at once the TypeError naming the method and the argument, changing
- * nothing, or records the entry. The rules checked (README, src/env.ts,
+ * nothing, or records the entry. The rules checked (docs/running.md and docs/coming-from-child-process.md, src/env.ts,
  * libvirt's guide): no env call leaves the parent's environment to the
  * child; any successful one makes it clean, holding only what was added; a
  * later value for a name replaces the earlier one in place (the order is
@@ -27,7 +27,7 @@ const tmp = useTmpDir('vc-prop-env-');
 const spawns = useSpawnCounter();
 afterEach(() => setDryRun(null));
 
-/** addEnvPassCommon's variables after LC_ALL=C, in order (README, libvirt's guide). */
+/** addEnvPassCommon's variables after LC_ALL=C, in order (libvirt's guide). */
 const PASS_COMMON = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR'];
 
 // ------------------------------------------------------------------------------ the model

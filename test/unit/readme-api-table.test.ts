@@ -1,5 +1,5 @@
 /**
- * The README's table "The API, by libvirt name" cannot lie: every function libvirt 11.x exports
+ * The table of docs/libvirt-mapping.md ("the API, by libvirt name") cannot lie: every function libvirt 11.x exports
  * from vircommand.h (and the test support of vircommandpriv.h) has a row, and every vircommand
  * name in the right column exists, on Command.prototype, as a static of Command, or as an export
  * of the package. A row that maps to nothing says "n/a:" and why.
@@ -39,14 +39,14 @@ interface Row {
 }
 
 function apiTable(): Row[] {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## The API, by libvirt name'));
+  const page = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'libvirt-mapping.md'), 'utf8');
+  const section = page.slice(page.indexOf('# libvirt mapping: the API, by libvirt name'));
   const lines = section.split('\n');
   const first = lines.findIndex((l) => l.startsWith('| libvirt | vircommand |'));
   const rows: Row[] = [];
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break;
-    // Cells are split on ' | ' (a '|' inside backticks, as in `a \| b`, is escaped in the README).
+    // Cells are split on ' | ' (a '|' inside backticks, as in `a \| b`, is escaped in the page).
     const cells = line.slice(2, -2).split(' | ');
     expect(cells, `row: ${line}`).toHaveLength(2);
     const libvirt = [...cells[0].matchAll(/\bvir[A-Za-z]+/g)].map((m) => m[0]);
@@ -72,7 +72,7 @@ function exists(name: string): boolean {
   return typeof (vircommand as Record<string, unknown>)[name] === 'function';
 }
 
-describe('README: The API, by libvirt name', () => {
+describe('docs/libvirt-mapping.md: the API, by libvirt name', () => {
   const rows = apiTable();
 
   it('has a row for every function libvirt 11.x exports from vircommand.h, each once', () => {

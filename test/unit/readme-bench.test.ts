@@ -1,7 +1,7 @@
 /**
- * The README's performance figures are scripts/bench/results.md's, never typed by hand: the
- * excerpt between the README's markers is exactly what scripts/bench/readme-excerpt.js takes
- * from results.md (which `npm run bench` writes there after a reference run).
+ * The performance figures of docs/performance.md are scripts/bench/results.md's, never typed by
+ * hand: the excerpt between the page's markers is exactly what scripts/bench/readme-excerpt.js
+ * takes from results.md (which `npm run bench` writes there after a reference run).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,21 +11,22 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.join(__dirname, '..', '..');
 const require = createRequire(__filename);
 const bench = require('../../scripts/bench/readme-excerpt.js') as {
+  PAGE: string;
   excerpt(resultsMd: string): string;
   current(readme: string): string;
   splice(readme: string, resultsMd: string): string;
 };
 
-describe('README performance excerpt', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+describe('docs/performance.md: the benchmark excerpt', () => {
+  const readme = fs.readFileSync(path.join(ROOT, bench.PAGE), 'utf8');
   const results = fs.readFileSync(path.join(ROOT, 'scripts', 'bench', 'results.md'), 'utf8');
 
   it('is the machine line, the summary of what holds and scenarios 1-2 of scripts/bench/results.md', () => {
     const shown = bench.current(readme);
     expect(shown).toBe(bench.excerpt(results));
     expect(shown).toMatch(/^Measured /);
-    expect(shown).toMatch(/^### What holds on this machine$/m);
-    expect(shown).toMatch(/^### 2\. Big parents/m);
+    expect(shown).toMatch(/^## What holds on this machine$/m);
+    expect(shown).toMatch(/^## 2\. Big parents/m);
     expect(shown).not.toMatch(/^#+ 3\./m);
   });
 
