@@ -54,6 +54,7 @@ declare module './command' {
      * pts, and a tmpfs on shm. Same rules and failures as addMount(). In a new user namespace
      * whose maps leave out the caller's ids, these steps are made with mapped fs ids (the
      * namespace's root where mapped), which then own /dev and its entries.
+     * @param target where in the new root; '/dev' by default
      * @example cmd.unshare(['mnt']).pivotRoot(root).remountProc().addDevMount()
      */
     addDevMount(target?: string): this;

@@ -30,6 +30,7 @@ declare module './command' {
     setsid(): this;
     /**
      * The child joins process group `pgid`, or leads its own with 0.
+     * @param pgid the process group to join, or 0 (the default) to lead a new one
      * @throws {RangeError} for a negative or fractional pgid
      * @example cmd.setpgid()
      */

@@ -98,6 +98,7 @@ declare module './command' {
      * Any resource limit: a number or a name ('NOFILE', 'RLIMIT_NOFILE'); amounts as for
      * setMaxProcesses() (Infinity or 'unlimited' means unlimited); `hard` defaults to `soft`. A
      * later call for a resource replaces it.
+     * @param hard the hard limit; `soft` by default
      * @throws {RangeError} for an unknown resource, bad amounts, or soft above hard (refused
      * here, before any fork: the kernel would refuse it in the child)
      * @example cmd.setRlimit('STACK', 8 * 2 ** 20, Infinity)

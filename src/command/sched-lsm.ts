@@ -43,6 +43,7 @@ declare module './command' {
      * The child's NUMA memory policy (set_mempolicy): a mode and its nodes ('default' and
      * 'local' take none). Inherited by the program; a later call replaces it. A mode or node set
      * the kernel refuses fails the run at stage 'mempolicy'.
+     * @param nodes the NUMA nodes; none ([]) by default
      * @throws {RangeError} for an unknown mode or a node outside 0..4095; {TypeError} for nodes that are not an array
      * @example cmd.setMemoryPolicy('bind', [0]); cmd.setMemoryPolicy('interleave', [0, 1])
      */

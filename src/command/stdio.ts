@@ -23,6 +23,7 @@ declare module './command' {
      * belongs to the open file description, so the parent's copy turns blocking too (combine
      * with PASS_FD_CLOSE_PARENT, or stop using it on the event loop). Passing an fd again is
      * ignored (the first flags win).
+     * @param flags PASS_FD_CLOSE_PARENT, PASS_FD_BLOCKING, both, or 0 (the default)
      * @throws {RangeError} for an fd below 3 or unknown flags
      * @example cmd.passFD(fd, PASS_FD_CLOSE_PARENT).addArgFormat('--fd=%d', fd)
      */
