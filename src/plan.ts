@@ -24,7 +24,7 @@ import {
   stdioModeMisuse, wantsPipe,
 } from './command/stdio-setup';
 import type { NativePlan, StdioSpec } from './native';
-import type { RunRecord } from './run/record';
+import type { RunRecord } from './run-record';
 import { formatCommand } from './to-string';
 import { RLIM_INFINITY } from './validate';
 

@@ -19,7 +19,7 @@ import { emptyResult } from '../native';
 import type { CommandState } from '../plan';
 import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 import { setLongTimeout } from './long-timer';
 import { settle } from './settle';
 import type { Splitter } from './split';

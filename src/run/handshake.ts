@@ -11,7 +11,7 @@
 import { CommandError, failureError, usageError } from '../errors';
 import { type NativeFailure, type NativeSpawnError, spawnFailure } from '../native';
 import { type CommandState, commandLine } from '../plan';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 
 const pendingDaemon = new WeakMap<CommandState, RunRecord>();
 

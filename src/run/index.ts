@@ -4,7 +4,7 @@
  *   validate (the options and the command, here; run({ input }): input.ts) -> plan
  *   (prepare.ts) -> spawn (spawn.ts, pacing.ts) -> session (session.ts: timers and the wait;
  *   streams.ts and lines.ts: the pipes) -> result or error (settle.ts, the status policy).
- * What a run carries is typed in record.ts, below everyone. The handshake and exec() are in
+ * What a run carries is typed in ../run-record.ts, below everyone. The handshake and exec() are in
  * handshake.ts and exec.ts; this module re-exports them for methods.ts.
  */
 import { Readable } from 'node:stream';
@@ -20,13 +20,13 @@ import { consume, type ParseJob, stopConsuming } from './consume';
 import { checkNoPendingHandshake, closeEndedHandshake, dropHandshake } from './handshake';
 import { applyInput, inputConflict, parseInput, type RunInput } from './input';
 import { prepare, resolveProgram } from './prepare';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 import { type AnyResult, waitFor } from './session';
 import { settle } from './settle';
 import { runNativeSync, start } from './spawn';
 import { destroyStreams, outputsRead, parsePipeOptions, type PipeRequest, pipeConflict, streamsOf, wantsPipes } from './streams';
 
-export type { RunRecord } from './record';
+export type { RunRecord } from '../run-record';
 export { execInPlace } from './exec';
 export { handshakeNotify, handshakeWait } from './handshake';
 

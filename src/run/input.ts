@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { NativePlan } from '../native';
 import type { CommandState } from '../plan';
 import { arg, typeError } from '../validate';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 
 /** The input of one run. */
 export type RunInput = { kind: 'bytes'; data: Buffer } | { kind: 'stream'; stream: Readable };

@@ -14,7 +14,7 @@ import { formatCommand } from '../to-string';
 import { applyIdMapHelpers } from '../command/idmap-helper';
 import { stderrSharesStdout } from '../command/stdio-setup';
 import { applyMappedRoot, applyUser } from '../command/user';
-import type { RunContext } from './record';
+import type { RunContext } from '../run-record';
 
 /** The context of a run of `state` in `mode`. */
 export function prepare(state: CommandState, mode: RunMode, control: PlanControl): RunContext {

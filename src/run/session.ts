@@ -10,7 +10,7 @@ import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
 import { closeEndedHandshake, runEnded } from './handshake';
 import { setLongTimeout } from './long-timer';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 import { settle } from './settle';
 import { outputsRead } from './streams';
 

@@ -8,7 +8,7 @@ import { CommandError, type CommandErrorDetails, type DecodedStatus, decodeStatu
 import type { NativeResult, StartFailure } from '../native';
 import type { RunResult } from '../types';
 import type { ParsedRunOptions } from '../validate';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 
 const MAX_STRING_LENGTH = bufferConstants.MAX_STRING_LENGTH;
 const MAX_BUFFER_LENGTH = bufferConstants.MAX_LENGTH;

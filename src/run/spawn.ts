@@ -11,7 +11,7 @@ import { type CommandState, type PlanControl, releasePassedFds, type RunMode } f
 import { applyInput, feedInput, type RunInput } from './input';
 import { spawnPaced } from './pacing';
 import { prepare, resolveProgram } from './prepare';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../run-record';
 import { applyPipes, destroyStreams, openStreams, type PipeRequest, wantsPipes } from './streams';
 
 /** runSync()'s spawn: the child run to its end on this thread; a failure to start is in the result. */

@@ -16,7 +16,7 @@ import type { ChildHandle, NativePlan } from '../native';
 import type { CommandState } from '../plan';
 import type { StdioPipes } from '../types-streams';
 import { arg, typeError } from '../validate';
-import type { RunStreams } from './record';
+import type { RunStreams } from '../run-record';
 
 /** Which streams a run asked to be pipes. */
 export interface PipeRequest {

@@ -2,11 +2,12 @@
  * The types a run carries from spawn to its end: the RunContext of a run and the RunRecord of
  * a started child. Types only, importing nothing above them, so that plan.ts (whose
  * CommandState holds the running record) and every stage of src/run/ can use them without an
- * import circle.
+ * import circle. It sits beside src/run/, not in it: the command state (src/command/, plan.ts)
+ * holds a RunRecord, and nothing the builder reaches may import src/run/.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ChildHandle, NativePlan, NativeResult } from '../native';
-import type { BufferRef } from '../types';
+import type { ChildHandle, NativePlan, NativeResult } from './native';
+import type { BufferRef } from './types';
 
 /** The pipe streams of a run (runAsync({ stdin, stdout, stderr: 'pipe' })); null where not asked for. */
 export interface RunStreams {
