@@ -744,9 +744,9 @@ describe('without pidfds (pidfd_open and pidfd_send_signal refused with ENOSYS)'
       out.handshake = (await h.wait()).stdout;
       const k = new vc.Command('/bin/sleep', '30').setPreExecHook(hook);
       k.runAsync();
-      k.abort();
+      await k.abort();
       out.abort = 'done';
-      out.zombies = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+      out.zombies = fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filter((n) => {
         try { const st = fs.readFileSync('/proc/' + n + '/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
           return Number(f[1]) === process.pid; } catch { return false; }
       }).length;
