@@ -12,6 +12,7 @@ import type { OPTION_NAMES, OptionNamesMatch, OutputEncoding, RunAsyncOptions, R
  * as `cmd.stdin`, `cmd.stdout`, `cmd.stderr`). `{ stderr: 'stdout' }` merges stderr into
  * stdout's pipe: `stderr` is null then.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}`: no options given, so no pipes
 export interface Spawned<O extends RunAsyncOptions = {}> {
   /** The child's pid, as runAsync() returns it. */
   pid: number;

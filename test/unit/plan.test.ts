@@ -22,7 +22,7 @@ beforeEach(() => {
     pidWait: () => {},
     pidKill: () => false,
     getGroupList: () => [],
-  } as NativeBinding);
+  });
 });
 afterEach(() => setNativeBinding(null));
 
