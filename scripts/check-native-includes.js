@@ -29,15 +29,20 @@ const C_WRAPPER = /^c(assert|ctype|errno|float|inttypes|limits|signal|stddef|std
 const INCLUDE = /^\s*#\s*include\s*([<"])([^>"]+)[>"]/;
 
 function sources(dir) {
-  return fs.readdirSync(dir).filter((f) => /\.(cc|h)$/.test(f)).map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /\.(cc|h)$/.test(f))
+    .map((f) => path.join(dir, f));
 }
 
 function includesOf(file) {
   const out = [];
-  fs.readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-    const m = INCLUDE.exec(text);
-    if (m) out.push({ quoted: m[1] === '"', name: m[2], line: i + 1 });
-  });
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      const m = INCLUDE.exec(text);
+      if (m) out.push({ quoted: m[1] === '"', name: m[2], line: i + 1 });
+    });
   return out;
 }
 
@@ -77,7 +82,10 @@ function coreProblem(inc) {
 }
 
 const problems = [];
-for (const [zone, check] of [['child', childZoneProblem], ['core', coreProblem]]) {
+for (const [zone, check] of [
+  ['child', childZoneProblem],
+  ['core', coreProblem],
+]) {
   for (const file of sources(path.join(NATIVE, zone))) {
     for (const inc of reachable(file)) {
       const why = check(inc);
