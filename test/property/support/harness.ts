@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { loadNative, type NativeBinding, setNativeBinding } from '../../../src/native';
+import { loadNative, setNativeBinding } from '../../../src/native';
 import { childrenOf, splitBytes } from '../../helpers/proc';
 
 /** Options of the test helper (test/fixtures/helper.c) it acts on wherever they appear in argv. */
