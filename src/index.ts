@@ -43,7 +43,8 @@ export type {
   SignalInput,
   SignalName,
   StandardSignalName,
+  StdioPipes,
   ToStringOptions,
   WaitOptions,
 } from './types';
-export type { LinesOptions, PipeOf, RunNulOptions, RunRegexOptions, Spawned, StdioPipes } from './types-streams';
+export type { LinesOptions, PipeOf, RunNulOptions, RunRegexOptions, Spawned } from './types-streams';

@@ -164,6 +164,7 @@ export function loadNative(): NativeBinding {
   if (loaded) return loaded;
   const root = path.join(__dirname, '..');
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so that a missing addon fails here with the message below, not at import
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
     loaded = nodeGypBuild(root);
   } catch (err) {

@@ -9,7 +9,7 @@ import { CommandError, errnoName, errnoText, signalName } from './errors';
 import { loadNative } from './native';
 import { checkSignal } from './signal-arg';
 import type { SignalInput } from './signal-names';
-import { OPTION_NAMES } from './types';
+import { OPTION_NAMES, type OptionNamesMatch } from './types';
 import { arg, checkBoolean, checkNonNegative, checkOptions, checkString, valueError } from './validate';
 
 /** Options of readPidFile(). */
@@ -62,6 +62,14 @@ export interface KillByPidFileOptions {
    */
   exe?: string;
 }
+
+// A compile-time check only, as in types.ts: each entry fails to type-check when the option
+// names in OPTION_NAMES and the interface above differ.
+const optionNamesChecked: [
+  OptionNamesMatch<ReadPidFileOptions, typeof OPTION_NAMES.readPidFile>,
+  OptionNamesMatch<KillByPidFileOptions, typeof OPTION_NAMES.killByPidFile>,
+] = [true, true];
+void optionNamesChecked;
 
 /** The result of killByPidFile(). */
 export interface KillByPidFileResult {

@@ -1,19 +1,10 @@
 /**
  * Public types of the stream, line, regex and NUL-field features (src/run/streams.ts,
- * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together.
+ * src/run/regex.ts). Kept apart from types.ts so each feature's types sit together; they build
+ * on types.ts's (RunOptions, RunAsyncOptions, StdioPipes), which never import from here.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { OutputEncoding, RunAsyncOptions, RunOptions } from './types';
-
-/** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
-export interface StdioPipes {
-  /** A pipe into the child's stdin: `cmd.stdin` is a Writable (end() it to give EOF). */
-  stdin?: 'pipe';
-  /** A pipe from the child's stdout: `cmd.stdout` is a Readable. */
-  stdout?: 'pipe';
-  /** A pipe from the child's stderr (`cmd.stderr`), or 'stdout': into stdout's pipe. */
-  stderr?: 'pipe' | 'stdout';
-}
+import type { OPTION_NAMES, OptionNamesMatch, OutputEncoding, RunAsyncOptions, RunOptions, StdioPipes } from './types';
 
 /**
  * What spawn() returns: the pid, and the child's pipes typed by the options that asked for
@@ -21,6 +12,7 @@ export interface StdioPipes {
  * as `cmd.stdin`, `cmd.stdout`, `cmd.stderr`). `{ stderr: 'stdout' }` merges stderr into
  * stdout's pipe: `stderr` is null then.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}`: no options given, so no pipes
 export interface Spawned<O extends RunAsyncOptions = {}> {
   /** The child's pid, as runAsync() returns it. */
   pid: number;
@@ -65,3 +57,12 @@ export interface RunRegexOptions<E extends OutputEncoding = OutputEncoding> exte
 
 /** Options of runNul(): run() options; `encoding: 'buffer'` also makes the fields Buffers. */
 export interface RunNulOptions<E extends OutputEncoding = OutputEncoding> extends RunOptions<E> {}
+
+// A compile-time check only, as in types.ts: each entry fails to type-check when the option
+// names in OPTION_NAMES and the interface above differ.
+const optionNamesChecked: [
+  OptionNamesMatch<RunRegexOptions, typeof OPTION_NAMES.runRegex>,
+  OptionNamesMatch<RunNulOptions, typeof OPTION_NAMES.runNul>,
+  OptionNamesMatch<LinesOptions, typeof OPTION_NAMES.lines>,
+] = [true, true, true];
+void optionNamesChecked;

@@ -1,13 +1,14 @@
 /**
- * Public types of vircommand. The native contract (NativePlan, NativeResult,
+ * Public types of vircommand, below every other module: this file imports only the name
+ * tables (stages, signal-names, errno-names), which import nothing. The types of one feature
+ * that build on these live beside it and import from here, never the other way:
+ * types-streams.ts (streams, lines, regex, NUL fields) and pidfile.ts (pidfile tools). The native contract (NativePlan, NativeResult,
  * ChildHandle) lives in native.ts; the name tables behind CommandStage, SignalName and
  * ErrnoCode in stages.ts, signal-names.ts and errno-names.ts.
  */
 import type { Readable } from 'node:stream';
-import type { KillByPidFileOptions, ReadPidFileOptions } from './pidfile';
 import type { ErrnoCode } from './errno-names';
 import type { SignalName } from './signal-names';
-import type { LinesOptions, RunNulOptions, RunRegexOptions, StdioPipes } from './types-streams';
 
 export type { CommandStage } from './stages';
 export type { ErrnoCode, ErrnoName } from './errno-names';
@@ -84,6 +85,16 @@ export interface RunOptions<E extends OutputEncoding = OutputEncoding> extends W
    * rejects with its error. Not with setInputBuffer()/setInputFD().
    */
   input?: string | Uint8Array | Readable;
+}
+
+/** Pipe streams a run may ask for; each becomes `cmd.stdin`, `cmd.stdout`, `cmd.stderr`. */
+export interface StdioPipes {
+  /** A pipe into the child's stdin: `cmd.stdin` is a Writable (end() it to give EOF). */
+  stdin?: 'pipe';
+  /** A pipe from the child's stdout: `cmd.stdout` is a Readable. */
+  stdout?: 'pipe';
+  /** A pipe from the child's stderr (`cmd.stderr`), or 'stdout': into stdout's pipe. */
+  stderr?: 'pipe' | 'stdout';
 }
 
 /** Options of runAsync(); `stdin`/`stdout`/`stderr: 'pipe'` give Node streams (StdioPipes). */
@@ -205,7 +216,8 @@ export interface PidWaitOptions {
  * The option names each method accepts. Options are checked at run time too: an unknown name
  * (a typo such as `{ timout: 100 }`, which would silently mean "no timeout") is refused with a
  * TypeError before any fork. Adding an option: its field in the interface above, and its name
- * in the one list here; tsc fails (OptionNamesMatch below) while the two disagree.
+ * in the one list here; tsc fails (OptionNamesMatch below, beside each interface) while the two
+ * disagree.
  */
 export const OPTION_NAMES = Object.freeze({
   wait: ['status', 'timeout', 'signal', 'killGrace', 'encoding'],
@@ -222,25 +234,23 @@ export const OPTION_NAMES = Object.freeze({
   killByPidFile: ['wait', 'force', 'remove', 'exe'],
 } as const);
 
-// true when the names list `L` holds exactly the keys of options type `T`.
-type OptionNamesMatch<T, L extends readonly string[]> =
+/**
+ * true when the names list `L` holds exactly the keys of options type `T`. Each options type is
+ * checked where it is declared (here, types-streams.ts, pidfile.ts), so that this file needs
+ * none of theirs.
+ */
+export type OptionNamesMatch<T, L extends readonly string[]> =
   [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;
 // A compile-time check only: each entry fails to type-check when its list and interface differ.
-export type OptionNamesChecked = [
+const optionNamesChecked: [
   OptionNamesMatch<WaitOptions, typeof OPTION_NAMES.wait>,
   OptionNamesMatch<RunOptions, typeof OPTION_NAMES.run>,
   OptionNamesMatch<RunAsyncOptions, typeof OPTION_NAMES.runAsync>,
-  OptionNamesMatch<RunRegexOptions, typeof OPTION_NAMES.runRegex>,
-  OptionNamesMatch<RunNulOptions, typeof OPTION_NAMES.runNul>,
-  OptionNamesMatch<LinesOptions, typeof OPTION_NAMES.lines>,
   OptionNamesMatch<AbortOptions, typeof OPTION_NAMES.abort>,
   OptionNamesMatch<PidWaitOptions, typeof OPTION_NAMES.pidWait>,
   OptionNamesMatch<ToStringOptions, typeof OPTION_NAMES.toString>,
   OptionNamesMatch<DryRunOptions, typeof OPTION_NAMES.setDryRun>,
-  OptionNamesMatch<ReadPidFileOptions, typeof OPTION_NAMES.readPidFile>,
-  OptionNamesMatch<KillByPidFileOptions, typeof OPTION_NAMES.killByPidFile>,
-] extends true[] ? true : never;
-const optionNamesChecked: OptionNamesChecked = true;
+] = [true, true, true, true, true, true, true];
 void optionNamesChecked;
 
 /** What CommandError.code holds: the errno name of a failed stage, or one of vircommand's own codes. */

@@ -118,7 +118,7 @@ export function checkOptions<T extends object>(method: string, value: unknown, n
       throw valueError(method, arg('options'), `has an unknown option '${key}' (${hint}known: ${names.join(', ')})`);
     }
   }
-  return value as Partial<T>;
+  return value;
 }
 
 // Case-insensitively equal, or one edit apart (a letter missing, extra, changed or two swapped).
@@ -211,7 +211,7 @@ export function checkRunOptions(method: string, options: unknown, defaultGrace: 
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError(method, arg('options.signal'), 'an AbortSignal', signal);
   const encoding = o.encoding ?? 'utf8';
   if (encoding !== 'utf8' && encoding !== 'buffer') {
-    throw valueError(method, arg('options.encoding'), `must be 'utf8' or 'buffer' (received ${String(encoding)})`);
+    throw valueError(method, arg('options.encoding'), `must be 'utf8' or 'buffer' (received ${typeof encoding === 'string' ? encoding : received(encoding)})`);
   }
   const maxBuffer = o.maxBuffer === undefined ? 0 : checkInteger(method, arg('options.maxBuffer'), o.maxBuffer, 0, Number.MAX_SAFE_INTEGER);
   return {

@@ -20,7 +20,7 @@
 const fs = require('node:fs');
 const lib = require('../bench/lib');
 const probe = require('./probe');
-const { Unexplained, ok, failed, expectFailure, check, Tally, describeError } = require('./outcome');
+const { Unexplained, ok, failed, check, Tally, describeError } = require('./outcome');
 
 const args = lib.parseArgs();
 const phase = String(args.phase);

@@ -122,6 +122,7 @@ function settleOf(v: PromiseLike<unknown>, stop: Stop): Promise<void> {
       },
       (err: unknown) => {
         stop.listeners.delete(onStop);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a tag caught in this file: the callback's own value, as thrown, is inside
         reject(new CallbackFailure(err));
       },
     );
@@ -178,6 +179,7 @@ async function parseChunks(chunks: Buffer[], job: ParseJob, stop: Stop, budget: 
 async function finish(job: ParseJob, stop: Stop, budget: TurnBudget): Promise<void> {
   job.splitter.end();
   await drainRecords(job, stop, budget);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .call(job)
   const onEnd = job.onEnd;
   if (!stop.why && onEnd) await call(() => onEnd.call(job), stop);
 }

@@ -7,15 +7,14 @@
  * What a run carries is typed in ../run-record.ts, below everyone. The handshake and exec() are in
  * handshake.ts and exec.ts; this module re-exports them for methods.ts.
  */
-import { Readable } from 'node:stream';
-import { DEFAULT_DRAIN_MS, DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from '../constants';
+import { DEFAULT_KILL_GRACE_MS, FREE_GRACE_MS } from '../constants';
 import { dryRunActive, dryRunResult } from '../dry-run';
 import { CommandError, usageError } from '../errors';
 import type { NativeResult } from '../native';
 import { rememberReaped, rememberReleased } from '../pid';
 import { checkRunnable, type CommandState, commandLine, releasePassedFds } from '../plan';
 import { type AbortOptions, OPTION_NAMES, type RunAsyncOptions } from '../types';
-import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs, type ParsedRunOptions } from '../validate';
+import { arg, checkBoolean, checkInteger, checkOptions, checkRunOptions, checkTimerMs } from '../validate';
 import { consume, type ParseJob, stopConsuming } from './consume';
 import { checkNoPendingHandshake, closeEndedHandshake, dropHandshake } from './handshake';
 import { applyInput, inputConflict, parseInput, type RunInput } from './input';

@@ -106,6 +106,7 @@ class LineQueue {
       return b;
     }
     if (this.open > 0) return undefined;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the stream's own error, as it came
     if (this.error !== null) throw this.error;
     return null;
   }

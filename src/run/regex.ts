@@ -102,7 +102,7 @@ export function runRegex(
       return callback(got, i);
     },
   };
-  return runConsuming(state, method, runOptions as Record<string, unknown>, job as ParseJob);
+  return runConsuming(state, method, runOptions, job);
 }
 
 /** runNul(): see the module comment. Arguments are checked at once (throws, not rejects). */
@@ -130,5 +130,5 @@ export function runNul(
       return fields.length > 0 ? callback(fields) : undefined;
     },
   };
-  return runConsuming(state, method, o as Record<string, unknown>, job);
+  return runConsuming(state, method, o, job);
 }

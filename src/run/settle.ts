@@ -97,7 +97,7 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   }
   if (r.status !== null && d !== null && ctx.plan.hook && r.diedBeforeExec !== false && d.exited && (d.exitStatus === 126 || d.exitStatus === 127)) {
     // A hook closed the status pipe, then exec failed: the exit code is all there is.
-    if (o.status) return make(ctx.rawStatus ? r.status : (d.exitStatus as number), d);
+    if (o.status) return make(ctx.rawStatus ? r.status : d.exitStatus, d);
     throw new CommandError(`Child process (${cmd}): child failed before exec (status channel closed), exit ${d.exitStatus}`, {
       ...details, stage: 'hook', path: ctx.plan.hook.library,
     });

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_DRAIN_MS } from '../constants';
 import type { ChildHandle, NativePlan } from '../native';
 import type { CommandState } from '../plan';
-import type { StdioPipes } from '../types-streams';
+import type { StdioPipes } from '../types';
 import { arg, typeError } from '../validate';
 import type { RunStreams } from '../run-record';
 

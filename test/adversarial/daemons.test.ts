@@ -142,7 +142,7 @@ describe('pidfile attacks and races', () => {
       const racer = spawn(S.racer, [pidFile], { stdio: ['ignore', 'pipe', 'inherit'] });
       outside.push(racer);
       let out = '';
-      racer.stdout!.on('data', (d) => (out += d));
+      racer.stdout.on('data', (d) => (out += d));
       const racerExit = new Promise<void>((resolve) => racer.once('exit', () => resolve()));
       expect(await waitFor(() => out.includes('ready'), 5000), 'racer not running').toBe(true);
       const result = await new Command('sleep', '30').daemonize().setPidFile(pidFile).run().then(
@@ -298,7 +298,7 @@ describe('the daemon is independent of the parent', () => {
     });
     outside.push(term);
     let out = '';
-    term.stdout!.on('data', (d) => (out += d));
+    term.stdout.on('data', (d) => (out += d));
     expect(await waitFor(() => /\{.*\}/.test(out), 15000), `no report from the parent under script(1): ${out}`).toBe(true);
     const info = JSON.parse(/\{.*\}/.exec(out)![0]) as { pid: number; pgrp: number; sid: number; tty: number; ctl: string; plain: number };
     // Preconditions: the parent has a controlling terminal, and its children can open it.

@@ -64,7 +64,7 @@ describe('the child\'s stdio is blocking', () => {
     let done: Promise<unknown>;
     try {
       done = cmd.run({ status: true });
-      parentNonblockAfterSpawn = ((ft.getfl(p[1]) as number) & O_NONBLOCK) !== 0;
+      parentNonblockAfterSpawn = (ft.getfl(p[1]) & O_NONBLOCK) !== 0;
     } finally {
       ft.close(p[1]);
     }
@@ -99,7 +99,7 @@ describe('the child\'s stdio is blocking', () => {
     const r = await done;
     expect(r.stderr).toBe('');
     expect(r.exitStatus).toBe(0);
-    expect((r.stdout as string).length).toBe(SEQ_BYTES);
+    expect(r.stdout.length).toBe(SEQ_BYTES);
     expect(flags & O_NONBLOCK).toBe(0);
   }, 30000);
 
@@ -109,7 +109,7 @@ describe('the child\'s stdio is blocking', () => {
     const done = cmd.run({ status: true });
     try {
       expect(out.fd).toBeGreaterThan(2);
-      expect((ft.getfl(out.fd) as number) & O_NONBLOCK, 'the parent end is non-blocking, as asked').toBe(O_NONBLOCK);
+      expect(ft.getfl(out.fd) & O_NONBLOCK, 'the parent end is non-blocking, as asked').toBe(O_NONBLOCK);
       await sleep(300);
       const flags = fdinfoFlags(cmd.pid!, 1);
       expect(flags & O_NONBLOCK, 'the child end stays blocking').toBe(0);
@@ -212,9 +212,9 @@ describe('no deadlock with all streams busy', () => {
     it(`${mode}(): separate stdout and stderr buffers`, async () => {
       const x = await busy(mode, false);
       expect(x.r.exitStatus).toBe(0);
-      expect((x.r.stdout as Buffer).length).toBe(x.wantOut.length);
-      expect(sha256(x.r.stdout as Buffer), 'stdout').toBe(sha256(x.wantOut));
-      expect(sha256(x.r.stderr as Buffer), 'stderr').toBe(sha256(x.wantErr));
+      expect(x.r.stdout.length).toBe(x.wantOut.length);
+      expect(sha256(x.r.stdout), 'stdout').toBe(sha256(x.wantOut));
+      expect(sha256(x.r.stderr), 'stderr').toBe(sha256(x.wantErr));
       expect(x.ms, 'wall clock, ms').toBeLessThan(5000);
     }, 30000);
 

@@ -346,7 +346,7 @@ describe('EINTR storm', () => {
     };
     // The quiet run is itself right: the hash line of 1 MiB of stdin, then 10 MiB.
     for (const [m, q] of Object.entries(res.quiet)) {
-      expect(q.error, `quiet ${m}: ${q.error}`).toBeUndefined();
+      expect(q.error, `quiet ${m}: ${String(q.error)}`).toBeUndefined();
       expect(q.outLen, `quiet ${m}`).toBe(64 + 4 + 10 * 1024 * 1024);
       expect(q.err, `quiet ${m}`).toBe('done\n');
       expect(q.status).toBe(0);

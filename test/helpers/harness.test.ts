@@ -151,9 +151,9 @@ describe('the /proc readers and invariant helpers', () => {
     // waits: `true` stays a zombie whose parent is the sleep process.
     const child = spawn('/bin/sh', ['-c', '/bin/true & exec sleep 5'], { stdio: 'ignore' });
     try {
-      expect(await waitFor(() => zombieChildren(child.pid!).length === 1, 2000)).toBe(true);
-      expect(zombieChildren(child.pid!)[0].comm).toBe('true');
-      expect(liveChildren(child.pid!)).toEqual([]);
+      expect(await waitFor(() => zombieChildren(child.pid).length === 1, 2000)).toBe(true);
+      expect(zombieChildren(child.pid)[0].comm).toBe('true');
+      expect(liveChildren(child.pid)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
@@ -173,7 +173,7 @@ describe('the /proc readers and invariant helpers', () => {
     try {
       expect(liveChildren(process.pid).map((c) => c.pid)).toContain(child.pid);
       expect(zombieChildren(process.pid).map((c) => c.pid)).not.toContain(child.pid);
-      expect(procStat(child.pid!)?.ppid).toBe(process.pid);
+      expect(procStat(child.pid)?.ppid).toBe(process.pid);
     } finally {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));

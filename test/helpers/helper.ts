@@ -11,7 +11,7 @@ import { buildHelper, buildSigtool } from './build-helper';
 
 function fromInject<K extends 'vcHelper' | 'vcSigtool'>(key: K): string | undefined {
   try {
-    return inject(key) as string | undefined;
+    return inject(key);
   } catch {
     return undefined;
   }

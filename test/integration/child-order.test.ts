@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command } from '../../src/index';
 import { loadNative } from '../../src/native';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';

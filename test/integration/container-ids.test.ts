@@ -30,7 +30,7 @@ const idCommand = () => new Command('/bin/sh', '-c', 'id -u; id -g; id -G');
 describe('argument checks at the call', () => {
   it('setUser takes a non-empty name or a uid', () => {
     const c = new Command('/bin/true');
-    expect(() => c.setUser('' as string)).toThrow(/Command.setUser: argument 'nameOrUid' must not be empty/);
+    expect(() => c.setUser('')).toThrow(/Command.setUser: argument 'nameOrUid' must not be empty/);
     expect(() => c.setUser('a\0b')).toThrow(TypeError);
     expect(() => c.setUser(-1)).toThrow(RangeError);
     expect(() => c.setUser(2 ** 32 - 1)).toThrow(RangeError);

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, CommandError, PASS_FD_CLOSE_PARENT } from '../../src/index';
+import { Command, PASS_FD_CLOSE_PARENT } from '../../src/index';
 import { holdsLock, killPids, readPidFile } from '../helpers/daemon';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';

@@ -177,7 +177,7 @@ describe('the addon refuses a closed caller fd as stdio before forking', () => {
     const closed = fs.openSync('/dev/null', 'r');
     fs.closeSync(closed);
     let plan: NativePlan | null = null;
-    setNativeBinding({ ...({} as NativeBinding), runSync: (p: NativePlan) => { plan = p; throw new Error('captured'); } } as NativeBinding);
+    setNativeBinding({ ...({} as NativeBinding), runSync: (p: NativePlan) => { plan = p; throw new Error('captured'); } });
     try {
       expect(() => new Command(HELPER, '--no-stdio').setInputFD(open).setOutputFD(open).setErrorFD(open).runSync()).toThrow('captured');
     } finally {

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Command, CommandError, EXIT_CANCELED } from '../../src/index';
+import { Command, EXIT_CANCELED } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { parseReport } from '../helpers/report';

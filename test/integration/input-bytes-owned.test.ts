@@ -80,7 +80,7 @@ describe("input and send buffers are the command's own copy", () => {
 
   it('a Uint8Array whose ArrayBuffer is already detached is refused at the call, naming method and argument', () => {
     const u8 = new Uint8Array(1024).fill(1);
-    structuredClone(u8, { transfer: [u8.buffer as ArrayBuffer] });
+    structuredClone(u8, { transfer: [u8.buffer] });
     expect(() => new Command('cat').setInputBuffer(u8)).toThrow(
       expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/^Command\.setInputBuffer: argument 'data' .*detached/) }),
     );

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command } from '../../src/index';
 import { AS_NOBODY, nobodyPackage, sanitizerEnv } from '../adversarial/support/nobody';
 import { needTools } from '../adversarial/support/process-tools';
 import { cgroup2Root } from '../helpers/cgroup';

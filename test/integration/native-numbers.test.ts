@@ -46,7 +46,7 @@ function planOf(cmd: Command): NativePlan {
     pid: 1, status: 0, failure: null, stdout: null, stderr: null, timedOut: false,
     maxBufferExceeded: null, outputIncomplete: false, killedBy: 0,
   };
-  setNativeBinding({ ...loadNative(), runSync: (p: NativePlan) => ((plan = p), result) } as NativeBinding);
+  setNativeBinding({ ...loadNative(), runSync: (p: NativePlan) => ((plan = p), result) });
   try {
     cmd.runSync();
   } finally {

@@ -81,7 +81,7 @@ const pick = (e) => ({ isCommandError: e instanceof vc.CommandError, stage: e &&
 (async () => {
   // Groups from the kernel (process.getgroups() adds the egid on its own).
   const groupsLine = /^Groups:(.*)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1].trim();
-  const out = { uid: process.getuid(), euid: process.geteuid(), gid: process.getgid(), groups: groupsLine ? groupsLine.split(/\s+/).map(Number) : [] };
+  const out = { uid: process.getuid(), euid: process.geteuid(), gid: process.getgid(), groups: groupsLine ? groupsLine.split(/\\s+/).map(Number) : [] };
   // Warm up (loads the addon, starts libuv's machinery), then snapshot.
   out.plain = String((await new vc.Command('/bin/sh', '-c', 'id -u').run()).stdout).trim();
   const before = fds();

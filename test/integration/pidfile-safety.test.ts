@@ -22,7 +22,7 @@ import { holdsLock, killPids, readPidFile } from '../helpers/daemon';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { runNodeChild } from '../helpers/node-child';
-import { isAlive, processesWith, waitFor } from '../helpers/proc';
+import { isAlive, processesWith } from '../helpers/proc';
 import { describeRoot } from '../helpers/root';
 import { useTmpDir } from '../helpers/tmp';
 

@@ -30,7 +30,7 @@ async function runPiped(producer: Command, consumer: Command): Promise<[PromiseS
   } finally {
     fs.closeSync(pipe.fd); // the consumer has its copy; ours would keep the producer from SIGPIPE
   }
-  return Promise.allSettled([producing, consuming]) as Promise<[PromiseSettledResult<RunResult>, PromiseSettledResult<RunResult>]>;
+  return Promise.allSettled([producing, consuming]);
 }
 
 describe('piping one command into another', () => {

@@ -105,10 +105,10 @@ describe('privilege and lifetime steps', () => {
     });
     outside.push(node);
     let stderr = '';
-    node.stderr!.on('data', (d) => (stderr += d));
+    node.stderr.on('data', (d) => (stderr += d));
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
-      node.stdout!.on('data', (d) => {
+      node.stdout.on('data', (d) => {
         buf += d;
         if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')));
       });

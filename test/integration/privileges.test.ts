@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command } from '../../src/index';
 import { HELPER, netRawHelperCopy } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { parseReport, type HelperReport } from '../helpers/report';

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
 import { commandRejection as failure } from '../helpers/rejection';
 import { schedProbe } from '../helpers/sched-probe';

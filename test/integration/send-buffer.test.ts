@@ -111,10 +111,10 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
     const script = 'head -c 8388608 /dev/zero; sha256sum <&4';
     const want = sha256(BIG);
     const sync = new Command('/bin/sh', '-c', script).setSendBuffer(4, BIG).runSync({ encoding: 'buffer' });
-    expect((sync.stdout as Buffer).length).toBe(8388608 + 68);
-    expect((sync.stdout as Buffer).subarray(8388608).toString()).toBe(`${want}  -\n`);
+    expect(sync.stdout.length).toBe(8388608 + 68);
+    expect(sync.stdout.subarray(8388608).toString()).toBe(`${want}  -\n`);
     const run = await new Command('/bin/sh', '-c', script).setSendBuffer(4, BIG).run({ encoding: 'buffer' });
-    expect((run.stdout as Buffer).subarray(8388608).toString()).toBe(`${want}  -\n`);
+    expect(run.stdout.subarray(8388608).toString()).toBe(`${want}  -\n`);
   });
 
   it('a child that never reads 17 MiB and exits: no hang, no error, nothing left open', async () => {

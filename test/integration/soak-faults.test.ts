@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { itIf, sanitizerSkip } from '../adversarial/support/common';
 import { nobodyPackage } from '../adversarial/support/nobody';
 import { REPO_ROOT } from '../helpers/build-helper';

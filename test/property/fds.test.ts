@@ -88,7 +88,7 @@ const caseArb: fc.Arbitrary<Case> = fc
   .chain((pool) => {
     const fdVal: fc.Arbitrary<FdVal> = fc.oneof(
       { arbitrary: fc.nat({ max: pool.length - 1 }).map((i) => ({ k: 'slot' as const, i })), weight: 12 },
-      { arbitrary: fc.constantFrom(0, 1, 2).map((n) => ({ k: 'std' as const, n: n as 0 | 1 | 2 })), weight: 2 },
+      { arbitrary: fc.constantFrom(0, 1, 2).map((n) => ({ k: 'std' as const, n: n })), weight: 2 },
       { arbitrary: fc.constantFrom(...RAW_VALUES).map((v) => ({ k: 'raw' as const, v })), weight: 2 },
     );
     const flags = fc.oneof(
@@ -271,7 +271,7 @@ function calls(c: Case, placed: Placed, sharedRef: FdRef): Call[] {
         if (typeof arg === 'number') error = intError(method, "argument 'target'", arg, 0, FD_MAX);
         else if (typeof arg !== 'object' || arg === null || !('fd' in arg)) {
           error = { ctor: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: `${method}: argument 'target' must be an fd number or an object { fd: number } (received ${received(arg)})` };
-        } else error = intError(method, "argument 'target.fd'", (arg as { fd: unknown }).fd, -1, FD_MAX);
+        } else error = intError(method, "argument 'target.fd'", arg.fd, -1, FD_MAX);
         return {
           op, error,
           invoke: (cmd) => (op.m === 'setOutputFD' ? cmd.setOutputFD(arg as number) : cmd.setErrorFD(arg as number)),
@@ -361,6 +361,7 @@ async function checkCase(c: Case, seq: number): Promise<void> {
       expect(refs.map((r) => r.fd), 'FdRefs after a refused run').toEqual(refFdsBefore);
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the run's unexpected error, as it came
     if (err !== null) throw err;
     expect(spawns.count - spawned, 'spawns for one run').toBe(1);
     expect(ourChildren()).toEqual([]);

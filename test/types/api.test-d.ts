@@ -236,7 +236,7 @@ describe('output typed by encoding', () => {
     // @ts-expect-error stdout is always there ('' when not captured), never undefined
     const notUndefined: undefined = cmd.runSync().stderr;
     // @ts-expect-error only 'utf8' and 'buffer'
-    cmd.run({ encoding: 'latin1' });
+    void cmd.run({ encoding: 'latin1' });
     void [notString, notBuffer, notUndefined];
   });
 

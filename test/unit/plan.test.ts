@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
+import { type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
 import { resolveCandidates } from '../../src/plan';
 
 const { MAX_LENGTH } = constants;  // no maxBuffer: captures are capped at the largest Buffer
@@ -22,7 +22,7 @@ beforeEach(() => {
     pidWait: () => {},
     pidKill: () => false,
     getGroupList: () => [],
-  } as NativeBinding);
+  });
 });
 afterEach(() => setNativeBinding(null));
 

@@ -228,8 +228,10 @@ describe('async runs', () => {
     expect(ref.fd).toBe(77);
     fake.children[0].done(result());
     await p;
-    cmd.run();
+    const again = cmd.run();
     expect(fake.children[1].plan.stdout).toEqual({ type: 'pipe' });
+    fake.children[1].done(result());
+    await again;
   });
 });
 

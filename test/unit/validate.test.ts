@@ -51,12 +51,14 @@ describe('invalid arguments throw at once', () => {
   it('refuses the holes of sparse arrays instead of recording undefined', () => {
     // addArgSet(['a', , 'b']) used to record an argument undefined (toString printed it) and
     // the run then failed in the addon's plan check; setGroups likewise.
+    /* eslint-disable no-sparse-arrays -- the holes are the case under test */
     expectArgError(() => cmd().addArgSet(['a', , 'b'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[1] must be a string (received undefined)');
     expectArgError(() => cmd().addArgSet(new Array<string>(2)), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[0] must be a string (received undefined)');
     expectArgError(() => Command.newArgs(['ls', , 'x'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.newArgs: argv[1] must be a string (received undefined)');
     expectArgError(() => cmd().setGroups([1, , 2] as number[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.setGroups: gids[1] must be a number (received undefined)');
     const c = cmd().addArg('x');
     expect(() => c.addArgSet(['y', , 'z'] as string[])).toThrow(TypeError);
+    /* eslint-enable no-sparse-arrays */
     expect(c.toString()).toBe('true x');
   });
 
@@ -91,6 +93,12 @@ describe('invalid arguments throw at once', () => {
     expectArgError(() => cmd().setPidFile(''), TypeError, 'ERR_INVALID_ARG_VALUE', /must not be empty/);
     expectArgError(() => cmd().runSync({ timeout: -1 }), RangeError, 'ERR_OUT_OF_RANGE', "Command.runSync: argument 'options.timeout'");
     expectArgError(() => cmd().runSync({ encoding: 'latin1' as 'utf8' }), TypeError, 'ERR_INVALID_ARG_VALUE', "Command.runSync: argument 'options.encoding'");
+  });
+
+  it('says what a wrong encoding was: its text, or its kind for what is not a string', () => {
+    expectArgError(() => cmd().runSync({ encoding: 'latin1' as 'utf8' }), TypeError, 'ERR_INVALID_ARG_VALUE', /\(received latin1\)$/);
+    expectArgError(() => cmd().runSync({ encoding: {} as 'utf8' }), TypeError, 'ERR_INVALID_ARG_VALUE', /\(received object\)$/);
+    expectArgError(() => cmd().runSync({ encoding: 8 as unknown as 'utf8' }), TypeError, 'ERR_INVALID_ARG_VALUE', /\(received number 8\)$/);
   });
 
   it('does not take Object.prototype keys for names', () => {

@@ -259,6 +259,7 @@ const asyncCases = {
       .run({ encoding: 'buffer' });
     await new Promise((r) => setTimeout(r, 300));  // spawned: the event loop feeds both pipes
     let clones = [transferAway(input), transferAway(send)];
+    // eslint-disable-next-line no-unused-vars -- dropped, not read: gc() below must be able to collect the buffers
     input = send = clones = null;
     gc();
     const other = Buffer.alloc(16 << 20, 0x5a);

@@ -85,7 +85,7 @@ async function batch(m) {
   return lib.summarize(t).median;
 }
 
-async function phase(name) {
+async function phase(_name) {
   const out = { rssMib: lib.rssBytes() / 1024 ** 2 };
   for (const m of methods) out[m.id] = await batch(m);
   return out;

@@ -84,7 +84,7 @@ export function sanitizerSkip(what: string): string | null {
 export function itIf(reason: string | null, name: string, fn: () => unknown, timeout?: number): void {
   if (reason !== null) {
     console.warn(`[skip] "${name}": ${reason}`);
-    it.skip(`${name} [skipped: ${reason}]`, fn as () => void);
+    it.skip(`${name} [skipped: ${reason}]`, fn);
   } else {
     it(name, fn as () => Promise<void>, timeout);
   }

@@ -40,6 +40,7 @@ function build(): { entry: string } | { reason: string } {
  */
 export function addonUnderTest(): { path: string } | { reason: string } {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-gyp-build ships no types; only its path() is used
     const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
     return { path: nodeGypBuild.path(REPO_ROOT) };
   } catch (e) {

@@ -167,7 +167,7 @@ export function startNode(script: string, opts: { env?: Record<string, string>; 
   const waiters: ((l: string) => void)[] = [];
   let buf = '';
   let err = '';
-  child.stdout!.on('data', (d) => {
+  child.stdout.on('data', (d) => {
     buf += String(d);
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const l = buf.slice(0, nl);
@@ -177,7 +177,7 @@ export function startNode(script: string, opts: { env?: Record<string, string>; 
       else lines.push(l);
     }
   });
-  child.stderr!.on('data', (d) => (err += String(d)));
+  child.stderr.on('data', (d) => (err += String(d)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { loadNative, type NativeBinding, setNativeBinding } from '../../../src/native';
+import { loadNative, setNativeBinding } from '../../../src/native';
 import { childrenOf, splitBytes } from '../../helpers/proc';
 
 /** Options of the test helper (test/fixtures/helper.c) it acts on wherever they appear in argv. */
@@ -39,7 +39,7 @@ export function useSpawnCounter(): SpawnCounter {
           return (v as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
-    }) as NativeBinding);
+    }));
   });
   afterEach(() => setNativeBinding(null));
   return {
@@ -118,6 +118,7 @@ export function expectBytes(got: readonly Buffer[], want: readonly Buffer[], wha
 
 /** Byte strings in a fixed order (for environ, which the helper sorts its own way). */
 export function sortBytes(list: readonly Buffer[]): Buffer[] {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- Buffer.compare is static: no `this`
   return [...list].sort(Buffer.compare);
 }
 

@@ -1,0 +1,80 @@
+/**
+ * Import rules of vircommand's TypeScript (`npm run lint:deps`; part of `npm run lint`, which
+ * `npm test` runs first). Each rule says why it exists in its `comment`: that text is what a
+ * failing run prints. docs/internals.md describes the layout these rules keep.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'A circle of imports (type-only ones included) means no module of it can be read, tested or ' +
+        'moved alone, and at run time one of them sees the others half-loaded. Types that everyone ' +
+        'uses live below everyone (src/types.ts imports only the name tables; the types a run carries ' +
+        'are in src/run/record.ts): move the shared piece down instead of importing back up.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'builder-never-imports-run',
+      severity: 'error',
+      comment:
+        'The builder (src/command/) only records what the caller asked for; a run (src/run/) reads ' +
+        'that record and goes one way: validate, plan, spawn, session, result. A builder module ' +
+        'that imports the runner makes the run climb back up into the builder, and the two can ' +
+        'no longer change apart.',
+      from: { path: '^src/command(/|\\.ts$)' },
+      to: { path: '^src/run(/|\\.ts$)' },
+    },
+    {
+      name: 'only-native-ts-loads-the-addon',
+      severity: 'error',
+      comment:
+        'src/native.ts is the one door to C++: it loads the addon (node-gyp-build, a .node file, ' +
+        'build/ or prebuilds/) once, says what failed when it cannot, and types the binding ' +
+        '(NativeBinding). A second loader would bypass its checks and its types. (Test helpers ' +
+        'that only find the addon file to copy it, with node-gyp-build.path(), are outside src/.)',
+      from: { path: '^src/', pathNot: '^src/native\\.ts$' },
+      to: {
+        path: ['(^|/)node_modules/node-gyp-build/', '\\.node$', '(^|/)(build|build-[^/]+|prebuilds)/'],
+      },
+    },
+    {
+      name: 'src-never-imports-tests-or-scripts',
+      severity: 'error',
+      comment:
+        'src/ is what ships (compiled to dist/); test/ and scripts/ do not ship, so an import of ' +
+        'them from src/ breaks the installed package (and makes the library depend on its tests).',
+      from: { path: '^src/' },
+      to: { path: '^(test|scripts)/' },
+    },
+    {
+      name: 'no-orphans',
+      severity: 'error',
+      comment:
+        'A module of src/ that imports nothing and that nothing imports (and is not an entry ' +
+        'point: src/index.ts, src/cli.ts) is dead code that still compiles and ships: delete it ' +
+        'or import it where it is used.',
+      from: {
+        orphan: true,
+        path: '^src/',
+        pathNot: ['^src/index\\.ts$', '^src/cli\\.ts$', '\\.d\\.ts$'],
+      },
+      to: {},
+    },
+  ],
+  options: {
+    // Type-only imports count: a circle through `import type` is still a circle for the reader
+    // (and the next edit that turns one into a value import makes it a run-time one).
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: ['^dist/', '^build', '^prebuilds/', '^docs/api/'] },
+    moduleSystems: ['cjs', 'es6'],
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.mts', '.js', '.cjs', '.mjs', '.json', '.node'],
+    },
+  },
+};
