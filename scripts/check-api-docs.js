@@ -30,6 +30,7 @@ try {
   const typedoc = path.join(path.dirname(require.resolve('typedoc/package.json', { paths: [ROOT] })), 'bin', 'typedoc');
   const run = spawnSync(process.execPath, [typedoc, '--out', scratch], { cwd: ROOT, encoding: 'utf8' });
   const output = `${run.stdout}${run.stderr}`;
+  // eslint-disable-next-line no-control-regex -- TypeDoc colours its output: ESC [ ... m sequences removed
   const warned = /\[(warning|error)\]/.test(output.replace(/\x1b\[[0-9;]*m/g, ''));
   if (run.status !== 0 || warned) {
     process.stderr.write(output);

@@ -238,7 +238,7 @@ function toOutput(method: string, target: unknown): OutputConfig {
   if (typeof target !== 'object' || target === null || !('fd' in target)) {
     throw typeError(method, arg('target'), 'an fd number or an object { fd: number }', target);
   }
-  const ref = target as { fd: unknown };
+  const ref = target;
   checkInteger(method, arg('target.fd'), ref.fd, -1, 2 ** 31 - 1);
   return { kind: 'ref', ref: target as { fd: number } };
 }
@@ -248,5 +248,5 @@ function toBufferRef(method: string, ref: unknown): BufferRef | null {
   if (ref === undefined) return null;
   if (typeof ref !== 'object' || ref === null || Array.isArray(ref)) throw typeError(method, arg('ref'), 'an object', ref);
   (ref as BufferRef).value = undefined;
-  return ref as BufferRef;
+  return ref;
 }

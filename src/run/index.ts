@@ -19,7 +19,6 @@ import { consume, type ParseJob, stopConsuming } from './consume';
 import { checkNoPendingHandshake, closeEndedHandshake, dropHandshake } from './handshake';
 import { applyInput, inputConflict, parseInput, type RunInput } from './input';
 import { prepare, resolveProgram } from './prepare';
-import type { RunRecord } from '../run-record';
 import { type AnyResult, waitFor } from './session';
 import { settle } from './settle';
 import { runNativeSync, start } from './spawn';

@@ -71,6 +71,7 @@ declare module '../command/command' {
      * @throws {CommandError} as runAsync(); {TypeError} for invalid options
      * @example const { stdin, stdout } = cmd.spawn({ stdin: 'pipe', stdout: 'pipe' }); stdin.end('data'); for await (const c of stdout) ...
      */
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}`: no options given, so no pipes
     spawn<O extends RunAsyncOptions = {}>(options?: O): Spawned<O>;
     /**
      * The child's stdin as a Writable, after runAsync({ stdin: 'pipe' }) or spawn(); else null. end() it
@@ -201,6 +202,7 @@ defineMethods(Command.prototype, {
     return runner.runAsync(stateOf(this), options);
   },
 
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{}`: no options given, so no pipes
   spawn<O extends RunAsyncOptions = {}>(options?: O): Spawned<O> {
     const pid = this.runAsync(options);
     const s = streamsOf(stateOf(this));
