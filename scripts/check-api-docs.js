@@ -34,15 +34,16 @@ try {
   const warned = /\[(warning|error)\]/.test(output.replace(/\x1b\[[0-9;]*m/g, ''));
   if (run.status !== 0 || warned) {
     process.stderr.write(output);
-    console.error(`check-api-docs: TypeDoc ${run.status !== 0 ? `exited with status ${run.status}` : 'warned'}: fix what it names (an export without JSDoc, a {@link} to nothing, a type used but not exported), then \`npm run docs:api\``);
+    console.error(
+      `check-api-docs: TypeDoc ${run.status !== 0 ? `exited with status ${run.status}` : 'warned'}: fix what it names (an export without JSDoc, a {@link} to nothing, a type used but not exported), then \`npm run docs:api\``,
+    );
     process.exit(1);
   }
   const made = listFiles(scratch);
   const committed = listFiles(COMMITTED);
   const missing = made.filter((f) => !committed.includes(f));
   const extra = committed.filter((f) => !made.includes(f));
-  const changed = made.filter((f) => committed.includes(f)
-    && !fs.readFileSync(path.join(scratch, f)).equals(fs.readFileSync(path.join(COMMITTED, f))));
+  const changed = made.filter((f) => committed.includes(f) && !fs.readFileSync(path.join(scratch, f)).equals(fs.readFileSync(path.join(COMMITTED, f))));
   if (missing.length || extra.length || changed.length) {
     if (missing.length) console.error(`not in docs/api/ (TypeDoc makes them): ${missing.join(', ')}`);
     if (extra.length) console.error(`in docs/api/ but TypeDoc no longer makes them: ${extra.join(', ')}`);

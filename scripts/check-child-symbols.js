@@ -11,9 +11,31 @@ const path = require('node:path');
 // Every entry is on POSIX's async-signal-safe list (signal-safety(7)) or is the raw syscall(2)
 // entry point; the *64 names are glibc's large-file aliases of the same calls.
 const ALLOWED = new Set([
-  'syscall', '__errno_location', '_exit', 'execve', 'chdir', 'close', 'dup2', 'read', 'write', 'unlink',
-  'open', 'open64', 'openat', 'openat64', 'fcntl', 'fcntl64', 'fstat', 'fstat64', 'stat', 'stat64', 'ftruncate', 'ftruncate64',
-  'memcpy', 'memset', 'strlen', // emitted by the compiler for struct copies; pure functions
+  'syscall',
+  '__errno_location',
+  '_exit',
+  'execve',
+  'chdir',
+  'close',
+  'dup2',
+  'read',
+  'write',
+  'unlink',
+  'open',
+  'open64',
+  'openat',
+  'openat64',
+  'fcntl',
+  'fcntl64',
+  'fstat',
+  'fstat64',
+  'stat',
+  'stat64',
+  'ftruncate',
+  'ftruncate64',
+  'memcpy',
+  'memset',
+  'strlen', // emitted by the compiler for struct copies; pure functions
 ]);
 // Our own functions, all defined in the child zone or pure (StageName reads a static table).
 const OWN = /^_ZN10vircommand/;

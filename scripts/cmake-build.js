@@ -28,9 +28,12 @@ function main() {
   const args = [
     require.resolve('cmake-js/bin/cmake-js'),
     'build',
-    '--directory', ROOT,
-    '--out', path.resolve(ROOT, opts.out),
-    '--parallel', String(os.availableParallelism()),
+    '--directory',
+    ROOT,
+    '--out',
+    path.resolve(ROOT, opts.out),
+    '--parallel',
+    String(os.availableParallelism()),
     `--CDVIRCOMMAND_SANITIZE=${opts.asan ? 'ON' : 'OFF'}`,
   ];
   console.log(`cmake-build: Node headers from ${nodeDir}/include/node, output in ${opts.out}`);

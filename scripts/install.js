@@ -35,7 +35,10 @@ function main() {
   if (!process.env.npm_config_nodedir) {
     const dir = runningNodeDir();
     if (dir) args.push(`--nodedir=${dir}`);
-    else console.error(`vircommand: no headers of Node ${process.version} beside ${process.execPath}; node-gyp will download them (set npm_config_nodedir to avoid it)`);
+    else
+      console.error(
+        `vircommand: no headers of Node ${process.version} beside ${process.execPath}; node-gyp will download them (set npm_config_nodedir to avoid it)`,
+      );
   }
   const [cmd, ...pre] = nodeGypCommand();
   const why = fromSource ? '--build-from-source' : 'no prebuild for this platform';

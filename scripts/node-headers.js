@@ -30,12 +30,7 @@ function runningNodeDir() {
  * @throws {Error} naming the places looked at and what to install
  */
 function findNodeDir() {
-  const candidates = [
-    process.env.npm_config_nodedir,
-    path.resolve(path.dirname(process.execPath), '..'),
-    '/usr/local',
-    '/usr',
-  ].filter(Boolean);
+  const candidates = [process.env.npm_config_nodedir, path.resolve(path.dirname(process.execPath), '..'), '/usr/local', '/usr'].filter(Boolean);
   for (const dir of candidates) {
     if (hasHeaders(dir)) return dir;
   }

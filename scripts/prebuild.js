@@ -60,13 +60,7 @@ function build(arch, nodeDir) {
     fs.cpSync(path.join(ROOT, 'native'), path.join(scratch, 'native'), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
     const env = { ...process.env, npm_config_nodedir: nodeDir, ...crossEnv(arch) };
-    const args = [
-      require.resolve('prebuildify/bin.js'),
-      '--napi', '--strip', '--tag-libc',
-      '--arch', arch,
-      '--target', process.versions.node,
-      '--out', ROOT,
-    ];
+    const args = [require.resolve('prebuildify/bin.js'), '--napi', '--strip', '--tag-libc', '--arch', arch, '--target', process.versions.node, '--out', ROOT];
     const tools = env.CXX ? ` with ${env.CXX}` : '';
     console.log(`prebuild: linux-${arch}: compiling in ${scratch}${tools} against ${nodeDir}/include/node`);
     const r = spawnSync(process.execPath, args, { cwd: scratch, stdio: 'inherit', env });

@@ -125,17 +125,29 @@ async function runPhase(ctx, type, budget, round) {
     ctx.harnessSpawns++;
     let cmd;
     if (type === 'emfile') {
-      cmd = new vc.Command(process.execPath, PHASE_JS, '--phase', 'emfile', '--package', pkgRoot, '--budget', String(budget), '--mark', ctx.mark)
-        .setMaxFiles(EMFILE_LIMIT);
+      cmd = new vc.Command(process.execPath, PHASE_JS, '--phase', 'emfile', '--package', pkgRoot, '--budget', String(budget), '--mark', ctx.mark).setMaxFiles(
+        EMFILE_LIMIT,
+      );
     } else {
       const uid = nprocPhaseUid();
       // The limit leaves room for node's own threads (RLIMIT_NPROC counts tasks) and ~20 sleepers.
       const lim = probe.tasksOfUid(uid) + probe.ownThreads() + 4 + 20;
       harness.limit = lim;
       const dir = isRoot ? ctx.nobodyDir : pkgRoot;
-      cmd = new vc.Command(process.execPath, isRoot ? path.join(dir, 'scripts', 'soak-faults', 'phase.js') : PHASE_JS,
-        '--phase', 'nproc', '--package', dir, '--budget', String(budget), '--mark', ctx.mark)
-        .setMaxProcesses(lim).setWorkingDirectory(dir);
+      cmd = new vc.Command(
+        process.execPath,
+        isRoot ? path.join(dir, 'scripts', 'soak-faults', 'phase.js') : PHASE_JS,
+        '--phase',
+        'nproc',
+        '--package',
+        dir,
+        '--budget',
+        String(budget),
+        '--mark',
+        ctx.mark,
+      )
+        .setMaxProcesses(lim)
+        .setWorkingDirectory(dir);
       if (isRoot) cmd.setUID(NPROC_UID).setGID(NPROC_UID).setGroups([]);
     }
     try {
@@ -210,15 +222,21 @@ async function main() {
   const t0 = lib.nowNs();
   const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'vircommand-soak-')));
   const ctx = {
-    vc, tmp, mark: `${process.pid}-${Date.now()}`, seq: 0, harnessSpawns: 0,
-    nprocUid: NPROC_UID, nprocSleepers: NPROC_SLEEPERS,
+    vc,
+    tmp,
+    mark: `${process.pid}-${Date.now()}`,
+    seq: 0,
+    harnessSpawns: 0,
+    nprocUid: NPROC_UID,
+    nprocSleepers: NPROC_SLEEPERS,
     nprocExecUnavailable: isRoot ? null : `not root: setUID(${NPROC_UID}) needs CAP_SETUID`,
     nobodyDir: null,
   };
   const notInjected = [];
   if (!isRoot) {
     notInjected.push({
-      fault: 'nproc', what: `RLIMIT_NPROC as uid ${NPROC_UID} in the NPROC phase`,
+      fault: 'nproc',
+      what: `RLIMIT_NPROC as uid ${NPROC_UID} in the NPROC phase`,
       reason: `not root: the phase runs as our own uid ${process.getuid()} instead (with the main loop paused: its children share the limit)`,
     });
   }
@@ -226,7 +244,9 @@ async function main() {
 
   const all = makeKinds(ctx);
   ctx.kinds = all.filter((k) => !(k.unavailable && k.unavailable(ctx)));
-  for (const k of all) if (k.unavailable && k.unavailable(ctx) && !notInjected.some((n) => n.what === k.name)) notInjected.push({ fault: k.fault, what: k.name, reason: k.unavailable(ctx) });
+  for (const k of all)
+    if (k.unavailable && k.unavailable(ctx) && !notInjected.some((n) => n.what === k.name))
+      notInjected.push({ fault: k.fault, what: k.name, reason: k.unavailable(ctx) });
 
   // Phase budgets: part of the total.
   const rounds = count >= 20000 ? 4 : 1;
@@ -294,9 +314,17 @@ async function main() {
     if (done >= nextProgress || done === mainTarget) {
       nextProgress += tenth;
       const mu = process.memoryUsage();
-      const point = { spawns: done, rssMib: mu.rss / 1048576, heapTotalMib: mu.heapTotal / 1048576, openFds: Object.keys(probe.fdTable()).length, elapsedMs: lib.msSince(tLoop) };
+      const point = {
+        spawns: done,
+        rssMib: mu.rss / 1048576,
+        heapTotalMib: mu.heapTotal / 1048576,
+        openFds: Object.keys(probe.fdTable()).length,
+        elapsedMs: lib.msSince(tLoop),
+      };
       curve.push(point);
-      log(`${done}/${mainTarget}: RSS ${point.rssMib.toFixed(1)} MiB (V8 heap ${point.heapTotalMib.toFixed(1)}), ${point.openFds} fds, ${(point.elapsedMs / 1000).toFixed(1)} s`);
+      log(
+        `${done}/${mainTarget}: RSS ${point.rssMib.toFixed(1)} MiB (V8 heap ${point.heapTotalMib.toFixed(1)}), ${point.openFds} fds, ${(point.elapsedMs / 1000).toFixed(1)} s`,
+      );
       if (!mid && done >= mainTarget / 2) mid = { spawns: done, ...pickMem(probe.snapshot()) };
     }
   };
@@ -325,23 +353,53 @@ async function main() {
   fs.rmSync(tmp, { recursive: true, force: true });
 
   const result = {
-    count, seed, nprocUid: NPROC_UID, node: process.version, kernel: os.release(), uid: process.getuid(), cpus: os.cpus().length,
-    loadavg: os.loadavg(), package: pkgRoot,
+    count,
+    seed,
+    nprocUid: NPROC_UID,
+    node: process.version,
+    kernel: os.release(),
+    uid: process.getuid(),
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    package: pkgRoot,
     totalSpawns: mainSpawns + phases.reduce((s, p) => s + (p.spawns || 0), 0),
-    mainSpawns, warmup, harnessSpawns: ctx.harnessSpawns,
-    wallMs: lib.msSince(t0), loopMs,
-    kinds: tally.toJSON(), warmupUnexplained: warmTally.toJSON().filter((k) => k.unexplainedCount > 0),
-    phases, notInjected, faults: FAULTS,
+    mainSpawns,
+    warmup,
+    harnessSpawns: ctx.harnessSpawns,
+    wallMs: lib.msSince(t0),
+    loopMs,
+    kinds: tally.toJSON(),
+    warmupUnexplained: warmTally.toJSON().filter((k) => k.unexplainedCount > 0),
+    phases,
+    notInjected,
+    faults: FAULTS,
     memory: {
-      start: pickMem(start), mid, end: pickMem(end),
+      start: pickMem(start),
+      mid,
+      end: pickMem(end),
       rssGrowthMib: end.rssMib - start.rssMib,
       heapTotalGrowthMib: end.heapTotalMib - start.heapTotalMib,
       rssOutsideV8GrowthMib: end.rssOutsideV8Mib - start.rssOutsideV8Mib,
       secondHalfGrowthMib: mid ? end.rssMib - mid.rssMib : null,
       curve,
     },
-    fds: { start: start.fds, end: end.fds, startCount: start.openFds, endCount: end.openFds, startSummary: start.fdSummary, endSummary: end.fdSummary, diff: probe.diffFds(start.fds, end.fds) },
-    children: { start: start.childList, end: end.childList, startCount: start.children, endCount: end.children, startZombies: start.zombies, endZombies: end.zombies },
+    fds: {
+      start: start.fds,
+      end: end.fds,
+      startCount: start.openFds,
+      endCount: end.openFds,
+      startSummary: start.fdSummary,
+      endSummary: end.fdSummary,
+      diff: probe.diffFds(start.fds, end.fds),
+    },
+    children: {
+      start: start.childList,
+      end: end.childList,
+      startCount: start.children,
+      endCount: end.children,
+      startZombies: start.zombies,
+      endZombies: end.zombies,
+    },
     strays,
   };
   result.verdict = verdict(result);
@@ -366,11 +424,13 @@ function verdict(r) {
     if (p.failed) reasons.push(`phase ${p.phase} round ${p.harness.round} failed: ${p.failed}`);
     else {
       if (p.fdDiff.length > 0) reasons.push(`phase ${p.phase} round ${p.harness.round}: fds differ between its start and end`);
-      if (p.start.children !== p.end.children || p.end.zombies !== 0) reasons.push(`phase ${p.phase} round ${p.harness.round}: children ${p.start.children} -> ${p.end.children} (zombies ${p.end.zombies})`);
+      if (p.start.children !== p.end.children || p.end.zombies !== 0)
+        reasons.push(`phase ${p.phase} round ${p.harness.round}: children ${p.start.children} -> ${p.end.children} (zombies ${p.end.zombies})`);
     }
   }
   if (r.fds.diff.length > 0) reasons.push(`fds differ: ${r.fds.startCount} at the start, ${r.fds.endCount} at the end`);
-  if (r.children.startCount !== r.children.endCount || r.children.endZombies !== 0) reasons.push(`children: ${r.children.startCount} at the start, ${r.children.endCount} at the end (zombies ${r.children.endZombies})`);
+  if (r.children.startCount !== r.children.endCount || r.children.endZombies !== 0)
+    reasons.push(`children: ${r.children.startCount} at the start, ${r.children.endCount} at the end (zombies ${r.children.endZombies})`);
   if (r.strays.length > 0) reasons.push(`${r.strays.length} processes of the soak still alive 5 s after the end`);
   return { pass: reasons.length === 0, reasons, unexplained: unexplained + phaseUnexplained };
 }

@@ -20,7 +20,8 @@ if (!dir) {
   console.error('usage: node scripts/valgrind-check.js DIR');
   process.exit(2);
 }
-const ERROR_HEADER = /^(Invalid (read|write|free|size)|Mismatched free|Conditional jump|Use of uninitialised|Syscall param|Source and destination overlap|Argument .* of function|Jump to the invalid|Fishy value|.* bytes in .* blocks are definitely lost)/;
+const ERROR_HEADER =
+  /^(Invalid (read|write|free|size)|Mismatched free|Conditional jump|Use of uninitialised|Syscall param|Source and destination overlap|Argument .* of function|Jump to the invalid|Fishy value|.* bytes in .* blocks are definitely lost)/;
 
 function blocksOf(text) {
   const blocks = [];
@@ -72,6 +73,7 @@ for (const f of found) {
   console.error(`==== ${f.isMain ? 'node process' : 'forked child'} ${f.pid}`);
   console.error(f.block.join('\n'));
 }
-console.log(`valgrind-check: ${processes} process log(s); ${found.length} error(s) counted; ` +
-  `${nodeLeaks} leak record(s) of node/V8's own memory at exit not counted`);
+console.log(
+  `valgrind-check: ${processes} process log(s); ${found.length} error(s) counted; ` + `${nodeLeaks} leak record(s) of node/V8's own memory at exit not counted`,
+);
 process.exit(found.length ? 1 : 0);

@@ -58,15 +58,18 @@ export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
     const list = (p[key] ??= []);
     list.push(m);
     p.needsParent = true;
-    if (first) p.steps.push((c) => {
-      c.unshare(['user']);
-      if (kind === 'uid') c.setUidMappings(list);
-      else c.setGidMappings(list);
-    });
+    if (first)
+      p.steps.push((c) => {
+        c.unshare(['user']);
+        if (kind === 'uid') c.setUidMappings(list);
+        else c.setGidMappings(list);
+      });
   };
   return [
     {
-      name: '--unshare', value: 'NS[,NS...]', help: 'new namespaces: mnt, uts, ipc, net, pid, user, cgroup, time (repeatable)',
+      name: '--unshare',
+      value: 'NS[,NS...]',
+      help: 'new namespaces: mnt, uts, ipc, net, pid, user, cgroup, time (repeatable)',
       apply: (p, v) => {
         const names = parseNamespaces(v, usage);
         if (needsParentFor(names)) p.needsParent = true;
@@ -74,7 +77,8 @@ export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
       },
     },
     {
-      name: '--map-root', help: 'new user namespace where the caller\'s uid and gid are root (unshare -r)',
+      name: '--map-root',
+      help: "new user namespace where the caller's uid and gid are root (unshare -r)",
       apply: (p) => {
         const uid = process.geteuid?.() ?? 0;
         const gid = process.getegid?.() ?? 0;
@@ -83,50 +87,72 @@ export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
       },
     },
     {
-      name: '--map-users', value: 'INSIDE:OUTSIDE:COUNT', help: 'a uid_map line of a new user namespace (repeatable; beyond your own uid: newuidmap)',
+      name: '--map-users',
+      value: 'INSIDE:OUTSIDE:COUNT',
+      help: 'a uid_map line of a new user namespace (repeatable; beyond your own uid: newuidmap)',
       apply: (p, v) => addMap(p, 'uid', parseMapping('--map-users', v, usage)),
     },
     {
-      name: '--map-groups', value: 'INSIDE:OUTSIDE:COUNT', help: 'a gid_map line of a new user namespace (repeatable; beyond your own gid: newgidmap)',
+      name: '--map-groups',
+      value: 'INSIDE:OUTSIDE:COUNT',
+      help: 'a gid_map line of a new user namespace (repeatable; beyond your own gid: newgidmap)',
       apply: (p, v) => addMap(p, 'gid', parseMapping('--map-groups', v, usage)),
     },
     {
-      name: '--hostname', value: 'NAME', help: 'host name in a new uts namespace (implies --unshare uts)',
+      name: '--hostname',
+      value: 'NAME',
+      help: 'host name in a new uts namespace (implies --unshare uts)',
       apply: (p, v) => p.steps.push((c) => c.unshare(['uts']).setHostname(v)),
     },
     {
-      name: '--domainname', value: 'NAME', help: 'NIS domain name in a new uts namespace (implies --unshare uts)',
+      name: '--domainname',
+      value: 'NAME',
+      help: 'NIS domain name in a new uts namespace (implies --unshare uts)',
       apply: (p, v) => p.steps.push((c) => c.unshare(['uts']).setDomainname(v)),
     },
     {
-      name: '--proc', help: 'a new /proc for the new pid namespace, in a new mount namespace (unshare --mount-proc)',
+      name: '--proc',
+      help: 'a new /proc for the new pid namespace, in a new mount namespace (unshare --mount-proc)',
       apply: (p) => p.steps.push((c) => c.remountProc()),
     },
     {
-      name: '--chroot', value: 'DIR', help: 'change the root directory to DIR before exec',
+      name: '--chroot',
+      value: 'DIR',
+      help: 'change the root directory to DIR before exec',
       apply: (p, v) => p.steps.push((c) => c.chroot(v)),
     },
     {
-      name: '--pivot-root', value: 'DIR', help: 'new root DIR by pivot_root(2) in a new mount namespace (implies --unshare mnt); the old root detached',
+      name: '--pivot-root',
+      value: 'DIR',
+      help: 'new root DIR by pivot_root(2) in a new mount namespace (implies --unshare mnt); the old root detached',
       apply: (p, v) => p.steps.push((c) => c.unshare(['mnt']).pivotRoot(v)),
     },
     {
-      name: '--dev', help: "a minimal /dev in the new root: null, zero, full, random, urandom, tty, a devpts (bwrap's --dev)",
+      name: '--dev',
+      help: "a minimal /dev in the new root: null, zero, full, random, urandom, tty, a devpts (bwrap's --dev)",
       apply: (p) => p.steps.push((c) => c.addDevMount()),
     },
     {
-      name: '--mount', value: 'SPEC', help: 'type=T,target=DIR[,source=SRC][,readonly][,options=DATA]: a mount inside the new root before exec (repeatable, in order)',
+      name: '--mount',
+      value: 'SPEC',
+      help: 'type=T,target=DIR[,source=SRC][,readonly][,options=DATA]: a mount inside the new root before exec (repeatable, in order)',
       apply: (p, v) => {
         const m = parseMountSpec(v, usage);
-        p.steps.push((c) => c.addMount(m.target, { type: m.type as Parameters<Command['addMount']>[1]['type'], source: m.source, readonly: m.readonly, options: m.options }));
+        p.steps.push((c) =>
+          c.addMount(m.target, { type: m.type as Parameters<Command['addMount']>[1]['type'], source: m.source, readonly: m.readonly, options: m.options }),
+        );
       },
     },
     {
-      name: '--user', value: 'USER', help: "run as this user: its uid, primary group and supplementary groups (runuser)",
+      name: '--user',
+      value: 'USER',
+      help: 'run as this user: its uid, primary group and supplementary groups (runuser)',
       apply: (p, v) => p.steps.push((c) => c.setUser(/^\d+$/.test(v) ? Number(v) : v)),
     },
     {
-      name: '--seccomp', value: 'FILE', help: 'install this seccomp program (struct sock_filter[], as bwrap --seccomp) last before exec',
+      name: '--seccomp',
+      value: 'FILE',
+      help: 'install this seccomp program (struct sock_filter[], as bwrap --seccomp) last before exec',
       apply: (p, v) => {
         let program: Buffer;
         try {

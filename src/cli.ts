@@ -165,26 +165,38 @@ function parseNice(value: string): number {
 
 const ENV_NICE_TIMEOUT_STOP_OPTIONS: readonly OptionSpec[] = [
   {
-    name: '--env-pass-all', help: "pass all of vircommand's environment; later --env and --env-pass override in place",
+    name: '--env-pass-all',
+    help: "pass all of vircommand's environment; later --env and --env-pass override in place",
     apply: (p) => p.steps.push((c) => c.addEnvPassAll()),
   },
   {
-    name: '--nice', value: 'N', help: 'nice value of the program, -20 to 19',
+    name: '--nice',
+    value: 'N',
+    help: 'nice value of the program, -20 to 19',
     apply: (p, v) => {
       const n = parseNice(v);
       p.steps.push((c) => c.setNice(n));
     },
   },
   {
-    name: '--signal', value: 'SIG', help: 'the signal --timeout and --stop send (default TERM)',
-    apply: (p, v) => { p.timeoutSignal = parseSignal('--signal', v); },
+    name: '--signal',
+    value: 'SIG',
+    help: 'the signal --timeout and --stop send (default TERM)',
+    apply: (p, v) => {
+      p.timeoutSignal = parseSignal('--signal', v);
+    },
   },
   {
-    name: '--kill-after', value: 'SECONDS', help: 'SIGKILL this long after the --timeout signal (default 0.1)',
-    apply: (p, v) => { p.killAfterMs = parseSeconds('--kill-after', v); },
+    name: '--kill-after',
+    value: 'SECONDS',
+    help: 'SIGKILL this long after the --timeout signal (default 0.1)',
+    apply: (p, v) => {
+      p.killAfterMs = parseSeconds('--kill-after', v);
+    },
   },
   {
-    name: '--stop', value: 'PIDFILE',
+    name: '--stop',
+    value: 'PIDFILE',
     help: "stop the daemon holding PIDFILE's lock (--signal, default TERM; waits --timeout, default 5 s, then SIGKILL; removes the file); no PROGRAM",
     apply: (p, v) => {
       if (v === '' || v.includes('\0')) throw badValue('--stop', v, 'a pidfile path');
@@ -196,7 +208,15 @@ const ENV_NICE_TIMEOUT_STOP_OPTIONS: readonly OptionSpec[] = [
 // --stop takes no program and no option that builds one.
 function checkStopPlan(plan: CliPlan, program: readonly string[]): void {
   if (program.length > 0) throw new CliError('usage', `--stop takes no PROGRAM (got '${program[0]}'): it stops the daemon of the pidfile`);
-  if (plan.steps.length > 0 || plan.daemonize || plan.dryRun || plan.stdin !== null || plan.stdout !== null || plan.stderr !== null || plan.killAfterMs !== null) {
+  if (
+    plan.steps.length > 0 ||
+    plan.daemonize ||
+    plan.dryRun ||
+    plan.stdin !== null ||
+    plan.stdout !== null ||
+    plan.stderr !== null ||
+    plan.killAfterMs !== null
+  ) {
     throw new CliError('usage', '--stop takes only --signal and --timeout');
   }
 }
@@ -205,7 +225,7 @@ function checkStopPlan(plan: CliPlan, program: readonly string[]): void {
 function checkTimeoutFlags(plan: CliPlan): void {
   if (plan.stop !== null || plan.timeoutMs > 0) return;
   if (plan.timeoutSignal !== null) throw new CliError('usage', '--signal needs --timeout (or --stop): it is what they send');
-  if (plan.killAfterMs !== null) throw new CliError('usage', '--kill-after needs --timeout: it counts from the timeout\'s signal');
+  if (plan.killAfterMs !== null) throw new CliError('usage', "--kill-after needs --timeout: it counts from the timeout's signal");
 }
 
 /** Exit status of --stop when there was nothing to stop (start-stop-daemon --stop). */
@@ -238,10 +258,16 @@ async function stopDaemon(plan: CliPlan): Promise<number> {
 }
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: '--env-pass-common', help: 'pass LC_ALL=C and PATH, HOME, USER, LOGNAME, TMPDIR, LD_PRELOAD, LD_LIBRARY_PATH', apply: (p) => p.steps.push((c) => c.addEnvPassCommon()) },
+  {
+    name: '--env-pass-common',
+    help: 'pass LC_ALL=C and PATH, HOME, USER, LOGNAME, TMPDIR, LD_PRELOAD, LD_LIBRARY_PATH',
+    apply: (p) => p.steps.push((c) => c.addEnvPassCommon()),
+  },
   { name: '--env-pass', value: 'NAME', help: "pass this variable of vircommand's environment, if set", apply: (p, v) => p.steps.push((c) => c.addEnvPass(v)) },
   {
-    name: '--env', value: 'K=V', help: 'set a variable',
+    name: '--env',
+    value: 'K=V',
+    help: 'set a variable',
     apply: (p, v) => {
       if (v.indexOf('=') < 1) throw badValue('--env', v, 'NAME=VALUE');
       p.steps.push((c) => c.addEnvString(v));
@@ -250,28 +276,36 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: '--clear-env', help: 'start from an empty environment', apply: (p) => p.steps.push(clearEnv) },
   { name: '--cwd', value: 'DIR', help: 'working directory of the program', apply: (p, v) => p.steps.push((c) => c.setWorkingDirectory(v)) },
   {
-    name: '--umask', value: 'MASK', help: 'umask, octal (0 is a real umask)',
+    name: '--umask',
+    value: 'MASK',
+    help: 'umask, octal (0 is a real umask)',
     apply: (p, v) => {
       if (!/^[0-7]{1,4}$/.test(v) || parseInt(v, 8) > 0o777) throw badValue('--umask', v, 'an octal mask up to 0777');
       p.steps.push((c) => c.setUmask(parseInt(v, 8)));
     },
   },
   {
-    name: '--uid', value: 'USER', help: "user id or name; alone it keeps vircommand's group (root's 0): use --user",
+    name: '--uid',
+    value: 'USER',
+    help: "user id or name; alone it keeps vircommand's group (root's 0): use --user",
     apply: (p, v) => {
       const id = parseId('--uid', v, 'user');
       p.steps.push((c) => c.setUID(id));
     },
   },
   {
-    name: '--gid', value: 'GROUP', help: 'group id or name',
+    name: '--gid',
+    value: 'GROUP',
+    help: 'group id or name',
     apply: (p, v) => {
       const id = parseId('--gid', v, 'group');
       p.steps.push((c) => c.setGID(id));
     },
   },
   {
-    name: '--groups', value: 'G1,G2', help: 'supplementary groups, ids or names (empty: none)',
+    name: '--groups',
+    value: 'G1,G2',
+    help: 'supplementary groups, ids or names (empty: none)',
     apply: (p, v) => {
       const ids = v === '' ? [] : v.split(',').map((g) => parseId('--groups', g, 'group'));
       p.steps.push((c) => c.setGroups(ids));
@@ -280,11 +314,15 @@ const OPTIONS: readonly OptionSpec[] = [
   ...containerOptions((message) => new CliError('usage', message)),
   { name: '--clear-caps', help: 'drop every capability', apply: (p) => p.steps.push((c) => c.clearCaps()) },
   {
-    name: '--allow-cap', value: 'CAP', help: 'keep this capability (CAP_NET_ADMIN, net_admin or a number)',
+    name: '--allow-cap',
+    value: 'CAP',
+    help: 'keep this capability (CAP_NET_ADMIN, net_admin or a number)',
     apply: (p, v) => p.steps.push((c) => c.allowCap(/^\d+$/.test(v) ? Number(v) : (v as CapabilityInput))), // allowCap() checks the name
   },
   {
-    name: '--rlimit', value: 'NAME=SOFT[:HARD]', help: "resource limit (NOFILE=1024, CORE=0, STACK=8388608:unlimited)",
+    name: '--rlimit',
+    value: 'NAME=SOFT[:HARD]',
+    help: 'resource limit (NOFILE=1024, CORE=0, STACK=8388608:unlimited)',
     apply: (p, v) => {
       const l = parseRlimit(v);
       p.steps.push((c) => c.setRlimit(l.resource as RlimitName, l.soft, l.hard));
@@ -292,42 +330,73 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   { name: '--no-new-privs', help: 'set no_new_privs', apply: (p) => p.steps.push((c) => c.setNoNewPrivs()) },
   {
-    name: '--setsid', help: 'run the program in a new session',
+    name: '--setsid',
+    help: 'run the program in a new session',
     apply: (p) => {
       p.setsid = true;
       p.steps.push((c) => c.setsid());
     },
   },
   {
-    name: '--pdeathsig', value: 'SIG', help: 'signal the program gets when its parent dies (TERM, SIGKILL, 9)',
+    name: '--pdeathsig',
+    value: 'SIG',
+    help: 'signal the program gets when its parent dies (TERM, SIGKILL, 9)',
     apply: (p, v) => p.steps.push((c) => c.setParentDeathSignal(/^\d+$/.test(v) ? Number(v) : (v.toUpperCase() as SignalInput))),
   },
   {
-    name: '--daemonize', help: 'run the program as a daemon; exit once it is started',
+    name: '--daemonize',
+    help: 'run the program as a daemon; exit once it is started',
     apply: (p) => {
       p.daemonize = true;
       p.steps.push((c) => c.daemonize());
     },
   },
   {
-    name: '--pidfile', value: 'FILE', help: 'the daemon writes its pid here and keeps it locked (needs --daemonize)',
+    name: '--pidfile',
+    value: 'FILE',
+    help: 'the daemon writes its pid here and keeps it locked (needs --daemonize)',
     apply: (p, v) => {
       p.pidFile = true;
       p.steps.push((c) => c.setPidFile(v));
     },
   },
   {
-    name: '--pass-fd', value: 'N', help: 'keep fd N open in the program',
+    name: '--pass-fd',
+    value: 'N',
+    help: 'keep fd N open in the program',
     apply: (p, v) => {
       const fd = parseCount('--pass-fd', v);
       p.steps.push((c) => c.passFD(fd));
     },
   },
-  { name: '--stdin', value: 'FILE', help: 'read stdin from FILE', apply: (p, v) => { p.stdin = v; } },
-  { name: '--stdout', value: 'FILE', help: 'write stdout to FILE (created or truncated)', apply: (p, v) => { p.stdout = v; } },
-  { name: '--stderr', value: 'FILE', help: 'write stderr to FILE (created or truncated)', apply: (p, v) => { p.stderr = v; } },
   {
-    name: '--timeout', value: 'SECONDS', help: 'send --signal (TERM) after this long, SIGKILL --kill-after (0.1 s) later; exit 124',
+    name: '--stdin',
+    value: 'FILE',
+    help: 'read stdin from FILE',
+    apply: (p, v) => {
+      p.stdin = v;
+    },
+  },
+  {
+    name: '--stdout',
+    value: 'FILE',
+    help: 'write stdout to FILE (created or truncated)',
+    apply: (p, v) => {
+      p.stdout = v;
+    },
+  },
+  {
+    name: '--stderr',
+    value: 'FILE',
+    help: 'write stderr to FILE (created or truncated)',
+    apply: (p, v) => {
+      p.stderr = v;
+    },
+  },
+  {
+    name: '--timeout',
+    value: 'SECONDS',
+    help: 'send --signal (TERM) after this long, SIGKILL --kill-after (0.1 s) later; exit 124',
     apply: (p, v) => {
       const s = Number(v);
       // run()'s timeout takes up to 2^53-1 ms (about 285,000 years); longer than setTimeout's
@@ -339,9 +408,28 @@ const OPTIONS: readonly OptionSpec[] = [
     },
   },
   ...ENV_NICE_TIMEOUT_STOP_OPTIONS,
-  { name: '--dry-run', help: 'print the command line that would run, and exit', apply: (p) => { p.dryRun = true; } },
-  { name: '--help', short: '-h', help: 'show this help', apply: (p) => { p.help = true; } },
-  { name: '--version', help: 'show the version', apply: (p) => { p.version = true; } },
+  {
+    name: '--dry-run',
+    help: 'print the command line that would run, and exit',
+    apply: (p) => {
+      p.dryRun = true;
+    },
+  },
+  {
+    name: '--help',
+    short: '-h',
+    help: 'show this help',
+    apply: (p) => {
+      p.help = true;
+    },
+  },
+  {
+    name: '--version',
+    help: 'show the version',
+    apply: (p) => {
+      p.version = true;
+    },
+  },
 ];
 
 /** The --help text. */
@@ -377,8 +465,21 @@ function helpText(): string {
  */
 function parseArgs(argv: readonly string[]): { plan: CliPlan; program: string[] } {
   const plan: CliPlan = {
-    steps: [], needsParent: false, stdin: null, stdout: null, stderr: null, timeoutMs: 0, timeoutSignal: null, killAfterMs: null, stop: null,
-    daemonize: false, pidFile: false, setsid: false, dryRun: false, help: false, version: false,
+    steps: [],
+    needsParent: false,
+    stdin: null,
+    stdout: null,
+    stderr: null,
+    timeoutMs: 0,
+    timeoutSignal: null,
+    killAfterMs: null,
+    stop: null,
+    daemonize: false,
+    pidFile: false,
+    setsid: false,
+    dryRun: false,
+    help: false,
+    version: false,
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -558,11 +659,13 @@ function timeoutBySignal(cmd: Command, plan: CliPlan): { start(): void; check():
   const timers: { clear(): void }[] = [];
   return {
     start() {
-      timers.push(setLongTimeout(() => {
-        fired = true;
-        cmd.kill(signal);
-        timers.push(setLongTimeout(() => cmd.kill('SIGKILL'), killAfter));
-      }, plan.timeoutMs));
+      timers.push(
+        setLongTimeout(() => {
+          fired = true;
+          cmd.kill(signal);
+          timers.push(setLongTimeout(() => cmd.kill('SIGKILL'), killAfter));
+        }, plan.timeoutMs),
+      );
     },
     check() {
       if (fired) throw new CliError('timeout', `the program timed out after ${plan.timeoutMs} ms (sent ${signal})`);
@@ -626,7 +729,10 @@ function describeCommandError(e: CommandError): { status: number; line: string }
   const marker = `failed at stage '${stage}'`;
   const at = e.message.indexOf(marker);
   if (at >= 0) {
-    const what = e.message.slice(at + marker.length).replace(/^: /, '').split('\n')[0];
+    const what = e.message
+      .slice(at + marker.length)
+      .replace(/^: /, '')
+      .split('\n')[0];
     return { status: e.exitStatus ?? EXIT_CANCELED, line: `${stage}: ${what}` };
   }
   const text = errnoText(e.errno, e.code ?? `errno ${e.errno}`);

@@ -43,7 +43,7 @@ export function dryRunResult(plan: NativePlan): NativeResult {
   const input = plan.stdin.type === 'buffer' ? Buffer.from(plan.stdin.data) : null;
   const answer = d.callback?.({ argv: [...plan.argv], env: envStrings(plan.env), input }) ?? {};
   const status = answer.status ?? 0;
-  if (!Number.isInteger(status)) throw typeError('setDryRun', 'the callback\'s status', 'an integer', status);
+  if (!Number.isInteger(status)) throw typeError('setDryRun', "the callback's status", 'an integer', status);
   const out = Buffer.from(answer.stdout ?? '', 'utf8');
   const err = Buffer.from(answer.stderr ?? '', 'utf8');
   const merged = plan.stderr.type === 'stdout';

@@ -27,15 +27,7 @@ export function envStrings(env: readonly (string | Buffer)[] | null): string[] |
 }
 
 /** Passed by addEnvPassCommon(), in this order, after LC_ALL=C, when set in the parent. */
-export const PASS_COMMON_NAMES: readonly string[] = Object.freeze([
-  'LD_PRELOAD',
-  'LD_LIBRARY_PATH',
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'TMPDIR',
-]);
+export const PASS_COMMON_NAMES: readonly string[] = Object.freeze(['LD_PRELOAD', 'LD_LIBRARY_PATH', 'PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR']);
 
 /** Where an environment's values come from: process.env, or an injected object in tests. */
 export type EnvSource = Readonly<Record<string, string | undefined>>;

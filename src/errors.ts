@@ -236,8 +236,12 @@ export interface StagePaths {
 /** The path a stage worked on: cwd, pidfile, program, cgroup, chroot dir or hook library. */
 export function pathForStage(plan: StagePaths, stage: CommandStage): string | null {
   const paths: Record<string, string | null | undefined> = {
-    chdir: plan.cwd, pidfile: plan.pidFile, exec: plan.candidates[0] ?? plan.argv[0],
-    cgroup: plan.cgroup, chroot: plan.chroot, hook: plan.hook?.library,
+    chdir: plan.cwd,
+    pidfile: plan.pidFile,
+    exec: plan.candidates[0] ?? plan.argv[0],
+    cgroup: plan.cgroup,
+    chroot: plan.chroot,
+    hook: plan.hook?.library,
     pivot_root: plan.mountSetup?.pivotRoot,
   };
   return paths[stage] ?? null;
@@ -266,13 +270,23 @@ export function failureError(
   const details = { ...failed, exitStatus: failureExitStatus(f), signal: null, signalNumber: null };
   if (notFoundIn !== null) {
     return new CommandError(`Cannot find '${plan.argv[0]}' in PATH (${notFoundIn})`, {
-      ...details, stage: 'exec', errno: f.errno, code: errnoName(f.errno), path: plan.argv[0], value: f.value,
+      ...details,
+      stage: 'exec',
+      errno: f.errno,
+      code: errnoName(f.errno),
+      path: plan.argv[0],
+      value: f.value,
     });
   }
   const loadFailure = hookLoadFailure(f, failed.cause);
   if (loadFailure !== null) {
     return new CommandError(`Child process (${details.command ?? ''}) failed at stage 'hook': ${loadFailure}`, {
-      ...details, stage: 'hook', errno: null, code: 'ERR_DLOPEN_FAILED', path: plan.hook?.library ?? null, value: f.value,
+      ...details,
+      stage: 'hook',
+      errno: null,
+      code: 'ERR_DLOPEN_FAILED',
+      path: plan.hook?.library ?? null,
+      value: f.value,
     });
   }
   let detail = f.stage === 'hook' && plan.hook ? `symbol ${plan.hook.symbol}` : '';
@@ -314,8 +328,10 @@ const CAPS_BOUNDING_KEPT_BASE = 1000;
 function boundingKeptText(value: number): string {
   const cap = value - CAPS_BOUNDING_KEPT_BASE;
   if (cap < 0 || cap > 63) return '';
-  return `${capabilityName(cap) ?? `capability ${cap}`} stays in the bounding set, which only CAP_SETPCAP can drop, `
-    + 'and a child running as root regains the whole bounding set at exec (run the parent with CAP_SETPCAP, or setUID() a non-root user)';
+  return (
+    `${capabilityName(cap) ?? `capability ${cap}`} stays in the bounding set, which only CAP_SETPCAP can drop, ` +
+    'and a child running as root regains the whole bounding set at exec (run the parent with CAP_SETPCAP, or setUID() a non-root user)'
+  );
 }
 
 // The limit that failed, by name: 'RLIMIT_MEMLOCK (soft 65536, hard 65536)' (native reports
@@ -376,6 +392,8 @@ function argSizes(plan: StagePaths): string {
   };
   count(plan.argv, 'argv');
   count(plan.env ?? Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`), 'env');
-  return `argv+env ${total} bytes, largest ${largest.name} ${largest.size} bytes (with its NUL); ` +
-    `limits ${MAX_ARG_STRLEN} bytes per string, ARG_MAX ${systemArgMax()} bytes`;
+  return (
+    `argv+env ${total} bytes, largest ${largest.name} ${largest.size} bytes (with its NUL); ` +
+    `limits ${MAX_ARG_STRLEN} bytes per string, ARG_MAX ${systemArgMax()} bytes`
+  );
 }

@@ -38,7 +38,8 @@ function formatInteger(method: string, spec: Spec, value: unknown, index: number
   let n: bigint;
   if (typeof value === 'bigint') n = value;
   else if (typeof value !== 'number') throw typeError(method, what, 'an integer number or a bigint', value);
-  else if (Number.isInteger(value)) n = BigInt(value); // exact, however large (2 ** 64 prints 18446744073709551616)
+  else if (Number.isInteger(value))
+    n = BigInt(value); // exact, however large (2 ** 64 prints 18446744073709551616)
   else throw rangeError(method, what, 'an integer (not a fraction, NaN or Infinity)', value);
   const unsigned = spec.conv !== 'd' && spec.conv !== 'i';
   if (unsigned && n < 0n) throw rangeError(method, what, 'a non-negative integer', typeof value === 'bigint' ? `${value}n` : value);

@@ -219,7 +219,19 @@ export type StartFailure = NativeResult & { cause?: unknown };
 
 /** A result for a child that never ran (or was never reaped). */
 export function emptyResult(pid: number, failure: NativeFailure | null, cause?: unknown): StartFailure {
-  return { pid, status: null, failure, stdout: null, stderr: null, timedOut: false, maxBufferExceeded: null, outputIncomplete: false, killedBy: 0, diedBeforeExec: false, cause };
+  return {
+    pid,
+    status: null,
+    failure,
+    stdout: null,
+    stderr: null,
+    timedOut: false,
+    maxBufferExceeded: null,
+    outputIncomplete: false,
+    killedBy: 0,
+    diedBeforeExec: false,
+    cause,
+  };
 }
 
 /** A native throw with a stage, as a failed start; any other throw is a bug and propagates. */

@@ -66,10 +66,12 @@ function waitRaw(pid: number): Promise<number> {
   }
   if (!released.has(pid)) {
     const errno = os.constants.errno.ECHILD;
-    return Promise.reject(new CommandError(
-      `Unable to wait for process ${pid}: ECHILD (not a child released by a Command; pidWait() only waits for children released with free() after runAsync({ autoReap: false }))`,
-      { command: String(pid), pid, stage: 'wait', errno, code: errnoName(errno) },
-    ));
+    return Promise.reject(
+      new CommandError(
+        `Unable to wait for process ${pid}: ECHILD (not a child released by a Command; pidWait() only waits for children released with free() after runAsync({ autoReap: false }))`,
+        { command: String(pid), pid, stage: 'wait', errno, code: errnoName(errno) },
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     loadNative().pidWait(pid, (err, status) => {
@@ -80,9 +82,16 @@ function waitRaw(pid: number): Promise<number> {
       const errno = (err as { errno?: unknown }).errno;
       const n = typeof errno === 'number' ? Math.abs(errno) : null;
       if (n === os.constants.errno.ECHILD) change({ op: 'gone', pid });
-      reject(new CommandError(`Unable to wait for process ${pid}: ${err.message}`, {
-        command: String(pid), pid, stage: 'wait', errno: n, code: n === null ? undefined : errnoName(n), cause: err,
-      }));
+      reject(
+        new CommandError(`Unable to wait for process ${pid}: ${err.message}`, {
+          command: String(pid),
+          pid,
+          stage: 'wait',
+          errno: n,
+          code: n === null ? undefined : errnoName(n),
+          cause: err,
+        }),
+      );
     });
   });
 }

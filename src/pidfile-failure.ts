@@ -45,13 +45,20 @@ export function decodePidfileFailure(pidFile: string, code: string | undefined, 
   const component = end === 0 ? '/' : pidFile.slice(0, end);
   const dir = viaLink ? `a directory reached through ${component}` : `directory ${component}`;
   switch (reason) {
-    case 1: return { detail: `${dir} is world-writable without the sticky bit (mode ${octal(num)})`, value: num };
-    case 2: return { detail: `${dir} is group-writable without the sticky bit (mode ${octal(num)})`, value: num };
-    case 3: return { detail: `${dir} is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
-    case 4: return { detail: `${viaLink ? `a symlink reached through ${component}` : `symlink ${component}`} is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
-    case 5: return { detail: `the pidfile exists and is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
-    case 6: return { detail: `the pidfile has ${num} hard links`, value: num };
-    case 7: return { detail: 'the pidfile is not a regular file', value: null };
+    case 1:
+      return { detail: `${dir} is world-writable without the sticky bit (mode ${octal(num)})`, value: num };
+    case 2:
+      return { detail: `${dir} is group-writable without the sticky bit (mode ${octal(num)})`, value: num };
+    case 3:
+      return { detail: `${dir} is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
+    case 4:
+      return { detail: `${viaLink ? `a symlink reached through ${component}` : `symlink ${component}`} is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
+    case 5:
+      return { detail: `the pidfile exists and is owned by uid ${num}, ${NOT_ALLOWED}`, value: num };
+    case 6:
+      return { detail: `the pidfile has ${num} hard links`, value: num };
+    case 7:
+      return { detail: 'the pidfile is not a regular file', value: null };
     default:
       // A plain errno: name the component when it is not the pidfile itself.
       if (end !== 0 && end >= pidFile.length) return { detail: '', value: null };

@@ -167,7 +167,7 @@ function resolveExe(m: string, exe: unknown): string | undefined {
   try {
     return fs.realpathSync(file);
   } catch {
-    return file;  // gone from disk (upgraded): compared as given
+    return file; // gone from disk (upgraded): compared as given
   }
 }
 
@@ -331,7 +331,11 @@ async function killChecked(file: string, sig: number, wait: number, force: boole
       if (rc === -ESRCH) return false;
       if (rc < 0) {
         throw new CommandError(`Cannot signal process ${pid} of pid file ${file}: ${errnoName(-rc)} (${errnoText(-rc)})`, {
-          stage: 'pidfile', errno: -rc, code: errnoName(-rc), path: file, pid,
+          stage: 'pidfile',
+          errno: -rc,
+          code: errnoName(-rc),
+          path: file,
+          pid,
         });
       }
       result.signals.push(s === 0 ? '0' : signalName(s));

@@ -10,18 +10,22 @@ import * as path from 'node:path';
 import { DEFAULT_DRAIN_MS, PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT } from './constants';
 import { EnvBuilder } from './env';
 import { usageError } from './errors';
-import {
-  defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup,
-  type NamespaceSetup,
-} from './command/ns-setup';
+import { defaultNamespaceSetup, effectiveUnshareFlags, namespaceMisuse, nativeNamespaceSetup, type NamespaceSetup } from './command/ns-setup';
 import { defaultMountState, mountMisuse, type MountState, nativeMountSetup } from './command/mount-setup';
 import { type ContainerIds, containerMisuse, defaultContainerIds, nativeContainerIds } from './command/container-setup';
 import { defaultPreExecSetup, handshakeModeMisuse, type PreExecSetup, sessionMisuse } from './command/pre-exec-setup';
 import { daemonMisuse, defaultPrivilegesSetup, pidFileMisuse, type PrivilegesSetup } from './command/privileges-setup';
 import { defaultSchedLsmSetup, nativeSchedLsm, type SchedLsmSetup } from './command/sched-lsm-setup';
 import {
-  badFdRef, defaultStdioSetup, hasStringIO, type OutputConfig, sendBufferClash, stderrSharesStdout, type StdioSetup,
-  stdioModeMisuse, wantsPipe,
+  badFdRef,
+  defaultStdioSetup,
+  hasStringIO,
+  type OutputConfig,
+  sendBufferClash,
+  stderrSharesStdout,
+  type StdioSetup,
+  stdioModeMisuse,
+  wantsPipe,
 } from './command/stdio-setup';
 import type { NativePlan, StdioSpec } from './native';
 import type { RunRecord } from './run-record';
@@ -52,10 +56,18 @@ export interface CommandState extends StdioSetup, PrivilegesSetup, PreExecSetup,
 /** The state of a new command running argv. */
 export function createState(argv: string[]): CommandState {
   return {
-    argv, env: new EnvBuilder(), error: null,
-    ...defaultStdioSetup(), ...defaultPrivilegesSetup(), ...defaultPreExecSetup(), ...defaultSchedLsmSetup(),
-    nsSetup: defaultNamespaceSetup(), mountState: defaultMountState(), container: defaultContainerIds(),
-    running: null, freed: false,
+    argv,
+    env: new EnvBuilder(),
+    error: null,
+    ...defaultStdioSetup(),
+    ...defaultPrivilegesSetup(),
+    ...defaultPreExecSetup(),
+    ...defaultSchedLsmSetup(),
+    nsSetup: defaultNamespaceSetup(),
+    mountState: defaultMountState(),
+    container: defaultContainerIds(),
+    running: null,
+    freed: false,
   };
 }
 
@@ -85,22 +97,22 @@ function whyNotRunnable(s: CommandState, mode: RunMode): string | null {
   if (s.freed) return 'command has been freed';
   if (s.error !== null) return s.error;
   if (s.running) {
-    return s.running.queued
-      ? 'command is already running (its run() waits for its turn to spawn)'
-      : `command is already running as pid ${s.running.pid}`;
+    return s.running.queued ? 'command is already running (its run() waits for its turn to spawn)' : `command is already running as pid ${s.running.pid}`;
   }
   // Each concern's checks, in this order (the first misuse found is the one reported).
   // stdioModeMisuse() and handshakeModeMisuse() check runSync() and exec(): one mode each time.
-  return badFdRef(s)
-    ?? pidFileMisuse(s)
-    ?? sessionMisuse(s)
-    ?? sendBufferClash(s)
-    ?? daemonMisuse(s, s.cwd, hasStringIO(s), mode)
-    ?? stdioModeMisuse(s, mode)
-    ?? handshakeModeMisuse(s, mode)
-    ?? namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode)
-    ?? mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot)
-    ?? containerMisuse(s.unshareFlags, s.container);
+  return (
+    badFdRef(s) ??
+    pidFileMisuse(s) ??
+    sessionMisuse(s) ??
+    sendBufferClash(s) ??
+    daemonMisuse(s, s.cwd, hasStringIO(s), mode) ??
+    stdioModeMisuse(s, mode) ??
+    handshakeModeMisuse(s, mode) ??
+    namespaceMisuse(s.unshareFlags, s.nsSetup, s, mode) ??
+    mountMisuse(s.mountState, effectiveUnshareFlags(s.unshareFlags, s.nsSetup), s.nsSetup, s.chroot) ??
+    containerMisuse(s.unshareFlags, s.container)
+  );
 }
 
 // The child's stdout/stderr: unset streams are captured by run()/runSync() (so errors can
@@ -136,34 +148,64 @@ export interface PlanControl {
 /** The NativePlan for one run; `candidates` stays empty until resolveCandidates(). */
 export function buildPlan(s: CommandState, mode: RunMode, control: PlanControl): NativePlan {
   const stdin: StdioSpec =
-    s.stdin?.kind === 'buffer' ? { type: 'buffer', data: s.stdin.data }
-    : s.stdin?.kind === 'fd' ? { type: 'fd', fd: s.stdin.fd }
-    : mode === 'exec' ? { type: 'fd', fd: 0 } : { type: 'null' };
+    s.stdin?.kind === 'buffer'
+      ? { type: 'buffer', data: s.stdin.data }
+      : s.stdin?.kind === 'fd'
+        ? { type: 'fd', fd: s.stdin.fd }
+        : mode === 'exec'
+          ? { type: 'fd', fd: 0 }
+          : { type: 'null' };
   const limit = captureLimit(control.maxBuffer);
   const stdout = outputSpec(s.stdout, mode, s.daemonize, limit, 1);
   const stderr = stderrSharesStdout(s) ? { type: 'stdout' as const } : outputSpec(s.stderr, mode, s.daemonize, limit, 2);
   return {
-    argv: [...s.argv], candidates: [], env: s.env.planEntries(), cwd: s.cwd, umask: s.umask,
-    stdin, stdout, stderr, nonblocking: s.nonblocking, passFds: [...s.passFds.keys()],
+    argv: [...s.argv],
+    candidates: [],
+    env: s.env.planEntries(),
+    cwd: s.cwd,
+    umask: s.umask,
+    stdin,
+    stdout,
+    stderr,
+    nonblocking: s.nonblocking,
+    passFds: [...s.passFds.keys()],
     blockingFds: [...s.passFds].filter(([, f]) => f & PASS_FD_BLOCKING).map(([fd]) => fd),
-    uid: s.uid, gid: s.gid, groups: s.groups ? [...s.groups] : null,
-    clearCaps: s.clearCaps, keepCaps: [...s.keepCaps].sort((a, b) => a - b),
+    uid: s.uid,
+    gid: s.gid,
+    groups: s.groups ? [...s.groups] : null,
+    clearCaps: s.clearCaps,
+    keepCaps: [...s.keepCaps].sort((a, b) => a - b),
     rlimits: [...s.rlimits].map(([resource, l]) => ({ resource, soft: planLimit(l.soft), hard: planLimit(l.hard) })),
-    noNewPrivs: s.noNewPrivs, parentDeathSignal: s.parentDeathSignal, setsid: s.setsid, pgid: s.pgid,
-    nice: s.nice, namespaces: s.namespaces.map((n) => ({ ...n })), unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
-    cgroup: s.cgroup, cgroupFd: s.cgroupFd, chroot: s.chroot, hook: s.hook ? { ...s.hook } : null, handshake: s.handshake,
-    daemonize: s.daemonize, pidFile: s.pidFile, namespaceSetup: nativeNamespaceSetup(s.nsSetup),
+    noNewPrivs: s.noNewPrivs,
+    parentDeathSignal: s.parentDeathSignal,
+    setsid: s.setsid,
+    pgid: s.pgid,
+    nice: s.nice,
+    namespaces: s.namespaces.map((n) => ({ ...n })),
+    unshareFlags: effectiveUnshareFlags(s.unshareFlags, s.nsSetup),
+    cgroup: s.cgroup,
+    cgroupFd: s.cgroupFd,
+    chroot: s.chroot,
+    hook: s.hook ? { ...s.hook } : null,
+    handshake: s.handshake,
+    daemonize: s.daemonize,
+    pidFile: s.pidFile,
+    namespaceSetup: nativeNamespaceSetup(s.nsSetup),
     mountSetup: nativeMountSetup(s.mountState, s.nsSetup, s.chroot),
     ...libvirtExtras(s),
     ...nativeContainerIds(s.container),
-    timeoutMs: control.timeoutMs, killGraceMs: control.killGraceMs, drainMs: DEFAULT_DRAIN_MS,
+    timeoutMs: control.timeoutMs,
+    killGraceMs: control.killGraceMs,
+    drainMs: DEFAULT_DRAIN_MS,
   };
 }
 
 // The NativePlan fields of setSendBuffer, scheduling and LSM labels, every one set (null: not
 // configured). Native reads own properties only, so a field left off could not be read from
 // Object.prototype anyway; setting them all keeps the plan's shape the same for every run.
-function libvirtExtras(s: CommandState): Pick<NativePlan, 'sendBuffers' | 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
+function libvirtExtras(
+  s: CommandState,
+): Pick<NativePlan, 'sendBuffers' | 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
   return {
     sendBuffers: s.sendBuffers.size > 0 ? [...s.sendBuffers].map(([fd, data]) => ({ fd, data })) : null,
     ...nativeSchedLsm(s),

@@ -29,9 +29,7 @@ export interface Spawned<O extends RunAsyncOptions = {}> {
  * they surely do not (absent, or stderr: 'stdout'), `T | null` when only known at run time
  * (options typed as RunAsyncOptions).
  */
-export type PipeOf<O, K extends keyof StdioPipes, T> = K extends keyof O
-  ? [O[K]] extends ['pipe'] ? T : 'pipe' extends O[K] ? T | null : null
-  : null;
+export type PipeOf<O, K extends keyof StdioPipes, T> = K extends keyof O ? ([O[K]] extends ['pipe'] ? T : 'pipe' extends O[K] ? T | null : null) : null;
 
 /** Options of lines(). */
 export interface LinesOptions {

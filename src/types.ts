@@ -165,8 +165,22 @@ export type NamespaceName = 'net' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'user' | 'cg
 
 /** Resource limit names, with or without the RLIMIT_ prefix. */
 export type RlimitName =
-  | 'CPU' | 'FSIZE' | 'DATA' | 'STACK' | 'CORE' | 'RSS' | 'NPROC' | 'NOFILE'
-  | 'MEMLOCK' | 'AS' | 'LOCKS' | 'SIGPENDING' | 'MSGQUEUE' | 'NICE' | 'RTPRIO' | 'RTTIME'
+  | 'CPU'
+  | 'FSIZE'
+  | 'DATA'
+  | 'STACK'
+  | 'CORE'
+  | 'RSS'
+  | 'NPROC'
+  | 'NOFILE'
+  | 'MEMLOCK'
+  | 'AS'
+  | 'LOCKS'
+  | 'SIGPENDING'
+  | 'MSGQUEUE'
+  | 'NICE'
+  | 'RTPRIO'
+  | 'RTTIME'
   | `RLIMIT_${'CPU' | 'FSIZE' | 'DATA' | 'STACK' | 'CORE' | 'RSS' | 'NPROC' | 'NOFILE'}`
   | `RLIMIT_${'MEMLOCK' | 'AS' | 'LOCKS' | 'SIGPENDING' | 'MSGQUEUE' | 'NICE' | 'RTPRIO' | 'RTTIME'}`;
 
@@ -239,8 +253,7 @@ export const OPTION_NAMES = Object.freeze({
  * checked where it is declared (here, types-streams.ts, pidfile.ts), so that this file needs
  * none of theirs.
  */
-export type OptionNamesMatch<T, L extends readonly string[]> =
-  [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;
+export type OptionNamesMatch<T, L extends readonly string[]> = [Exclude<keyof T, L[number]>, Exclude<L[number], keyof T>] extends [never, never] ? true : false;
 // A compile-time check only: each entry fails to type-check when its list and interface differ.
 const optionNamesChecked: [
   OptionNamesMatch<WaitOptions, typeof OPTION_NAMES.wait>,
@@ -274,5 +287,4 @@ export type CommandErrorCode =
  * (one node first), 'bind' (only these nodes), 'interleave', 'local', 'preferred-many' (5.15),
  * 'weighted-interleave' (6.9).
  */
-export type MemoryPolicyMode =
-  | 'default' | 'preferred' | 'bind' | 'interleave' | 'local' | 'preferred-many' | 'weighted-interleave';
+export type MemoryPolicyMode = 'default' | 'preferred' | 'bind' | 'interleave' | 'local' | 'preferred-many' | 'weighted-interleave';

@@ -45,9 +45,9 @@ bool cap_get(uint64_t* eff, uint64_t* prm, uint64_t* inh) {
 
 bool cap_set(uint64_t eff, uint64_t prm, uint64_t inh) {
   CapHeader h = {kCapVersion3, 0};
-  CapData d[2] = {{static_cast<uint32_t>(eff), static_cast<uint32_t>(prm), static_cast<uint32_t>(inh)},
-                  {static_cast<uint32_t>(eff >> 32), static_cast<uint32_t>(prm >> 32),
-                   static_cast<uint32_t>(inh >> 32)}};
+  CapData d[2] = {
+      {static_cast<uint32_t>(eff), static_cast<uint32_t>(prm), static_cast<uint32_t>(inh)},
+      {static_cast<uint32_t>(eff >> 32), static_cast<uint32_t>(prm >> 32), static_cast<uint32_t>(inh >> 32)}};
   return syscall(SYS_capset, &h, d) == 0;
 }
 
@@ -65,7 +65,8 @@ void check_root_bounding(const ChildPlan* plan, uint64_t keep) {
   if (bits >= 0 && (bits & kSecbitNoroot)) return;
   for (int cap = 0; cap <= plan->cap_last_cap && cap < 64; cap++) {
     if (keep & (uint64_t{1} << cap)) continue;
-    if (syscall(SYS_prctl, kPrCapbsetRead, cap, 0, 0, 0) == 1) child_fail(plan, kStageCaps, EPERM, kCapsBoundingKeptBase + cap);
+    if (syscall(SYS_prctl, kPrCapbsetRead, cap, 0, 0, 0) == 1)
+      child_fail(plan, kStageCaps, EPERM, kCapsBoundingKeptBase + cap);
   }
 }
 
@@ -125,8 +126,7 @@ void child_set_capabilities(const ChildPlan* plan) {
     child_fail(plan, kStageCaps, errno);
   for (int cap = 0; cap < 64; cap++) {
     if (!(keep & (uint64_t{1} << cap))) continue;
-    if (syscall(SYS_prctl, kPrCapAmbient, kPrCapAmbientRaise, cap, 0, 0) != 0)
-      child_fail(plan, kStageCaps, errno, cap);
+    if (syscall(SYS_prctl, kPrCapAmbient, kPrCapAmbientRaise, cap, 0, 0) != 0) child_fail(plan, kStageCaps, errno, cap);
   }
   if (plan->uid >= 0) syscall(SYS_prctl, kPrSetKeepcaps, 0, 0, 0, 0);
 }

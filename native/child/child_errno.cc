@@ -155,9 +155,9 @@ constexpr ErrnoEntry kErrno[] = {
 
 // Index = resource number (asm-generic/resource.h, as src/constants.ts RLIMIT_NUMBERS).
 constexpr const char* kRlimitNames[] = {
-    "RLIMIT_CPU",     "RLIMIT_FSIZE",   "RLIMIT_DATA",       "RLIMIT_STACK", "RLIMIT_CORE",    "RLIMIT_RSS",
-    "RLIMIT_NPROC",   "RLIMIT_NOFILE",  "RLIMIT_MEMLOCK",    "RLIMIT_AS",    "RLIMIT_LOCKS",   "RLIMIT_SIGPENDING",
-    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",     "RLIMIT_RTTIME",
+    "RLIMIT_CPU",      "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK",  "RLIMIT_CORE",  "RLIMIT_RSS",
+    "RLIMIT_NPROC",    "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",     "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",   "RLIMIT_RTPRIO",  "RLIMIT_RTTIME",
 };
 
 }  // namespace

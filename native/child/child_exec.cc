@@ -40,19 +40,36 @@ static void put(const char* s) {
 static const char* failure_subject(const ChildPlan* plan, int stage, int64_t value, size_t* len) {
   const char* s = nullptr;
   switch (stage) {
-    case kStageChdir: s = plan->cwd; break;
-    case kStagePidfile: s = plan->pidfile; break;
-    case kStageExec: s = plan->ncandidates > 0 ? plan->candidates[0] : plan->argv[0]; break;
-    case kStageChroot: s = plan->chroot_dir; break;
-    case kStageHook: s = plan->hook_library; break;
-    case kStageRlimit: s = child_rlimit_name(value); break;
-    case kStageCgroup: s = plan->cgroup_procs; break;
-    case kStagePivotRoot: s = plan->pivot_root; break;
+    case kStageChdir:
+      s = plan->cwd;
+      break;
+    case kStagePidfile:
+      s = plan->pidfile;
+      break;
+    case kStageExec:
+      s = plan->ncandidates > 0 ? plan->candidates[0] : plan->argv[0];
+      break;
+    case kStageChroot:
+      s = plan->chroot_dir;
+      break;
+    case kStageHook:
+      s = plan->hook_library;
+      break;
+    case kStageRlimit:
+      s = child_rlimit_name(value);
+      break;
+    case kStageCgroup:
+      s = plan->cgroup_procs;
+      break;
+    case kStagePivotRoot:
+      s = plan->pivot_root;
+      break;
     case kStageMount:  // the value is the addMount() index: its first step's target
       for (int i = 0; i < plan->nmounts && s == nullptr; i++)
         if (plan->mounts[i].index == value) s = plan->mounts[i].target;
       break;
-    default: break;
+    default:
+      break;
   }
   *len = s == nullptr ? 0 : __builtin_strlen(s);
   // cgroup_procs is "<dir>/cgroup.procs": run() names the directory.
@@ -199,8 +216,7 @@ void child_reset_signals(const ChildPlan* plan) {
 
 void child_unblock_signals(const ChildPlan* plan) {
   uint64_t empty = 0;
-  if (syscall(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, nullptr, 8) != 0)
-    child_fail(plan, kStageSigmask, errno);
+  if (syscall(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, nullptr, 8) != 0) child_fail(plan, kStageSigmask, errno);
 }
 
 void child_run_hook(const ChildPlan* plan) {

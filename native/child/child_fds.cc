@@ -120,7 +120,8 @@ static void close_with_loop(const ChildPlan* plan) {
     uint64_t cur, max;
   } lim = {0, 0};
   uint64_t top = 1u << 20;
-  if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &lim) == 0 && lim.max > top && lim.max < (1u << 30)) top = lim.max;
+  if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &lim) == 0 && lim.max > top && lim.max < (1u << 30))
+    top = lim.max;
   for (uint64_t fd = 3; fd < top; fd++)
     if (!is_kept(plan, static_cast<int>(fd))) close(static_cast<int>(fd));
 }

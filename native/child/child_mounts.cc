@@ -137,8 +137,7 @@ void run_as_mapped_ids(const ChildPlan* plan, int first, int end) {
 // parked on a directory inside it until the mounts that read from it are made.
 void pivot_into_new_root(const ChildPlan* plan) {
   if (sys_mount(plan->pivot_root, plan->pivot_root, nullptr, kMsBind | kMsRec, nullptr) != 0 ||
-      chdir(plan->pivot_root) != 0 ||
-      (syscall(SYS_mkdirat, AT_FDCWD, plan->pivot_old, 0700) != 0 && errno != EEXIST) ||
+      chdir(plan->pivot_root) != 0 || (syscall(SYS_mkdirat, AT_FDCWD, plan->pivot_old, 0700) != 0 && errno != EEXIST) ||
       syscall(SYS_pivot_root, ".", plan->pivot_old) != 0 || chdir("/") != 0)
     child_fail(plan, kStagePivotRoot, errno);
 }
@@ -182,7 +181,8 @@ void child_setup_root(const ChildPlan* plan) {
   for (int i = 0; i < plan->nmounts;) {
     const MountStep& m = plan->mounts[i];
     // The ids matter only in a user namespace made at clone: the one the parent wrote maps for.
-    const bool helper = (m.as_uid >= 0 || m.as_gid >= 0) && (plan->clone_ns_flags & 0x10000000 /* CLONE_NEWUSER */) != 0;
+    const bool helper =
+        (m.as_uid >= 0 || m.as_gid >= 0) && (plan->clone_ns_flags & 0x10000000 /* CLONE_NEWUSER */) != 0;
     if (!helper) {
       apply_mount_step(plan, plan->mounts[i++]);
       continue;

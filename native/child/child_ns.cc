@@ -29,8 +29,7 @@ void child_wait_id_maps(const ChildPlan* plan) {
 // child_mounts.cc.
 void child_setup_mounts(const ChildPlan* plan) {
   if (!plan->new_mount_ns) return;
-  if (plan->mount_propagation != 0 &&
-      syscall(SYS_mount, "none", "/", nullptr, plan->mount_propagation, nullptr) != 0)
+  if (plan->mount_propagation != 0 && syscall(SYS_mount, "none", "/", nullptr, plan->mount_propagation, nullptr) != 0)
     child_fail(plan, kStageMounts, errno);
 }
 

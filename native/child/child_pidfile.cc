@@ -14,23 +14,23 @@ namespace vircommand {
 
 namespace {
 
-constexpr int kPathMax = 4096;     // PATH_MAX, with its NUL
-constexpr int kNameMax = 255;      // NAME_MAX
-constexpr int kMaxSymlinks = 40;   // the kernel's own limit in one lookup
+constexpr int kPathMax = 4096;  // PATH_MAX, with its NUL
+constexpr int kNameMax = 255;  // NAME_MAX
+constexpr int kMaxSymlinks = 40;  // the kernel's own limit in one lookup
 
 // The pidfile this daemon locked and wrote, so that a later failure removes it. Only the daemon
 // grandchild sets these, and it has its own copy of memory after its fork.
-int g_fd = -1;                     // the locked pidfile
-int g_dir_fd = -1;                 // O_PATH fd of the directory holding it
-char g_name[kNameMax + 1];         // its name in that directory
+int g_fd = -1;  // the locked pidfile
+int g_dir_fd = -1;  // O_PATH fd of the directory holding it
+char g_name[kNameMax + 1];  // its name in that directory
 
 // Who may own what the path goes through: root and the daemon's final user. Anyone else could
 // swap a component under a root daemon, and make it write to (or later signal) what they chose.
 struct Walk {
   const ChildPlan* plan;
   uint32_t own_uid;
-  int64_t blame;    // the end offset, in plan->pidfile, of the component being resolved
-  bool via_link;    // the current component comes from the target of the symlink named there
+  int64_t blame;  // the end offset, in plan->pidfile, of the component being resolved
+  bool via_link;  // the current component comes from the target of the symlink named there
 };
 
 [[noreturn]] void Fail(const Walk& w, int err, int reason = kPidfileNoReason, uint32_t number = 0) {
@@ -186,8 +186,8 @@ int child_write_pidfile(const ChildPlan* plan) {
     // they differ (the directory is checked, so only root or the daemon's user can do that).
     struct stat by_name;
     int again = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    bool same = again >= 0 && fstat(again, &by_name) == 0 && by_name.st_ino == by_fd.st_ino &&
-                by_name.st_dev == by_fd.st_dev;
+    bool same =
+        again >= 0 && fstat(again, &by_name) == 0 && by_name.st_ino == by_fd.st_ino && by_name.st_dev == by_fd.st_dev;
     if (again >= 0) close(again);
     if (!same) {
       close(fd);

@@ -20,8 +20,7 @@ constexpr int kPidtypeTgid = 1;
 // async-signal-safe: sched_setaffinity, set_mempolicy, prctl via syscall(2). Each acts on the
 // calling task only, so in the CLONE_VM child the parent's threads are untouched.
 void child_set_scheduling(const ChildPlan* plan) {
-  if (plan->cpu_mask_bytes > 0 &&
-      syscall(SYS_sched_setaffinity, 0, plan->cpu_mask_bytes, plan->cpu_mask) != 0)
+  if (plan->cpu_mask_bytes > 0 && syscall(SYS_sched_setaffinity, 0, plan->cpu_mask_bytes, plan->cpu_mask) != 0)
     child_fail(plan, kStageAffinity, errno);
   if (plan->mempolicy_mode >= 0 &&
       syscall(SYS_set_mempolicy, plan->mempolicy_mode, plan->mem_nodes, plan->mem_maxnode) != 0)

@@ -10,8 +10,8 @@ namespace vircommand {
 namespace {
 
 constexpr unsigned long kSeccompSetModeFilter = 1;  // SECCOMP_SET_MODE_FILTER
-constexpr unsigned long kPrSetSeccomp = 22;         // PR_SET_SECCOMP
-constexpr unsigned long kSeccompModeFilter = 2;     // SECCOMP_MODE_FILTER
+constexpr unsigned long kPrSetSeccomp = 22;  // PR_SET_SECCOMP
+constexpr unsigned long kSeccompModeFilter = 2;  // SECCOMP_MODE_FILTER
 
 // struct sock_fprog: the kernel reads the length and a pointer to the instructions.
 struct SockFprog {

@@ -23,8 +23,7 @@ void child_declarative_steps(const ChildPlan* plan) {
   child_wait_id_maps(plan);
   // setsid() fails with EPERM for a process that leads its session already (a daemon does since
   // step 4): what was asked for holds, so that is success. EPERM for a mere group leader stays.
-  if (plan->setsid && syscall(SYS_setsid) < 0 &&
-      !(errno == EPERM && syscall(SYS_getsid, 0) == syscall(SYS_getpid)))
+  if (plan->setsid && syscall(SYS_setsid) < 0 && !(errno == EPERM && syscall(SYS_getsid, 0) == syscall(SYS_getpid)))
     child_fail(plan, kStageSetsid, errno);
   if (plan->pgid >= 0 && syscall(SYS_setpgid, 0, plan->pgid) != 0) child_fail(plan, kStageSetpgid, errno);
   if (plan->has_nice && syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, plan->nice) != 0)

@@ -65,9 +65,9 @@ int child_write_pidfile(const ChildPlan* plan);  // the locked fd, kept across e
 void child_remove_pidfile();
 void child_set_rlimits(const ChildPlan* plan);
 void child_declarative_steps(const ChildPlan* plan);
-void child_wait_id_maps(const ChildPlan* plan);   // child_ns.cc, part of step 6
-void child_setup_mounts(const ChildPlan* plan);   // child_ns.cc, part of step 6
-void child_setup_root(const ChildPlan* plan);     // child_mounts.cc, part of step 6
+void child_wait_id_maps(const ChildPlan* plan);  // child_ns.cc, part of step 6
+void child_setup_mounts(const ChildPlan* plan);  // child_ns.cc, part of step 6
+void child_setup_root(const ChildPlan* plan);  // child_mounts.cc, part of step 6
 void child_set_uts_names(const ChildPlan* plan);  // child_uts.cc, part of step 6
 void child_run_hook(const ChildPlan* plan);
 void child_set_scheduling(const ChildPlan* plan);

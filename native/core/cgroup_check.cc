@@ -10,7 +10,7 @@ namespace vircommand {
 
 namespace {
 constexpr long kCgroup2Magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
-constexpr long kCgroupMagic = 0x27e0eb;     // CGROUP_SUPER_MAGIC (a v1 hierarchy)
+constexpr long kCgroupMagic = 0x27e0eb;  // CGROUP_SUPER_MAGIC (a v1 hierarchy)
 }  // namespace
 
 int CgroupDirError(const ExecPlan& plan) {

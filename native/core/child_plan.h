@@ -13,11 +13,11 @@ namespace vircommand {
 // means execve succeeded. 24 bytes: one write, atomic (< PIPE_BUF).
 struct ChildReport {
   uint32_t magic;  // kReportMagic
-  int32_t stage;   // Stage
-  int32_t err;     // errno of the failed call (or 0)
+  int32_t stage;  // Stage
+  int32_t err;  // errno of the failed call (or 0)
   int32_t pad;
-  int64_t value;   // stage-specific: the hook's return value, the pid holding a pidfile lock,
-                   // the index of the exec candidate
+  int64_t value;  // stage-specific: the hook's return value, the pid holding a pidfile lock,
+                  // the index of the exec candidate
 };
 constexpr uint32_t kReportMagic = 0x76434d44;  // "vCMD"
 
@@ -35,21 +35,21 @@ struct NamespaceStep {
 // One step of the new root's setup (pivotRoot, addMount; child/child_mounts.cc). Every string
 // is built by the parent as the child must pass it to the kernel at that point (a bind's source
 // already under the old root's mount point after pivot_root, say).
-constexpr int kMountStepMount = 0;    // mount(source, target, fstype, flags, data)
+constexpr int kMountStepMount = 0;  // mount(source, target, fstype, flags, data)
 constexpr int kMountStepSymlink = 1;  // symlink(source, target): the minimal /dev's links
 constexpr int kMountCreateNone = 0;
-constexpr int kMountCreateDir = 1;    // mkdir(target) when missing
-constexpr int kMountCreateFile = 2;   // an empty file at target when missing (a file's bind)
+constexpr int kMountCreateDir = 1;  // mkdir(target) when missing
+constexpr int kMountCreateFile = 2;  // an empty file at target when missing (a file's bind)
 struct MountStep {
-  int kind;              // kMountStep*
-  int create;            // kMountCreate*
-  const char* source;    // may be null (tmpfs, proc, ...)
+  int kind;  // kMountStep*
+  int create;  // kMountCreate*
+  const char* source;  // may be null (tmpfs, proc, ...)
   const char* target;
-  const char* fstype;    // may be null (bind)
-  unsigned long flags;   // mount(2) flags
-  const char* data;      // mount options ("size=1m,mode=755"), or null
-  bool readonly;         // a bind: remounted MS_RDONLY afterwards
-  int index;             // the addMount() call it belongs to, reported as the failure's value
+  const char* fstype;  // may be null (bind)
+  unsigned long flags;  // mount(2) flags
+  const char* data;  // mount options ("size=1m,mode=755"), or null
+  bool readonly;  // a bind: remounted MS_RDONLY afterwards
+  int index;  // the addMount() call it belongs to, reported as the failure's value
   // The fs ids (as seen in the new user namespace) a forked helper takes to make this step and
   // the next ones of the same index, the caller's own ids being unmapped there; -1: ours
   // (child_mounts.cc, run_as_mapped_ids).
@@ -72,36 +72,36 @@ struct SendMapping {
 
 struct ChildPlan {
   char* const* argv;
-  char* const* envp;         // never null: the plan's entries (native never reads environ)
+  char* const* envp;  // never null: the plan's entries (native never reads environ)
   const char* const* candidates;  // execve paths, tried in order
   int ncandidates;
 
-  int stdio_src[3];          // fds to become 0, 1, 2 (already open in the parent)
-  const int* keep_fds;       // sorted, unique, includes 0, 1, 2: everything else is closed
+  int stdio_src[3];  // fds to become 0, 1, 2 (already open in the parent)
+  const int* keep_fds;  // sorted, unique, includes 0, 1, 2: everything else is closed
   int nkeep;
-  const int* pass_fds;       // subset of keep_fds whose FD_CLOEXEC is cleared
+  const int* pass_fds;  // subset of keep_fds whose FD_CLOEXEC is cleared
   int npass;
-  const int* blocking_fds;   // subset of pass_fds whose O_NONBLOCK is cleared (PASS_FD_BLOCKING)
+  const int* blocking_fds;  // subset of pass_fds whose O_NONBLOCK is cleared (PASS_FD_BLOCKING)
   int nblocking;
-  int status_fd;             // write end of the status pipe (O_CLOEXEC), -1 for exec in place
-  bool shared_fd_table;      // cloned with CLONE_FILES: the child must unshare before any dup2
-  int highest_needed_fd;     // the highest kept fd or stdio source: what unsharing must copy
+  int status_fd;  // write end of the status pipe (O_CLOEXEC), -1 for exec in place
+  bool shared_fd_table;  // cloned with CLONE_FILES: the child must unshare before any dup2
+  int highest_needed_fd;  // the highest kept fd or stdio source: what unsharing must copy
   const SendMapping* sends;  // send buffers: dup2(src, target) after stdio (targets are kept)
   int nsends;
 
   bool daemonize;
-  const char* pidfile;       // null: none; absolute (src/ resolves it), walked by the daemon
+  const char* pidfile;  // null: none; absolute (src/ resolves it), walked by the daemon
 
   const RlimitStep* rlimits;
   int nrlimits;
-  int umask;                 // -1: unchanged
+  int umask;  // -1: unchanged
 
   bool setsid;
-  int pgid;                  // -1: unchanged
+  int pgid;  // -1: unchanged
   bool has_nice;
   int nice;
   const char* cgroup_procs;  // "<cgroup dir>/cgroup.procs", or null
-  int cgroup_fd;             // a cgroup directory fd (cgroup.procs opened relative to it), or -1
+  int cgroup_fd;  // a cgroup directory fd (cgroup.procs opened relative to it), or -1
   const NamespaceStep* namespaces;
   int nnamespaces;
   int unshare_flags;
@@ -111,52 +111,52 @@ struct ChildPlan {
   const char* hook_library;  // the library's path, only for exec()'s failure line (or null)
 
   const uint64_t* cpu_mask;  // sched_setaffinity mask, or null
-  size_t cpu_mask_bytes;     // 0: affinity unchanged
-  int mempolicy_mode;        // set_mempolicy mode (MPOL_*), -1: unchanged
+  size_t cpu_mask_bytes;  // 0: affinity unchanged
+  int mempolicy_mode;  // set_mempolicy mode (MPOL_*), -1: unchanged
   const unsigned long* mem_nodes;  // its nodemask (may be null for MPOL_DEFAULT/MPOL_LOCAL)
   unsigned long mem_maxnode;
-  int sched_core;            // kSchedCore*
-  pid_t sched_core_pid;      // kSchedCoreAmong: whose cookie
+  int sched_core;  // kSchedCore*
+  pid_t sched_core_pid;  // kSchedCoreAmong: whose cookie
 
   bool set_groups;
   const gid_t* groups;
   int ngroups;
-  int64_t uid;               // -1: unchanged
+  int64_t uid;  // -1: unchanged
   int64_t gid;
   bool clear_caps;
   uint64_t keep_caps;
   int cap_last_cap;
 
-  int pdeathsig;             // 0: none
-  pid_t parent_pid;          // to notice a parent that died before PR_SET_PDEATHSIG
+  int pdeathsig;  // 0: none
+  pid_t parent_pid;  // to notice a parent that died before PR_SET_PDEATHSIG
   bool no_new_privs;
   const char* cwd;
-  int proc_fd;               // a /proc directory fd for the LSM attr files, -1: none
-  const char* selinux_label; // SELinux exec context, or null
-  const char* apparmor_exec; // "exec <profile>" for AppArmor, or null
+  int proc_fd;  // a /proc directory fd for the LSM attr files, -1: none
+  const char* selinux_label;  // SELinux exec context, or null
+  const char* apparmor_exec;  // "exec <profile>" for AppArmor, or null
 
-  bool announce_exec;        // fork() path: report "about to exec" (stage none) just before execve,
-                             // so a death by signal before it is known to be pre-exec
-  int handshake_write_fd;    // child -> parent "ready", -1: no handshake
-  int handshake_read_fd;     // parent -> child "go"
+  bool announce_exec;  // fork() path: report "about to exec" (stage none) just before execve,
+                       // so a death by signal before it is known to be pre-exec
+  int handshake_write_fd;  // child -> parent "ready", -1: no handshake
+  int handshake_read_fd;  // parent -> child "go"
 
   // New namespaces (core/clone_ns.cc fills these; child/child_ns.cc acts on them at step 6).
-  int clone_ns_flags;        // CLONE_NEW* made by clone(): the child starts in them
-                             // (unshare_flags then holds only the rest)
-  int idmap_wait_fd;         // read end: the parent writes one byte once uid_map/gid_map are
-                             // written; -1: nothing to wait for
-  bool new_mount_ns;         // a new mount namespace, at clone or by unshare
+  int clone_ns_flags;  // CLONE_NEW* made by clone(): the child starts in them
+                       // (unshare_flags then holds only the rest)
+  int idmap_wait_fd;  // read end: the parent writes one byte once uid_map/gid_map are
+                      // written; -1: nothing to wait for
+  bool new_mount_ns;  // a new mount namespace, at clone or by unshare
   unsigned long mount_propagation;  // mount(2) flags applied to "/" in it (MS_REC | MS_PRIVATE
                                     // by default); 0: left as inherited
-  bool mount_proc;           // mount a new proc on /proc in it (remountProc)
-  bool proc_private;         // make /proc private (MS_REC | MS_PRIVATE) before that mount: the
-                             // tree was left shared (setMountPropagation 'shared'/'unchanged')
+  bool mount_proc;  // mount a new proc on /proc in it (remountProc)
+  bool proc_private;  // make /proc private (MS_REC | MS_PRIVATE) before that mount: the
+                      // tree was left shared (setMountPropagation 'shared'/'unchanged')
   // The new root (child/child_mounts.cc): pivot_root(2) into pivot_root, the old root parked on
   // pivot_old (relative to the new root) and detached once the mounts are made.
-  const char* pivot_root;    // absolute, or null
-  const char* pivot_old;     // "name" inside the new root, for pivot_root(".", name)
-  const char* pivot_old_abs; // "/name": what is unmounted and removed afterwards
-  const MountStep* mounts;   // addMount(), in order, after the root change and /proc
+  const char* pivot_root;  // absolute, or null
+  const char* pivot_old;  // "name" inside the new root, for pivot_root(".", name)
+  const char* pivot_old_abs;  // "/name": what is unmounted and removed afterwards
+  const MountStep* mounts;  // addMount(), in order, after the root change and /proc
   int nmounts;
 
   // The new uts namespace's names (child_uts.cc, step 6): null: unchanged. Not NUL-terminated

@@ -15,8 +15,8 @@ namespace vircommand {
 
 namespace {
 
-constexpr int kProbeFlags = 0x00000100 /* CLONE_VM */ | 0x00004000 /* CLONE_VFORK */ |
-                            0x00000400 /* CLONE_FILES */ | 0x00001000 /* CLONE_PIDFD */;
+constexpr int kProbeFlags = 0x00000100 /* CLONE_VM */ | 0x00004000 /* CLONE_VFORK */ | 0x00000400 /* CLONE_FILES */ |
+                            0x00001000 /* CLONE_PIDFD */;
 constexpr size_t kProbeStackSize = 64 * 1024;
 
 // Runs in the probe child, on the probe stack in our memory: it does nothing, and glibc's

@@ -19,8 +19,8 @@ enum class StdioKind { kNull, kFd, kPipe, kCapture, kBuffer, kSameAsStdout };
 
 struct StdioSpec {
   StdioKind kind = StdioKind::kNull;
-  int fd = -1;                 // kFd
-  size_t max_buffer = 0;       // kCapture: 0 is unlimited
+  int fd = -1;  // kFd
+  size_t max_buffer = 0;  // kCapture: 0 is unlimited
   // kBuffer (stdin): borrowed, not copied again (it may be large). It points into the command's
   // private copy (src/validate.ts toPrivateBytes), a Buffer no caller can reach, change or
   // detach; the glue holds the plan, and so that Buffer, until the run ends.
@@ -64,14 +64,14 @@ struct ExecPlan {
   int nice = 0;
   std::vector<NamespaceStep> namespaces;
   int unshare_flags = 0;
-  std::string cgroup_procs;    // empty: none
-  int cgroup_fd = -1;          // a cgroup directory fd, or -1
-  std::string chroot_dir;      // empty: none
+  std::string cgroup_procs;  // empty: none
+  int cgroup_fd = -1;  // a cgroup directory fd, or -1
+  std::string chroot_dir;  // empty: none
   PreExecHook hook = nullptr;
   std::vector<uint8_t> hook_data;
-  std::string hook_library;    // as given, for messages
-  std::vector<uint64_t> cpu_mask;        // empty: affinity unchanged
-  int mempolicy_mode = -1;               // -1: unchanged
+  std::string hook_library;  // as given, for messages
+  std::vector<uint64_t> cpu_mask;  // empty: affinity unchanged
+  int mempolicy_mode = -1;  // -1: unchanged
   std::vector<unsigned long> mem_nodes;  // nodemask words
   unsigned long mem_maxnode = 0;
   int sched_core = kSchedCoreNone;
@@ -79,10 +79,10 @@ struct ExecPlan {
   bool has_selinux_label = false;
   std::string selinux_label;
   bool has_apparmor_profile = false;
-  std::string apparmor_exec;             // "exec <profile>"
+  std::string apparmor_exec;  // "exec <profile>"
   bool handshake = false;
   bool daemonize = false;
-  std::string pidfile;         // empty: none
+  std::string pidfile;  // empty: none
   // New namespaces (unshare_flags): the user namespace's maps, in the kernel's format ("inside
   // outside count" lines; empty: not written), and the new mount namespace's setup.
   std::string uid_map;

@@ -158,11 +158,19 @@ void IoSession::OnReady(int slot) {
     return;
   }
   switch (slot) {
-    case kSlotStdin: WriteInput(); break;
+    case kSlotStdin:
+      WriteInput();
+      break;
     case kSlotStdout:
-    case kSlotStderr: ReadOutput(slot); break;
-    case kSlotStatus: ReadStatus(); break;
-    case kSlotPidfd: Reap(); break;
+    case kSlotStderr:
+      ReadOutput(slot);
+      break;
+    case kSlotStatus:
+      ReadStatus();
+      break;
+    case kSlotPidfd:
+      Reap();
+      break;
   }
 }
 

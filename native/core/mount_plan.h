@@ -32,8 +32,8 @@ struct MountSpec {
 };
 
 struct MountSetup {
-  std::string pivot_root;     // empty: none
-  std::string pivot_old;      // the old root's directory inside the new one ("name")
+  std::string pivot_root;  // empty: none
+  std::string pivot_old;  // the old root's directory inside the new one ("name")
   std::string pivot_old_abs;  // "/name"
   bool proc_private = false;
   std::vector<MountSpec> mounts;

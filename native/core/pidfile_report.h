@@ -10,14 +10,14 @@
 namespace vircommand {
 
 enum PidfileReason : int {
-  kPidfileNoReason = 0,       // a plain errno (ENOENT, ENOTDIR, ELOOP, EACCES, ENOSPC, ...)
-  kPidfileDirWorldWritable,   // EPERM: a directory writable by others, without the sticky bit
-  kPidfileDirGroupWritable,   // EPERM: a directory writable by its group, without the sticky bit
-  kPidfileDirOwner,           // EPERM: a directory owned by another user (number: its uid)
-  kPidfileLinkOwner,          // EPERM: a symlink on the path owned by another user (number: uid)
-  kPidfileFileOwner,          // EPERM: the pidfile exists, owned by another user (number: uid)
-  kPidfileFileLinks,          // EPERM: the pidfile has more than one hard link (number: count)
-  kPidfileNotRegular,         // EINVAL: the pidfile is not a regular file (number: st_mode)
+  kPidfileNoReason = 0,  // a plain errno (ENOENT, ENOTDIR, ELOOP, EACCES, ENOSPC, ...)
+  kPidfileDirWorldWritable,  // EPERM: a directory writable by others, without the sticky bit
+  kPidfileDirGroupWritable,  // EPERM: a directory writable by its group, without the sticky bit
+  kPidfileDirOwner,  // EPERM: a directory owned by another user (number: its uid)
+  kPidfileLinkOwner,  // EPERM: a symlink on the path owned by another user (number: uid)
+  kPidfileFileOwner,  // EPERM: the pidfile exists, owned by another user (number: uid)
+  kPidfileFileLinks,  // EPERM: the pidfile has more than one hard link (number: count)
+  kPidfileNotRegular,  // EINVAL: the pidfile is not a regular file (number: st_mode)
 };
 
 // Layout (< 2^51, so a JavaScript number holds it exactly):
@@ -32,7 +32,8 @@ constexpr int64_t kPidfileNumberShift = 19;
 
 constexpr int64_t PidfileReportValue(int64_t end, int reason, bool via_link, uint32_t number) {
   return (end & ((int64_t{1} << kPidfileOffsetBits) - 1)) | (static_cast<int64_t>(reason) << kPidfileReasonShift) |
-         (static_cast<int64_t>(via_link) << kPidfileViaLinkShift) | (static_cast<int64_t>(number) << kPidfileNumberShift);
+         (static_cast<int64_t>(via_link) << kPidfileViaLinkShift) |
+         (static_cast<int64_t>(number) << kPidfileNumberShift);
 }
 
 }  // namespace vircommand

@@ -15,12 +15,12 @@ struct SpawnedChild {
   pid_t pid = -1;
   int pidfd = -1;
   int stdio_fd[3] = {-1, -1, -1};  // parent ends: stdin write end, stdout/stderr read ends
-  int status_fd = -1;              // read end of the status pipe, O_NONBLOCK
-  int handshake_ready_fd = -1;     // read: the child writes '1' when it is ready
-  int handshake_go_fd = -1;        // write: the parent writes '1' to let it exec
-  std::vector<int> send_fds;       // write ends of the send buffers' pipes (O_NONBLOCK), as plan.sends
-  bool vforked = false;            // true: the child has exec'd or exited when Spawn returns
-  bool announces_exec = false;     // the child reports "about to exec" before execve
+  int status_fd = -1;  // read end of the status pipe, O_NONBLOCK
+  int handshake_ready_fd = -1;  // read: the child writes '1' when it is ready
+  int handshake_go_fd = -1;  // write: the parent writes '1' to let it exec
+  std::vector<int> send_fds;  // write ends of the send buffers' pipes (O_NONBLOCK), as plan.sends
+  bool vforked = false;  // true: the child has exec'd or exited when Spawn returns
+  bool announces_exec = false;  // the child reports "about to exec" before execve
 };
 
 struct SpawnFailure {

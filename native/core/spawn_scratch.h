@@ -17,7 +17,7 @@ namespace vircommand {
 struct Scratch {
   int devnull = -1;
   int status_in_child = -1;  // the status pipe's write end as the child sees it (maybe a slot)
-  int slots_used = 0;        // transfer slots pointing at this spawn's fds; reset after clone
+  int slots_used = 0;  // transfer slots pointing at this spawn's fds; reset after clone
   int child_end[3] = {-1, -1, -1};  // pipe ends that become the child's stdio
   int parent_end[3] = {-1, -1, -1};
   int status[2] = {-1, -1};
@@ -25,7 +25,7 @@ struct Scratch {
   int go[2] = {-1, -1};
   std::vector<int> send_child, send_parent;  // send buffers' pipes: read ends (child), write ends
   std::vector<SendMapping> sends;
-  int proc_fd = -1;                         // /proc, for the LSM attr files
+  int proc_fd = -1;  // /proc, for the LSM attr files
   int idmap[2] = {-1, -1};  // the parent releases a child in a new user namespace once its maps are written
   std::vector<char*> argv, envp;
   std::vector<const char*> candidates;

@@ -84,7 +84,9 @@ Napi::Value GetEnvBytes(const Napi::CallbackInfo& info) {
 // hasEnvLock() -> whether native can copy the process environment under Node's lock: then a
 // plan's env may be null (inherit), and native copies environ itself (O(n), bytes as they are)
 // instead of the TypeScript layer reading process.env name by name.
-Napi::Value HasEnvLock(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), NodeEnvLock() != nullptr); }
+Napi::Value HasEnvLock(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), NodeEnvLock() != nullptr);
+}
 
 Napi::Value StageNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

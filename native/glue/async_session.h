@@ -106,7 +106,8 @@ class AsyncSession : public IoSession, public LoopResident {
   void SetRef(bool ref) {
     for (uv_poll_t* p : polls_)
       if (p != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(p)) : uv_unref(reinterpret_cast<uv_handle_t*>(p));
-    if (timer_ != nullptr) ref ? uv_ref(reinterpret_cast<uv_handle_t*>(timer_)) : uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
+    if (timer_ != nullptr)
+      ref ? uv_ref(reinterpret_cast<uv_handle_t*>(timer_)) : uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
   }
 
   bool finished() const { return finished_; }

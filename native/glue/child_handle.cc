@@ -25,8 +25,8 @@ namespace vircommand {
 namespace {
 
 Napi::Error ChildFailureError(Napi::Env env, const ChildReport& report, pid_t pid, int status) {
-  Napi::Error e = Napi::Error::New(env, std::string("child failed at stage ") + StageName(report.stage) + ": " +
-                                            strerror(report.err));
+  Napi::Error e = Napi::Error::New(
+      env, std::string("child failed at stage ") + StageName(report.stage) + ": " + strerror(report.err));
   e.Set("stage", Napi::String::New(env, StageName(report.stage)));
   e.Set("errno", Napi::Number::New(env, report.err));
   e.Set("value", Napi::Number::New(env, static_cast<double>(report.value)));
@@ -107,7 +107,8 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
     SpawnFailureToJs(env, failure).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto session = std::make_unique<AsyncSession>(env, plan, &child, info[1].As<Napi::Function>(), info[0].As<Napi::Object>());
+  auto session =
+      std::make_unique<AsyncSession>(env, plan, &child, info[1].As<Napi::Function>(), info[0].As<Napi::Object>());
   if (child.vforked && !plan.daemonize) {
     // The vfork child has exec'd or exited by now: an exec failure is known at once. Reap it
     // here and throw, so runAsync() fails synchronously with the stage, leaving nothing behind.
@@ -139,7 +140,8 @@ Napi::Value ChildHandle::Spawn(const Napi::CallbackInfo& info) {
 
 Napi::Value ChildHandle::Kill(const Napi::CallbackInfo& info) {
   int sig = SIGTERM;
-  if (info.Length() > 0 && !info[0].IsUndefined() && !CheckedInt32(info.Env(), info[0], "kill: signal", 0, SIGRTMAX, &sig))
+  if (info.Length() > 0 && !info[0].IsUndefined() &&
+      !CheckedInt32(info.Env(), info[0], "kill: signal", 0, SIGRTMAX, &sig))
     return info.Env().Undefined();
   bool group = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
   bool sent = session_ && !session_->finished() && (group ? session_->KillGroup(sig) : session_->Kill(sig));
@@ -193,8 +195,10 @@ void ChildHandle::OnReadyPipe(uv_poll_t* handle, int, int) {
     // The child died before it was ready: its report, if any, says at which stage. A daemon's
     // comes through the status pipe its run handed over (IoSession::HandOffStatus).
     self->session_->ReadStatusNow();
-    if (self->session_->result().has_report) report = self->session_->result().report;
-    else self->session_->LateReport(&report);
+    if (self->session_->result().has_report)
+      report = self->session_->result().report;
+    else
+      self->session_->LateReport(&report);
   }
   if (self->session_) self->session_->CloseLateStatus();
   self->UpdateResidence();

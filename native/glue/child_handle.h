@@ -47,7 +47,7 @@ class ChildHandle : public Napi::ObjectWrap<ChildHandle>, public LoopResident {
   friend class AsyncSession;
   std::unique_ptr<AsyncSession> session_;
   int ready_fd_ = -1;  // handshake: the child says it is ready
-  int go_fd_ = -1;     // handshake: we let it exec
+  int go_fd_ = -1;  // handshake: we let it exec
   uv_poll_t* ready_poll_ = nullptr;
   Napi::FunctionReference handshake_cb_;
   AddonData* resident_of_ = nullptr;  // set while registered

@@ -13,8 +13,8 @@ uv_loop_t* LoopOf(Napi::Env env) {
   return loop;
 }
 
-void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv, std::initializer_list<napi_value> args,
-                    bool from_js) {
+void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv,
+                    std::initializer_list<napi_value> args, bool from_js) {
   if (fn.IsEmpty()) return;
   napi_value result;
   std::vector<napi_value> argv(args);

@@ -24,7 +24,7 @@ void DeleteHandle(uv_handle_t* h) {
 // microtasks (promise continuations) after it. Raw N-API on purpose: while a Worker is being
 // terminated, Node still runs libuv callbacks but JavaScript can no longer run; the call then
 // fails, which is fine, where node-addon-api would turn the failure into a fatal error.
-void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv, std::initializer_list<napi_value> args,
-                    bool from_js);
+void InvokeCallback(Napi::Env env, const Napi::FunctionReference& fn, napi_value recv,
+                    std::initializer_list<napi_value> args, bool from_js);
 
 }  // namespace vircommand

@@ -15,9 +15,9 @@
 
 namespace vircommand {
 
-constexpr int64_t kIntMax = 2147483647;                // an fd, a pid, an int flag word
-constexpr int64_t kIdMax = 4294967294;                 // a uid/gid: (uid_t)-1 means "unchanged"
-constexpr int64_t kSafeIntMax = 9007199254740991;      // 2^53-1: a size or an amount in a double
+constexpr int64_t kIntMax = 2147483647;  // an fd, a pid, an int flag word
+constexpr int64_t kIdMax = 4294967294;  // a uid/gid: (uid_t)-1 means "unchanged"
+constexpr int64_t kSafeIntMax = 9007199254740991;  // 2^53-1: a size or an amount in a double
 
 // `what` names the value in the message ("vircommand native plan: 'stdout.fd' ..."). Returns
 // false with the exception pending when v is not an integer in [lo, hi].
@@ -35,7 +35,8 @@ inline bool CheckedInt(Napi::Env env, Napi::Value v, const std::string& what, in
   if (d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
     char given[32];
     snprintf(given, sizeof given, "%.17g", d);
-    Napi::RangeError::New(env, what + " must be from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " + given)
+    Napi::RangeError::New(env,
+                          what + " must be from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " + given)
         .ThrowAsJavaScriptException();
     return false;
   }

@@ -107,7 +107,8 @@ bool GetMountSetup(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   bool present = false;
   if (!Str(env, n, "pivotRoot", "", &setup.pivot_root, &present)) return false;
   if (present) {
-    if (setup.pivot_root.empty() || setup.pivot_root[0] != '/') return Fail(env, "pivotRoot", "must be an absolute path");
+    if (setup.pivot_root.empty() || setup.pivot_root[0] != '/')
+      return Fail(env, "pivotRoot", "must be an absolute path");
     if (!Str(env, n, "oldRoot", "", &setup.pivot_old)) return false;
     if (setup.pivot_old.empty() || setup.pivot_old.find('/') != std::string::npos)
       return Fail(env, "oldRoot", "must be a plain name");

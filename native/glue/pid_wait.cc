@@ -74,12 +74,15 @@ struct PidWaiter : LoopResident {
   }
 
   void ArmTimer() {
-    uv_timer_start(&timer, [](uv_timer_t* t) {
-      auto* w = static_cast<PidWaiter*>(t->data);
-      if (w->TryReap()) return;
-      w->backoff_ms = NextReapPollMs(w->backoff_ms);
-      w->ArmTimer();
-    }, backoff_ms, 0);
+    uv_timer_start(
+        &timer,
+        [](uv_timer_t* t) {
+          auto* w = static_cast<PidWaiter*>(t->data);
+          if (w->TryReap()) return;
+          w->backoff_ms = NextReapPollMs(w->backoff_ms);
+          w->ArmTimer();
+        },
+        backoff_ms, 0);
   }
 };
 }  // namespace
@@ -114,9 +117,8 @@ Napi::Value PidWait(const Napi::CallbackInfo& info) {
   }
   uv_poll_init(LoopOf(env), &w->poll, pidfd);
   w->poll.data = w;
-  uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t* handle, int, int) {
-    static_cast<PidWaiter*>(handle->data)->TryReap();
-  });
+  uv_poll_start(&w->poll, UV_READABLE,
+                [](uv_poll_t* handle, int, int) { static_cast<PidWaiter*>(handle->data)->TryReap(); });
   return env.Undefined();
 }
 

@@ -28,7 +28,8 @@ bool GetRlimValue(Napi::Env env, Napi::Object o, const char* key, uint64_t* out,
     return lossless ? true : Fail(env, where + key, "must be a bigint from 0 to 2^64-1");
   }
   int64_t n = 0;
-  if (!CheckedInt(env, v, Named(where + key) + " (a number: -1 for unlimited, or 0 to 2^53-1)", -1, kSafeIntMax, &n)) return false;
+  if (!CheckedInt(env, v, Named(where + key) + " (a number: -1 for unlimited, or 0 to 2^53-1)", -1, kSafeIntMax, &n))
+    return false;
   *out = n < 0 ? ~uint64_t{0} : static_cast<uint64_t>(n);
   return true;
 }
@@ -52,8 +53,8 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     // setUID() alone fails at 'setuid', the step the caller asked for.
     plan->set_groups = true;
     if (!GroupListFor(plan->uid, plan->gid, &plan->groups)) {
-      Napi::Error::New(env, "vircommand: cannot read the supplementary groups of uid " + std::to_string(plan->uid) + ": " +
-                                strerror(errno))
+      Napi::Error::New(env, "vircommand: cannot read the supplementary groups of uid " + std::to_string(plan->uid) +
+                                ": " + strerror(errno))
           .ThrowAsJavaScriptException();
       return false;
     }
@@ -75,7 +76,8 @@ bool GetCredentials(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     int res;
     uint64_t soft, hard;
     if (!GetInt32(env, r, "resource", 0, RLIMIT_NLIMITS - 1, &res, At("rlimits", i)) ||
-        !GetRlimValue(env, r, "soft", &soft, At("rlimits", i)) || !GetRlimValue(env, r, "hard", &hard, At("rlimits", i)))
+        !GetRlimValue(env, r, "soft", &soft, At("rlimits", i)) ||
+        !GetRlimValue(env, r, "hard", &hard, At("rlimits", i)))
       return false;
     plan->rlimits.push_back({res, soft, hard});
   }

@@ -29,7 +29,8 @@ bool GetStdio(Napi::Env env, Napi::Object o, const char* key, int index, StdioSp
     int64_t max = 0;
     Napi::Value given;
     if (!Field(s, "maxBuffer", &given)) return false;
-    if (!given.IsUndefined() && !CheckedInt(env, given, Named(std::string(key) + ".maxBuffer"), 0, kSafeIntMax, &max)) return false;
+    if (!given.IsUndefined() && !CheckedInt(env, given, Named(std::string(key) + ".maxBuffer"), 0, kSafeIntMax, &max))
+      return false;
     spec->max_buffer = static_cast<size_t>(max);
   } else if (type == "buffer" && index == 0) {
     spec->kind = StdioKind::kBuffer;

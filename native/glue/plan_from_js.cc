@@ -34,7 +34,8 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   Napi::Value envv;
   if (!Field(o, "env", &envv)) return false;
   if (Absent(envv)) {
-    if (!CopyEnvironLocked(&plan->env)) return Fail(env, "env", "cannot be null: Node's environment lock was not found");
+    if (!CopyEnvironLocked(&plan->env))
+      return Fail(env, "env", "cannot be null: Node's environment lock was not found");
   } else if (!GetStringArray(env, envv, "env", &plan->env)) {
     return false;
   }
@@ -46,7 +47,8 @@ bool PlanFromJs(Napi::Env env, Napi::Object o, ExecPlan* plan) {
       !GetContainerIds(env, o, plan))
     return false;
   Napi::Value timeout, grace, drain;
-  if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain)) return false;
+  if (!Field(o, "timeoutMs", &timeout) || !Field(o, "killGraceMs", &grace) || !Field(o, "drainMs", &drain))
+    return false;
   plan->timeout_ms = MillisFromJs(timeout, plan->timeout_ms);
   plan->kill_grace_ms = MillisFromJs(grace, plan->kill_grace_ms);
   plan->drain_ms = MillisFromJs(drain, plan->drain_ms);

@@ -16,8 +16,7 @@ namespace vircommand {
 bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
   if (!GetBool(env, o, "noNewPrivs", &plan->no_new_privs) || !GetBool(env, o, "setsid", &plan->setsid)) return false;
   if (!GetInt32(env, o, "parentDeathSignal", 0, SIGRTMAX, &plan->pdeathsig) ||
-      !GetInt32(env, o, "pgid", -1, kIntMax, &plan->pgid) ||
-      !GetFlags32(env, o, "unshareFlags", &plan->unshare_flags))
+      !GetInt32(env, o, "pgid", -1, kIntMax, &plan->pgid) || !GetFlags32(env, o, "unshareFlags", &plan->unshare_flags))
     return false;
   Napi::Value nice;
   if (!Field(o, "nice", &nice)) return false;
@@ -33,7 +32,8 @@ bool GetSteps(Napi::Env env, Napi::Object o, ExecPlan* plan) {
     Napi::Object n;
     if (!ObjectItem(env, na, i, "namespaces", &n)) return false;
     int fd, type;
-    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd, At("namespaces", i)) || !GetFlags32(env, n, "type", &type, At("namespaces", i)))
+    if (!GetInt32(env, n, "fd", 0, kIntMax, &fd, At("namespaces", i)) ||
+        !GetFlags32(env, n, "type", &type, At("namespaces", i)))
       return false;
     plan->namespaces.push_back({fd, type});
   }

@@ -128,8 +128,8 @@ Napi::Object ResultToJs(Napi::Env env, SessionResult* r) {
 }
 
 Napi::Error SpawnFailureToJs(Napi::Env env, const SpawnFailure& failure) {
-  std::string message = std::string("cannot start child process: ") + StageName(failure.stage) + ": " +
-                        strerror(failure.err);
+  std::string message =
+      std::string("cannot start child process: ") + StageName(failure.stage) + ": " + strerror(failure.err);
   Napi::Error e = Napi::Error::New(env, message);
   e.Set("stage", Napi::String::New(env, StageName(failure.stage)));
   e.Set("errno", Napi::Number::New(env, failure.err));

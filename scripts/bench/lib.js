@@ -94,7 +94,10 @@ function openFdsTo(total) {
  * processes'): { soft, hard } as numbers (Infinity for unlimited), or null.
  */
 function procLimit(label) {
-  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(label));
+  const line = fs
+    .readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(label));
   const m = line && /^.{26}(\S+)\s+(\S+)/.exec(line);
   const num = (v) => (v === 'unlimited' ? Infinity : Number(v));
   return m ? { soft: num(m[1]), hard: num(m[2]) } : null;

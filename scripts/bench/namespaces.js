@@ -27,13 +27,22 @@ const cases = [
   ['unshare pid (at clone: program is pid 1)', (c) => c.unshare(['pid'])],
   ['unshare mnt (private propagation)', (c) => c.unshare(['mnt'])],
   ['unshare pid + remountProc', (c) => c.unshare(['pid']).remountProc()],
-  ['unshare user + uid/gid maps (own-memory clone)', (c) =>
-    c.unshare(['user']).setUidMappings([{ inside: 0, outside: uid, count: 1 }]).setGidMappings([{ inside: 0, outside: gid, count: 1 }])],
+  [
+    'unshare user + uid/gid maps (own-memory clone)',
+    (c) =>
+      c
+        .unshare(['user'])
+        .setUidMappings([{ inside: 0, outside: uid, count: 1 }])
+        .setGidMappings([{ inside: 0, outside: gid, count: 1 }]),
+  ],
 ];
 
 // A fresh cgroup v2 group for the joinCgroup rows (root; removed at the end), or null.
 function makeCgroup() {
-  const line = require('node:fs').readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
+  const line = require('node:fs')
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' - ')[1]?.startsWith('cgroup2 '));
   if (!line) return null;
   const dir = path.join(line.split(' ')[4], `vc-bench-ns-${process.pid}`);
   try {
@@ -58,8 +67,15 @@ const add = (k, v) => (results.get(k) ?? results.set(k, []).get(k)).push(v);
 for (let r = 0; r < rounds; r++) {
   if (before) {
     native.setNativeBinding(before);
-    add('no namespace (--before addon)', timeOne((c) => c));
-    if (cgroup) add('joinCgroup (--before addon: child writes cgroup.procs)', timeOne((c) => c.joinCgroup(cgroup)));
+    add(
+      'no namespace (--before addon)',
+      timeOne((c) => c),
+    );
+    if (cgroup)
+      add(
+        'joinCgroup (--before addon: child writes cgroup.procs)',
+        timeOne((c) => c.joinCgroup(cgroup)),
+      );
     native.setNativeBinding(null);
   }
   for (const [name, make] of cases) {

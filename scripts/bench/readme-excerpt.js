@@ -17,7 +17,11 @@ function excerpt(resultsMd) {
   const from = lines.findIndex((l) => l.startsWith('Measured '));
   const to = lines.findIndex((l) => l.startsWith('#### 3.'));
   if (from < 0 || to < from) throw new Error('results.md: no "Measured" line or no scenario 3 heading');
-  return lines.slice(from, to).map((l) => l.replace(/^#### /, '## ')).join('\n').trim();
+  return lines
+    .slice(from, to)
+    .map((l) => l.replace(/^#### /, '## '))
+    .join('\n')
+    .trim();
 }
 
 /** The page's current excerpt (between the markers). */
@@ -30,7 +34,7 @@ function current(readme) {
 
 /** The page's text with the excerpt replaced. */
 function splice(readme, resultsMd) {
-  current(readme);  // throws without the markers
+  current(readme); // throws without the markers
   const a = readme.indexOf(BEGIN) + BEGIN.length;
   const b = readme.indexOf(END);
   return `${readme.slice(0, a)}\n\n${excerpt(resultsMd)}\n\n${readme.slice(b)}`;

@@ -22,12 +22,19 @@ function evaluateParse(sc, n, add) {
   for (const [set, name, ours, theirs, theirName] of sets) {
     const o = rowOf(sc[set], ours);
     const t = rowOf(sc[set], theirs);
-    add(n, `${name} over ${sc.lines} records, ${sc.holdMib} MiB held: at least as fast as ${theirName}`,
-      `${f2(o.ms.median)} vs ${f2(t.ms.median)} ms (${fx(t.ms.median / o.ms.median)} faster)`, o.ms.median <= t.ms.median);
-    add(n, `${name}: event-loop delay max ≤ ${DELAY_LIMIT_MS} ms while it streams`,
+    add(
+      n,
+      `${name} over ${sc.lines} records, ${sc.holdMib} MiB held: at least as fast as ${theirName}`,
+      `${f2(o.ms.median)} vs ${f2(t.ms.median)} ms (${fx(t.ms.median / o.ms.median)} faster)`,
+      o.ms.median <= t.ms.median,
+    );
+    add(
+      n,
+      `${name}: event-loop delay max ≤ ${DELAY_LIMIT_MS} ms while it streams`,
       `worst trial ${f2(o.delayMax.max)} ms (median ${f2(o.delayMax.median)}); ${theirName}: ${f2(t.delayMax.median)} ms`,
       o.delayMax.max <= DELAY_LIMIT_MS,
-      'a trial\'s longest pause can be a V8 young-generation collection stretched by other load on the cores');
+      "a trial's longest pause can be a V8 young-generation collection stretched by other load on the cores",
+    );
   }
 }
 
@@ -39,7 +46,10 @@ function markdownParse(sc, n) {
   L.push('');
   L.push('| median (min–max) | ms | event-loop delay max, ms | delay p99, ms | ÷ child_process time |');
   L.push('|---|---|---|---|---|');
-  for (const [set, theirs] of [['regex', 'cp.readline'], ['nul', 'cp.data']]) {
+  for (const [set, theirs] of [
+    ['regex', 'cp.readline'],
+    ['nul', 'cp.data'],
+  ]) {
     const base = rowOf(sc[set], theirs).ms.median;
     for (const r of sc[set]) {
       const label = r.id.startsWith('ours.') ? `**${r.label}**` : r.label;
@@ -47,9 +57,11 @@ function markdownParse(sc, n) {
     }
   }
   L.push('');
-  L.push('Lines of `seq 1 N` matched with `/^(\\d+)$/` (its group taken), and the same numbers NUL-separated (`seq | tr`), one field per call. ' +
-    'Time from spawn to the child reaped and every record handled; event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span. ' +
-    'One warm-up run of each method, then trials that interleave them. runRegex and runNul yield to the event loop once a turn has parsed for 2 ms.');
+  L.push(
+    'Lines of `seq 1 N` matched with `/^(\\d+)$/` (its group taken), and the same numbers NUL-separated (`seq | tr`), one field per call. ' +
+      'Time from spawn to the child reaped and every record handled; event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span. ' +
+      'One warm-up run of each method, then trials that interleave them. runRegex and runNul yield to the event loop once a turn has parsed for 2 ms.',
+  );
   L.push('');
   return L;
 }

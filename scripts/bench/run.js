@@ -34,7 +34,8 @@ const args = require('./lib').parseArgs();
 const KNOWN_FLAGS = new Set(['quick', 'only', 'out-dir', 'report-only', 'update']);
 const unknown = Object.keys(args).filter((k) => !KNOWN_FLAGS.has(k));
 if (unknown.length > 0) {
-  const usage = 'usage: node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR] [--update a,b,...] [--report-only]\n(the scenario ids are listed at the top of scripts/bench/run.js)\n';
+  const usage =
+    'usage: node scripts/bench/run.js [--quick] [--only a,b,...] [--out-dir DIR] [--update a,b,...] [--report-only]\n(the scenario ids are listed at the top of scripts/bench/run.js)\n';
   const help = unknown.length === 1 && unknown[0] === 'help';
   process.stderr.write(help ? usage : `unknown option --${unknown[0]}\n${usage}`);
   process.exit(help ? 0 : 2);
@@ -217,7 +218,10 @@ function scenarios(floor, nofileHigh, all = false) {
       id: 'throughput',
       title: 'Throughput',
       node: ['--expose-gc'],
-      argv: ['scenarios/throughput.js', ...(q ? ['--trials', '3', '--bytes', String(64 * 1024 ** 2), '--rt-bytes', String(16 * 1024 ** 2)] : ['--trials', '7'])],
+      argv: [
+        'scenarios/throughput.js',
+        ...(q ? ['--trials', '3', '--bytes', String(64 * 1024 ** 2), '--rt-bytes', String(16 * 1024 ** 2)] : ['--trials', '7']),
+      ],
     },
     {
       id: 'soak',
@@ -227,7 +231,7 @@ function scenarios(floor, nofileHigh, all = false) {
     },
     {
       id: 'lines',
-      title: 'Lines of a child\'s output: lines() and child_process + readline',
+      title: "Lines of a child's output: lines() and child_process + readline",
       node: ['--expose-gc'],
       argv: ['scenarios/lines.js', ...(q ? ['--trials', '3', '--count', '500000', '--hold-mib', '256'] : ['--trials', '5'])],
     },
@@ -345,40 +349,73 @@ function evaluate(res) {
     const quietNote = quiet
       ? `Most of the gap is the two capture pipes: with stdout/stderr on /dev/null runSync is ${fx(quiet.ms.median / med(lat, 'floor.posix_spawn'))} of the floor`
       : undefined;
-    add(1, 'runSync within 1.2× of the C floor', `${fx(vsFloor)} (${f2(med(lat, 'ours.runSync'))} vs ${f2(med(lat, 'floor.posix_spawn'))} ms)`, vsFloor <= 1.2, quietNote);
+    add(
+      1,
+      'runSync within 1.2× of the C floor',
+      `${fx(vsFloor)} (${f2(med(lat, 'ours.runSync'))} vs ${f2(med(lat, 'floor.posix_spawn'))} ms)`,
+      vsFloor <= 1.2,
+      quietNote,
+    );
   }
   const b8 = by['big-8g'];
   if (lat && b8 && !lat.error && !b8.error) {
     const ratios = OURS.map((id) => med(b8, id) / med(lat, id));
-    add(2, `vircommand with ${b8.holdMib} MiB held within 1.1× of vircommand with a small parent`,
-      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '), Math.max(...ratios) <= 1.1);
+    add(
+      2,
+      `vircommand with ${b8.holdMib} MiB held within 1.1× of vircommand with a small parent`,
+      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '),
+      Math.max(...ratios) <= 1.1,
+    );
   }
   const hp = by['big-1g-paired'];
   if (hp && !hp.error) {
     const ratio = (id) => (hp.rows.find((r) => r.id === id) || { ratio: {} }).ratio.median;
-    add(2, `runSync() with ${hp.holdMib} MiB held within 1.05× of the same process small (paired per trial, median)`,
-      `${fx(ratio('ours.runSync'))} (no capture: ${fx(ratio('ours.runSync.devnull'))})`, ratio('ours.runSync') <= 1.05);
-    add(2, `run() with ${hp.holdMib} MiB held within 1.1× of the same process small (paired per trial, median)`, fx(ratio('ours.run')), ratio('ours.run') <= 1.1);
+    add(
+      2,
+      `runSync() with ${hp.holdMib} MiB held within 1.05× of the same process small (paired per trial, median)`,
+      `${fx(ratio('ours.runSync'))} (no capture: ${fx(ratio('ours.runSync.devnull'))})`,
+      ratio('ours.runSync') <= 1.05,
+    );
+    add(
+      2,
+      `run() with ${hp.holdMib} MiB held within 1.1× of the same process small (paired per trial, median)`,
+      fx(ratio('ours.run')),
+      ratio('ours.run') <= 1.1,
+    );
   }
   const lo = by['fds-low'];
   const hi = by['fds-high'];
   if (lo && hi && !lo.error && !hi.error) {
     const ratios = OURS.map((id) => med(hi, id) / med(lo, id));
-    add(3, `${hi.setup.openFdsNow} fds / limit ${hi.setup.nofile.soft} within 1.2× of ${lo.setup.openFdsNow} fds / limit ${lo.setup.nofile.soft}`,
-      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '), Math.max(...ratios) <= 1.2);
+    add(
+      3,
+      `${hi.setup.openFdsNow} fds / limit ${hi.setup.nofile.soft} within 1.2× of ${lo.setup.openFdsNow} fds / limit ${lo.setup.nofile.soft}`,
+      OURS.map((id, i) => `${id.replace('ours.', '')} ${fx(ratios[i])}`).join(', '),
+      Math.max(...ratios) <= 1.2,
+    );
   }
   const cc = by.concurrency;
   if (cc && !cc.error) {
     const o = cc.rows.find((r) => r.id === 'ours.run');
-    add(4, `${cc.count} × run(sleep ${cc.sleep}): event-loop delay p99 < 10 ms`,
-      `p99 ${f2(o.delayP99.median)} ms (worst trial ${f2(o.delayP99.max)}); max ${f2(o.delayMax.median)} ms, the launch loop itself ${f2(o.launchMs.median)} ms`, o.delayP99.max < 10);
-    add(4, `no threadpool thread held: fs.readFile issued meanwhile completes before any child can exit (< ${cc.sleep * 1000} ms), no thread blocked in a syscall`,
+    add(
+      4,
+      `${cc.count} × run(sleep ${cc.sleep}): event-loop delay p99 < 10 ms`,
+      `p99 ${f2(o.delayP99.median)} ms (worst trial ${f2(o.delayP99.max)}); max ${f2(o.delayMax.median)} ms, the launch loop itself ${f2(o.launchMs.median)} ms`,
+      o.delayP99.max < 10,
+    );
+    add(
+      4,
+      `no threadpool thread held: fs.readFile issued meanwhile completes before any child can exit (< ${cc.sleep * 1000} ms), no thread blocked in a syscall`,
       `${f2(o.readFileMs.median)} ms (worst ${f2(o.readFileMs.max)}); threads outside futex/epoll_wait: ${o.threadsBlocked.max}`,
-      o.readFileMs.max < cc.sleep * 1000 && o.threadsBlocked.max === 0);
+      o.readFileMs.max < cc.sleep * 1000 && o.threadsBlocked.max === 0,
+    );
   }
   const tp = by.throughput;
   if (tp && !tp.error) {
-    for (const [set, name, cpSync] of [['out', `capture ${tp.bytes / 1024 ** 3 >= 1 ? `${tp.bytes / 1024 ** 3} GiB` : `${tp.bytes / 1024 ** 2} MiB`}`, 'cp.spawnSync'], ['roundtrip', `${tp.rtBytes / 1024 ** 2} MiB stdin→cat→stdout`, 'cp.spawnSync']]) {
+    for (const [set, name, cpSync] of [
+      ['out', `capture ${tp.bytes / 1024 ** 3 >= 1 ? `${tp.bytes / 1024 ** 3} GiB` : `${tp.bytes / 1024 ** 2} MiB`}`, 'cp.spawnSync'],
+      ['roundtrip', `${tp.rtBytes / 1024 ** 2} MiB stdin→cat→stdout`, 'cp.spawnSync'],
+    ]) {
       const rows = tp[set];
       const mb = (id) => (rows.find((r) => r.id === id) || {}).mbps;
       const m = (id) => (mb(id) || {}).median;
@@ -390,12 +427,18 @@ function evaluate(res) {
         const r = pair(a, b);
         return r ? ` (${fx(r.median)}, ${fx(r.min)}–${fx(r.max)} per trial)` : '';
       };
-      add(5, `${name}: ≥ child_process MB/s`,
+      add(
+        5,
+        `${name}: ≥ child_process MB/s`,
         `run ${f2(run)} vs spawn ${f2(m('cp.spawn'))}${paired('ours.run', 'cp.spawn')}; runSync ${f2(sync)} vs spawnSync ${f2(m(cpSync))} MB/s${paired('ours.runSync', 'cp.spawnSync')}`,
-        run >= m('cp.spawn') && sync >= m(cpSync));
-      add(5, `${name}: ≥ 70% of the C floor`,
-        `run ${(100 * run / m(floorId)).toFixed(0)}%, runSync ${(100 * sync / m(floorId)).toFixed(0)}% of ${f2(m(floorId))} MB/s`,
-        Math.min(run, sync) >= 0.7 * m(floorId));
+        run >= m('cp.spawn') && sync >= m(cpSync),
+      );
+      add(
+        5,
+        `${name}: ≥ 70% of the C floor`,
+        `run ${((100 * run) / m(floorId)).toFixed(0)}%, runSync ${((100 * sync) / m(floorId)).toFixed(0)}% of ${f2(m(floorId))} MB/s`,
+        Math.min(run, sync) >= 0.7 * m(floorId),
+      );
     }
   }
   const sk = by.soak;
@@ -403,35 +446,54 @@ function evaluate(res) {
     const growthMB = (sk.rssGrowthMib * 1048576) / 1e6;
     const outsideMB = (sk.rssOutsideV8GrowthMib * 1048576) / 1e6;
     const v8MB = ((sk.end.heapTotalMib - sk.start.heapTotalMib) * 1048576) / 1e6;
-    add(6, `${sk.count} mixed spawns: RSS growth < 10 MB`, `${growthMB.toFixed(1)} MB (${f2(sk.start.rssMib)} → ${f2(sk.end.rssMib)} MiB), of which V8's committed heap ${v8MB.toFixed(1)} MB`, growthMB < 10,
-      `V8 grows its young generation to the maximum under steady allocation, as in any long-running Node process; the memory vircommand itself holds (outside V8's heap) grew ${outsideMB.toFixed(1)} MB`);
-    add(6, '(diagnostic) RSS outside V8\'s heap (native memory) growth < 10 MB', `${outsideMB.toFixed(1)} MB`, outsideMB < 10);
+    add(
+      6,
+      `${sk.count} mixed spawns: RSS growth < 10 MB`,
+      `${growthMB.toFixed(1)} MB (${f2(sk.start.rssMib)} → ${f2(sk.end.rssMib)} MiB), of which V8's committed heap ${v8MB.toFixed(1)} MB`,
+      growthMB < 10,
+      `V8 grows its young generation to the maximum under steady allocation, as in any long-running Node process; the memory vircommand itself holds (outside V8's heap) grew ${outsideMB.toFixed(1)} MB`,
+    );
+    add(6, "(diagnostic) RSS outside V8's heap (native memory) growth < 10 MB", `${outsideMB.toFixed(1)} MB`, outsideMB < 10);
     const half = sk.curve[Math.floor((sk.curve.length - 1) / 2)];
     const last = sk.curve[sk.curve.length - 1];
     const halfMB = ((last.rssMib - half.rssMib) * 1048576) / 1e6;
     add(6, `(diagnostic) RSS growth over the second half (spawns ${half.spawns}–${last.spawns}) < 5 MB: no steady leak`, `${halfMB.toFixed(1)} MB`, halfMB < 5);
-    add(6, 'open fds and child processes unchanged',
+    add(
+      6,
+      'open fds and child processes unchanged',
       `fds ${sk.start.openFds} → ${sk.end.openFds}, children ${sk.start.children} → ${sk.end.children} (zombies ${sk.end.zombies})`,
-      sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children);
+      sk.start.openFds === sk.end.openFds && sk.start.children === sk.end.children,
+    );
   }
   const ln = by.lines;
   if (ln && !ln.error) {
     const o = row(ln, 'ours.lines');
     const c = row(ln, 'cp.readline');
     const held = ln.holdMib >= 1024 ? `${ln.holdMib / 1024} GiB` : `${ln.holdMib} MiB`;
-    add(8, `lines() over \`seq 1 ${ln.count}\`, ${held} held: at least as fast as child_process + readline`,
-      `${f2(o.ms.median)} vs ${f2(c.ms.median)} ms (${fx(c.ms.median / o.ms.median)} faster)`, o.ms.median <= c.ms.median);
-    add(8, 'lines(): event-loop delay max ≤ 20 ms while the lines stream',
+    add(
+      8,
+      `lines() over \`seq 1 ${ln.count}\`, ${held} held: at least as fast as child_process + readline`,
+      `${f2(o.ms.median)} vs ${f2(c.ms.median)} ms (${fx(c.ms.median / o.ms.median)} faster)`,
+      o.ms.median <= c.ms.median,
+    );
+    add(
+      8,
+      'lines(): event-loop delay max ≤ 20 ms while the lines stream',
       `max ${f2(o.delayMax.median)} ms (worst trial ${f2(o.delayMax.max)}), p99 ${f2(o.delayP99.median)} ms; readline: max ${f2(c.delayMax.median)}, p99 ${f2(c.delayP99.median)} ms`,
-      o.delayMax.max <= 20);
+      o.delayMax.max <= 20,
+    );
   }
   evaluateParse(by.parse, 9, add);
   const ct = by.containers;
   const ours = ct && !ct.error ? row(ct, 'ours.chroot') : undefined;
   const theirs = ct && !ct.error ? row(ct, 'unshare') : undefined;
   if (ours && theirs && ours.ms && theirs.ms) {
-    add(10, 'start of `true` in a container no slower than util-linux `unshare --map-root-user` (same container)',
-      `${f2(ours.ms.median)} vs ${f2(theirs.ms.median)} ms (${fx(ours.ms.median / theirs.ms.median)})`, ours.ms.median <= theirs.ms.median);
+    add(
+      10,
+      'start of `true` in a container no slower than util-linux `unshare --map-root-user` (same container)',
+      `${f2(ours.ms.median)} vs ${f2(theirs.ms.median)} ms (${fx(ours.ms.median / theirs.ms.median)})`,
+      ours.ms.median <= theirs.ms.median,
+    );
   }
   return targets;
 }
@@ -447,18 +509,26 @@ function markdown(res) {
   const L = [];
   L.push('<!-- Generated by `npm run bench` (scripts/bench/run.js); do not edit by hand. -->');
   L.push('');
-  L.push(`Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Linux ${m.kernel}, ${m.arch}, Node ${m.node}, glibc ${m.libc}, ` +
-    `${m.memTotalGiB.toFixed(0)} GiB RAM; vircommand ${m.vircommand}${m.commit ? ` at ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}` : ''}` +
-    `${m.addon ? `, addon ${m.addon.path} sha256 ${m.addon.sha256}` : ''}. ` +
-    `Each figure is the median of the trials, with min–max; every method is measured in the same process, trials interleaved. ` +
-    `The C floor is scripts/bench/floor.c (\`cc -O2\`), run as a child of the scenario. ` +
-    `1-minute load average around the scenarios: ${loadRange(res)}.${m.mode === 'quick' ? ' **Quick mode: small counts, not the reference figures.**' : ''}`);
+  L.push(
+    `Measured ${m.date.slice(0, 10)} on ${m.cores} cores (${m.cpuModel}), Linux ${m.kernel}, ${m.arch}, Node ${m.node}, glibc ${m.libc}, ` +
+      `${m.memTotalGiB.toFixed(0)} GiB RAM; vircommand ${m.vircommand}${m.commit ? ` at ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}` : ''}` +
+      `${m.addon ? `, addon ${m.addon.path} sha256 ${m.addon.sha256}` : ''}. ` +
+      `Each figure is the median of the trials, with min–max; every method is measured in the same process, trials interleaved. ` +
+      `The C floor is scripts/bench/floor.c (\`cc -O2\`), run as a child of the scenario. ` +
+      `1-minute load average around the scenarios: ${loadRange(res)}.${m.mode === 'quick' ? ' **Quick mode: small counts, not the reference figures.**' : ''}`,
+  );
   const later = res.scenarios.filter((s) => s.measured);
   if (later.length > 0) {
     L.push('');
-    L.push(`Measured again later (\`npm run bench -- --update\`), each with its own load average: ${later.map((s) =>
-      `${s.id} on ${s.measured.date.slice(0, 10)} at ${s.measured.commit ?? '?'}${s.measured.dirty ? ' (uncommitted changes)' : ''}` +
-      `${s.measured.addon ? `, addon sha256 ${s.measured.addon.sha256}` : ''} (load ${s.load.before.toFixed(2)}–${s.load.after.toFixed(2)})`).join('; ')}.`);
+    L.push(
+      `Measured again later (\`npm run bench -- --update\`), each with its own load average: ${later
+        .map(
+          (s) =>
+            `${s.id} on ${s.measured.date.slice(0, 10)} at ${s.measured.commit ?? '?'}${s.measured.dirty ? ' (uncommitted changes)' : ''}` +
+            `${s.measured.addon ? `, addon sha256 ${s.measured.addon.sha256}` : ''} (load ${s.load.before.toFixed(2)}–${s.load.after.toFixed(2)})`,
+        )
+        .join('; ')}.`,
+    );
   }
   L.push('');
   const targets = evaluate(res);
@@ -477,10 +547,16 @@ function markdown(res) {
     L.push(latencyTable([{ head: 'small parent', sc: by.latency }]));
     L.push('');
     L.push(speedups(by.latency));
-    L.push(`Parent RSS ${f2(by.latency.setup.rssMib)} MiB. run() and runSync() capture stdout and stderr by default (as libvirt does), like spawnSync's default pipes; runAsync() sends them to /dev/null.`);
+    L.push(
+      `Parent RSS ${f2(by.latency.setup.rssMib)} MiB. run() and runSync() capture stdout and stderr by default (as libvirt does), like spawnSync's default pipes; runAsync() sends them to /dev/null.`,
+    );
     L.push('');
   }
-  const bigCols = [{ head: 'small', sc: by.latency }, { head: by['big-1g'] && `${by['big-1g'].holdMib} MiB`, sc: by['big-1g'] }, { head: by['big-8g'] && `${by['big-8g'].holdMib} MiB`, sc: by['big-8g'] }].filter((c) => c.sc && !c.sc.error);
+  const bigCols = [
+    { head: 'small', sc: by.latency },
+    { head: by['big-1g'] && `${by['big-1g'].holdMib} MiB`, sc: by['big-1g'] },
+    { head: by['big-8g'] && `${by['big-8g'].holdMib} MiB`, sc: by['big-8g'] },
+  ].filter((c) => c.sc && !c.sc.error);
   if (bigCols.length > 1) {
     L.push('#### 2. Big parents (touched Buffers held by the parent)');
     L.push('');
@@ -488,9 +564,11 @@ function markdown(res) {
     L.push('');
     const b8 = by['big-8g'];
     if (b8 && !b8.error) {
-      L.push(`Parent RSS: ${bigCols.map((c) => `${c.head} ${f2(c.sc.setup.rssMib)} MiB`).join(', ')}. ` +
-        `The C floor held the same memory${b8.floorHoldMib ? '' : ' only where there was room for a second copy (not at the largest size: it ran small)'}; ` +
-        '"C floor, small parent" is the same C program without it. child_process runs fewer spawns per trial as they slow down.');
+      L.push(
+        `Parent RSS: ${bigCols.map((c) => `${c.head} ${f2(c.sc.setup.rssMib)} MiB`).join(', ')}. ` +
+          `The C floor held the same memory${b8.floorHoldMib ? '' : ' only where there was room for a second copy (not at the largest size: it ran small)'}; ` +
+          '"C floor, small parent" is the same C program without it. child_process runs fewer spawns per trial as they slow down.',
+      );
       L.push('');
     }
   }
@@ -498,15 +576,21 @@ function markdown(res) {
   if (hp && !hp.error) {
     L.push(`#### 2b. Big parent, paired: ${hp.holdMib} MiB held ÷ the same process small`);
     L.push('');
-    L.push(`One process alternates per trial: ${hp.holdMib} MiB of touched Buffers held, then released and collected (or the other way round), ${hp.n} spawns per method and phase (child_process: 10); the ratio is of the same trial's two phases, so the machine's load moves both sides.`);
+    L.push(
+      `One process alternates per trial: ${hp.holdMib} MiB of touched Buffers held, then released and collected (or the other way round), ${hp.n} spawns per method and phase (child_process: 10); the ratio is of the same trial's two phases, so the machine's load moves both sides.`,
+    );
     L.push('');
     L.push(`| ms per spawn, median (min–max) of ${hp.trials} trials | small | ${hp.holdMib} MiB | held ÷ small, per trial: median (min–max) |`);
     L.push('|---|---|---|---|');
     for (const r of hp.rows) {
-      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.small)} | ${cell(r.held)} | ${fx(r.ratio.median)} (${fx(r.ratio.min)}–${fx(r.ratio.max)}) |`);
+      L.push(
+        `| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.small)} | ${cell(r.held)} | ${fx(r.ratio.median)} (${fx(r.ratio.min)}–${fx(r.ratio.max)}) |`,
+      );
     }
     L.push('');
-    L.push(`Parent RSS: small ${f2(hp.rssMib.small.median)} MiB, held ${f2(hp.rssMib.held.median)} MiB. Load average (1 min) at the start and the end: ${hp.loadavg1.map((l) => l.toFixed(2)).join(', ')} on ${hp.cpus} CPUs.`);
+    L.push(
+      `Parent RSS: small ${f2(hp.rssMib.small.median)} MiB, held ${f2(hp.rssMib.held.median)} MiB. Load average (1 min) at the start and the end: ${hp.loadavg1.map((l) => l.toFixed(2)).join(', ')} on ${hp.cpus} CPUs.`,
+    );
     L.push('');
   }
   const lo = by['fds-low'];
@@ -515,28 +599,43 @@ function markdown(res) {
     L.push('#### 3. Many fds');
     L.push('');
     const head = (s) => `limit ${s.setup.nofile.soft}, ${s.setup.openFdsNow} fds`;
-    L.push(latencyTable([{ head: head(lo), sc: lo }, { head: head(hi), sc: hi }]));
+    L.push(
+      latencyTable([
+        { head: head(lo), sc: lo },
+        { head: head(hi), sc: hi },
+      ]),
+    );
     L.push('');
     const nh = res.nofileHigh;
     if (nh && nh.capped) {
-      L.push(`RLIMIT_NOFILE ${FDS_WANTED_LIMIT} could not be set here (${nh.tried.map((t) => `${t.limit}: ${t.error}`).join('; ')}); the highest allowed, ${nh.limit}, was used.`);
+      L.push(
+        `RLIMIT_NOFILE ${FDS_WANTED_LIMIT} could not be set here (${nh.tried.map((t) => `${t.limit}: ${t.error}`).join('; ')}); the highest allowed, ${nh.limit}, was used.`,
+      );
       L.push('');
     }
-    L.push('The C rows with `clone` are diagnostic variants from floor.c: closing every inherited fd as vircommand does, and the same with the fd table shared at clone and unshared by `close_range(CLOSE_RANGE_UNSHARE)`, which copies only the fds below 3.');
+    L.push(
+      'The C rows with `clone` are diagnostic variants from floor.c: closing every inherited fd as vircommand does, and the same with the fd table shared at clone and unshared by `close_range(CLOSE_RANGE_UNSHARE)`, which copies only the fds below 3.',
+    );
     L.push('');
   }
   const cc = by.concurrency;
   if (cc && !cc.error) {
     L.push(`#### 4. Concurrency: ${cc.count} children of \`sleep ${cc.sleep}\` at once`);
     L.push('');
-    L.push('| median (min–max), ms | total | launch loop | loop delay p50 | p99 | max | waiting phase p99 | longest turn after launch | fs.readFile meanwhile | threads held |');
+    L.push(
+      '| median (min–max), ms | total | launch loop | loop delay p50 | p99 | max | waiting phase p99 | longest turn after launch | fs.readFile meanwhile | threads held |',
+    );
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of cc.rows) {
       const backlog = r.backlogTurnMs ? `${cell(r.backlogTurnMs)}, ${f2(r.backlogSettled.median)} settled` : 'n/a';
-      L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.totalMs)} | ${cell(r.launchMs)} | ${cell(r.delayP50)} | ${cell(r.delayP99)} | ${cell(r.delayMax)} | ${cell(r.waitingP99)} | ${backlog} | ${cell(r.readFileMs)} | ${r.threadsBlocked.max} |`);
+      L.push(
+        `| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.totalMs)} | ${cell(r.launchMs)} | ${cell(r.delayP50)} | ${cell(r.delayP99)} | ${cell(r.delayMax)} | ${cell(r.waitingP99)} | ${backlog} | ${cell(r.readFileMs)} | ${r.threadsBlocked.max} |`,
+      );
     }
     L.push('');
-    L.push('Event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`, enabled from before the launch loop (all the run() calls, one synchronous loop) to the last exit; "waiting phase" starts after the loop. "Longest turn after launch": the longest of the first six event-loop turns after the loop (setImmediate to setImmediate), in which the children that exited during the launch loop are reaped and their promises settled (with how many had settled by the sixth). fs.readFile is issued right after the loop and needs the libuv threadpool. "Threads held": threads other than the main one found, right after the launch loop, blocked in a syscall other than futex or epoll_wait (/proc/self/task/*/syscall), worst trial.');
+    L.push(
+      'Event-loop delay is `perf_hooks.monitorEventLoopDelay({ resolution: 1 })`, enabled from before the launch loop (all the run() calls, one synchronous loop) to the last exit; "waiting phase" starts after the loop. "Longest turn after launch": the longest of the first six event-loop turns after the loop (setImmediate to setImmediate), in which the children that exited during the launch loop are reaped and their promises settled (with how many had settled by the sixth). fs.readFile is issued right after the loop and needs the libuv threadpool. "Threads held": threads other than the main one found, right after the launch loop, blocked in a syscall other than futex or epoll_wait (/proc/self/task/*/syscall), worst trial.',
+    );
     L.push('');
   }
   const tp = by.throughput;
@@ -554,15 +653,19 @@ function markdown(res) {
       L.push('| | MB/s median (min–max) | seconds | parent CPU ms, median (min–max) | ÷ child_process spawn() | ÷ C floor (capturing) |');
       L.push('|---|---|---|---|---|---|');
       for (const r of rows) {
-        L.push(`| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.mbps)} | ${f2(r.ms.median / 1000)} | ${r.cpuMs ? cell(r.cpuMs) : 'n/a'} | ${fx(r.mbps.median / mbOf(cpId))} | ${fx(r.mbps.median / mbOf(floorId))} |`);
+        L.push(
+          `| ${OURS.includes(r.id) ? `**${r.label}**` : r.label} | ${cell(r.mbps)} | ${f2(r.ms.median / 1000)} | ${r.cpuMs ? cell(r.cpuMs) : 'n/a'} | ${fx(r.mbps.median / mbOf(cpId))} | ${fx(r.mbps.median / mbOf(floorId))} |`,
+        );
       }
       L.push('');
       const pairs = tp[`${set}Pairs`] || [];
       if (pairs.length > 0) {
         const name = (id) => id.replace(/^ours\./, '').replace(/^cp\./, '') + '()';
-        L.push(`Per trial, the same trial's pair (MB/s ÷ MB/s, above 1× ours is faster), median (min–max) of ${tp.trials} trials: ` +
-          pairs.map((p) => `${name(p.a)} ÷ ${name(p.b)} ${fx(p.ratio.median)} (${fx(p.ratio.min)}–${fx(p.ratio.max)})`).join(', ') +
-          `. Load average (1 min) at the start, between the sets and at the end: ${(tp.loadavg1 || []).map((l) => l.toFixed(2)).join(', ')} on ${tp.cpus} CPUs.`);
+        L.push(
+          `Per trial, the same trial's pair (MB/s ÷ MB/s, above 1× ours is faster), median (min–max) of ${tp.trials} trials: ` +
+            pairs.map((p) => `${name(p.a)} ÷ ${name(p.b)} ${fx(p.ratio.median)} (${fx(p.ratio.min)}–${fx(p.ratio.max)})`).join(', ') +
+            `. Load average (1 min) at the start, between the sets and at the end: ${(tp.loadavg1 || []).map((l) => l.toFixed(2)).join(', ')} on ${tp.cpus} CPUs.`,
+        );
         L.push('');
       }
     }
@@ -571,26 +674,44 @@ function markdown(res) {
   if (sk && !sk.error) {
     L.push(`#### 6. Soak: ${sk.count} spawns of mixed kinds`);
     L.push('');
-    L.push(`Kinds in rotation: ${sk.kinds.join(', ')}. ${(sk.elapsedMs / 1000).toFixed(0)} s, ${(sk.count / (sk.elapsedMs / 1000)).toFixed(0)} spawns/s. Snapshots after gc(), the start one after ${sk.warmup} spawns of warm-up; commands are never free()d.`);
+    L.push(
+      `Kinds in rotation: ${sk.kinds.join(', ')}. ${(sk.elapsedMs / 1000).toFixed(0)} s, ${(sk.count / (sk.elapsedMs / 1000)).toFixed(0)} spawns/s. Snapshots after gc(), the start one after ${sk.warmup} spawns of warm-up; commands are never free()d.`,
+    );
     L.push('');
     L.push('| | start | end | change |');
     L.push('|---|---|---|---|');
-    for (const [k, name] of [['rssMib', 'RSS, MiB'], ['rssOutsideV8Mib', 'RSS outside V8\'s committed heap, MiB'], ['heapTotalMib', 'V8 heap committed, MiB'], ['newSpaceMib', 'of which new space, MiB'], ['heapUsedMib', 'V8 heap used, MiB'], ['externalMib', 'external memory, MiB'], ['openFds', 'open fds'], ['children', 'child processes'], ['zombies', 'zombies']]) {
+    for (const [k, name] of [
+      ['rssMib', 'RSS, MiB'],
+      ['rssOutsideV8Mib', "RSS outside V8's committed heap, MiB"],
+      ['heapTotalMib', 'V8 heap committed, MiB'],
+      ['newSpaceMib', 'of which new space, MiB'],
+      ['heapUsedMib', 'V8 heap used, MiB'],
+      ['externalMib', 'external memory, MiB'],
+      ['openFds', 'open fds'],
+      ['children', 'child processes'],
+      ['zombies', 'zombies'],
+    ]) {
       L.push(`| ${name} | ${f2(sk.start[k])} | ${f2(sk.end[k])} | ${f2(sk.end[k] - sk.start[k])} |`);
     }
     L.push('');
-    L.push(`RSS along the way (MiB, every ${sk.count / 10} spawns): ${sk.curve.map((c) => f2(c.rssMib)).join(' → ')}; V8 heap committed: ${sk.curve.map((c) => f2(c.heapTotalMib)).join(' → ')}.`);
+    L.push(
+      `RSS along the way (MiB, every ${sk.count / 10} spawns): ${sk.curve.map((c) => f2(c.rssMib)).join(' → ')}; V8 heap committed: ${sk.curve.map((c) => f2(c.heapTotalMib)).join(' → ')}.`,
+    );
     L.push('');
   }
   const bd = by.builder;
   if (bd && !bd.error) {
     L.push(`#### 7. Builder cost: one command with n entries`);
     L.push('');
-    L.push(`| ms, median (min–max) | ${bd.sizes.map((n) => `n = ${n}`).join(' | ')} | µs per entry, n = ${bd.sizes[bd.sizes.length - 1]} ÷ n = ${bd.sizes[0]} |`);
+    L.push(
+      `| ms, median (min–max) | ${bd.sizes.map((n) => `n = ${n}`).join(' | ')} | µs per entry, n = ${bd.sizes[bd.sizes.length - 1]} ÷ n = ${bd.sizes[0]} |`,
+    );
     L.push(`|---|${bd.sizes.map(() => '---|').join('')}---|`);
     for (const r of bd.rows) L.push(`| ${r.label} | ${bd.sizes.map((n) => cell(r.bySize[n].ms)).join(' | ')} | ${fx(r.growth)} |`);
     L.push('');
-    L.push('Linear building shows as a per-entry cost that stays flat as n grows (the last column near 1×; garbage collection of the larger heaps adds some); a quadratic path would grow it about 100× from n = 1,000 to n = 100,000.');
+    L.push(
+      'Linear building shows as a per-entry cost that stays flat as n grows (the last column near 1×; garbage collection of the larger heaps adds some); a quadratic path would grow it about 100× from n = 1,000 to n = 100,000.',
+    );
     L.push('');
   }
   const ln = by.lines;
@@ -601,10 +722,14 @@ function markdown(res) {
     L.push('|---|---|---|---|---|');
     const cpMs = med(ln, 'cp.readline');
     for (const r of ln.rows) {
-      L.push(`| ${r.id === 'ours.lines' ? `**${r.label}**` : r.label} | ${cell(r.ms)} | ${fx(r.ms.median / cpMs)} | ${cell(r.delayMax)} | ${cell(r.delayP99)} |`);
+      L.push(
+        `| ${r.id === 'ours.lines' ? `**${r.label}**` : r.label} | ${cell(r.ms)} | ${fx(r.ms.median / cpMs)} | ${cell(r.delayMax)} | ${cell(r.delayP99)} |`,
+      );
     }
     L.push('');
-    L.push('Each loop counts the lines and adds up their lengths. Time: from the spawn to the end of the loop and the child\'s end (`wait()`, `\'close\'`). Event-loop delay: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span.');
+    L.push(
+      "Each loop counts the lines and adds up their lengths. Time: from the spawn to the end of the loop and the child's end (`wait()`, `'close'`). Event-loop delay: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` over the same span.",
+    );
     L.push('');
   }
   L.push(...markdownParse(by.parse, 9));
@@ -623,7 +748,9 @@ function markdownContainers(ct, n) {
   L.push('|---|---|---|');
   for (const r of ct.rows) L.push(`| ${r.label} | ${r.error ? r.error : cell(r.ms)} | ${r.error ? 'n/a' : fx(r.ms.median / unshareMs)} |`);
   L.push('');
-  L.push('Every tool is started by vircommand\'s plain `runSync()`, so each row includes the first row\'s launch. The busybox root is Debian\'s busybox-static; the caller is mapped to root in a new user namespace in every row.');
+  L.push(
+    "Every tool is started by vircommand's plain `runSync()`, so each row includes the first row's launch. The busybox root is Debian's busybox-static; the caller is mapped to root in a new user namespace in every row.",
+  );
   L.push('');
   return L;
 }
@@ -655,7 +782,9 @@ function main() {
   const floor = buildFloor();
   const nofileHigh = pickHighNofile();
   const info = machine();
-  say(`bench (${info.mode}): ${info.cores} cores, Linux ${info.kernel}, Node ${info.node}; floor ${floor}; high RLIMIT_NOFILE ${nofileHigh.limit}${nofileHigh.capped ? ' (capped)' : ''}`);
+  say(
+    `bench (${info.mode}): ${info.cores} cores, Linux ${info.kernel}, Node ${info.node}; floor ${floor}; high RLIMIT_NOFILE ${nofileHigh.limit}${nofileHigh.capped ? ' (capped)' : ''}`,
+  );
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vircommand-bench-run-'));
   const results = { machine: info, nofileHigh, scenarios: [] };
   for (const s of scenarios(floor, nofileHigh)) results.scenarios.push(runScenario(s, floor, tmp));

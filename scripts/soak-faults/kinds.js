@@ -64,14 +64,16 @@ function kinds(ctx) {
   return [
     // ---- ordinary runs --------------------------------------------------------------------
     {
-      name: 'runSync /bin/true', weight: 160,
+      name: 'runSync /bin/true',
+      weight: 160,
       run() {
         check(new Command('/bin/true').runSync().status === 0, 'status');
         return ok();
       },
     },
     {
-      name: 'run() /bin/echo, setOutputBuffer', weight: 120,
+      name: 'run() /bin/echo, setOutputBuffer',
+      weight: 120,
       async run() {
         const ref = {};
         const r = await new Command('/bin/echo', 'hello').setOutputBuffer(ref).run();
@@ -80,7 +82,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runAsync()+wait() cat, stdin buffer, setOutputBuffer', weight: 100,
+      name: 'runAsync()+wait() cat, stdin buffer, setOutputBuffer',
+      weight: 100,
       async run(_ctx, i) {
         const c = new Command('/bin/cat').setInputBuffer(`line ${i}\n`).setOutputBuffer();
         c.runAsync();
@@ -90,7 +93,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() stdout+stderr captured', weight: 50,
+      name: 'runSync/run() stdout+stderr captured',
+      weight: 50,
       async run(_ctx, i) {
         const r = await runEither(new Command('/bin/sh', '-c', 'echo out; echo err >&2'), i);
         check(r.stdout === 'out\n' && r.stderr === 'err\n', `stdout ${JSON.stringify(r.stdout)} stderr ${JSON.stringify(r.stderr)}`);
@@ -98,7 +102,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run() stdout and stderr into one BufferRef', weight: 30,
+      name: 'run() stdout and stderr into one BufferRef',
+      weight: 30,
       async run() {
         const ref = {};
         await new Command('/bin/sh', '-c', 'echo a; echo b >&2; echo c').setOutputBuffer(ref).setErrorBuffer(ref).run();
@@ -107,7 +112,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() 256 KiB stdin through cat', weight: 30,
+      name: 'runSync/run() 256 KiB stdin through cat',
+      weight: 30,
       async run(_ctx, i) {
         const r = await runEither(new Command('/bin/cat').setInputBuffer(MID_INPUT), i, { encoding: 'buffer' });
         check(Buffer.isBuffer(r.stdout) && r.stdout.equals(MID_INPUT), `stdout ${r.stdout && r.stdout.length} bytes`);
@@ -115,7 +121,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() 2 MiB stdin, child reads 10 bytes (EPIPE)', weight: 30,
+      name: 'runSync/run() 2 MiB stdin, child reads 10 bytes (EPIPE)',
+      weight: 30,
       async run(_ctx, i) {
         const r = await runEither(new Command('head', '-c', '10').setInputBuffer(BIG_INPUT), i);
         check(r.status === 0 && r.stdout === 'a'.repeat(10), `status ${r.status} stdout ${JSON.stringify(r.stdout)}`);
@@ -123,7 +130,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() passFD(CLOSE_PARENT)', weight: 30,
+      name: 'runSync/run() passFD(CLOSE_PARENT)',
+      weight: 30,
       async run(c, i) {
         const file = path.join(c.tmp, `passfd-${i % 8}.out`);
         const fd = fs.openSync(file, 'w');
@@ -147,7 +155,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'daemonize() + setPidFile()', weight: 2,
+      name: 'daemonize() + setPidFile()',
+      weight: 2,
       async run(c, i) {
         const pidFile = path.join(c.tmp, `daemon-${i}.pid`);
         await runEither(marked(c, new Command('/bin/sleep', '60')).daemonize().setPidFile(pidFile), i);
@@ -160,7 +169,9 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'second daemon on a locked pidfile', weight: 1, spawns: 2,
+      name: 'second daemon on a locked pidfile',
+      weight: 1,
+      spawns: 2,
       async run(c, i) {
         const pidFile = path.join(c.tmp, `locked-${i}.pid`);
         await runEither(marked(c, new Command('/bin/sleep', '60')).daemonize().setPidFile(pidFile), i);
@@ -179,13 +190,18 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run() /bin/false', weight: 50,
+      name: 'run() /bin/false',
+      weight: 50,
       run() {
-        return expectFailure(() => new Command('/bin/false').run(), (e) => (e.exitStatus === 1 ? 'expected exit status 1' : null));
+        return expectFailure(
+          () => new Command('/bin/false').run(),
+          (e) => (e.exitStatus === 1 ? 'expected exit status 1' : null),
+        );
       },
     },
     {
-      name: 'runSync exit 3 with stderr', weight: 30,
+      name: 'runSync exit 3 with stderr',
+      weight: 30,
       run() {
         return expectFailure(
           () => new Command('/bin/sh', '-c', 'echo oops >&2; exit 3').runSync(),
@@ -194,7 +210,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run({ status: true }) exit 5', weight: 30,
+      name: 'run({ status: true }) exit 5',
+      weight: 30,
       async run() {
         const r = await new Command('/bin/sh', '-c', 'exit 5').run({ status: true });
         check(r.status === 5, `status ${r.status}`);
@@ -202,7 +219,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() missing binary (absolute path)', weight: 40,
+      name: 'runSync/run() missing binary (absolute path)',
+      weight: 40,
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command(MISSING), i),
@@ -211,7 +229,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync/run() program not in PATH', weight: 20,
+      name: 'runSync/run() program not in PATH',
+      weight: 20,
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command(NOT_IN_PATH), i),
@@ -220,7 +239,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run() missing working directory', weight: 20,
+      name: 'run() missing working directory',
+      weight: 20,
       run() {
         return expectFailure(
           () => new Command('/bin/true').setWorkingDirectory('/nonexistent/vircommand-soak').run(),
@@ -229,7 +249,9 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run({ timeout: 20 }) sleep 5', weight: 4, background: true,
+      name: 'run({ timeout: 20 }) sleep 5',
+      weight: 4,
+      background: true,
       run() {
         return expectFailure(
           () => new Command('/bin/sleep', '5').run({ timeout: 20 }),
@@ -238,7 +260,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync({ timeout: 10 }) sleep 5', weight: 2,
+      name: 'runSync({ timeout: 10 }) sleep 5',
+      weight: 2,
       run() {
         return expectFailure(
           () => new Command('/bin/sleep', '5').runSync({ timeout: 10 }),
@@ -247,25 +270,35 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run({ signal }) aborted after 5 ms', weight: 4, background: true,
+      name: 'run({ signal }) aborted after 5 ms',
+      weight: 4,
+      background: true,
       run() {
         const ac = new AbortController();
         setTimeout(() => ac.abort(), 5);
-        return expectFailure(() => new Command('/bin/sleep', '5').run({ signal: ac.signal }), (e) => (e.code === 'ABORT_ERR' ? 'expected ABORT_ERR' : null));
+        return expectFailure(
+          () => new Command('/bin/sleep', '5').run({ signal: ac.signal }),
+          (e) => (e.code === 'ABORT_ERR' ? 'expected ABORT_ERR' : null),
+        );
       },
     },
     {
-      name: 'runAsync() then abort() with a wait() pending', weight: 4,
+      name: 'runAsync() then abort() with a wait() pending',
+      weight: 4,
       async run() {
         const c = new Command('/bin/sleep', '5');
         c.runAsync();
         const w = c.wait();
         await c.abort({ grace: 50 });
-        return expectFailure(() => w, (e) => (e.code === 'ABORT_ERR' && e.signal === 'SIGTERM' ? 'expected ABORT_ERR (SIGTERM)' : null));
+        return expectFailure(
+          () => w,
+          (e) => (e.code === 'ABORT_ERR' && e.signal === 'SIGTERM' ? 'expected ABORT_ERR (SIGTERM)' : null),
+        );
       },
     },
     {
-      name: 'runAsync() then free() while running', weight: 4,
+      name: 'runAsync() then free() while running',
+      weight: 4,
       run() {
         const c = new Command('/bin/sleep', '5');
         const pid = c.runAsync();
@@ -275,7 +308,8 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runAsync({ autoReap: false }) + free() + pidWait()', weight: 10,
+      name: 'runAsync({ autoReap: false }) + free() + pidWait()',
+      weight: 10,
       async run() {
         const c = new Command('/bin/sh', '-c', 'exit 4');
         const pid = c.runAsync({ autoReap: false });
@@ -288,11 +322,17 @@ function kinds(ctx) {
 
     // ---- faults ---------------------------------------------------------------------------
     {
-      name: 'setUID + setMaxProcesses(k) while the uid runs more than k processes', weight: 10, fault: 'nproc',
+      name: 'setUID + setMaxProcesses(k) while the uid runs more than k processes',
+      weight: 10,
+      fault: 'nproc',
       unavailable: (c) => c.nprocExecUnavailable,
       async run(c, i) {
         // c.nprocSleepers processes of the uid sleep meanwhile; others of the uid only add.
-        const cmd = new Command('/bin/true').setUID(c.nprocUid).setGID(c.nprocUid).setGroups([]).setMaxProcesses(c.nprocSleepers - 1);
+        const cmd = new Command('/bin/true')
+          .setUID(c.nprocUid)
+          .setGID(c.nprocUid)
+          .setGroups([])
+          .setMaxProcesses(c.nprocSleepers - 1);
         const mode = i % 3;
         return expectFailure(
           () => (mode === 0 ? cmd.runSync() : mode === 1 ? cmd.run() : cmd.runAsync()),
@@ -302,38 +342,52 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'setMaxFiles(3): the child\'s loader gets EMFILE', weight: 10, fault: 'emfile',
+      name: "setMaxFiles(3): the child's loader gets EMFILE",
+      weight: 10,
+      fault: 'emfile',
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command('/bin/true').setMaxFiles(3), i),
-          (e) => (e.exitStatus === 127 && /Error 24/.test(String(e.stderr)) ? 'exit status 127, stderr quotes the loader\'s EMFILE (Error 24)' : null),
+          (e) => (e.exitStatus === 127 && /Error 24/.test(String(e.stderr)) ? "exit status 127, stderr quotes the loader's EMFILE (Error 24)" : null),
           'emfile',
         );
       },
     },
     {
-      name: 'child kills itself with a signal', weight: 20, fault: 'signal',
+      name: 'child kills itself with a signal',
+      weight: 20,
+      fault: 'signal',
       run(_c, i) {
         const sig = SELF_SIGNALS[Math.floor(i / 2) % SELF_SIGNALS.length];
         return expectFailure(
           () => runEither(new Command('/bin/sh', '-c', `kill -${sig} $$`).setMaxCoreSize(0), i),
-          (e) => (e.signal === `SIG${sig}` && e.exitStatus === null && /fatal signal \d+/.test(e.message) ? `CommandError signal SIG${sig} (self-inflicted)` : null),
+          (e) =>
+            e.signal === `SIG${sig}` && e.exitStatus === null && /fatal signal \d+/.test(e.message) ? `CommandError signal SIG${sig} (self-inflicted)` : null,
           'signal',
         );
       },
     },
     {
-      name: 'runAsync() child killed by the parent', weight: 10, fault: 'signal',
+      name: 'runAsync() child killed by the parent',
+      weight: 10,
+      fault: 'signal',
       run(_c, i) {
         const sig = PARENT_SIGNALS[i % PARENT_SIGNALS.length];
         const c = new Command('/bin/sleep', '5').setMaxCoreSize(0);
         const pid = c.runAsync();
         process.kill(pid, sig); // our child, not reaped yet: the pid cannot have been reused
-        return expectFailure(() => c.wait(), (e) => (e.signal === sig ? `CommandError signal ${sig} (sent by the parent)` : null), 'signal');
+        return expectFailure(
+          () => c.wait(),
+          (e) => (e.signal === sig ? `CommandError signal ${sig} (sent by the parent)` : null),
+          'signal',
+        );
       },
     },
     {
-      name: 'run({ timeout }) of a child that ignores SIGTERM', weight: 2, fault: 'signal', background: true,
+      name: 'run({ timeout }) of a child that ignores SIGTERM',
+      weight: 2,
+      fault: 'signal',
+      background: true,
       run() {
         return expectFailure(
           () => new Command('/bin/sh', '-c', 'trap "" TERM; exec sleep 5').run({ timeout: 100, killGrace: 30 }),
@@ -349,7 +403,10 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run(): grandchild holds stdout and stderr', weight: 3, fault: 'grandchild', background: true,
+      name: 'run(): grandchild holds stdout and stderr',
+      weight: 3,
+      fault: 'grandchild',
+      background: true,
       async run(c) {
         const r = await grandchildCommand(c).run();
         killGroup(r.pid);
@@ -358,7 +415,9 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runSync: grandchild holds stdout and stderr', weight: 0.3, fault: 'grandchild',
+      name: 'runSync: grandchild holds stdout and stderr',
+      weight: 0.3,
+      fault: 'grandchild',
       run(c) {
         const r = grandchildCommand(c).runSync();
         killGroup(r.pid);
@@ -366,7 +425,10 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'runAsync()+wait(): grandchild holds the output buffers', weight: 2, fault: 'grandchild', background: true,
+      name: 'runAsync()+wait(): grandchild holds the output buffers',
+      weight: 2,
+      fault: 'grandchild',
+      background: true,
       async run(c) {
         const cmd = grandchildCommand(c).setOutputBuffer().setErrorBuffer();
         const pid = cmd.runAsync();
@@ -378,7 +440,10 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run(): grandchild holds stderr only', weight: 2, fault: 'grandchild', background: true,
+      name: 'run(): grandchild holds stderr only',
+      weight: 2,
+      fault: 'grandchild',
+      background: true,
       async run(c) {
         const r = await grandchildCommand(c, 'sleep 3 >/dev/null & echo x').run();
         killGroup(r.pid);
@@ -387,7 +452,10 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'run(): grandchild writes within the drain', weight: 2, fault: 'grandchild', background: true,
+      name: 'run(): grandchild writes within the drain',
+      weight: 2,
+      fault: 'grandchild',
+      background: true,
       async run(c) {
         const r = await grandchildCommand(c, '(sleep 0.02; echo late) & echo early').run();
         killGroup(r.pid);
@@ -397,11 +465,14 @@ function kinds(ctx) {
           return handled('outputIncomplete: the grandchild was slower than the 200 ms drain (load)', 'grandchild');
         }
         check(r.stdout === 'early\nlate\n', `stdout ${JSON.stringify(r.stdout)}`);
-        return ok('ok (the grandchild\'s output arrived within the drain)');
+        return ok("ok (the grandchild's output arrived within the drain)");
       },
     },
     {
-      name: 'abort() while a grandchild holds the pipes', weight: 1, fault: 'grandchild', background: true,
+      name: 'abort() while a grandchild holds the pipes',
+      weight: 1,
+      fault: 'grandchild',
+      background: true,
       async run(c, i) {
         const cmd = grandchildCommand(c, 'sleep 3 & exec sleep 5').setOutputBuffer();
         const pid = cmd.runAsync();
@@ -411,28 +482,41 @@ function kinds(ctx) {
         try {
           if (i % 2) await cmd.abort();
           else cmd.free();
-          return await expectFailure(() => w, (e) => (e.code === 'ABORT_ERR' ? `ABORT_ERR (${i % 2 ? 'abort()' : 'free()'})` : null), 'grandchild');
+          return await expectFailure(
+            () => w,
+            (e) => (e.code === 'ABORT_ERR' ? `ABORT_ERR (${i % 2 ? 'abort()' : 'free()'})` : null),
+            'grandchild',
+          );
         } finally {
           killGroup(pid);
         }
       },
     },
     {
-      name: 'run({ timeout }) while a grandchild holds the pipes', weight: 1, fault: 'grandchild', background: true,
+      name: 'run({ timeout }) while a grandchild holds the pipes',
+      weight: 1,
+      fault: 'grandchild',
+      background: true,
       async run(c) {
         let pgid = 0;
         try {
           const cmd = grandchildCommand(c, 'sleep 3 & exec sleep 5');
           const p = cmd.run({ timeout: 40 });
           pgid = cmd.pid;
-          return await expectFailure(() => p, (e) => (e.code === 'ETIMEDOUT' && e.timedOut ? 'ETIMEDOUT (the grandchild held the pipes until the drain ended)' : null), 'grandchild');
+          return await expectFailure(
+            () => p,
+            (e) => (e.code === 'ETIMEDOUT' && e.timedOut ? 'ETIMEDOUT (the grandchild held the pipes until the drain ended)' : null),
+            'grandchild',
+          );
         } finally {
           if (pgid) killGroup(pgid);
         }
       },
     },
     {
-      name: 'child aborts while the parent writes 2 MiB of stdin', weight: 5, fault: 'midwrite',
+      name: 'child aborts while the parent writes 2 MiB of stdin',
+      weight: 5,
+      fault: 'midwrite',
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command('/bin/sh', '-c', 'head -c 1000 >/dev/null; kill -ABRT $$').setInputBuffer(BIG_INPUT).setMaxCoreSize(0), i),
@@ -442,13 +526,18 @@ function kinds(ctx) {
       },
     },
     {
-      name: 'parent sends SIGABRT while stdin and stdout flow (cat)', weight: 5, fault: 'midwrite',
+      name: 'parent sends SIGABRT while stdin and stdout flow (cat)',
+      weight: 5,
+      fault: 'midwrite',
       async run(_c, i) {
         const cmd = new Command('/bin/cat').setInputBuffer(BIG_INPUT).setOutputBuffer().setMaxCoreSize(0);
         const pid = cmd.runAsync();
         let settled = false;
         const w = cmd.wait({ encoding: 'buffer' });
-        w.then(() => (settled = true), () => (settled = true));
+        w.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
         await delay(i % 3);
         // `settled` turns true in the same turn as the reap, so an unset flag means our child
         // is not reaped yet and the pid cannot have been reused.
@@ -458,23 +547,31 @@ function kinds(ctx) {
           check(r.stdout.equals(BIG_INPUT), `stdout ${r.stdout.length} bytes`);
           return ok('ok (cat finished before the abort)');
         } catch (e) {
-          if (e && e.signal === 'SIGABRT' && Buffer.isBuffer(e.stdout) && e.stdout.length <= BIG_INPUT.length) return failed('CommandError signal SIGABRT mid-copy (partial stdout kept)', 'midwrite');
+          if (e && e.signal === 'SIGABRT' && Buffer.isBuffer(e.stdout) && e.stdout.length <= BIG_INPUT.length)
+            return failed('CommandError signal SIGABRT mid-copy (partial stdout kept)', 'midwrite');
           throw new Unexplained(`unexpected error: ${describeError(e)}`, e);
         }
       },
     },
     {
-      name: 'child aborts with 300000 bytes of output unread', weight: 5, fault: 'midwrite',
+      name: 'child aborts with 300000 bytes of output unread',
+      weight: 5,
+      fault: 'midwrite',
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command('/bin/sh', '-c', 'head -c 300000 /dev/zero; kill -ABRT $$').setMaxCoreSize(0), i),
-          (e) => (e.signal === 'SIGABRT' && e.stdout && e.stdout.length === 300000 ? 'CommandError signal SIGABRT, the 300000 bytes written before it all captured' : null),
+          (e) =>
+            e.signal === 'SIGABRT' && e.stdout && e.stdout.length === 300000
+              ? 'CommandError signal SIGABRT, the 300000 bytes written before it all captured'
+              : null,
           'midwrite',
         );
       },
     },
     {
-      name: 'maxBuffer 64 KiB: the parent stops a writer (cat /dev/zero)', weight: 5, fault: 'midwrite',
+      name: 'maxBuffer 64 KiB: the parent stops a writer (cat /dev/zero)',
+      weight: 5,
+      fault: 'midwrite',
       run(_c, i) {
         return expectFailure(
           () => runEither(new Command('/bin/cat', '/dev/zero'), i, { maxBuffer: 65536 }),

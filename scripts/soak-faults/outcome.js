@@ -102,7 +102,8 @@ class Tally {
     const cause = err instanceof Unexplained && err.cause ? describeError(err.cause) : undefined;
     const same = k.unexplained.find((u) => u.text === text);
     if (same) same.count++;
-    else if (k.unexplained.length < 10) k.unexplained.push({ text, cause, count: 1, stack: err && err.stack ? String(err.stack).split('\n').slice(0, 6).join('\n') : undefined });
+    else if (k.unexplained.length < 10)
+      k.unexplained.push({ text, cause, count: 1, stack: err && err.stack ? String(err.stack).split('\n').slice(0, 6).join('\n') : undefined });
     else k.unexplained[k.unexplained.length - 1].count++;
   }
 
@@ -112,10 +113,12 @@ class Tally {
       fault: k.fault,
       spawns: k.spawns,
       ops: k.ops,
-      classes: [...k.classes.entries()].map(([key, count]) => {
-        const [cls, failure, fault] = JSON.parse(key);
-        return { cls, failure, fault, count };
-      }).sort((a, b) => b.count - a.count),
+      classes: [...k.classes.entries()]
+        .map(([key, count]) => {
+          const [cls, failure, fault] = JSON.parse(key);
+          return { cls, failure, fault, count };
+        })
+        .sort((a, b) => b.count - a.count),
       unexplained: k.unexplained,
       unexplainedCount: k.unexplained.reduce((s, u) => s + u.count, 0),
     }));

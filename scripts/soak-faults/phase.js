@@ -136,7 +136,13 @@ async function emfilePhase() {
     byFree[key][cls] = (byFree[key][cls] || 0) + 1;
     const now = probe.fdTable();
     if (Object.keys(now).length !== baseline) {
-      tally.unexplained(`EMFILE phase: ${name}`, meta, new Unexplained(`fds after the attempt with ${free} free: ${Object.keys(now).length}, at the start ${baseline}: ${JSON.stringify(probe.diffFds(start.fds, now))}`));
+      tally.unexplained(
+        `EMFILE phase: ${name}`,
+        meta,
+        new Unexplained(
+          `fds after the attempt with ${free} free: ${Object.keys(now).length}, at the start ${baseline}: ${JSON.stringify(probe.diffFds(start.fds, now))}`,
+        ),
+      );
     }
     // Recovery: with the fds closed again, a spawn must work.
     if (spawns < budget) {
@@ -239,10 +245,21 @@ async function main() {
   await delay(20);
   const end = probe.snapshot();
   const strip = (s) => ({ openFds: s.openFds, fds: s.fds, fdSummary: s.fdSummary, children: s.children, zombies: s.zombies, childList: s.childList });
-  process.stdout.write(JSON.stringify({
-    phase, pid: process.pid, uid: process.getuid(), spawns, elapsedMs: lib.msSince(t0),
-    kinds: tally.toJSON(), start: strip(start), end: strip(end), fdDiff: probe.diffFds(start.fds, end.fds), notes, ...rest,
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      phase,
+      pid: process.pid,
+      uid: process.getuid(),
+      spawns,
+      elapsedMs: lib.msSince(t0),
+      kinds: tally.toJSON(),
+      start: strip(start),
+      end: strip(end),
+      fdDiff: probe.diffFds(start.fds, end.fds),
+      notes,
+      ...rest,
+    }) + '\n',
+  );
 }
 
 main().catch((err) => {

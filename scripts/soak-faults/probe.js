@@ -34,7 +34,10 @@ function targetKind(target) {
 function describeFds(table) {
   const counts = new Map();
   for (const target of Object.values(table)) counts.set(targetKind(target), (counts.get(targetKind(target)) || 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `${n} ${k}`).join(', ');
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
 }
 
 /** Fds that differ between two tables: [{ fd, before, after }]. */

@@ -37,10 +37,12 @@ function allKinds(r) {
   for (const p of r.phases) for (const k of p.kinds || []) add(k, p.phase);
   return [...out.values()].map((m) => ({
     ...m,
-    classes: [...m.classes.entries()].map(([key, count]) => {
-      const [cls, failure, fault] = JSON.parse(key);
-      return { cls, failure, fault, count };
-    }).sort((a, b) => b.count - a.count),
+    classes: [...m.classes.entries()]
+      .map(([key, count]) => {
+        const [cls, failure, fault] = JSON.parse(key);
+        return { cls, failure, fault, count };
+      })
+      .sort((a, b) => b.count - a.count),
   }));
 }
 
@@ -48,10 +50,14 @@ function formatReport(r) {
   const L = [];
   const kinds = allKinds(r);
   const phaseSpawns = (type) => r.phases.filter((p) => p.phase === type).reduce((s, p) => s + (p.spawns || 0), 0);
-  L.push(`vircommand soak with faults: ${r.totalSpawns} spawns in ${(r.wallMs / 1000).toFixed(1)} s wall time` +
-    ` (main loop ${r.mainSpawns} in ${(r.loopMs / 1000).toFixed(1)} s, EMFILE phase ${phaseSpawns('emfile')}, NPROC phase ${phaseSpawns('nproc')};` +
-    ` not counted: ${r.warmup} warm-up spawns, ${r.harnessSpawns} harness spawns of phase processes and sleepers)`);
-  L.push(`node ${r.node}, Linux ${r.kernel}, ${r.cpus} CPUs, uid ${r.uid}, seed ${r.seed}, load average at the end ${r.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
+  L.push(
+    `vircommand soak with faults: ${r.totalSpawns} spawns in ${(r.wallMs / 1000).toFixed(1)} s wall time` +
+      ` (main loop ${r.mainSpawns} in ${(r.loopMs / 1000).toFixed(1)} s, EMFILE phase ${phaseSpawns('emfile')}, NPROC phase ${phaseSpawns('nproc')};` +
+      ` not counted: ${r.warmup} warm-up spawns, ${r.harnessSpawns} harness spawns of phase processes and sleepers)`,
+  );
+  L.push(
+    `node ${r.node}, Linux ${r.kernel}, ${r.cpus} CPUs, uid ${r.uid}, seed ${r.seed}, load average at the end ${r.loadavg.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   L.push('');
 
   L.push('Spawns by kind (ok: ended as it should; failed: threw/rejected as the kind expects; handled: resolved with the fault visible)');
@@ -99,22 +105,38 @@ function formatReport(r) {
   if (em.length > 0) {
     L.push(`EMFILE phase (${em.length} rounds, RLIMIT_NOFILE ${em[0].limit ? em[0].limit.soft : '?'}): outcome by the number of fds left free`);
     const byFree = {};
-    for (const p of em) for (const [free, classes] of Object.entries(p.byFree)) {
-      byFree[free] ??= {};
-      for (const [cls, n] of Object.entries(classes)) byFree[free][cls] = (byFree[free][cls] || 0) + n;
-    }
-    for (const [free, classes] of Object.entries(byFree)) L.push(`    ${pad(free, 7)}: ${Object.entries(classes).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+    for (const p of em)
+      for (const [free, classes] of Object.entries(p.byFree)) {
+        byFree[free] ??= {};
+        for (const [cls, n] of Object.entries(classes)) byFree[free][cls] = (byFree[free][cls] || 0) + n;
+      }
+    for (const [free, classes] of Object.entries(byFree))
+      L.push(
+        `    ${pad(free, 7)}: ${Object.entries(classes)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ')}`,
+      );
   }
   const np = r.phases.filter((p) => p.phase === 'nproc' && !p.failed);
   if (np.length > 0) {
-    L.push(`NPROC phase (${np.length} rounds, as uid ${np[0].uid}): ` + np.map((p) => `limit ${p.limit ? p.limit.soft : '?'}, ` +
-      `${p.tasksOfUidAtStart} tasks of the uid at its start, reached with ${p.sleepersAtLimit} sleepers${p.limitReached ? '' : ' (NOT reached)'}`).join('; '));
+    L.push(
+      `NPROC phase (${np.length} rounds, as uid ${np[0].uid}): ` +
+        np
+          .map(
+            (p) =>
+              `limit ${p.limit ? p.limit.soft : '?'}, ` +
+              `${p.tasksOfUidAtStart} tasks of the uid at its start, reached with ${p.sleepersAtLimit} sleepers${p.limitReached ? '' : ' (NOT reached)'}`,
+          )
+          .join('; '),
+    );
   }
   for (const p of r.phases) {
     if (p.failed) L.push(`  phase ${p.phase} round ${p.harness.round} FAILED: ${p.failed}\n${p.stderr}`);
     else {
       const fdEq = p.fdDiff.length === 0 ? 'equal' : `DIFFER ${JSON.stringify(p.fdDiff)}`;
-      L.push(`  phase ${p.phase} round ${p.harness.round} (pid ${p.pid}): ${p.spawns} spawns in ${(p.elapsedMs / 1000).toFixed(1)} s; fds ${p.start.openFds} -> ${p.end.openFds} (${fdEq}); children ${p.start.children} -> ${p.end.children} (zombies ${p.end.zombies})${p.notes.length ? `; ${p.notes.join('; ')}` : ''}`);
+      L.push(
+        `  phase ${p.phase} round ${p.harness.round} (pid ${p.pid}): ${p.spawns} spawns in ${(p.elapsedMs / 1000).toFixed(1)} s; fds ${p.start.openFds} -> ${p.end.openFds} (${fdEq}); children ${p.start.children} -> ${p.end.children} (zombies ${p.end.zombies})${p.notes.length ? `; ${p.notes.join('; ')}` : ''}`,
+      );
     }
   }
   L.push('');
@@ -125,22 +147,34 @@ function formatReport(r) {
 
   const m = r.memory;
   L.push('Memory (after gc())');
-  L.push(`  RSS: ${f1(m.start.rssMib)} MiB at the start, ${f1(m.end.rssMib)} MiB at the end: growth ${f1(m.rssGrowthMib)} MiB` +
-    (m.mid ? ` (${f1(m.secondHalfGrowthMib)} MiB over the second half, from ${m.mid.spawns} main-loop spawns)` : ''));
-  L.push(`  V8 committed heap: ${f1(m.start.heapTotalMib)} -> ${f1(m.end.heapTotalMib)} MiB (growth ${f1(m.heapTotalGrowthMib)}; new space ${f1(m.start.newSpaceMib)} -> ${f1(m.end.newSpaceMib)}; used ${f1(m.start.heapUsedMib)} -> ${f1(m.end.heapUsedMib)})`);
-  L.push(`  RSS outside V8's heap (native: addon, libuv, malloc arenas, Buffers): ${f1(m.start.rssOutsideV8Mib)} -> ${f1(m.end.rssOutsideV8Mib)} MiB (growth ${f1(m.rssOutsideV8GrowthMib)})`);
+  L.push(
+    `  RSS: ${f1(m.start.rssMib)} MiB at the start, ${f1(m.end.rssMib)} MiB at the end: growth ${f1(m.rssGrowthMib)} MiB` +
+      (m.mid ? ` (${f1(m.secondHalfGrowthMib)} MiB over the second half, from ${m.mid.spawns} main-loop spawns)` : ''),
+  );
+  L.push(
+    `  V8 committed heap: ${f1(m.start.heapTotalMib)} -> ${f1(m.end.heapTotalMib)} MiB (growth ${f1(m.heapTotalGrowthMib)}; new space ${f1(m.start.newSpaceMib)} -> ${f1(m.end.newSpaceMib)}; used ${f1(m.start.heapUsedMib)} -> ${f1(m.end.heapUsedMib)})`,
+  );
+  L.push(
+    `  RSS outside V8's heap (native: addon, libuv, malloc arenas, Buffers): ${f1(m.start.rssOutsideV8Mib)} -> ${f1(m.end.rssOutsideV8Mib)} MiB (growth ${f1(m.rssOutsideV8GrowthMib)})`,
+  );
   L.push('');
 
-  L.push(`Open fds of the soak process: ${r.fds.startCount} at the start, ${r.fds.endCount} at the end: ${r.fds.diff.length === 0 ? 'equal (same numbers, same targets)' : 'DIFFER'}`);
+  L.push(
+    `Open fds of the soak process: ${r.fds.startCount} at the start, ${r.fds.endCount} at the end: ${r.fds.diff.length === 0 ? 'equal (same numbers, same targets)' : 'DIFFER'}`,
+  );
   L.push(`  start: ${r.fds.startSummary}`);
   L.push(`  end:   ${r.fds.endSummary}`);
   for (const d of r.fds.diff) L.push(`  fd ${d.fd}: ${d.before ?? '(closed)'} -> ${d.after ?? '(closed)'}`);
-  L.push(`Child processes of the soak process: ${r.children.startCount} at the start (zombies ${r.children.startZombies}), ${r.children.endCount} at the end (zombies ${r.children.endZombies}): ${r.children.startCount === r.children.endCount && r.children.endZombies === 0 ? 'equal' : 'DIFFER'}`);
+  L.push(
+    `Child processes of the soak process: ${r.children.startCount} at the start (zombies ${r.children.startZombies}), ${r.children.endCount} at the end (zombies ${r.children.endZombies}): ${r.children.startCount === r.children.endCount && r.children.endZombies === 0 ? 'equal' : 'DIFFER'}`,
+  );
   for (const c of r.children.end) L.push(`  left: pid ${c.pid} state ${c.state}`);
   L.push(`Processes carrying the soak's marker (grandchildren, daemons, sleepers) alive 5 s after the end: ${r.strays.length}`);
   for (const s of r.strays) L.push(`  pid ${s.pid} ${s.comm} state ${s.state} (killed now)`);
   L.push('');
-  L.push(r.verdict.pass ? 'Verdict: PASS (every end explained, fds and children equal, nothing left behind)' : `Verdict: FAIL: ${r.verdict.reasons.join('; ')}`);
+  L.push(
+    r.verdict.pass ? 'Verdict: PASS (every end explained, fds and children equal, nothing left behind)' : `Verdict: FAIL: ${r.verdict.reasons.join('; ')}`,
+  );
   return `${L.join('\n')}\n`;
 }
 

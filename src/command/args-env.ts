@@ -175,7 +175,7 @@ defineMethods(Command.prototype, {
 
   addEnvString(entry: string) {
     const e = checkString('Command.addEnvString', arg('entry'), entry);
-    if (e.indexOf('=') < 1) throw valueError('Command.addEnvString', arg('entry'), "must have the form NAME=value with a non-empty NAME");
+    if (e.indexOf('=') < 1) throw valueError('Command.addEnvString', arg('entry'), 'must have the form NAME=value with a non-empty NAME');
     stateOf(this).env.addString(e);
     return this;
   },

@@ -78,7 +78,11 @@ export class Command {
     const found = resolveCandidates(program)[0];
     if (found !== undefined) return found;
     throw new CommandError(`Cannot find '${program}' in path`, {
-      command: commandLine(this.#s), stage: 'exec', code: 'ENOENT', errno: os.constants.errno.ENOENT, path: program,
+      command: commandLine(this.#s),
+      stage: 'exec',
+      code: 'ENOENT',
+      errno: os.constants.errno.ENOENT,
+      path: program,
     });
   }
 }

@@ -24,12 +24,10 @@ export function needsMapHelper(maps: readonly IdMapping[] | null, ownId: number,
  * Sets plan.namespaceSetup's helper paths where the maps need them.
  * @throws {CommandError} stage 'idmap', code 'ENOENT' when a needed helper is not installed
  */
-export function applyIdMapHelpers(
-  maps: { uid: readonly IdMapping[] | null; gid: readonly IdMapping[] | null }, plan: NativePlan, command: string,
-): void {
+export function applyIdMapHelpers(maps: { uid: readonly IdMapping[] | null; gid: readonly IdMapping[] | null }, plan: NativePlan, command: string): void {
   const euid = process.geteuid?.() ?? 0;
   const egid = process.getegid?.() ?? 0;
-  const wants: [('uidMapHelper' | 'gidMapHelper'), string, boolean, string][] = [
+  const wants: ['uidMapHelper' | 'gidMapHelper', string, boolean, string][] = [
     ['uidMapHelper', 'newuidmap', needsMapHelper(maps.uid, euid, euid === 0), `uid ${euid}`],
     ['gidMapHelper', 'newgidmap', needsMapHelper(maps.gid, egid, euid === 0), `gid ${egid}`],
   ];
@@ -37,8 +35,12 @@ export function applyIdMapHelpers(
     if (!needed) continue;
     const found = resolveCandidates(helper, HELPER_DIRS)[0];
     if (found === undefined) {
-      throw stageError('idmap', os.constants.errno.ENOENT, { command, path: helper, exitStatus: null },
-        `the map names more than your own ${own}: without privileges that needs the setuid helper ${helper} (package uidmap)`);
+      throw stageError(
+        'idmap',
+        os.constants.errno.ENOENT,
+        { command, path: helper, exitStatus: null },
+        `the map names more than your own ${own}: without privileges that needs the setuid helper ${helper} (package uidmap)`,
+      );
     }
     plan.namespaceSetup[field] = found;
   }

@@ -91,8 +91,12 @@ export const MOUNT_TYPES: readonly MountType[] = ['bind', 'tmpfs', 'proc', 'sysf
 /** The device nodes of the minimal /dev (bwrap's --dev), bound from the host's. */
 export const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 const DEV_LINKS: readonly [string, string][] = [
-  ['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'],
-  ['stderr', '/proc/self/fd/2'], ['core', '/proc/kcore'], ['ptmx', 'pts/ptmx'],
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+  ['core', '/proc/kcore'],
+  ['ptmx', 'pts/ptmx'],
 ];
 
 export function defaultMountState(): MountState {
@@ -124,9 +128,7 @@ function join(dir: string, name: string): string {
 // links, a new devpts instance with its ptmx, and a tmpfs /dev/shm.
 function devSteps(target: string, index: number, s: MountState, chroot: string | null, ids: FsIds): NativeMountStep[] {
   const base = { readonly: false, index, data: null, fstype: null, source: null, ...ids };
-  const steps: NativeMountStep[] = [
-    { ...base, kind: 0, create: 1, target, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV, data: 'mode=755' },
-  ];
+  const steps: NativeMountStep[] = [{ ...base, kind: 0, create: 1, target, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV, data: 'mode=755' }];
   for (const name of DEV_NODES) {
     steps.push({ ...base, kind: 0, create: 2, target: join(target, name), source: bindSource(`/dev/${name}`, s, chroot).path, flags: MS_BIND });
   }
@@ -166,14 +168,28 @@ export function nativeMountSetup(s: MountState, n: NamespaceSetup, chroot: strin
     } else if (m.type === 'bind') {
       const src = bindSource(m.source ?? '', s, chroot);
       steps.push({
-        kind: 0, create: src.isFile ? 2 : 1, source: src.path, target: m.target, fstype: null,
-        flags: MS_BIND | MS_REC, data: null, readonly: m.readonly, index,
+        kind: 0,
+        create: src.isFile ? 2 : 1,
+        source: src.path,
+        target: m.target,
+        fstype: null,
+        flags: MS_BIND | MS_REC,
+        data: null,
+        readonly: m.readonly,
+        index,
       });
     } else {
       const t = FS_TYPES[m.type];
       steps.push({
-        kind: 0, create: 1, source: m.type, target: m.target, fstype: m.type,
-        flags: t.flags | (m.readonly ? MS_RDONLY : 0), data: m.options ?? t.data, readonly: false, index,
+        kind: 0,
+        create: 1,
+        source: m.type,
+        target: m.target,
+        fstype: m.type,
+        flags: t.flags | (m.readonly ? MS_RDONLY : 0),
+        data: m.options ?? t.data,
+        readonly: false,
+        index,
       });
     }
   }

@@ -13,7 +13,8 @@ const ID_MAX = 2 ** 32 - 1; // (uid_t)-1 is never a valid id
 function checkMappings(method: string, maps: unknown): IdMapping[] {
   if (!Array.isArray(maps)) throw typeError(method, arg('mappings'), 'an array of { inside, outside, count }', maps);
   if (maps.length === 0) throw valueError(method, arg('mappings'), 'must not be empty', RangeError);
-  if (maps.length > MAX_ID_MAP_LINES) throw valueError(method, arg('mappings'), `must have at most ${MAX_ID_MAP_LINES} entries (the kernel's limit)`, RangeError);
+  if (maps.length > MAX_ID_MAP_LINES)
+    throw valueError(method, arg('mappings'), `must have at most ${MAX_ID_MAP_LINES} entries (the kernel's limit)`, RangeError);
   const out: IdMapping[] = [];
   for (const [i, m] of maps.entries()) {
     const what = `mappings[${i}]`;

@@ -67,9 +67,12 @@ function mapText(m: IdMapping[] | null): string | null {
 
 export function nativeNamespaceSetup(n: NamespaceSetup): NativeNamespaceSetup {
   return {
-    uidMap: mapText(n.uidMappings), gidMap: mapText(n.gidMappings),
-    propagation: PROPAGATION_FLAGS[n.propagation], mountProc: n.remountProc,
-    uidMapHelper: null, gidMapHelper: null, // set at run time where needed (command/idmap-helper.ts)
+    uidMap: mapText(n.uidMappings),
+    gidMap: mapText(n.gidMappings),
+    propagation: PROPAGATION_FLAGS[n.propagation],
+    mountProc: n.remountProc,
+    uidMapHelper: null,
+    gidMapHelper: null, // set at run time where needed (command/idmap-helper.ts)
   };
 }
 
@@ -78,9 +81,7 @@ export function nativeNamespaceSetup(n: NamespaceSetup): NativeNamespaceSetup {
  * must be created inside a new pid namespace, and the maps written while the child waits: a
  * native hook's fork(), a daemon and exec() in place cannot do either.
  */
-export function namespaceMisuse(
-  flags: number, n: NamespaceSetup, s: { hook: unknown; daemonize: boolean }, mode: string,
-): string | null {
+export function namespaceMisuse(flags: number, n: NamespaceSetup, s: { hook: unknown; daemonize: boolean }, mode: string): string | null {
   const pid = (flags & NAMESPACE_FLAGS.pid) !== 0;
   const maps = n.uidMappings !== null || n.gidMappings !== null;
   if (maps && (flags & NAMESPACE_FLAGS.user) === 0) return "uid/gid mappings need unshare(['user'])";

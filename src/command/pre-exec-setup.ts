@@ -24,8 +24,18 @@ export interface PreExecSetup {
 
 export function defaultPreExecSetup(): PreExecSetup {
   return {
-    noNewPrivs: false, parentDeathSignal: 0, setsid: false, pgid: -1, nice: null, namespaces: [], unshareFlags: 0,
-    cgroup: null, cgroupFd: -1, chroot: null, hook: null, handshake: false,
+    noNewPrivs: false,
+    parentDeathSignal: 0,
+    setsid: false,
+    pgid: -1,
+    nice: null,
+    namespaces: [],
+    unshareFlags: 0,
+    cgroup: null,
+    cgroupFd: -1,
+    chroot: null,
+    hook: null,
+    handshake: false,
   };
 }
 

@@ -18,7 +18,13 @@ export interface PrivilegesSetup {
 
 export function defaultPrivilegesSetup(): PrivilegesSetup {
   return {
-    daemonize: false, pidFile: null, uid: -1, gid: -1, groups: null, clearCaps: false, keepCaps: new Set(),
+    daemonize: false,
+    pidFile: null,
+    uid: -1,
+    gid: -1,
+    groups: null,
+    clearCaps: false,
+    keepCaps: new Set(),
     rlimits: new Map(),
   };
 }

@@ -21,7 +21,9 @@ export function defaultSchedLsmSetup(): SchedLsmSetup {
 }
 
 /** The NativePlan fields of these settings, every one set (null: not configured). */
-export function nativeSchedLsm(s: SchedLsmSetup): Pick<NativePlan, 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
+export function nativeSchedLsm(
+  s: SchedLsmSetup,
+): Pick<NativePlan, 'cpuAffinity' | 'memoryPolicy' | 'schedCore' | 'schedCorePid' | 'selinuxLabel' | 'apparmorProfile'> {
   return {
     cpuAffinity: s.cpuAffinity ? [...s.cpuAffinity] : null,
     memoryPolicy: s.memoryPolicy ? { mode: s.memoryPolicy.mode, nodes: [...s.memoryPolicy.nodes] } : null,

@@ -11,7 +11,13 @@ import { defineMethods } from './define-methods';
 
 // set_mempolicy(2) modes (<linux/mempolicy.h>).
 const MEMORY_POLICY_MODES: Record<MemoryPolicyMode, number> = {
-  default: 0, preferred: 1, bind: 2, interleave: 3, local: 4, 'preferred-many': 5, 'weighted-interleave': 6,
+  default: 0,
+  preferred: 1,
+  bind: 2,
+  interleave: 3,
+  local: 4,
+  'preferred-many': 5,
+  'weighted-interleave': 6,
 };
 const CPU_MAX = 65535;
 const NODE_MAX = 4095;

@@ -6,10 +6,7 @@
 import type { BufferRef, FdRef } from '../types';
 
 /** Where stdout or stderr goes, as configured. */
-export type OutputConfig =
-  | { kind: 'fd'; fd: number }
-  | { kind: 'ref'; ref: FdRef }
-  | { kind: 'buffer'; ref: BufferRef | null };
+export type OutputConfig = { kind: 'fd'; fd: number } | { kind: 'ref'; ref: FdRef } | { kind: 'buffer'; ref: BufferRef | null };
 
 /** What the builder records (part of CommandState). */
 export interface StdioSetup {
@@ -28,8 +25,15 @@ export interface StdioSetup {
 
 export function defaultStdioSetup(): StdioSetup {
   return {
-    passFds: new Map(), stdin: null, stdout: null, stderr: null, nonblocking: false, cwd: null, umask: -1,
-    rawStatus: false, sendBuffers: new Map(),
+    passFds: new Map(),
+    stdin: null,
+    stdout: null,
+    stderr: null,
+    nonblocking: false,
+    cwd: null,
+    umask: -1,
+    rawStatus: false,
+    sendBuffers: new Map(),
   };
 }
 
@@ -60,8 +64,7 @@ export function stderrSharesStdout(s: StdioSetup): boolean {
 
 /** Input or output through a buffer of ours (setInputBuffer, set*Buffer, setSendBuffer). */
 export function hasStringIO(s: StdioSetup): boolean {
-  return s.stdin?.kind === 'buffer' || s.stdout?.kind === 'buffer' || s.stderr?.kind === 'buffer'
-    || s.sendBuffers.size > 0;
+  return s.stdin?.kind === 'buffer' || s.stdout?.kind === 'buffer' || s.stderr?.kind === 'buffer' || s.sendBuffers.size > 0;
 }
 
 function hasCallerPipe(s: StdioSetup): boolean {
@@ -71,7 +74,8 @@ function hasCallerPipe(s: StdioSetup): boolean {
 /** An FdRef whose fd was changed to no fd after it was given, or null. */
 export function badFdRef(s: StdioSetup): string | null {
   for (const c of [s.stdout, s.stderr]) {
-    if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1 && c.ref.fd <= MAX_FD)) return `FdRef.fd must be -1 or an fd (0 to ${MAX_FD}), not ${String(c.ref.fd)}`;
+    if (c?.kind === 'ref' && !(Number.isInteger(c.ref.fd) && c.ref.fd >= -1 && c.ref.fd <= MAX_FD))
+      return `FdRef.fd must be -1 or an fd (0 to ${MAX_FD}), not ${String(c.ref.fd)}`;
   }
   return null;
 }

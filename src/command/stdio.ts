@@ -215,7 +215,7 @@ defineMethods(Command.prototype, {
     throwIfMisused(stateOf(this));
     const s = stateOf(this);
     const data = Buffer.from(formatArgLog(s.argv, s.env.entries()), 'utf8');
-    for (let off = 0; off < data.length; ) off += fs.writeSync(n, data, off);
+    for (let off = 0; off < data.length;) off += fs.writeSync(n, data, off);
     return this;
   },
 });

@@ -30,12 +30,18 @@ export function applyUser(spec: UserSpec | null, plan: NativePlan, command: stri
   } catch (err) {
     const errno = (err as { errno?: number }).errno ?? null;
     throw new CommandError(`Child process (${command}) failed at stage 'setuid': cannot look up user ${how}: ${(err as Error).message}`, {
-      command, stage: 'setuid', errno, code: errno === null ? undefined : errnoName(errno), cause: err,
+      command,
+      stage: 'setuid',
+      errno,
+      code: errno === null ? undefined : errnoName(errno),
+      cause: err,
     });
   }
   if (entry === null) {
     throw new CommandError(`Child process (${command}) failed at stage 'setuid': no such user ${how} in the user database`, {
-      command, stage: 'setuid', code: 'ERR_UNKNOWN_USER',
+      command,
+      stage: 'setuid',
+      code: 'ERR_UNKNOWN_USER',
     });
   }
   plan.uid = entry.uid;
@@ -57,7 +63,11 @@ function mapsRoot(maps: readonly IdMapping[] | null): boolean {
  * (setgroups([]) inside, unless setGroups() said otherwise): this needs gid 0 mapped, so then the
  * uid alone is not changed without it (the run would fail at 'setgroups').
  */
-export function applyMappedRoot(s: { unshareFlags: number; nsSetup: NamespaceSetup; container: { user: UserSpec | null } }, plan: NativePlan, parentIsRoot: boolean): void {
+export function applyMappedRoot(
+  s: { unshareFlags: number; nsSetup: NamespaceSetup; container: { user: UserSpec | null } },
+  plan: NativePlan,
+  parentIsRoot: boolean,
+): void {
   if ((s.unshareFlags & NAMESPACE_FLAGS.user) === 0 || s.container.user !== null) return;
   const gidRoot = plan.gid < 0 && mapsRoot(s.nsSetup.gidMappings);
   const uidRoot = plan.uid < 0 && mapsRoot(s.nsSetup.uidMappings) && (!parentIsRoot || mapsRoot(s.nsSetup.gidMappings));

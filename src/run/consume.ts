@@ -218,7 +218,12 @@ class ChunkReader {
     this.poke();
   };
 
-  constructor(private readonly stream: Readable, rec: RunRecord, private readonly stop: Stop, private readonly abort: (why: Ended) => void) {
+  constructor(
+    private readonly stream: Readable,
+    rec: RunRecord,
+    private readonly stop: Stop,
+    private readonly abort: (why: Ended) => void,
+  ) {
     stream.on('readable', this.poke);
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
@@ -298,7 +303,10 @@ export async function consume(run: ConsumingRun, job: ParseJob): Promise<AnyResu
   o.signal?.addEventListener('abort', onAbort, { once: true });
   active.set(state, stop);
   const waiting = run.wait();
-  const settled = waiting.then(() => undefined, () => undefined);
+  const settled = waiting.then(
+    () => undefined,
+    () => undefined,
+  );
   const budget = new TurnBudget();
   const reader = run.stdout ? new ChunkReader(run.stdout, rec, stop, end) : null;
   try {

@@ -46,7 +46,9 @@ export async function handshakeWait(state: CommandState): Promise<void> {
       const why = givenUp(rec);
       if (why !== null) {
         if (pendingDaemon.get(state) === rec) pendingDaemon.delete(state);
-        return reject(new CommandError(`Child process (${cmd}) ${why} before the startup handshake completed`, { ...details, stage: 'handshake', code: 'ABORT_ERR' }));
+        return reject(
+          new CommandError(`Child process (${cmd}) ${why} before the startup handshake completed`, { ...details, stage: 'handshake', code: 'ABORT_ERR' }),
+        );
       }
       if (!err) return resolve();
       if (pendingDaemon.get(state) === rec) pendingDaemon.delete(state); // the daemon is gone

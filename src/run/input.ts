@@ -19,8 +19,13 @@ import type { RunRecord } from '../run-record';
 export type RunInput = { kind: 'bytes'; data: Buffer } | { kind: 'stream'; stream: Readable };
 
 function isReadable(v: unknown): v is Readable {
-  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function' && typeof (v as Readable).on === 'function'
-    && typeof (v as Readable).read === 'function';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Readable).pipe === 'function' &&
+    typeof (v as Readable).on === 'function' &&
+    typeof (v as Readable).read === 'function'
+  );
 }
 
 /** `options.input` checked: null when not given. runSync() cannot read a stream. */

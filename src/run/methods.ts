@@ -126,7 +126,9 @@ declare module '../command/command' {
      * @example await new Command('find', '.', '-print0').runNul(1, ([path]) => paths.push(path))
      */
     runNul<E extends OutputEncoding = 'utf8'>(
-      numColumns: number, callback: (fields: Output<E>[]) => unknown, options?: RunNulOptions<E>,
+      numColumns: number,
+      callback: (fields: Output<E>[]) => unknown,
+      options?: RunNulOptions<E>,
     ): Promise<RunResult<Output<E>>>;
     /**
      * Waits for the child of runAsync() (or of a run() in flight) and applies the status
@@ -235,7 +237,9 @@ defineMethods(Command.prototype, {
   },
 
   runNul<E extends OutputEncoding = 'utf8'>(
-    numColumns: number, callback: (fields: Output<E>[]) => unknown, options?: RunNulOptions<E>,
+    numColumns: number,
+    callback: (fields: Output<E>[]) => unknown,
+    options?: RunNulOptions<E>,
   ): Promise<RunResult<Output<E>>> {
     return runNul(stateOf(this), numColumns, callback as (fields: (string | Buffer)[]) => unknown, options) as Promise<RunResult<Output<E>>>;
   },

@@ -28,8 +28,13 @@ export function prepare(state: CommandState, mode: RunMode, control: PlanControl
   const out = state.stdout?.kind === 'buffer' ? state.stdout.ref : null;
   const err = state.stderr?.kind === 'buffer' ? state.stderr.ref : null;
   return {
-    command: formatCommand(plan.argv, envStrings(plan.env)), plan, rawStatus: state.rawStatus,
-    merged: stderrSharesStdout(state), outRef: out, errRef: err, notFoundIn: null,
+    command: formatCommand(plan.argv, envStrings(plan.env)),
+    plan,
+    rawStatus: state.rawStatus,
+    merged: stderrSharesStdout(state),
+    outRef: out,
+    errRef: err,
+    notFoundIn: null,
   };
 }
 
@@ -67,7 +72,12 @@ function checkCallerFds(state: CommandState, plan: NativePlan): void {
       if ((err as NodeJS.ErrnoException).code !== 'EBADF') continue;
       const command = formatCommand(plan.argv, envStrings(plan.env));
       throw new CommandError(`Invalid use of command API: ${call} fd ${fd} is not open`, {
-        command, stage: 'validate', code: 'EBADF', errno: os.constants.errno.EBADF, value: fd, cause: err,
+        command,
+        stage: 'validate',
+        code: 'EBADF',
+        errno: os.constants.errno.EBADF,
+        value: fd,
+        cause: err,
       });
     }
   }

@@ -97,19 +97,35 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
     const c = p[i++];
     if (c === undefined) throw new PatternSyntaxError('\\ at end of pattern');
     switch (c) {
-      case 'd': return inClass ? '\\p{Nd}' : '\\p{Nd}';
-      case 'D': return '\\P{Nd}';
-      case 'w': return inClass ? WORD : `[${WORD}]`;
-      case 's': return inClass ? SPACE : `[${SPACE}]`;
-      case 'h': return inClass ? HSPACE : `[${HSPACE}]`;
-      case 'v': return inClass ? NL : `[${NL}]`;
-      case 'W': case 'S': case 'H': case 'V':
+      case 'd':
+        return inClass ? '\\p{Nd}' : '\\p{Nd}';
+      case 'D':
+        return '\\P{Nd}';
+      case 'w':
+        return inClass ? WORD : `[${WORD}]`;
+      case 's':
+        return inClass ? SPACE : `[${SPACE}]`;
+      case 'h':
+        return inClass ? HSPACE : `[${HSPACE}]`;
+      case 'v':
+        return inClass ? NL : `[${NL}]`;
+      case 'W':
+      case 'S':
+      case 'H':
+      case 'V':
         if (inClass) fail(`\\${c} inside a character class`);
         return `[^${{ W: WORD, S: SPACE, H: HSPACE, V: NL }[c]}]`;
-      case 'n': case 'r': case 't': case 'f': return `\\${c}`;
-      case 'e': return '\\x1b';
-      case 'a': return '\\x07';
-      case 'b': return inClass ? '\\x08' : BOUNDARY;
+      case 'n':
+      case 'r':
+      case 't':
+      case 'f':
+        return `\\${c}`;
+      case 'e':
+        return '\\x1b';
+      case 'a':
+        return '\\x07';
+      case 'b':
+        return inClass ? '\\x08' : BOUNDARY;
       case 'x': {
         if (p[i] === '{') {
           const end = p.indexOf('}', i);
@@ -134,7 +150,8 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
         if (ch === undefined || ch.charCodeAt(0) > 127) fail('\\c without an ASCII character');
         return cp(ch.toUpperCase().charCodeAt(0) ^ 0x40);
       }
-      case 'p': case 'P': {
+      case 'p':
+      case 'P': {
         let name: string;
         if (p[i] === '{') {
           const end = p.indexOf('}', i);
@@ -167,20 +184,31 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
         i = end < 0 ? p.length : end + 2;
         return [...text].map(literal).join('');
       }
-      case 'E': return '';
+      case 'E':
+        return '';
       default:
         break;
     }
     if (!inClass) {
       switch (c) {
-        case 'B': return NOT_BOUNDARY;
-        case 'A': case 'G': return '^'; // one search from offset 0: both are the subject's start
-        case 'z': return '$';
-        case 'Z': return END;
-        case 'N': return DOT;
-        case 'R': return `(?:\\r\\n|[${NL}])`;
-        case 'k': case 'g': return backref(c);
-        default: break;
+        case 'B':
+          return NOT_BOUNDARY;
+        case 'A':
+        case 'G':
+          return '^'; // one search from offset 0: both are the subject's start
+        case 'z':
+          return '$';
+        case 'Z':
+          return END;
+        case 'N':
+          return DOT;
+        case 'R':
+          return `(?:\\r\\n|[${NL}])`;
+        case 'k':
+        case 'g':
+          return backref(c);
+        default:
+          break;
       }
     }
     if (c >= '1' && c <= '9') {
@@ -209,7 +237,7 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
   // \k<name> \k'name' \k{name} \g{name} \g{n} \gn \g{-n} (i after the letter).
   function backref(letter: string): string {
     const open = p[i];
-    const close = open === '<' ? '>' : open === '\'' ? '\'' : open === '{' ? '}' : null;
+    const close = open === '<' ? '>' : open === "'" ? "'" : open === '{' ? '}' : null;
     let ref: string;
     if (close) {
       const end = p.indexOf(close, i + 1);
@@ -311,7 +339,10 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
     const off = m[2] ?? '';
     i += m[0].length;
     const target: Scope = { ...scope() };
-    for (const [letters, value] of [[on, true], [off, false]] as const) {
+    for (const [letters, value] of [
+      [on, true],
+      [off, false],
+    ] as const) {
       for (const f of letters) {
         if (f === 'm') target.multiline = value;
         else if (f === 's') target.dotall = value;
@@ -432,7 +463,9 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
         i++;
         out += sc.multiline ? `(?=[${NL}]|$)` : END;
         break;
-      case '*': case '+': case '?':
+      case '*':
+      case '+':
+      case '?':
         i++;
         quantify(c);
         break;
@@ -448,7 +481,8 @@ export function fromLibvirtPattern(p: string): TranslatedPattern {
         }
         break;
       }
-      case '}': case ']':
+      case '}':
+      case ']':
         i++;
         out += `\\${c}`;
         atom = { start: before, captures: false };
@@ -484,7 +518,9 @@ export function withLibvirtLineEnds(re: RegExp): RegExp {
     if (c === '\\') {
       const n = src[i + 1];
       if (!strict && !inClass && /[AZzGhHRKXQENC]/.test(n)) {
-        throw new PatternError(`\\${n} is a PCRE escape; in a JavaScript RegExp it is the letter '${n}' (give libvirt's pattern as a string to have it translated)`);
+        throw new PatternError(
+          `\\${n} is a PCRE escape; in a JavaScript RegExp it is the letter '${n}' (give libvirt's pattern as a string to have it translated)`,
+        );
       }
       out += c + n;
       i++;
@@ -494,7 +530,9 @@ export function withLibvirtLineEnds(re: RegExp): RegExp {
       if (c === ']') depth--;
       else if (c === '[' && flags.includes('v')) depth++;
       else if (c === '[' && !strict && /^\[:\^?[a-z]+:\]/.test(src.slice(i))) {
-        throw new PatternError(`${/^\[:\^?[a-z]+:\]/.exec(src.slice(i))?.[0]} is a POSIX class; in a JavaScript RegExp it is a set of characters (give libvirt's pattern as a string to have it translated)`);
+        throw new PatternError(
+          `${/^\[:\^?[a-z]+:\]/.exec(src.slice(i))?.[0]} is a POSIX class; in a JavaScript RegExp it is a set of characters (give libvirt's pattern as a string to have it translated)`,
+        );
       }
       out += c;
       continue;

@@ -76,7 +76,10 @@ function checkCallback(method: string, callback: unknown): void {
 
 /** runRegex(): see the module comment. Arguments are checked at once (throws, not rejects). */
 export function runRegex(
-  state: CommandState, regexes: unknown, callback: (groups: string[], lineIndex: number) => unknown, options: unknown,
+  state: CommandState,
+  regexes: unknown,
+  callback: (groups: string[], lineIndex: number) => unknown,
+  options: unknown,
 ): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runRegex';
   const { prefix, groups, parse, ...runOptions } = checkOptions<RunRegexOptions>(method, options, OPTION_NAMES.runRegex);
@@ -107,7 +110,10 @@ export function runRegex(
 
 /** runNul(): see the module comment. Arguments are checked at once (throws, not rejects). */
 export function runNul(
-  state: CommandState, numColumns: unknown, callback: (fields: (string | Buffer)[]) => unknown, options: unknown,
+  state: CommandState,
+  numColumns: unknown,
+  callback: (fields: (string | Buffer)[]) => unknown,
+  options: unknown,
 ): Promise<RunResult<string | Buffer>> {
   const method = 'Command.runNul';
   const n = checkInteger(method, arg('numColumns'), numColumns, 1, 2 ** 31 - 1);
@@ -119,13 +125,16 @@ export function runNul(
   const job: ParseJob = {
     splitter: o.encoding === 'buffer' ? new BytesSplitter(0, 'nonEmpty') : new TextSplitter('\0', 'nonEmpty'),
     afterExit: false,
-    onRecord: n === 1 ? (rec) => callback([own(rec)]) : (rec) => {
-      fields.push(own(rec));
-      if (fields.length < n) return undefined;
-      const full = fields;
-      fields = [];
-      return callback(full);
-    },
+    onRecord:
+      n === 1
+        ? (rec) => callback([own(rec)])
+        : (rec) => {
+            fields.push(own(rec));
+            if (fields.length < n) return undefined;
+            const full = fields;
+            fields = [];
+            return callback(full);
+          },
     onEnd() {
       return fields.length > 0 ? callback(fields) : undefined;
     },

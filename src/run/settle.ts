@@ -51,8 +51,13 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   if (ctx.errRef && !ctx.merged) ctx.errRef.value = stderr ?? empty;
   const d = r.status === null ? null : decodeStatus(r.status);
   const details: CommandErrorDetails = {
-    command: ctx.command, pid: r.pid || null, stdout, stderr,
-    exitStatus: d?.exitStatus, signal: d?.signal, signalNumber: d?.signalNumber,
+    command: ctx.command,
+    pid: r.pid || null,
+    stdout,
+    stderr,
+    exitStatus: d?.exitStatus,
+    signal: d?.signal,
+    signalNumber: d?.signalNumber,
   };
   const cmd = ctx.command;
   const ended = rec.endedBy;
@@ -63,10 +68,13 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
   }
   if (r.maxBufferExceeded) {
     const spec = ctx.plan[r.maxBufferExceeded];
-    const limit = spec.type === 'capture' ? spec.maxBuffer : (ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0);
+    const limit = spec.type === 'capture' ? spec.maxBuffer : ctx.plan.stdout.type === 'capture' ? ctx.plan.stdout.maxBuffer : 0;
     // No maxBuffer (or a larger one): the limit was the largest Buffer Node can make (plan.ts captureLimit).
     const why = limit === MAX_BUFFER_LENGTH ? ': buffer.constants.MAX_LENGTH, the largest Buffer Node can make' : '';
-    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes${why})`, { ...details, code: 'ERR_CHILD_MAX_BUFFER' });
+    throw new CommandError(`Child process (${cmd}) ${r.maxBufferExceeded} maxBuffer length exceeded (limit ${limit} bytes${why})`, {
+      ...details,
+      code: 'ERR_CHILD_MAX_BUFFER',
+    });
   }
   if (tooLong.length > 0 && !r.failure) {
     // Checked after the timeout, abort and maxBuffer errors (which win, carrying the Buffer),
@@ -80,10 +88,17 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     );
   }
   const make = (status: number, e: DecodedStatus): RunResult<string | Buffer> => ({
-    pid: r.pid, status, exitStatus: e.exitStatus, signal: e.signal, signalNumber: e.signalNumber, coreDumped: e.coreDumped,
+    pid: r.pid,
+    status,
+    exitStatus: e.exitStatus,
+    signal: e.signal,
+    signalNumber: e.signalNumber,
+    coreDumped: e.coreDumped,
     stdout: stdout ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
     stderr: stderr ?? (o.encoding === 'buffer' ? Buffer.alloc(0) : ''),
-    timedOut: false, outputIncomplete: r.outputIncomplete, command: cmd,
+    timedOut: false,
+    outputIncomplete: r.outputIncomplete,
+    command: cmd,
   });
   if (r.failure) {
     const cause = (r as StartFailure).cause;
@@ -99,7 +114,9 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     // A hook closed the status pipe, then exec failed: the exit code is all there is.
     if (o.status) return make(ctx.rawStatus ? r.status : d.exitStatus, d);
     throw new CommandError(`Child process (${cmd}): child failed before exec (status channel closed), exit ${d.exitStatus}`, {
-      ...details, stage: 'hook', path: ctx.plan.hook.library,
+      ...details,
+      stage: 'hook',
+      path: ctx.plan.hook.library,
     });
   }
   if (r.diedBeforeExec && r.status !== null && d !== null && !r.killedBy) {
@@ -107,7 +124,9 @@ export function settle(rec: Pick<RunRecord, 'ctx' | 'endedBy'>, r: NativeResult,
     const how = d.exited ? `exited with status ${d.exitStatus}` : `died with signal ${d.signal} (${d.signalNumber})`;
     const stage = ctx.plan.hook ? 'hook' : 'handshake';
     throw new CommandError(`Child process (${cmd}): child ${how} before exec`, {
-      ...details, stage, path: stage === 'hook' ? ctx.plan.hook?.library : null,
+      ...details,
+      stage,
+      path: stage === 'hook' ? ctx.plan.hook?.library : null,
     });
   }
   if (r.status === null || d === null) throw new CommandError(`Child process (${cmd}) was not reaped`, { ...details, stage: 'wait' });

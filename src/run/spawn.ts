@@ -29,7 +29,13 @@ export function runNativeSync(plan: NativePlan): NativeResult {
 // the command's running one meanwhile, and a timeout, abort or free() before the spawn ends
 // it without a child.
 export function start(
-  state: CommandState, mode: RunMode, autoReap: boolean, control: PlanControl, paced = false, pipes: PipeRequest | null = null, input: RunInput | null = null,
+  state: CommandState,
+  mode: RunMode,
+  autoReap: boolean,
+  control: PlanControl,
+  paced = false,
+  pipes: PipeRequest | null = null,
+  input: RunInput | null = null,
 ): RunRecord {
   const ctx = prepare(state, mode, control);
   applyInput(ctx.plan, input);
@@ -37,8 +43,21 @@ export function start(
   destroyStreams(state); // the last run's streams, if the caller left them open
   let resolveDone!: (r: NativeResult | null) => void;
   const rec: RunRecord = {
-    pid: 0, handle: null, autoReap, ctx, result: null, finished: false, endedBy: null,
-    released: false, waited: false, handshakeWaited: false, handshakeNotified: false, handshakeClosed: false, queued: false, streams: null, inputFailed: null,
+    pid: 0,
+    handle: null,
+    autoReap,
+    ctx,
+    result: null,
+    finished: false,
+    endedBy: null,
+    released: false,
+    waited: false,
+    handshakeWaited: false,
+    handshakeNotified: false,
+    handshakeClosed: false,
+    queued: false,
+    streams: null,
+    inputFailed: null,
     done: new Promise((resolve) => (resolveDone = resolve)),
     finish(result) {
       if (rec.finished) return;

@@ -36,7 +36,10 @@ export class TextSplitter implements Splitter<string> {
   private ended = false;
   private lastDone = false;
 
-  constructor(private readonly delim: string, private readonly keepLast: KeepLast) {}
+  constructor(
+    private readonly delim: string,
+    private readonly keepLast: KeepLast,
+  ) {}
 
   /** A chunk of bytes, or of text already decoded (a stream the caller gave an encoding). */
   push(chunk: Buffer | string): void {
@@ -105,7 +108,7 @@ const SLICED_MIN = 13;
  * flattening a concatenation (V8 flattens a cons string into a new flat string before slicing).
  */
 export function detached(s: string): string {
-  return s.length < SLICED_MIN ? s : (` ${s}`).slice(1);
+  return s.length < SLICED_MIN ? s : ` ${s}`.slice(1);
 }
 
 /** Records as Buffers of their own (copies: a record never keeps a whole chunk alive). */
@@ -117,7 +120,10 @@ export class BytesSplitter implements Splitter<Buffer> {
   private ended = false;
   private lastDone = false;
 
-  constructor(private readonly delim: number, private readonly keepLast: KeepLast) {}
+  constructor(
+    private readonly delim: number,
+    private readonly keepLast: KeepLast,
+  ) {}
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;

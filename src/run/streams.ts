@@ -25,7 +25,6 @@ export interface PipeRequest {
   stderr: 'pipe' | 'stdout' | null;
 }
 
-
 const NO_STREAMS: RunStreams = Object.freeze({ stdin: null, stdout: null, stderr: null });
 const streamsByState = new WeakMap<CommandState, RunStreams>();
 
@@ -53,10 +52,10 @@ export function wantsPipes(req: PipeRequest | null): req is PipeRequest {
 
 /** The misuse of asking a pipe for a stream the builder already configured, or null. */
 export function pipeConflict(state: CommandState, req: PipeRequest): string | null {
-  if (req.stdin && state.stdin) return 'cannot specify input twice (stdin: \'pipe\' and setInputFD/setInputBuffer)';
-  if (req.stdout && state.stdout) return 'cannot specify output twice (stdout: \'pipe\' and setOutputFD/setOutputBuffer)';
-  if (req.stderr && state.stderr) return 'cannot specify error output twice (stderr: \'pipe\' and setErrorFD/setErrorBuffer)';
-  if (req.stderr === 'stdout' && !req.stdout) return 'stderr: \'stdout\' needs stdout: \'pipe\'';
+  if (req.stdin && state.stdin) return "cannot specify input twice (stdin: 'pipe' and setInputFD/setInputBuffer)";
+  if (req.stdout && state.stdout) return "cannot specify output twice (stdout: 'pipe' and setOutputFD/setOutputBuffer)";
+  if (req.stderr && state.stderr) return "cannot specify error output twice (stderr: 'pipe' and setErrorFD/setErrorBuffer)";
+  if (req.stderr === 'stdout' && !req.stdout) return "stderr: 'stdout' needs stdout: 'pipe'";
   if (state.daemonize) return 'a daemon cannot have pipe streams';
   return null;
 }

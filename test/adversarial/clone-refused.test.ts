@@ -13,7 +13,8 @@ import { buildSupport } from './support/build';
 describe('clone with CLONE_FILES or CLONE_PIDFD refused with EINVAL (as under qemu-user)', () => {
   it('runSync, run with capture, a failed exec, a handshake and a pidfile daemon all work', () => {
     const sup = buildSupport();
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const path = require('path');
       const out = {};
       // the filter is in force: child_process (libuv) does not use clone, so ask python
@@ -49,7 +50,9 @@ describe('clone with CLONE_FILES or CLONE_PIDFD refused with EINVAL (as under qe
           return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === process.pid; } catch { return false; }
       }).length;
       emit(out);
-    `, { prefix: [sup.seccompLaunch, 'NOCLONEFLAGS'], env: buildUnderTestEnv() });
+    `,
+      { prefix: [sup.seccompLaunch, 'NOCLONEFLAGS'], env: buildUnderTestEnv() },
+    );
     const out = expectChildOk(r) as Record<string, unknown>;
     expect(out.probe).toBe('22');
     expect(out.sync).toEqual({ stdout: 'hi\n', status: 0 });

@@ -78,13 +78,27 @@ const GROUPS_SCRIPT = `
   emit(out);
 `;
 
-describeRoot('uid/gid switch drops root\'s groups and cannot go back', () => {
+describeRoot("uid/gid switch drops root's groups and cannot go back", () => {
   it('a parent with groups 0,4,27,100: the child has none of them, only what is asked', (ctx) => {
     needTools(ctx, 'supplementary groups', 'setpriv');
-    const res = expectChildOk(runNodeChild(GROUPS_SCRIPT, { prefix: ['setpriv', '--groups', '0,4,27,100', '--'] })) as
-      { groups: string; noGroups: string; withGroups: string; sync: string };
-    expect(res.groups.split(/\s+/).map(Number).sort((a, b) => a - b), 'precondition: the parent\'s groups').toEqual([0, 4, 27, 100]);
-    for (const [name, text] of [['noGroups', res.noGroups], ['sync', res.sync], ['withGroups', res.withGroups]] as const) {
+    const res = expectChildOk(runNodeChild(GROUPS_SCRIPT, { prefix: ['setpriv', '--groups', '0,4,27,100', '--'] })) as {
+      groups: string;
+      noGroups: string;
+      withGroups: string;
+      sync: string;
+    };
+    expect(
+      res.groups
+        .split(/\s+/)
+        .map(Number)
+        .sort((a, b) => a - b),
+      "precondition: the parent's groups",
+    ).toEqual([0, 4, 27, 100]);
+    for (const [name, text] of [
+      ['noGroups', res.noGroups],
+      ['sync', res.sync],
+      ['withGroups', res.withGroups],
+    ] as const) {
       const r = parseReport(text);
       expect(r.uid, name).toEqual(ids(NOBODY));
       expect(r.gid, name).toEqual(ids(NOBODY));
@@ -115,12 +129,10 @@ describeRoot('clearCaps as root', () => {
 
     // sh (uid 0, no caps) forks and execs the helper: as uid 0 the exec would give back the
     // whole bounding set, so it must be empty.
-    const r = parseReport(String((await viaShell(HELPER, '--log', '-', '--no-stdio', '--bind-probe', '80', '--rawsock-probe')
-      .clearCaps().run()).stdout));
+    const r = parseReport(String((await viaShell(HELPER, '--log', '-', '--no-stdio', '--bind-probe', '80', '--rawsock-probe').clearCaps().run()).stdout));
     expect(r.ppid).not.toBe(process.pid);
     expect(r.uid).toEqual(ids(0));
-    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb })
-      .toEqual({ inh: 0n, prm: 0n, eff: 0n, bnd: 0n, amb: 0n });
+    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb }).toEqual({ inh: 0n, prm: 0n, eff: 0n, bnd: 0n, amb: 0n });
     expect(r.bind.get(80)).toBe('EACCES');
     expect(r.rawsock).toBe('EPERM');
     const grand = await new Command('/bin/sh', '-c', `chown 65534 '${f}'; echo rc=$?`).clearCaps().run();
@@ -147,7 +159,9 @@ describeRoot('allowCap across a uid change', () => {
     expect(capsh).toMatch(/^uid=65534\(/m);
 
     const want = bit(CAP_NET_BIND_SERVICE) | bit(CAP_CHOWN);
-    const r = parseReport(String((await keep(viaShell(HELPER, '--log', '-', '--no-stdio', '--bind-probe', '80', '--rawsock-probe', '--setuid0-probe')).run()).stdout));
+    const r = parseReport(
+      String((await keep(viaShell(HELPER, '--log', '-', '--no-stdio', '--bind-probe', '80', '--rawsock-probe', '--setuid0-probe')).run()).stdout),
+    );
     expect(r.uid).toEqual(ids(NOBODY));
     expect({ prm: r.capPrm, eff: r.capEff, amb: r.capAmb, bnd: r.capBnd }).toEqual({ prm: want, eff: want, amb: want, bnd: want });
     expect(r.bind.get(80)).toBe('ok');
@@ -180,12 +194,13 @@ const BOUNDING_SCRIPT = `
 `;
 
 describeRoot('bounding and ambient order, securebits, no_new_privs', () => {
-  it('(a) a cap absent from the parent\'s bounding set: a clear error (or absent from CapAmb); never CAP_SETPCAP in CapEff', (ctx) => {
+  it("(a) a cap absent from the parent's bounding set: a clear error (or absent from CapAmb); never CAP_SETPCAP in CapEff", (ctx) => {
     needTools(ctx, 'bounding set', 'setpriv');
-    const res = expectChildOk(runNodeChild(BOUNDING_SCRIPT, { prefix: ['setpriv', '--bounding-set', '-net_raw', '--'] })) as
-      Record<'missing' | 'missingRoot' | 'present' | 'presentRoot', { report?: string; error?: string; stage?: string; code?: string; value?: number }> &
-      { self: { prm: string; bnd: string } };
-    expect(BigInt(`0x${res.self.bnd}`) & bit(CAP_NET_RAW), 'precondition: CAP_NET_RAW is out of the parent\'s bounding set').toBe(0n);
+    const res = expectChildOk(runNodeChild(BOUNDING_SCRIPT, { prefix: ['setpriv', '--bounding-set', '-net_raw', '--'] })) as Record<
+      'missing' | 'missingRoot' | 'present' | 'presentRoot',
+      { report?: string; error?: string; stage?: string; code?: string; value?: number }
+    > & { self: { prm: string; bnd: string } };
+    expect(BigInt(`0x${res.self.bnd}`) & bit(CAP_NET_RAW), "precondition: CAP_NET_RAW is out of the parent's bounding set").toBe(0n);
     expect(BigInt(`0x${res.self.prm}`) & bit(CAP_NET_RAW), 'precondition: and of its permitted set').toBe(0n);
     for (const k of ['missing', 'missingRoot'] as const) {
       const o = res[k];
@@ -204,8 +219,11 @@ describeRoot('bounding and ambient order, securebits, no_new_privs', () => {
       expect(res[k].error, `${k}: ${res[k].error}`).toBeUndefined();
       const r = parseReport(res[k].report!);
       expect(r.capEff & bit(CAP_SETPCAP), `${k}: CAP_SETPCAP left in CapEff`).toBe(0n);
-      expect({ eff: r.capEff, amb: r.capAmb, bnd: r.capBnd }, k)
-        .toEqual({ eff: bit(CAP_NET_BIND_SERVICE), amb: bit(CAP_NET_BIND_SERVICE), bnd: bit(CAP_NET_BIND_SERVICE) });
+      expect({ eff: r.capEff, amb: r.capAmb, bnd: r.capBnd }, k).toEqual({
+        eff: bit(CAP_NET_BIND_SERVICE),
+        amb: bit(CAP_NET_BIND_SERVICE),
+        bnd: bit(CAP_NET_BIND_SERVICE),
+      });
     }
   });
 
@@ -218,7 +236,7 @@ describeRoot('bounding and ambient order, securebits, no_new_privs', () => {
     throw new Error('Command has a securebits setter now: write the securebits test (capsh --print must show the bits)');
   });
 
-  it('(c) no_new_privs is inherited: a grandchild exec\'ing a cap_net_raw+ep binary gains nothing', async (ctx) => {
+  it("(c) no_new_privs is inherited: a grandchild exec'ing a cap_net_raw+ep binary gains nothing", async (ctx) => {
     needTools(ctx, 'file capabilities', 'setcap');
     const copy = netRawHelperCopy(tmp.path, ctx);
     const run = async (nnp: boolean) => {
@@ -272,7 +290,9 @@ function underReaper(script: string) {
     return { reaped, node };
   };
   return {
-    child, exited, state,
+    child,
+    exited,
+    state,
     stdout: () => out,
     stderr: () => err,
     async json<T>(timeoutMs = 15000): Promise<T> {
@@ -346,7 +366,9 @@ describe('parent-death signal after credentials, without the race, with thread s
   });
 
   it('(c) spawned from a Worker: the death signal fires when that thread exits, not the process', () => {
-    const res = expectChildOk(runNodeChild(`
+    const res = expectChildOk(
+      runNodeChild(
+        `
       const { Worker } = require('worker_threads');
       const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       const stat = (pid) => { try { const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return { state: f[0], ppid: Number(f[1]) }; } catch (e) { return null; } };
@@ -382,7 +404,10 @@ describe('parent-death signal after credentials, without the race, with thread s
         if (s && s.ppid === process.pid && s.state === 'Z') zombies.push(Number(n));
       }
       emit({ pid: process.pid, before, released, after, zombies });
-    `, { args: { register: TS_REGISTER }, timeoutMs: 30000 })) as {
+    `,
+        { args: { register: TS_REGISTER }, timeoutMs: 30000 },
+      ),
+    ) as {
       pid: number;
       before: Record<'rp' | 'kp' | 'mp', { state: string; ppid: number } | null>;
       released: number | string;

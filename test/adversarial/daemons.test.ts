@@ -76,18 +76,35 @@ describe('shape of the daemon', () => {
       }
       const st = procStat(pid)!;
       const fds = openFds(pid);
-      const want = new Map<number, string>([[0, '/dev/null'], [1, '/dev/null'], [2, '/dev/null']]);
+      const want = new Map<number, string>([
+        [0, '/dev/null'],
+        [1, '/dev/null'],
+        [2, '/dev/null'],
+      ]);
       const lockFd = [...fds.keys()].find((fd) => fd > 2);
       if (lockFd !== undefined) want.set(lockFd, pidFile);
       const got = {
         exe: fs.readlinkSync(`/proc/${pid}/exe`) === HELPER,
-        session: st.session, pgrp: st.pgrp, tty: st.ttyNr, parentIsUs: st.ppid === process.pid, parentIsIntermediate: st.ppid === r.pid,
-        cwd: fs.readlinkSync(`/proc/${pid}/cwd`), fds: [...fds], locks: locksOf(pid),
+        session: st.session,
+        pgrp: st.pgrp,
+        tty: st.ttyNr,
+        parentIsUs: st.ppid === process.pid,
+        parentIsIntermediate: st.ppid === r.pid,
+        cwd: fs.readlinkSync(`/proc/${pid}/cwd`),
+        fds: [...fds],
+        locks: locksOf(pid),
         intermediate: procStat(r.pid) !== null && procStat(r.pid)!.ppid === process.pid,
       };
       const expected = {
-        exe: true, session: pid, pgrp: pid, tty: 0, parentIsUs: false, parentIsIntermediate: false, cwd: '/',
-        fds: [...want], locks: [`POSIX ADVISORY WRITE ${pid} ${lockId(fs.statSync(pidFile, { bigint: true }))} 0 0`],
+        exe: true,
+        session: pid,
+        pgrp: pid,
+        tty: 0,
+        parentIsUs: false,
+        parentIsIntermediate: false,
+        cwd: '/',
+        fds: [...want],
+        locks: [`POSIX ADVISORY WRITE ${pid} ${lockId(fs.statSync(pidFile, { bigint: true }))} 0 0`],
         intermediate: false,
       };
       if (JSON.stringify(got) !== JSON.stringify(expected)) problems.push(`${where}: ${JSON.stringify(got)} != ${JSON.stringify(expected)}`);
@@ -145,9 +162,14 @@ describe('pidfile attacks and races', () => {
       racer.stdout.on('data', (d) => (out += d));
       const racerExit = new Promise<void>((resolve) => racer.once('exit', () => resolve()));
       expect(await waitFor(() => out.includes('ready'), 5000), 'racer not running').toBe(true);
-      const result = await new Command('sleep', '30').daemonize().setPidFile(pidFile).run().then(
-        (r) => r, (e: CommandError) => e,
-      );
+      const result = await new Command('sleep', '30')
+        .daemonize()
+        .setPidFile(pidFile)
+        .run()
+        .then(
+          (r) => r,
+          (e: CommandError) => e,
+        );
       if (result instanceof CommandError) {
         // A clear refusal is acceptable: the racer held the lock at that instant, or kept
         // replacing the file past the retries.
@@ -177,7 +199,14 @@ describe('pidfile attacks and races', () => {
     const onWarning = (w: Error) => warnings.push(String(w.message));
     process.on('warning', onWarning);
     try {
-      const r = await new Command('sleep', '30').daemonize().setPidFile(pidFile).run().then(() => null, (e: CommandError) => e);
+      const r = await new Command('sleep', '30')
+        .daemonize()
+        .setPidFile(pidFile)
+        .run()
+        .then(
+          () => null,
+          (e: CommandError) => e,
+        );
       await sleep(50); // process warnings are emitted on the next tick
       if (r === null) readPid(pidFile);
       return { refused: r, warnings: warnings.filter((w) => w.includes(path.dirname(pidFile)) || w.includes(pidFile)) };
@@ -186,7 +215,7 @@ describe('pidfile attacks and races', () => {
     }
   }
 
-  it('(e) the pidfile\'s directory is world-writable without the sticky bit: refused or warned', async () => {
+  it("(e) the pidfile's directory is world-writable without the sticky bit: refused or warned", async () => {
     const dir = path.join(tmp.path, 'open-dir');
     fs.mkdirSync(dir);
     fs.chmodSync(dir, 0o777);
@@ -215,7 +244,8 @@ describe('pidfile attacks and races', () => {
     let r: { outcome: Record<string, unknown>; ms: number; ticks: number } | undefined;
     let hung = '';
     try {
-      r = runNodeChild(`
+      r = runNodeChild(
+        `
         let ticks = 0;
         const timer = setInterval(() => { ticks++; }, 10);
         const t0 = Date.now();
@@ -227,7 +257,9 @@ describe('pidfile attacks and races', () => {
         clearInterval(timer);
         emit({ outcome, ms: Date.now() - t0, ticks });
         setTimeout(() => process.exit(0), 10);
-      `, { args: { p: pidFile, token: TOKEN }, timeoutMs: 8000 }).result as typeof r;
+      `,
+        { args: { p: pidFile, token: TOKEN }, timeoutMs: 8000 },
+      ).result as typeof r;
     } catch (e) {
       hung = (e as Error).message;
     } finally {
@@ -253,20 +285,23 @@ describe('a failure after the pidfile settles promptly', () => {
   it.each([
     ['a hook returning -1 (ENOTSUP)', (c: Command) => c.setPreExecHook({ library: S.hooks, symbol: 'fail_enotsup' }), 'hook', 'ENOTSUP'],
     ['an exec that finds no program', null, 'exec', 'ENOENT'],
-  ] as [string, ((c: Command) => Command) | null, string, string][])('%s: rejects within 1 s with its stage, pidfile removed, no daemon', async (_n, setup, stage, code) => {
-    const pidFile = path.join(tmp.path, 'fail.pid');
-    const token = `${TOKEN}-45-${stage}`;
-    const base = setup ? new Command(HELPER, '--sleep', '30000', token) : new Command(path.join(tmp.path, 'no-such-program'), token);
-    const cmd = (setup ? setup(base) : base).daemonize().setPidFile(pidFile);
-    const t0 = Date.now();
-    const err = await rejection(cmd.run());
-    expect(Date.now() - t0).toBeLessThan(1000);
-    expect(err.stage, err.message).toBe(stage);
-    expect([code, ...(code === 'ENOTSUP' ? ['EOPNOTSUPP'] : [])]).toContain(err.code);
-    expect(fs.existsSync(pidFile), 'docs/daemons-and-pidfiles.md: a failure once the file is locked removes it').toBe(false);
-    expect(await waitFor(() => processesWith(token).length === 0, 1000), `still running: ${processesWith(token)}`).toBe(true);
-    expect(zombieChildren()).toEqual([]);
-  });
+  ] as [string, ((c: Command) => Command) | null, string, string][])(
+    '%s: rejects within 1 s with its stage, pidfile removed, no daemon',
+    async (_n, setup, stage, code) => {
+      const pidFile = path.join(tmp.path, 'fail.pid');
+      const token = `${TOKEN}-45-${stage}`;
+      const base = setup ? new Command(HELPER, '--sleep', '30000', token) : new Command(path.join(tmp.path, 'no-such-program'), token);
+      const cmd = (setup ? setup(base) : base).daemonize().setPidFile(pidFile);
+      const t0 = Date.now();
+      const err = await rejection(cmd.run());
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(err.stage, err.message).toBe(stage);
+      expect([code, ...(code === 'ENOTSUP' ? ['EOPNOTSUPP'] : [])]).toContain(err.code);
+      expect(fs.existsSync(pidFile), 'docs/daemons-and-pidfiles.md: a failure once the file is locked removes it').toBe(false);
+      expect(await waitFor(() => processesWith(token).length === 0, 1000), `still running: ${processesWith(token)}`).toBe(true);
+      expect(zombieChildren()).toEqual([]);
+    },
+  );
 });
 
 // ------------------------------------------------------------------- independent daemon
@@ -277,7 +312,9 @@ describe('the daemon is independent of the parent', () => {
     const pidFile = path.join(tmp.path, 'indep.pid');
     const ttyLog = path.join(tmp.path, 'tty.log');
     const script = path.join(tmp.path, 'parent.js');
-    fs.writeFileSync(script, `
+    fs.writeFileSync(
+      script,
+      `
       const vc = require(process.env.VC_TEST_ENTRY);
       const fs = require('fs');
       (async () => {
@@ -292,9 +329,11 @@ describe('the daemon is independent of the parent', () => {
         process.stdout.write(JSON.stringify({ pid: process.pid, pgrp: Number(st[2]), sid: Number(st[3]), tty: Number(st[4]), ctl: String(ctl.stdout).trim(), plain }) + '\\n');
         setInterval(() => {}, 1000);
       })();
-    `);
+    `,
+    );
     const term = spawn('script', ['-qec', `exec ${process.execPath} -r ${TS_REGISTER} ${script}`, '/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin', VC_TEST_ENTRY: PACKAGE_ENTRY, TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin', VC_TEST_ENTRY: PACKAGE_ENTRY, TERM: 'dumb' },
     });
     outside.push(term);
     let out = '';

@@ -95,13 +95,23 @@ describe('environment construction', () => {
     // bash puts the raw bytes ff fe 78 into RAW before node starts; Node itself cannot.
     const r = runNodeChild(ENV_SCRIPT, {
       args: { dir: tmp.path },
-      prefix: ['bash', '-c', 'export RAW="$(printf "\\377\\376x")" HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc '
-        + 'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"', 'bash'],
+      prefix: [
+        'bash',
+        '-c',
+        'export RAW="$(printf "\\377\\376x")" HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc ' +
+          'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"',
+        'bash',
+      ],
     });
     const res = expectChildOk(r) as Record<'inherited' | 'passRaw' | 'passCommon' | 'empty', string>;
     const entries = (hex: string) => {
       const raw = Buffer.from(hex, 'hex');
-      return raw.length === 0 ? [] : raw.toString('latin1').split('\0').filter((e, i, a) => i < a.length - 1 || e !== '');
+      return raw.length === 0
+        ? []
+        : raw
+            .toString('latin1')
+            .split('\0')
+            .filter((e, i, a) => i < a.length - 1 || e !== '');
     };
     const RAW = `RAW=${Buffer.from([0xff, 0xfe, 0x78]).toString('latin1')}`;
     // Control: inherited unchanged, the bytes are really there.
@@ -114,14 +124,25 @@ describe('environment construction', () => {
   it('(b) addEnvPassCommon: LC_ALL=C and exactly the listed variables the parent has; (c) an empty environment', () => {
     const r = runNodeChild(ENV_SCRIPT, {
       args: { dir: tmp.path },
-      prefix: ['bash', '-c', 'export RAW=x HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc '
-        + 'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"', 'bash'],
+      prefix: [
+        'bash',
+        '-c',
+        'export RAW=x HOME=/home/vc USER=vcuser LOGNAME=vclog TMPDIR=/tmp/vc ' +
+          'LD_LIBRARY_PATH=/nonexistent-lib LD_PRELOAD= LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 FOO=bar; exec "$@"',
+        'bash',
+      ],
     });
     const res = expectChildOk(r) as Record<'inherited' | 'passRaw' | 'passCommon' | 'empty', string>;
     const entries = (hex: string) => (hex === '' ? [] : Buffer.from(hex, 'hex').toString('latin1').split('\0').filter(Boolean));
     expect(entries(res.passCommon).sort()).toEqual([
-      'HOME=/home/vc', 'LC_ALL=C', 'LD_LIBRARY_PATH=/nonexistent-lib', 'LD_PRELOAD=', 'LOGNAME=vclog',
-      'PATH=/usr/bin:/bin', 'TMPDIR=/tmp/vc', 'USER=vcuser',
+      'HOME=/home/vc',
+      'LC_ALL=C',
+      'LD_LIBRARY_PATH=/nonexistent-lib',
+      'LD_PRELOAD=',
+      'LOGNAME=vclog',
+      'PATH=/usr/bin:/bin',
+      'TMPDIR=/tmp/vc',
+      'USER=vcuser',
     ]);
     // (c): nothing at all, not even PATH.
     expect(res.empty).toBe('');
@@ -137,7 +158,7 @@ describe('environment construction', () => {
 
 // --------------------------------------------------------------------------------- PATH
 
-describe('PATH resolution: the parent\'s PATH, before the fork', () => {
+describe("PATH resolution: the parent's PATH, before the fork", () => {
   /** Three directories with a copy of the helper named prog: the parent's PATH, the child's, the new cwd. */
   function setup(where: ('parent' | 'child' | 'cwd')[]): { parent: string; child: string; cwd: string } {
     const dirs = { parent: path.join(tmp.path, 'parent-path'), child: path.join(tmp.path, 'child-path'), cwd: path.join(tmp.path, 'cwd') };
@@ -163,15 +184,19 @@ describe('PATH resolution: the parent\'s PATH, before the fork', () => {
 
   const argv0 = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0];
 
-  it('(a) only in the parent\'s PATH, and in both: the parent\'s copy runs, under run() and runSync()', async () => {
+  it("(a) only in the parent's PATH, and in both: the parent's copy runs, under run() and runSync()", async () => {
     for (const where of [['parent'], ['parent', 'child']] as ('parent' | 'child')[][]) {
       const d = setup(where);
       const want = path.join(d.parent, 'prog');
       await withParentPath(d.parent, async () => {
         const marker = path.join(tmp.path, 'started-a');
         fs.rmSync(marker, { force: true });
-        const seen = await whileRunning(new Command('prog', '--no-stdio', '--create', marker, '--sleep', '10000').addEnvPair('PATH', d.child), want, marker,
-          (pid) => ({ exe: fs.readlinkSync(`/proc/${pid}/exe`), argv0: argv0(pid) }));
+        const seen = await whileRunning(
+          new Command('prog', '--no-stdio', '--create', marker, '--sleep', '10000').addEnvPair('PATH', d.child),
+          want,
+          marker,
+          (pid) => ({ exe: fs.readlinkSync(`/proc/${pid}/exe`), argv0: argv0(pid) }),
+        );
         expect(seen).toEqual({ exe: want, argv0: 'prog' });
         const r1 = parseReport(String((await new Command('prog', '--log', '-', '--no-stdio').addEnvPair('PATH', d.child).run()).stdout));
         const r2 = parseReport(String(new Command('prog', '--log', '-', '--no-stdio').addEnvPair('PATH', d.child).runSync().stdout));
@@ -184,7 +209,7 @@ describe('PATH resolution: the parent\'s PATH, before the fork', () => {
     }
   });
 
-  it('(b) only in the child\'s PATH: ENOENT at stage exec, naming the PATH searched, under run() and runSync()', async () => {
+  it("(b) only in the child's PATH: ENOENT at stage exec, naming the PATH searched, under run() and runSync()", async () => {
     const d = setup(['child']);
     const searched = process.env.PATH ?? '';
     const errs = [
@@ -204,8 +229,12 @@ describe('PATH resolution: the parent\'s PATH, before the fork', () => {
     const want = path.join(d.cwd, 'prog');
     expect(fs.existsSync(path.resolve('prog'))).toBe(false);
     const marker = path.join(tmp.path, 'started-c');
-    const seen = await whileRunning(new Command('./prog', '--no-stdio', '--create', marker, '--sleep', '10000').setWorkingDirectory(d.cwd), want, marker,
-      (pid) => ({ exe: fs.readlinkSync(`/proc/${pid}/exe`), argv0: argv0(pid), cwd: fs.readlinkSync(`/proc/${pid}/cwd`) }));
+    const seen = await whileRunning(
+      new Command('./prog', '--no-stdio', '--create', marker, '--sleep', '10000').setWorkingDirectory(d.cwd),
+      want,
+      marker,
+      (pid) => ({ exe: fs.readlinkSync(`/proc/${pid}/exe`), argv0: argv0(pid), cwd: fs.readlinkSync(`/proc/${pid}/cwd`) }),
+    );
     expect(seen).toEqual({ exe: want, argv0: './prog', cwd: d.cwd });
     const r1 = parseReport(String((await new Command('./prog', '--log', '-', '--no-stdio').setWorkingDirectory(d.cwd).run()).stdout));
     const r2 = parseReport(String(new Command('./prog', '--log', '-', '--no-stdio').setWorkingDirectory(d.cwd).runSync().stdout));
@@ -216,7 +245,10 @@ describe('PATH resolution: the parent\'s PATH, before the fork', () => {
 // ------------------------------------------------------------------------ umask and cwd
 
 describe('umask, including 0, and cwd', () => {
-  it.each([['0053', 0o053, 0o624], ['0000', 0, 0o666]])('umask %s: the file is created with the right mode; Umask: and cwd from /proc', async (_name, mask, mode) => {
+  it.each([
+    ['0053', 0o053, 0o624],
+    ['0000', 0, 0o666],
+  ])('umask %s: the file is created with the right mode; Umask: and cwd from /proc', async (_name, mask, mode) => {
     const parentMask = process.umask();
     expect(parentMask, 'precondition: the parent umask differs').not.toBe(mask);
     const file = path.join(tmp.path, `f-${mask}`);
@@ -227,8 +259,9 @@ describe('umask, including 0, and cwd', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(mode);
     // runSync too, from the helper's own view.
     const file2 = path.join(tmp.path, `g-${mask}`);
-    const r = parseReport(String(new Command(HELPER, '--log', '-', '--no-stdio', '--create', file2)
-      .setUmask(mask).setWorkingDirectory(tmp.path).runSync().stdout));
+    const r = parseReport(
+      String(new Command(HELPER, '--log', '-', '--no-stdio', '--create', file2).setUmask(mask).setWorkingDirectory(tmp.path).runSync().stdout),
+    );
     expect(r.umask).toBe(mask);
     expect(r.cwd).toBe(tmp.path);
     expect(fs.statSync(file2).mode & 0o777).toBe(mode);
@@ -292,7 +325,13 @@ describe('rlimits, including the NOFILE Node raised', () => {
     type Lim = Record<string, [string, string]>;
     type Outcome = { stdout?: string; stderr?: string; status?: number; error?: string; stage?: string; code?: string; value?: number; exitStatus?: number };
     const res = expectChildOk(r) as {
-      self: Lim; capSysResource: boolean; a: Lim; b: Lim; d: Lim; memlockInfinity: Outcome; memlockHard: [string, string];
+      self: Lim;
+      capSysResource: boolean;
+      a: Lim;
+      b: Lim;
+      d: Lim;
+      memlockInfinity: Outcome;
+      memlockHard: [string, string];
       c: Record<'run' | 'runSync' | 'missing' | 'missingSync' | 'directory', Outcome>;
     };
     const [nodeSoft, nodeHard] = res.self['Max open files'];

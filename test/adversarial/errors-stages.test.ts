@@ -41,16 +41,30 @@ function expectStageError(e: CommandError, code: string, stage: string, what: st
 
 // ---------------------------------------------------------------------------------------------
 describe('exec failures are precise and leave no zombie', () => {
-  interface Row { name: string; code: string; status: number; interpreter?: boolean; prog(dir: string): string }
+  interface Row {
+    name: string;
+    code: string;
+    status: number;
+    interpreter?: boolean;
+    prog(dir: string): string;
+  }
   const ROWS: Row[] = [
     { name: 'a missing program', code: 'ENOENT', status: 127, prog: () => '/nonexistent/prog' },
     { name: 'a directory (/tmp)', code: 'EACCES', status: 126, prog: () => '/tmp' },
     {
-      name: 'a mode-0644 file', code: 'EACCES', status: 126,
-      prog: (dir) => { const f = path.join(dir, 'mode-0644'); fs.writeFileSync(f, '#!/bin/sh\nexit 0\n', { mode: 0o644 }); return f; },
+      name: 'a mode-0644 file',
+      code: 'EACCES',
+      status: 126,
+      prog: (dir) => {
+        const f = path.join(dir, 'mode-0644');
+        fs.writeFileSync(f, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+        return f;
+      },
     },
     {
-      name: 'garbage bytes with the x bit', code: 'ENOEXEC', status: 126,
+      name: 'garbage bytes with the x bit',
+      code: 'ENOEXEC',
+      status: 126,
       prog: (dir) => {
         const f = path.join(dir, 'garbage');
         fs.writeFileSync(f, Buffer.from([0x00, 0x13, 0x37, 0xfe, 0x47, 0x41, 0x52, 0x42, 0x41, 0x47, 0x45, 0x0a]), { mode: 0o755 });
@@ -58,8 +72,15 @@ describe('exec failures are precise and leave no zombie', () => {
       },
     },
     {
-      name: 'a #!/nonexistent/interp script', code: 'ENOENT', status: 127, interpreter: true,
-      prog: (dir) => { const f = path.join(dir, 'bad-interp'); fs.writeFileSync(f, '#!/nonexistent/interp\necho never\n', { mode: 0o755 }); return f; },
+      name: 'a #!/nonexistent/interp script',
+      code: 'ENOENT',
+      status: 127,
+      interpreter: true,
+      prog: (dir) => {
+        const f = path.join(dir, 'bad-interp');
+        fs.writeFileSync(f, '#!/nonexistent/interp\necho never\n', { mode: 0o755 });
+        return f;
+      },
     },
     { name: '/etc/passwd/x', code: 'ENOTDIR', status: 126, prog: () => '/etc/passwd/x' },
     { name: 'a 300-character path component', code: 'ENAMETOOLONG', status: 126, prog: () => `/tmp/${'a'.repeat(300)}` },
@@ -71,9 +92,7 @@ describe('exec failures are precise and leave no zombie', () => {
       for (const mode of ['run', 'runSync'] as const) {
         const what = `${row.name} (${mode})`;
         const cmd = new Command(prog, 'arg');
-        const e = mode === 'run'
-          ? await rejectionOf<CommandError>(cmd.run(), what)
-          : thrownBy<CommandError>(() => cmd.runSync(), what);
+        const e = mode === 'run' ? await rejectionOf<CommandError>(cmd.run(), what) : thrownBy<CommandError>(() => cmd.runSync(), what);
         expectStageError(e, row.code, 'exec', what);
         expect(e.path, `${what}: path`).toBe(prog);
         expect(e.message, `${what}: the message names the program`).toContain(prog);
@@ -85,8 +104,11 @@ describe('exec failures are precise and leave no zombie', () => {
         }
       }
       const r = await new Command(prog).run({ status: true });
-      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal }, 'run({ status: true })')
-        .toEqual({ status: row.status, exitStatus: row.status, signal: null });
+      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal }, 'run({ status: true })').toEqual({
+        status: row.status,
+        exitStatus: row.status,
+        signal: null,
+      });
       expect(new Command(prog).runSync({ status: true }).exitStatus, 'runSync({ status: true })').toBe(row.status);
     });
   }
@@ -105,7 +127,10 @@ describe('setup-stage failures carry stage and errno, and are never success', ()
   });
 
   it('rlimit soft > hard is refused by the builder (RangeError, no fork); a limit the kernel refuses fails at stage rlimit', async () => {
-    for (const [res, soft, hard] of [['NOFILE', 100, 50], ['CORE', 4096, 1024]] as const) {
+    for (const [res, soft, hard] of [
+      ['NOFILE', 100, 50],
+      ['CORE', 4096, 1024],
+    ] as const) {
       const e = thrownBy<Error>(() => new Command('/bin/true').setRlimit(res, soft, hard));
       expect(e, `${res} ${soft} > ${hard}`).toBeInstanceOf(RangeError);
       expect(e.message).toContain(`RLIMIT_${res}`);
@@ -130,7 +155,7 @@ describe('setup-stage failures carry stage and errno, and are never success', ()
     expect(childrenOf(process.pid).length).toBe(kids);
   });
 
-  it('a hook that returns 0, then a failure at a later stage: that stage\'s error, never exit 0', async () => {
+  it("a hook that returns 0, then a failure at a later stage: that stage's error, never exit 0", async () => {
     const hook = { library: sup.hooks, symbol: 'hook_ok' };
     const e1 = await rejectionOf<CommandError>(new Command('/bin/true').setPreExecHook(hook).setWorkingDirectory('/no/such').run());
     expectStageError(e1, 'ENOENT', 'chdir', 'hook_ok + chdir');
@@ -139,34 +164,53 @@ describe('setup-stage failures carry stage and errno, and are never success', ()
     const over = Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1;
     const e3 = await rejectionOf<CommandError>(new Command('/bin/true').setPreExecHook(hook).setMaxFiles(over).run());
     expectStageError(e3, 'EPERM', 'rlimit', 'rlimit + hook_ok');
-    const s = await new Command('/bin/true').setPreExecHook(hook).setWorkingDirectory('/no/such').run({ status: true })
-      .then((r) => r.status, (e: CommandError) => e.code);
+    const s = await new Command('/bin/true')
+      .setPreExecHook(hook)
+      .setWorkingDirectory('/no/such')
+      .run({ status: true })
+      .then(
+        (r) => r.status,
+        (e: CommandError) => e.code,
+      );
     expect(s, 'status mode').not.toBe(0);
   });
 
-  const nonRootReason = isRoot ? (() => { const p = nobodyPackage(); return 'reason' in p ? p.reason : null; })() : null;
-  itIf(nonRootReason, 'uid 0 asked by a non-root parent: EPERM at stage setuid', async () => {
-    if (!isRoot) {
-      const e = await rejectionOf<CommandError>(new Command('/bin/true').setUID(0).run());
-      expectStageError(e, 'EPERM', 'setuid', 'run');
-      return;
-    }
-    const pkg = nobodyPackage() as { entry: string };
-    const r = await runScript(`
+  const nonRootReason = isRoot
+    ? (() => {
+        const p = nobodyPackage();
+        return 'reason' in p ? p.reason : null;
+      })()
+    : null;
+  itIf(
+    nonRootReason,
+    'uid 0 asked by a non-root parent: EPERM at stage setuid',
+    async () => {
+      if (!isRoot) {
+        const e = await rejectionOf<CommandError>(new Command('/bin/true').setUID(0).run());
+        expectStageError(e, 'EPERM', 'setuid', 'run');
+        return;
+      }
+      const pkg = nobodyPackage() as { entry: string };
+      const r = await runScript(
+        `
       ${PICK}
       const out = { uid: process.getuid() };
       try { await new vc.Command('/bin/true').setUID(0).run(); out.run = 'resolved'; } catch (e) { out.run = pick(e); }
       try { new vc.Command('/bin/true').setUID(0).runSync(); out.sync = 'returned'; } catch (e) { out.sync = pick(e); }
       emit(out);
-    `, { prefix: AS_NOBODY, entry: pkg.entry, cwd: '/' });
-    const res = scriptOk(r);
-    expect(res.uid).toBe(65534);
-    for (const k of ['run', 'sync']) {
-      expect(res[k], k).toMatchObject({ isCommandError: true, code: 'EPERM', errno: ERRNO.EPERM, stage: 'setuid' });
-      expect(res[k].message).toMatch(/EPERM/);
-      expect(res[k].message).toMatch(/setuid/);
-    }
-  }, 60000);
+    `,
+        { prefix: AS_NOBODY, entry: pkg.entry, cwd: '/' },
+      );
+      const res = scriptOk(r);
+      expect(res.uid).toBe(65534);
+      for (const k of ['run', 'sync']) {
+        expect(res[k], k).toMatchObject({ isCommandError: true, code: 'EPERM', errno: ERRNO.EPERM, stage: 'setuid' });
+        expect(res[k].message).toMatch(/EPERM/);
+        expect(res[k].message).toMatch(/setuid/);
+      }
+    },
+    60000,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -178,8 +222,13 @@ describe('a hostile hook cannot turn failure into success', () => {
     expect(e.code === 'ENOENT' || e.exitStatus === 127, `run: ${e.message}`).toBe(true);
     const s = thrownBy<CommandError>(() => new Command('/nonexistent').setPreExecHook(hook()).runSync());
     expect(s.code === 'ENOENT' || s.exitStatus === 127, `runSync: ${s.message}`).toBe(true);
-    const st = await new Command('/nonexistent').setPreExecHook(hook()).run({ status: true })
-      .then((r) => r.status, (x: CommandError) => x.code);
+    const st = await new Command('/nonexistent')
+      .setPreExecHook(hook())
+      .run({ status: true })
+      .then(
+        (r) => r.status,
+        (x: CommandError) => x.code,
+      );
     expect(st === 127 || st === 'ENOENT', `status mode gave ${st}`).toBe(true);
   });
 
@@ -226,7 +275,10 @@ describe('hook failure, crash and hang; handshake abandoned', () => {
     for (const how of ['runAsync', 'run'] as const) {
       const cmd = new Command('/bin/true').requireHandshake();
       const done = how === 'run' ? cmd.run() : (cmd.runAsync(), cmd.wait());
-      const settled = done.then(() => 'resolved', (e: CommandError) => e.code);
+      const settled = done.then(
+        () => 'resolved',
+        (e: CommandError) => e.code,
+      );
       await cmd.handshakeWait();
       const t0 = performance.now();
       await cmd.abort();
@@ -235,7 +287,10 @@ describe('hook failure, crash and hang; handshake abandoned', () => {
     }
     // And without ever waiting for the handshake.
     const cmd = new Command('/bin/true').requireHandshake();
-    const settled = cmd.run().then(() => 'resolved', (e: CommandError) => e.code);
+    const settled = cmd.run().then(
+      () => 'resolved',
+      (e: CommandError) => e.code,
+    );
     await sleep(50);
     const t0 = performance.now();
     await cmd.abort();
@@ -252,8 +307,9 @@ describe('hook failure, crash and hang; handshake abandoned', () => {
     const before = [keep, input, output].map(ids);
     const fresh: number[] = [];
     try {
-      const e = await rejectionOf<CommandError>(new Command('/bin/true').passFD(keep).setInputFD(input).setOutputFD(output)
-        .setPreExecHook(hook('hook_edom')).run());
+      const e = await rejectionOf<CommandError>(
+        new Command('/bin/true').passFD(keep).setInputFD(input).setOutputFD(output).setPreExecHook(hook('hook_edom')).run(),
+      );
       expect(e.stage).toBe('hook');
       for (let i = 0; i < 8; i++) fresh.push(fs.openSync(file(`fresh${i}`), 'w'));
       for (const fd of [keep, input, output]) expect(fresh, `fd ${fd} of the command was closed early`).not.toContain(fd);
@@ -273,7 +329,8 @@ const straceReason = (() => {
 describeIf(straceReason, 'validation before any fork', () => {
   it('NUL bytes, bad env names, non-strings, bad ids and fds: thrown or rejected, named, and strace sees no fork', async () => {
     const trace = path.join(tmp.path, 'trace');
-    const r = await runScript(`
+    const r = await runScript(
+      `
       const closed = fs.openSync('/dev/null', 'r');
       fs.closeSync(closed);
       const T = '/bin/true';
@@ -322,7 +379,9 @@ describeIf(straceReason, 'validation before any fork', () => {
       await new vc.Command(T).run();
       marker('end');
       emit(out);
-    `, { prefix: ['strace', '-f', '-qq', '-o', trace, '-e', 'trace=clone,clone3,fork,vfork,chdir'], timeoutMs: 60000 });
+    `,
+      { prefix: ['strace', '-f', '-qq', '-o', trace, '-e', 'trace=clone,clone3,fork,vfork,chdir'], timeoutMs: 60000 },
+    );
     const res = scriptOk(r) as { name: string; field: string; how: string; err?: { name: string; code: string; message: string } }[];
 
     // Which process-creating calls happened after each marker (threads excluded).
@@ -369,11 +428,14 @@ describe('size limits give E2BIG', () => {
 
   const rows: [string, () => Command][] = [
     ['(a) one argument of 131072 bytes', () => new Command('/bin/true', 'a'.repeat(131072))],
-    ['(c) 4000 env entries of 600 bytes', () => {
-      const c = new Command('/bin/true');
-      for (let i = 0; i < 4000; i++) c.addEnvString(`V${String(i).padStart(4, '0')}=${'x'.repeat(600 - 6)}`);
-      return c;
-    }],
+    [
+      '(c) 4000 env entries of 600 bytes',
+      () => {
+        const c = new Command('/bin/true');
+        for (let i = 0; i < 4000; i++) c.addEnvString(`V${String(i).padStart(4, '0')}=${'x'.repeat(600 - 6)}`);
+        return c;
+      },
+    ],
     ['(d) one env value of 131072 bytes', () => new Command('/bin/true').addEnvPair('BIG', 'x'.repeat(131072))],
   ];
   for (const [name, make] of rows) {
@@ -458,41 +520,50 @@ describe('fork fails with EAGAIN', () => {
   const cg = pidsCgroupRoot();
   const nobody = isRoot && 'reason' in cg ? nobodyPackage() : null;
   const how = !isRoot ? 'rlimit' : !('reason' in cg) ? 'cgroup' : nobody && !('reason' in nobody) ? 'nobody' : null;
-  const reason = sanitizerSkip('a pids limit (its own threads count)') ?? (how ? null : `as root RLIMIT_NPROC does not bind, and neither a pids cgroup (${(cg as { reason: string }).reason}) nor a nobody package (${(nobody as { reason: string } | null)?.reason}) is available`);
+  const reason =
+    sanitizerSkip('a pids limit (its own threads count)') ??
+    (how
+      ? null
+      : `as root RLIMIT_NPROC does not bind, and neither a pids cgroup (${(cg as { reason: string }).reason}) nor a nobody package (${(nobody as { reason: string } | null)?.reason}) is available`);
 
-  itIf(reason, `true with three pipes, 50 x run() and 10 x runSync() at the process limit (${how ?? 'n/a'}), then once with the limit lifted`, async () => {
-    let dir = '';
-    if (how === 'cgroup') {
-      dir = path.join((cg as { dir: string }).dir, `vc-adv-eagain-${process.pid}-${Date.now()}`);
-      fs.mkdirSync(dir);
-    }
-    try {
-      const r = await runScript(EAGAIN_SCRIPT, {
-        args: { mode: how === 'cgroup' ? 'cgroup' : 'rlimit', cg: dir },
-        ...(how === 'nobody' ? { prefix: AS_NOBODY, entry: (nobody as { entry: string }).entry, cwd: '/' } : {}),
-        timeoutMs: 60000,
-      });
-      const res = scriptOk(r);
-      expect(res.attempts).toHaveLength(60);
-      for (const [i, a] of (res.attempts as Record<string, unknown>[]).entries()) {
-        expect(a, `attempt ${i}`).toMatchObject({ isCommandError: true, code: 'EAGAIN', errno: ERRNO.EAGAIN, stage: 'fork' });
-        expect(a.message as string, `attempt ${i}`).toMatch(/EAGAIN/);
+  itIf(
+    reason,
+    `true with three pipes, 50 x run() and 10 x runSync() at the process limit (${how ?? 'n/a'}), then once with the limit lifted`,
+    async () => {
+      let dir = '';
+      if (how === 'cgroup') {
+        dir = path.join((cg as { dir: string }).dir, `vc-adv-eagain-${process.pid}-${Date.now()}`);
+        fs.mkdirSync(dir);
       }
-      expect(res.counters.uncaught, 'uncaughtException events').toBe(0);
-      expect(res.counters.unhandled, 'unhandledRejection events').toBe(0);
-      expect(res.post, 'the fds after the failures').toEqual(res.pre);
-      expect(res.after, 'with the limit lifted').toEqual({ status: 0 });
-    } finally {
-      if (dir) {
-        for (let i = 0; i < 100; i++) {
-          try {
-            fs.rmdirSync(dir);
-            break;
-          } catch {
-            await sleep(20);
+      try {
+        const r = await runScript(EAGAIN_SCRIPT, {
+          args: { mode: how === 'cgroup' ? 'cgroup' : 'rlimit', cg: dir },
+          ...(how === 'nobody' ? { prefix: AS_NOBODY, entry: (nobody as { entry: string }).entry, cwd: '/' } : {}),
+          timeoutMs: 60000,
+        });
+        const res = scriptOk(r);
+        expect(res.attempts).toHaveLength(60);
+        for (const [i, a] of (res.attempts as Record<string, unknown>[]).entries()) {
+          expect(a, `attempt ${i}`).toMatchObject({ isCommandError: true, code: 'EAGAIN', errno: ERRNO.EAGAIN, stage: 'fork' });
+          expect(a.message as string, `attempt ${i}`).toMatch(/EAGAIN/);
+        }
+        expect(res.counters.uncaught, 'uncaughtException events').toBe(0);
+        expect(res.counters.unhandled, 'unhandledRejection events').toBe(0);
+        expect(res.post, 'the fds after the failures').toEqual(res.pre);
+        expect(res.after, 'with the limit lifted').toEqual({ status: 0 });
+      } finally {
+        if (dir) {
+          for (let i = 0; i < 100; i++) {
+            try {
+              fs.rmdirSync(dir);
+              break;
+            } catch {
+              await sleep(20);
+            }
           }
         }
       }
-    }
-  }, 90000);
+    },
+    90000,
+  );
 });

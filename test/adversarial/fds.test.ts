@@ -47,7 +47,8 @@ describe('close everything not asked for', () => {
   }
 
   it(`non-CLOEXEC fds at 3, 251, 1000, ${high}, a TCP listener, inotify and an IPC channel: the child sees exactly 0-2`, async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       ${PICK}
       const { dir } = ARGS;
       const srv = net.createServer();
@@ -84,11 +85,13 @@ describe('close everything not asked for', () => {
       srv.close();
       if (process.connected) process.disconnect();
       emit(out);
-    `, {
-      args: { dir: tmp.path },
-      prefix: bashPrefix(`exec 3</dev/null 251</dev/null 1000</dev/null ${high}</dev/null`),
-      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ipc'],
-    });
+    `,
+      {
+        args: { dir: tmp.path },
+        prefix: bashPrefix(`exec 3</dev/null 251</dev/null 1000</dev/null ${high}</dev/null`),
+        stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ipc'],
+      },
+    );
     const res = scriptOk(r);
     const parent = new Map<number, string>(res.parentFds);
     // Preconditions: the parent really holds all of them, none CLOEXEC.
@@ -190,33 +193,49 @@ describe('fds above a lowered soft limit are still closed', () => {
 
   const mask = procMaskUnavailable();
   const seccomp = seccompUnavailable(sup.seccompLaunch, sup.probe);
-  itIf(mask.reason ?? seccomp, 'last-resort loop (close_range refused, /proc masked): none of them is open either', async () => {
-    const devnull = fs.openSync('/dev/null', 'r');
-    try {
-      const res = scriptOk(await runScript(SCRIPT, {
-        args: { list: LIST, masked: true }, stdio: stdioFor(LIST, devnull) as never,
-        prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'],
-      }));
-      check(res, 'EPERM', 'ENOENT');
-    } finally {
-      fs.closeSync(devnull);
-    }
-  }, 60000);
+  itIf(
+    mask.reason ?? seccomp,
+    'last-resort loop (close_range refused, /proc masked): none of them is open either',
+    async () => {
+      const devnull = fs.openSync('/dev/null', 'r');
+      try {
+        const res = scriptOk(
+          await runScript(SCRIPT, {
+            args: { list: LIST, masked: true },
+            stdio: stdioFor(LIST, devnull) as never,
+            prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'],
+          }),
+        );
+        check(res, 'EPERM', 'ENOENT');
+      } finally {
+        fs.closeSync(devnull);
+      }
+    },
+    60000,
+  );
 
   // Beyond the lowered soft limit above: the hard limit lowered below open fds too (allowed
   // by the kernel). The last-resort loop must not take the limit as the highest open fd.
-  itIf(mask.reason ?? seccomp, 'last-resort loop with the hard limit lowered too (prlimit --nofile=34:34): none of them is open', async () => {
-    const devnull = fs.openSync('/dev/null', 'r');
-    try {
-      const res = scriptOk(await runScript(SCRIPT, {
-        args: { list: LIST, masked: true, hard: true }, stdio: stdioFor(LIST, devnull) as never,
-        prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'],
-      }));
-      check(res, 'EPERM', 'ENOENT');
-    } finally {
-      fs.closeSync(devnull);
-    }
-  }, 60000);
+  itIf(
+    mask.reason ?? seccomp,
+    'last-resort loop with the hard limit lowered too (prlimit --nofile=34:34): none of them is open',
+    async () => {
+      const devnull = fs.openSync('/dev/null', 'r');
+      try {
+        const res = scriptOk(
+          await runScript(SCRIPT, {
+            args: { list: LIST, masked: true, hard: true },
+            stdio: stdioFor(LIST, devnull) as never,
+            prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'],
+          }),
+        );
+        check(res, 'EPERM', 'ENOENT');
+      } finally {
+        fs.closeSync(devnull);
+      }
+    },
+    60000,
+  );
 
   it('close_range path with the hard limit lowered too: none of them is open', async () => {
     const devnull = fs.openSync('/dev/null', 'r');
@@ -255,27 +274,48 @@ describe('the fallbacks close the same set', () => {
   const variants: { name: string; reason: string | null; prefix: string[]; cr: string; proc: string }[] = [
     { name: 'close_range allowed', reason: null, prefix: [], cr: 'ok', proc: 'ok' },
     { name: 'close_range refused with EPERM (seccomp): /proc/self/fd listing', reason: seccomp, prefix: [sup.seccompLaunch, 'EPERM'], cr: 'EPERM', proc: 'ok' },
-    { name: 'close_range refused with ENOSYS (seccomp): /proc/self/fd listing', reason: seccomp, prefix: [sup.seccompLaunch, 'ENOSYS'], cr: 'ENOSYS', proc: 'ok' },
+    {
+      name: 'close_range refused with ENOSYS (seccomp): /proc/self/fd listing',
+      reason: seccomp,
+      prefix: [sup.seccompLaunch, 'ENOSYS'],
+      cr: 'ENOSYS',
+      proc: 'ok',
+    },
     { name: '/proc masked by tmpfs (close_range allowed)', reason: mask.reason, prefix: mask.prefix, cr: 'ok', proc: 'ENOENT' },
-    { name: 'close_range refused and /proc masked: the loop', reason: mask.reason ?? seccomp, prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'], cr: 'EPERM', proc: 'ENOENT' },
+    {
+      name: 'close_range refused and /proc masked: the loop',
+      reason: mask.reason ?? seccomp,
+      prefix: [...mask.prefix, sup.seccompLaunch, 'EPERM'],
+      cr: 'EPERM',
+      proc: 'ENOENT',
+    },
   ];
   const PIPES = scaled(5000, 1000);
   for (const [i, v] of variants.entries()) {
-    itIf(v.reason, `${v.name}: ${PIPES} inheritable pipes, a random half passed; the child has exactly 0-2 plus that half`, async () => {
-      const seed = 0x5eed + i;
-      const res = scriptOk(await runScript(SCRIPT, { args: { seed, pipes: PIPES }, prefix: v.prefix, timeoutMs: 120000 }));
-      expect(res.total).toBe(2 * PIPES);
-      expect(res.notCloexec, 'precondition: the pipes are inheritable').toBe(0);
-      const p = parseProbe(res.out);
-      expect(p.closeRange, 'precondition: close_range in this variant').toBe(v.cr);
-      expect(p.proc, 'precondition: /proc in this variant').toBe(v.proc);
-      const want = sorted([0, 1, 2, ...res.keep]);
-      const got = p.open;
-      const extra = got.filter((fd) => !want.includes(fd));
-      const missing = want.filter((fd) => !got.includes(fd));
-      expect({ extra: extra.slice(0, 20), missing: missing.slice(0, 20), nExtra: extra.length, nMissing: missing.length }, `seed ${seed}`)
-        .toEqual({ extra: [], missing: [], nExtra: 0, nMissing: 0 });
-    }, 150000);
+    itIf(
+      v.reason,
+      `${v.name}: ${PIPES} inheritable pipes, a random half passed; the child has exactly 0-2 plus that half`,
+      async () => {
+        const seed = 0x5eed + i;
+        const res = scriptOk(await runScript(SCRIPT, { args: { seed, pipes: PIPES }, prefix: v.prefix, timeoutMs: 120000 }));
+        expect(res.total).toBe(2 * PIPES);
+        expect(res.notCloexec, 'precondition: the pipes are inheritable').toBe(0);
+        const p = parseProbe(res.out);
+        expect(p.closeRange, 'precondition: close_range in this variant').toBe(v.cr);
+        expect(p.proc, 'precondition: /proc in this variant').toBe(v.proc);
+        const want = sorted([0, 1, 2, ...res.keep]);
+        const got = p.open;
+        const extra = got.filter((fd) => !want.includes(fd));
+        const missing = want.filter((fd) => !got.includes(fd));
+        expect({ extra: extra.slice(0, 20), missing: missing.slice(0, 20), nExtra: extra.length, nMissing: missing.length }, `seed ${seed}`).toEqual({
+          extra: [],
+          missing: [],
+          nExtra: 0,
+          nMissing: 0,
+        });
+      },
+      150000,
+    );
   }
 });
 
@@ -285,7 +325,8 @@ describe('passFD keeps its number; CLOSE_PARENT closes the parent copy only', ()
     const devnull = fs.openSync('/dev/null', 'r');
     let r;
     try {
-      r = await runScript(`
+      r = await runScript(
+        `
         const st = (fd) => { const s = ft.fstat(fd); return typeof s === 'number' ? 'errno ' + -s : s.dev + ':' + s.ino; };
         const out = [];
         for (const mode of ['run', 'runSync', 'runAsync']) {
@@ -306,7 +347,9 @@ describe('passFD keeps its number; CLOSE_PARENT closes the parent copy only', ()
           out.push({ mode, before, after, reused5, close5, report: fs.readFileSync(log, 'utf8') });
         }
         emit(out);
-      `, { args: { dir: tmp.path }, stdio: ['ignore', 'pipe', 'pipe', devnull, devnull, devnull] });
+      `,
+        { args: { dir: tmp.path }, stdio: ['ignore', 'pipe', 'pipe', devnull, devnull, devnull] },
+      );
     } finally {
       fs.closeSync(devnull);
     }
@@ -329,7 +372,14 @@ describe('passFD keeps its number; CLOSE_PARENT closes the parent copy only', ()
 // ---------------------------------------------------------------------------------------------
 describe('source/target collisions and swaps', () => {
   const FILES = ['a', 'b', 'c'];
-  const PERMS = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+  const PERMS = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ];
 
   function filesIn(dir: string) {
     const f = FILES.map((n) => path.join(dir, n));
@@ -338,9 +388,10 @@ describe('source/target collisions and swaps', () => {
   }
   const launch = bashPrefix('exec 0<>"$VC_A" 1<>"$VC_B" 2<>"$VC_C"');
 
-  it('(a) the parent\'s 0/1/2 are three files; each of the 6 permutations maps each child stream to its source', async () => {
+  it("(a) the parent's 0/1/2 are three files; each of the 6 permutations maps each child stream to its source", async () => {
     const files = filesIn(tmp.path);
-    const r = await runScript(`
+    const r = await runScript(
+      `
       const out = [];
       for (const mode of ['run', 'runSync']) {
         for (const p of ARGS.perms) {
@@ -350,7 +401,9 @@ describe('source/target collisions and swaps', () => {
         }
       }
       emit(out);
-    `, { args: { perms: PERMS }, prefix: launch, stdio: 'ignore', env: { VC_A: files[0], VC_B: files[1], VC_C: files[2] } });
+    `,
+      { args: { perms: PERMS }, prefix: launch, stdio: 'ignore', env: { VC_A: files[0], VC_B: files[1], VC_C: files[2] } },
+    );
     expect(scriptOk(r)).toEqual(Array(12).fill(0));
     // The file that is the parent's fd j got, per run, the number of the child fd mapped from j.
     for (let j = 0; j < 3; j++) {
@@ -361,7 +414,8 @@ describe('source/target collisions and swaps', () => {
 
   it('(b) one of 0/1/2 closed in the parent, the other two mapped crosswise', async () => {
     const files = filesIn(tmp.path);
-    const r = await runScript(`
+    const r = await runScript(
+      `
       const out = [];
       for (const mode of ['run', 'runSync']) {
         for (const k of [0, 1, 2]) {
@@ -384,7 +438,9 @@ describe('source/target collisions and swaps', () => {
         }
       }
       emit(out);
-    `, { args: { dir: tmp.path }, prefix: launch, stdio: 'ignore', env: { VC_A: files[0], VC_B: files[1], VC_C: files[2] } });
+    `,
+      { args: { dir: tmp.path }, prefix: launch, stdio: 'ignore', env: { VC_A: files[0], VC_B: files[1], VC_C: files[2] } },
+    );
     const runs = scriptOk(r);
     const want: string[] = ['', '', ''];
     for (const x of runs) {
@@ -406,8 +462,7 @@ describe('source/target collisions and swaps', () => {
     const fd = fs.openSync(file, 'w+');
     const log = path.join(tmp.path, 'c.log');
     try {
-      const r = await new Command(HELPER, '--log', log, '--no-stdio', '--write-fdnum', '--fd', String(fd))
-        .setOutputFD(fd).passFD(fd).run();
+      const r = await new Command(HELPER, '--log', log, '--no-stdio', '--write-fdnum', '--fd', String(fd)).setOutputFD(fd).passFD(fd).run();
       const rep = readReport(log);
       expect(fdNumbers(rep)).toEqual(sorted([0, 1, 2, fd]));
       expect(rep.fds.get(1)).toBe(file);
@@ -442,14 +497,14 @@ describe('source/target collisions and swaps', () => {
     }
   });
 
-  itIf('the API has no fd remapping: passFD() keeps the number, so 4->5 and 5->4 cannot be asked for',
-    '(d) passFD mapping 4->5 and 5->4', () => {});
+  itIf('the API has no fd remapping: passFD() keeps the number, so 4->5 and 5->4 cannot be asked for', '(d) passFD mapping 4->5 and 5->4', () => {});
 });
 
 // ---------------------------------------------------------------------------------------------
 describe('the parent has 0, 1 or 2 closed', () => {
   it('every subset of {0,1,2} closed: echo output, ENOENT at stage exec, a live daemon; the child gets valid 0-2', async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       ${PICK}
       const out = [];
       for (let mask = 0; mask < 8; mask++) {
@@ -481,7 +536,9 @@ describe('the parent has 0, 1 or 2 closed', () => {
         out.push(res);
       }
       emit(out);
-    `, { args: { dir: tmp.path } });
+    `,
+      { args: { dir: tmp.path } },
+    );
     for (const x of scriptOk(r)) {
       const what = `closed {${x.closed.join(',')}}`;
       expect(x.open, `${what}: precondition`).toEqual([0, 1, 2].map((k) => !x.closed.includes(k)));
@@ -530,7 +587,9 @@ describe('no cross-inheritance between concurrent spawns', () => {
     const w = new Worker(WORKER, { eval: true, workerData: { tsRegister: TS_REGISTER, entry: SRC_ENTRY, tag, sync, n } });
     return new Promise((resolve, reject) => {
       let msg: { times: number[]; bad: unknown[]; error?: string } | null = null;
-      w.on('message', (m) => { msg = m; });
+      w.on('message', (m) => {
+        msg = m;
+      });
       w.on('error', reject);
       w.on('exit', () => {
         if (!msg) reject(new Error(`worker ${tag} exited without a result`));
@@ -552,21 +611,23 @@ describe('no cross-inheritance between concurrent spawns', () => {
       const times: number[] = [];
       const bad: unknown[] = [];
       let next = 0;
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        while (next < N) {
-          const i = next++;
-          if (i % 100 === 50) {
-            const s = new Command('sleep', '30');
-            s.runAsync();
-            inv.keepChild(s.pid!);
-            sleepers.push(s);
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < N) {
+            const i = next++;
+            if (i % 100 === 50) {
+              const s = new Command('sleep', '30');
+              s.runAsync();
+              inv.keepChild(s.pid!);
+              sleepers.push(s);
+            }
+            const t0 = performance.now();
+            const r = await new Command('/bin/echo', `m-${i}`).run();
+            times.push(performance.now() - t0);
+            if (r.stdout !== `m-${i}\n` || r.stderr !== '' || r.outputIncomplete) bad.push({ i, r });
           }
-          const t0 = performance.now();
-          const r = await new Command('/bin/echo', `m-${i}`).run();
-          times.push(performance.now() - t0);
-          if (r.stdout !== `m-${i}\n` || r.stderr !== '' || r.outputIncomplete) bad.push({ i, r });
-        }
-      }));
+        }),
+      );
       const [r1, r2] = await Promise.all([w1, w2]);
       expect(bad).toEqual([]);
       expect(r1.bad).toEqual([]);
@@ -590,7 +651,8 @@ describe('no cross-inheritance between concurrent spawns', () => {
 // ---------------------------------------------------------------------------------------------
 describe('no fd leak on failure paths', () => {
   it('under ulimit -n 64: 1024 x /nonexistent with three pipes, an input buffer and a CLOSE_PARENT dup (plus FdRef pipes and runSync)', async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       ${PICK}
       const base = fs.openSync('/dev/null', 'r');
       try { await new vc.Command('/nonexistent').run(); } catch (e) {}  // warm up
@@ -626,7 +688,9 @@ describe('no fd leak on failure paths', () => {
       }
       const post = procFds();
       emit({ pre, post, tally, limits: fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max open files')) });
-    `, { prefix: bashPrefix('ulimit -n 64'), timeoutMs: 120000 });
+    `,
+      { prefix: bashPrefix('ulimit -n 64'), timeoutMs: 120000 },
+    );
     const res = scriptOk(r);
     expect(res.limits).toMatch(/^Max open files\s+64\s+64/);
     expect(res.tally).toEqual({
@@ -641,7 +705,8 @@ describe('no fd leak on failure paths', () => {
 // ---------------------------------------------------------------------------------------------
 describe('no double close while another thread opens fds', () => {
   it('a Worker opens 40 pipes at 1 ms intervals while the main thread runs 200+ failing spawns (ENOENT, then EMFILE)', async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       ${PICK}
       const { Worker } = require('worker_threads');
       await new vc.Command('/bin/true').run();
@@ -692,14 +757,19 @@ describe('no double close while another thread opens fds', () => {
       await new Promise((r) => w.once('exit', r));
       await sleep(50);
       emit({ spawns: i, kinds, worker: final, preCount: pre.length, post: procFds(), pre });
-    `, { timeoutMs: 120000 });
+    `,
+      { timeoutMs: 120000 },
+    );
     const res = scriptOk(r);
     expect(res.worker, 'worker result').toBeTruthy();
     expect(res.worker.n).toBe(80);
     expect(res.worker.bad, 'Worker fds closed or replaced behind its back').toEqual([]);
     expect(res.spawns).toBeGreaterThanOrEqual(200);
     // EMFILE@fork: clone(CLONE_PIDFD) itself needs an fd; no process is created then either.
-    expect(Object.keys(res.kinds).every((k) => ['ENOENT@exec', 'EMFILE@pipe', 'EMFILE@fork'].includes(k)), JSON.stringify(res.kinds)).toBe(true);
+    expect(
+      Object.keys(res.kinds).every((k) => ['ENOENT@exec', 'EMFILE@pipe', 'EMFILE@fork'].includes(k)),
+      JSON.stringify(res.kinds),
+    ).toBe(true);
     expect(res.kinds['EMFILE@pipe'] ?? 0, 'some spawns hit EMFILE part-way').toBeGreaterThan(0);
     expect(res.post).toEqual(res.pre);
   }, 150000);
@@ -708,7 +778,8 @@ describe('no double close while another thread opens fds', () => {
 // ---------------------------------------------------------------------------------------------
 describe('EMFILE is clean and recoverable', () => {
   it('under ulimit -n 256 with the table full: EMFILE at stage pipe, no process, no fd change; after closing 10, 15 runs succeed', async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       ${PICK}
       await new vc.Command(HELPER, '--no-stdio').run();  // warm up
       const before = procFds();
@@ -736,7 +807,9 @@ describe('EMFILE is clean and recoverable', () => {
       for (const fd of filled) fs.closeSync(fd);
       out.end = procFds();
       emit(out);
-    `, { prefix: bashPrefix('ulimit -n 256') });
+    `,
+      { prefix: bashPrefix('ulimit -n 256') },
+    );
     const res = scriptOk(r);
     expect(res.filled).toBeGreaterThan(150);
     expect(res.first, 'the first run').toMatchObject({ isCommandError: true, code: 'EMFILE', stage: 'pipe', errno: 24, pid: null });

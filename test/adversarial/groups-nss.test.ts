@@ -17,8 +17,10 @@ const NOBODY = 65534;
 
 function shim(): string {
   return buildC({
-    src: path.join(SUPPORT_DIR, 'nss-shim.c'), out: path.join(OUT_DIR, 'libvcnssshim.so'),
-    flags: [...BASE_FLAGS, '-shared', '-fPIC'], label: 'adversarial support',
+    src: path.join(SUPPORT_DIR, 'nss-shim.c'),
+    out: path.join(OUT_DIR, 'libvcnssshim.so'),
+    flags: [...BASE_FLAGS, '-shared', '-fPIC'],
+    label: 'adversarial support',
   }).path;
 }
 

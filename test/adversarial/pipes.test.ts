@@ -53,7 +53,7 @@ function pattern(len: number): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('the child\'s stdio is blocking', () => {
+describe("the child's stdio is blocking", () => {
   it('(a) a pipe whose write end the parent made O_NONBLOCK, as stdout of seq 1 300000, drained after 2 s', async () => {
     const p = ft.pipe(true) as [number, number];
     expect(ft.setNonblock(p[1], true)).toBe(0);
@@ -82,12 +82,14 @@ describe('the child\'s stdio is blocking', () => {
       ft.close(p[0]);
     }
     const r = (await done) as { exitStatus: number; stderr: string };
-    console.info(`[note] blocking stdio: after the spawn the parent's write end ${parentNonblockAfterSpawn ? 'is still' : 'is no longer'} O_NONBLOCK (the open file description is shared with the child)`);
+    console.info(
+      `[note] blocking stdio: after the spawn the parent's write end ${parentNonblockAfterSpawn ? 'is still' : 'is no longer'} O_NONBLOCK (the open file description is shared with the child)`,
+    );
     expect(r.stderr, 'no "Resource temporarily unavailable"').toBe('');
     expect(r.exitStatus).toBe(0);
     expect(typeof data === 'string' ? data.length : data).toBe(SEQ_BYTES);
     expect(childFlags, '/proc/<pid>/fdinfo/1 while seq ran').not.toBe(-1);
-    expect(childFlags & O_NONBLOCK, 'O_NONBLOCK on the child\'s stdout').toBe(0);
+    expect(childFlags & O_NONBLOCK, "O_NONBLOCK on the child's stdout").toBe(0);
   }, 30000);
 
   it('(b) captured stdout while the event loop is blocked for 2 s', async () => {
@@ -103,7 +105,7 @@ describe('the child\'s stdio is blocking', () => {
     expect(flags & O_NONBLOCK).toBe(0);
   }, 30000);
 
-  it('(b\') an FdRef pipe made with nonblockingFDs(), read by JS only after 2 s', async () => {
+  it("(b') an FdRef pipe made with nonblockingFDs(), read by JS only after 2 s", async () => {
     const out = { fd: -1 };
     const cmd = new Command('seq', '1', '300000').setOutputFD(out).nonblockingFDs();
     const done = cmd.run({ status: true });
@@ -179,11 +181,25 @@ describe('no deadlock with all streams busy', () => {
     const b = randomBytes(IN, 3);
     const pa = ft.pipe(true) as [number, number];
     const pb = ft.pipe(true) as [number, number];
-    const feeder = new Worker(FEEDER, { eval: true, workerData: { feeds: [[pa[1], a], [pb[1], b]], fdtool: sup.fdtoolPath } });
-    const fed = new Promise((resolve, reject) => { feeder.on('exit', resolve); feeder.on('error', reject); });
+    const feeder = new Worker(FEEDER, {
+      eval: true,
+      workerData: {
+        feeds: [
+          [pa[1], a],
+          [pb[1], b],
+        ],
+        fdtool: sup.fdtoolPath,
+      },
+    });
+    const fed = new Promise((resolve, reject) => {
+      feeder.on('exit', resolve);
+      feeder.on('error', reject);
+    });
     const ref: { value?: string | Buffer } = {};
     const cmd = new Command(sup.probe, 'busy', String(OUT), String(pa[0]), String(pb[0]))
-      .setInputBuffer(stdin).passFD(pa[0], PASS_FD_CLOSE_PARENT).passFD(pb[0], PASS_FD_CLOSE_PARENT);
+      .setInputBuffer(stdin)
+      .passFD(pa[0], PASS_FD_CLOSE_PARENT)
+      .passFD(pb[0], PASS_FD_CLOSE_PARENT);
     if (shared) cmd.setOutputBuffer(ref).setErrorBuffer(ref);
     const t0 = performance.now();
     const r = mode === 'run' ? await cmd.run({ encoding: 'buffer' }) : cmd.runSync({ encoding: 'buffer' });
@@ -201,7 +217,9 @@ describe('no deadlock with all streams busy', () => {
     }
     const echo = Buffer.concat([stdin, a, b]);
     return {
-      ms, r, ref,
+      ms,
+      r,
+      ref,
       wantOut: Buffer.concat([...outChunks, echo]),
       wantErr: Buffer.concat([...errChunks, echo]),
       wantMerged: Buffer.concat([...merged, echo, echo]),
@@ -274,8 +292,11 @@ describe('the child ignores or closes stdin', () => {
 describe('large input to a slow reader arrives whole', () => {
   // In a fresh node process, so that the RSS measured is not blurred by memory the allocator
   // kept from earlier tests (the first big run of a process is the one that counts).
-  itIf(sanitizerSkip('an RSS bound'), '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 4x, no event-loop stall as long as the child\'s sleep', async () => {
-    const r = await runScript(`
+  itIf(
+    sanitizerSkip('an RSS bound'),
+    '16 MiB through sh -c "sleep 0.5; cat": identical bytes, RSS growth < 4x, no event-loop stall as long as the child\'s sleep',
+    async () => {
+      const r = await runScript(`
       const crypto = require('crypto');
       const payload = Buffer.alloc(16 * 2 ** 20);
       for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
@@ -300,19 +321,21 @@ describe('large input to a slow reader arrives whole', () => {
       }
       emit({ len: res.stdout.length, hash: crypto.createHash('sha256').update(res.stdout).digest('hex'), want, payload: payload.length, growth: peak - rss0, maxGap });
     `);
-    const res = scriptOk(r);
-    expect(res.len).toBe(res.payload);
-    expect(res.hash).toBe(res.want);
-    // A run() that blocked on the input would stall the loop for the child's 0.5 s sleep at
-    // least; 400 ms tells that apart from a loaded machine's scheduling gaps (113 ms seen with
-    // two busy loops on 2 cores).
-    expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(400);
-    // What the run holds: the command's private copy of the input (src/validate.ts
-    // toPrivateBytes: a caller cannot free or transfer it mid-run) and the captured output, 1x
-    // each; the rest is the allocator's and a lagging GC's slack (3.007x seen with two busy
-    // loops on 2 cores). Two more copies of the data would exceed 4x.
-    expect(res.growth, `RSS growth in bytes (payload ${res.payload})`).toBeLessThan(4 * res.payload);
-  }, 60000);
+      const res = scriptOk(r);
+      expect(res.len).toBe(res.payload);
+      expect(res.hash).toBe(res.want);
+      // A run() that blocked on the input would stall the loop for the child's 0.5 s sleep at
+      // least; 400 ms tells that apart from a loaded machine's scheduling gaps (113 ms seen with
+      // two busy loops on 2 cores).
+      expect(res.maxGap, 'largest gap between 10 ms interval ticks, ms').toBeLessThan(400);
+      // What the run holds: the command's private copy of the input (src/validate.ts
+      // toPrivateBytes: a caller cannot free or transfer it mid-run) and the captured output, 1x
+      // each; the rest is the allocator's and a lagging GC's slack (3.007x seen with two busy
+      // loops on 2 cores). Two more copies of the data would exceed 4x.
+      expect(res.growth, `RSS growth in bytes (payload ${res.payload})`).toBeLessThan(4 * res.payload);
+    },
+    60000,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +343,8 @@ describe('binary-safe huge output and an explicit limit', () => {
   // 1 GiB under test:all, 256 MiB under the quick npm test (helpers/scale.ts)
   const HUGE = scaled(2 ** 30, 2 ** 28);
   it(`(a) ${HUGE / 2 ** 20} MiB with NULs, no limit: exactly ${HUGE} bytes, matching hash (in a separate node process)`, async () => {
-    const r = await runScript(`
+    const r = await runScript(
+      `
       const crypto = require('crypto');
       const n = ${HUGE};
       const rss0 = process.memoryUsage().rss;
@@ -333,7 +357,9 @@ describe('binary-safe huge output and an explicit limit', () => {
       const out = res.stdout;
       emit({ len: out.length, hash: crypto.createHash('sha256').update(out).digest('hex'), want: want.digest('hex'),
         head: [...out.subarray(0, 4)], nul: out.indexOf(0, 1), growth: rss1 - rss0 });
-    `, { timeoutMs: 180000 });
+    `,
+      { timeoutMs: 180000 },
+    );
     const res = scriptOk(r);
     expect(res.len).toBe(HUGE);
     expect(res.head).toEqual([0, 1, 2, 3]);
@@ -348,9 +374,7 @@ describe('binary-safe huge output and an explicit limit', () => {
       const rss0 = process.memoryUsage().rss;
       const cmd = new Command(sup.probe, 'gen', String(2 ** 30));
       const opts = { maxBuffer: MiB, encoding: 'buffer' as const };
-      const e = mode === 'run'
-        ? await rejectionOf<CommandError>(cmd.run(opts))
-        : await rejectionOf<CommandError>((async () => cmd.runSync(opts))());
+      const e = mode === 'run' ? await rejectionOf<CommandError>(cmd.run(opts)) : await rejectionOf<CommandError>((async () => cmd.runSync(opts))());
       const growth = process.memoryUsage().rss - rss0;
       expect(e.code).toBe('ERR_CHILD_MAX_BUFFER');
       expect(e.message).toMatch(/stdout/);
@@ -395,7 +419,10 @@ describe('bulk captures fault their buffer in ahead of read()', () => {
     emit(out);
   `;
   const populateCalls = (log: string): string[] =>
-    fs.readFileSync(log, 'utf8').split('\n').filter((l) => /madvise\(0x[0-9a-f]+, \d+, (MADV_POPULATE_WRITE|0x17)\)/.test(l));
+    fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /madvise\(0x[0-9a-f]+, \d+, (MADV_POPULATE_WRITE|0x17)\)/.test(l));
 
   function expectPatterns(res: { sizes: number[]; hashes: string[] }, sizes: number[]): void {
     expect(res.sizes).toEqual(sizes.flatMap((n) => [n, n]));
@@ -406,16 +433,30 @@ describe('bulk captures fault their buffer in ahead of read()', () => {
     needTools(ctx, 'populate calls', 'strace');
     const small = [0, 1, 65536, 1000000];
     const smallLog = path.join(tmp.path, 'populate-small.strace');
-    expectPatterns(scriptOk(await runScript(CAPTURES, {
-      args: { sizes: small }, prefix: ['strace', '-f', '-qq', '-o', smallLog, '-e', 'trace=madvise'], timeoutMs: 60000,
-    })), small);
+    expectPatterns(
+      scriptOk(
+        await runScript(CAPTURES, {
+          args: { sizes: small },
+          prefix: ['strace', '-f', '-qq', '-o', smallLog, '-e', 'trace=madvise'],
+          timeoutMs: 60000,
+        }),
+      ),
+      small,
+    );
     expect(populateCalls(smallLog), 'MADV_POPULATE_WRITE calls for small captures').toEqual([]);
 
     const big = [24 * MiB + 12345];
     const bigLog = path.join(tmp.path, 'populate-big.strace');
-    expectPatterns(scriptOk(await runScript(CAPTURES, {
-      args: { sizes: big }, prefix: ['strace', '-f', '-qq', '-o', bigLog, '-e', 'trace=madvise'], timeoutMs: 60000,
-    })), big);
+    expectPatterns(
+      scriptOk(
+        await runScript(CAPTURES, {
+          args: { sizes: big },
+          prefix: ['strace', '-f', '-qq', '-o', bigLog, '-e', 'trace=madvise'],
+          timeoutMs: 60000,
+        }),
+      ),
+      big,
+    );
     const calls = populateCalls(bigLog);
     // two captures of 23 MiB past the first MiB, a step faulting in at most 1 MiB at a time
     expect(calls.length, calls.slice(0, 5).join('\n')).toBeGreaterThanOrEqual(2 * 20);
@@ -426,9 +467,16 @@ describe('bulk captures fault their buffer in ahead of read()', () => {
     needTools(ctx, 'populate refusal', 'strace');
     const sizes = [3 * MiB + 7, 24 * MiB + 12345];
     const log = path.join(tmp.path, 'populate-refused.strace');
-    expectPatterns(scriptOk(await runScript(CAPTURES, {
-      args: { sizes }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=madvise', sup.seccompLaunch, 'NOPOPULATE'], timeoutMs: 60000,
-    })), sizes);
+    expectPatterns(
+      scriptOk(
+        await runScript(CAPTURES, {
+          args: { sizes },
+          prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=madvise', sup.seccompLaunch, 'NOPOPULATE'],
+          timeoutMs: 60000,
+        }),
+      ),
+      sizes,
+    );
     const calls = populateCalls(log);
     expect(calls.length, calls.join('\n')).toBe(1);
     expect(calls[0]).toMatch(/= -1 EINVAL/);

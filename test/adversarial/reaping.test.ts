@@ -89,8 +89,14 @@ describe('zero zombies across all paths', () => {
       outcomes.set(i, o);
     };
     const expected: Record<Kind28, string> = {
-      success: 'exit 0', exit: 'exit 3', signal: 'SIGKILL', execFail: 'exec ENOENT', hookFail: 'hook ENOTSUP',
-      aborted: 'ABORT_ERR', disposed: 'gone', dropped: 'dropped',
+      success: 'exit 0',
+      exit: 'exit 3',
+      signal: 'SIGKILL',
+      execFail: 'exec ENOENT',
+      hookFail: 'hook ENOTSUP',
+      aborted: 'ABORT_ERR',
+      disposed: 'gone',
+      dropped: 'dropped',
     };
     const describe28 = (e: unknown): string => {
       if (!(e instanceof CommandError)) return `not a CommandError: ${String(e)}`;
@@ -187,29 +193,37 @@ const BASH_RANDOM_EXIT = 'c=$((RANDOM % 7)); echo $c; exit $c';
 async function coexist(n: number): Promise<{ mismatches: string[]; lateExits: string[] }> {
   const mismatches: string[] = [];
   const lateExits: string[] = [];
-  const theirs = Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => {
-    const child = spawn('bash', ['-c', BASH_RANDOM_EXIT], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    let stdoutEnd = 0;
-    child.stdout.on('data', (d) => (out += d));
-    child.stdout.on('end', () => (stdoutEnd = Date.now()));
-    const watchdog = setTimeout(() => {
-      lateExits.push(`child_process ${i} (pid ${child.pid}): no 'exit' event within 10 s`);
-      resolve();
-    }, 10000);
-    child.once('exit', (code) => {
-      clearTimeout(watchdog);
-      const at = Date.now();
-      // stdout may end just after 'exit'; wait for it before comparing
-      const check = () => {
-        if (Number(out.trim()) !== code) mismatches.push(`child_process ${i}: printed ${JSON.stringify(out)}, exit ${code}`);
-        if (stdoutEnd && at - stdoutEnd > 1000) lateExits.push(`child_process ${i}: 'exit' ${at - stdoutEnd} ms after its output ended`);
-        resolve();
-      };
-      if (child.stdout.readableEnded) check();
-      else child.stdout.once('end', () => { stdoutEnd ||= Date.now(); check(); });
-    });
-  }));
+  const theirs = Array.from(
+    { length: n },
+    (_, i) =>
+      new Promise<void>((resolve) => {
+        const child = spawn('bash', ['-c', BASH_RANDOM_EXIT], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let out = '';
+        let stdoutEnd = 0;
+        child.stdout.on('data', (d) => (out += d));
+        child.stdout.on('end', () => (stdoutEnd = Date.now()));
+        const watchdog = setTimeout(() => {
+          lateExits.push(`child_process ${i} (pid ${child.pid}): no 'exit' event within 10 s`);
+          resolve();
+        }, 10000);
+        child.once('exit', (code) => {
+          clearTimeout(watchdog);
+          const at = Date.now();
+          // stdout may end just after 'exit'; wait for it before comparing
+          const check = () => {
+            if (Number(out.trim()) !== code) mismatches.push(`child_process ${i}: printed ${JSON.stringify(out)}, exit ${code}`);
+            if (stdoutEnd && at - stdoutEnd > 1000) lateExits.push(`child_process ${i}: 'exit' ${at - stdoutEnd} ms after its output ended`);
+            resolve();
+          };
+          if (child.stdout.readableEnded) check();
+          else
+            child.stdout.once('end', () => {
+              stdoutEnd ||= Date.now();
+              check();
+            });
+        });
+      }),
+  );
   const ours = Array.from({ length: n }, async (_, i) => {
     const r = await new Command('bash', '-c', BASH_RANDOM_EXIT).run({ status: true });
     if (Number(String(r.stdout).trim()) !== r.status) mismatches.push(`vircommand ${i}: printed ${JSON.stringify(r.stdout)}, status ${r.status}`);
@@ -308,10 +322,14 @@ const SIGCHLD_IGNORED_SCRIPT = `
 describe('the parent ignores SIGCHLD', () => {
   it('true and exit 3 under run, runSync and runAsync: the right status or a clear ECHILD error, never a silent 0 or a hang', () => {
     type Outcome = { resolved: boolean; status?: number; exitStatus?: number | null; message?: string; code?: string; stage?: string; ms: number };
-    const res = expectChildOk(runNodeChild(SIGCHLD_IGNORED_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path }, timeoutMs: 30000 })) as
-      Record<'run' | 'runSync' | 'runAsync', Record<'trueDefault' | 'exit3Default' | 'exit3Status', Outcome>> & {
-        report: string; parentIgn: string; afterRestore: Outcome;
-      };
+    const res = expectChildOk(runNodeChild(SIGCHLD_IGNORED_SCRIPT, { args: { sigtool: SIGTOOL, dir: tmp.path }, timeoutMs: 30000 })) as Record<
+      'run' | 'runSync' | 'runAsync',
+      Record<'trueDefault' | 'exit3Default' | 'exit3Status', Outcome>
+    > & {
+      report: string;
+      parentIgn: string;
+      afterRestore: Outcome;
+    };
     expect(BigInt(`0x${res.parentIgn}`) & sigBit(17), 'precondition: the parent ignores SIGCHLD').toBe(sigBit(17));
     const clearEchild = (o: Outcome, what: string) => {
       expect(o.stage, `${what}: ${o.message}`).toBe('wait');
@@ -454,8 +472,11 @@ describe('pid-reuse safety', () => {
       await sleep(100);
       const alive = isAlive(canaryPid);
       if (!alive && recycled.cp) await sleep(500);
-      expect(alive, `the ${orphan ? 'orphaned' : 'child_process'} process now at pid ${r.pid} was killed`
-        + (recycled.cp ? ` (child_process: ${exitSeen}; ${procStat(canaryPid) ? 'not reaped' : 'reaped by someone'})` : '')).toBe(true);
+      expect(
+        alive,
+        `the ${orphan ? 'orphaned' : 'child_process'} process now at pid ${r.pid} was killed` +
+          (recycled.cp ? ` (child_process: ${exitSeen}; ${procStat(canaryPid) ? 'not reaped' : 'reaped by someone'})` : ''),
+      ).toBe(true);
     }
   });
 
@@ -477,7 +498,10 @@ describe('pid-reuse safety', () => {
         await cmd.abort({ grace: i % 8 === 0 ? 0 : 30 });
       } else {
         const ac = new AbortController();
-        const p = cmd.run({ signal: ac.signal, killGrace: 0 }).then(() => 'exited', (e: CommandError) => e.code ?? 'error');
+        const p = cmd.run({ signal: ac.signal, killGrace: 0 }).then(
+          () => 'exited',
+          (e: CommandError) => e.code ?? 'error',
+        );
         ac.abort();
         const o = await p;
         expect(['exited', 'ABORT_ERR']).toContain(o);
@@ -501,12 +525,18 @@ describe('pid-reuse safety', () => {
       const cmd = new Command(HELPER, '--no-stdio');
       keep.push(cmd);
       cmd.runAsync();
-      const w = cmd.wait({ status: true }).then((r) => `exit ${r.status}`, (e: CommandError) => e.code);
-      await Promise.all([cmd.abort({ grace: 0 }), (async () => {
-        // eslint-disable-next-line @typescript-eslint/await-thenable -- one microtask turn on purpose: the second abort() a turn after the first
-        await null;
-        return cmd.abort({ grace: 0 });
-      })()]);
+      const w = cmd.wait({ status: true }).then(
+        (r) => `exit ${r.status}`,
+        (e: CommandError) => e.code,
+      );
+      await Promise.all([
+        cmd.abort({ grace: 0 }),
+        (async () => {
+          // eslint-disable-next-line @typescript-eslint/await-thenable -- one microtask turn on purpose: the second abort() a turn after the first
+          await null;
+          return cmd.abort({ grace: 0 });
+        })(),
+      ]);
       expect(['exit 0', 'ABORT_ERR']).toContain(await w);
     }
     for (const c of canaries) expect(isAlive(c.pid!), `canary ${c.pid}`).toBe(true);
@@ -517,13 +547,20 @@ describe('pid-reuse safety', () => {
     needTools(ctx, 'pid reuse, strace check', 'strace');
     const log = path.join(tmp.path, 'pid-reuse.strace');
     const traced = ['clone', 'clone3', 'close', 'pidfd_open', 'pidfd_send_signal', 'kill', 'tkill', 'tgkill', 'wait4', 'waitid'];
-    const res = expectChildOk(runNodeChild(PID_REUSE_STRACE_SCRIPT, {
-      args: { n: STRACE_N }, prefix: straceArgv(log, traced, []), timeoutMs: 180000,
-    })) as { pid: number };
+    const res = expectChildOk(
+      runNodeChild(PID_REUSE_STRACE_SCRIPT, {
+        args: { n: STRACE_N },
+        prefix: straceArgv(log, traced, []),
+        timeoutMs: 180000,
+      }),
+    ) as { pid: number };
     const calls = parseStrace(fs.readFileSync(log, 'utf8'));
     const a = analyseSignals(calls, res.pid);
     expect(a.children.size, 'strace saw no children').toBeGreaterThan(2 * STRACE_N);
-    expect(a.killsToOthers.map((c) => `${c.tid} ${c.name}(${c.args}) = ${c.ret}`), 'signals sent by pid').toEqual([]);
+    expect(
+      a.killsToOthers.map((c) => `${c.tid} ${c.name}(${c.args}) = ${c.ret}`),
+      'signals sent by pid',
+    ).toEqual([]);
     expect(a.unmappedPidfd, 'pidfd_send_signal on an fd not known as a pidfd').toBe(0);
     expect(a.pidfdSignals.length, 'no signal was sent at all').toBeGreaterThan(10);
     for (const s of a.pidfdSignals) {
@@ -544,14 +581,19 @@ describe('abort escalation, idempotence and dispose', () => {
     const cmd = new Command('sh', '-c', 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.02; done').setOutputBuffer(out);
     const pid = cmd.runAsync();
     // The trap is installed once "ready" could be printed: wait for sh's SigCgt to show it.
-    expect(await waitFor(() => {
-      try {
-        return (BigInt(`0x${/SigCgt:\s*(\S+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`) & sigBit(15)) !== 0n;
-      } catch {
-        return false;
-      }
-    }, 5000)).toBe(true);
-    const w = cmd.wait().then(() => null, (e: CommandError) => e);
+    expect(
+      await waitFor(() => {
+        try {
+          return (BigInt(`0x${/SigCgt:\s*(\S+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`) & sigBit(15)) !== 0n;
+        } catch {
+          return false;
+        }
+      }, 5000),
+    ).toBe(true);
+    const w = cmd.wait().then(
+      () => null,
+      (e: CommandError) => e,
+    );
     const t0 = Date.now();
     await cmd.abort({ grace: 200 });
     const ms = Date.now() - t0;
@@ -616,13 +658,16 @@ describe('abort escalation, idempotence and dispose', () => {
 
 describe('concurrent wait and rerun semantics', () => {
   it('(a) two wait() calls while a Worker kills the child see the same end', async () => {
-    const killIn = (pid: number) => new Promise<void>((resolve, reject) => {
-      const w = new Worker('require("worker_threads").parentPort.postMessage(process.kill(require("worker_threads").workerData, "SIGKILL"))',
-        { eval: true, workerData: pid });
-      w.once('message', () => resolve());
-      w.once('error', reject);
-      w.once('exit', () => resolve());
-    });
+    const killIn = (pid: number) =>
+      new Promise<void>((resolve, reject) => {
+        const w = new Worker('require("worker_threads").parentPort.postMessage(process.kill(require("worker_threads").workerData, "SIGKILL"))', {
+          eval: true,
+          workerData: pid,
+        });
+        w.once('message', () => resolve());
+        w.once('error', reject);
+        w.once('exit', () => resolve());
+      });
     // Raw status: both resolve.
     const raw = new Command('sleep', '30').rawStatus();
     const pid = raw.runAsync();
@@ -713,7 +758,8 @@ describe('a child released before it reaches exec (fork() path)', () => {
 describe('without pidfds (pidfd_open and pidfd_send_signal refused with ENOSYS)', () => {
   it('sync and async runs on the fork() path: statuses, capture, stdin, timeouts, handshake', () => {
     const sup = buildSupport();
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const hook = { library: ARGS.hooks, symbol: 'hook_ok' };
       const out = {};
       // the filter is in force: pidfd_open fails with ENOSYS in this process's children too
@@ -753,7 +799,9 @@ describe('without pidfds (pidfd_open and pidfd_send_signal refused with ENOSYS)'
           return Number(f[1]) === process.pid; } catch { return false; }
       }).length;
       emit(out);
-    `, { prefix: [sup.seccompLaunch, 'NOPIDFD'], args: { hooks: sup.hooks } });
+    `,
+      { prefix: [sup.seccompLaunch, 'NOPIDFD'], args: { hooks: sup.hooks } },
+    );
     const out = expectChildOk(r) as Record<string, unknown>;
     expect(out.probe).toBe(String(os.constants.errno.ENOSYS));
     expect(out.pidWait).toBe(6);

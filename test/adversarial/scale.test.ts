@@ -115,9 +115,13 @@ describe('fork in a busy multithreaded parent', () => {
   for (const withTrap of [false, true]) {
     it(`${BUSY_SPAWNS} spawns of true beside 8 busy Workers${withTrap ? ', under an LD_PRELOAD malloc trap' : ''}`, () => {
       const env: Record<string, string> = withTrap ? { LD_PRELOAD: S.mallocTrap } : {};
-      const res = expectChildOk(runNodeChild(BUSY_PARENT_SCRIPT, {
-        args: { n: BUSY_SPAWNS, hooks: S.hooks }, env, timeoutMs: 600000,
-      })) as BusyParentResult;
+      const res = expectChildOk(
+        runNodeChild(BUSY_PARENT_SCRIPT, {
+          args: { n: BUSY_SPAWNS, hooks: S.hooks },
+          env,
+          timeoutMs: 600000,
+        }),
+      ) as BusyParentResult;
       const summary = `p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms, max ${res.max.toFixed(1)} ms, ${JSON.stringify(res.buckets)}`;
       expect(res.trapLoaded, 'the trap is (or is not) loaded in the parent').toBe(withTrap);
       // The Workers really worked all along.
@@ -233,10 +237,14 @@ describe('many fds and a high NOFILE stay correct', () => {
     const { limit } = targetLimit();
     const fds = spread(900, 1020, []);
     const log = path.join(tmp.path, 'many-fds.strace');
-    expectChildOk(runNodeChild(MANY_FDS_SCRIPT, {
-      prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close,close_range', ...launcher(limit, '')],
-      env: { VC_FDS: fds.join(' ') }, args: { pass: null, dir: tmp.path, spawns: 20 }, timeoutMs: 120000,
-    }));
+    expectChildOk(
+      runNodeChild(MANY_FDS_SCRIPT, {
+        prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close,close_range', ...launcher(limit, '')],
+        env: { VC_FDS: fds.join(' ') },
+        args: { pass: null, dir: tmp.path, spawns: 20 },
+        timeoutMs: 120000,
+      }),
+    );
     const text = fs.readFileSync(log, 'utf8');
     const unshares = [...text.matchAll(/close_range\((\d+), [^,]+, CLOSE_RANGE_UNSHARE\) = 0/g)];
     expect(unshares.length, 'one close_range(UNSHARE) per spawn').toBeGreaterThanOrEqual(20);
@@ -254,7 +262,8 @@ describe('spawn fd slots: thousands of open fds are not copied into each child',
   it('3,000 fds open, stdout to a caller fd above them: close_range starts below 64, output intact', (ctx) => {
     needTools(ctx, 'spawn fd slots', 'strace');
     const log = path.join(tmp.path, 'slots.strace');
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const held = [];
       for (let i = 0; i < 3000; i++) held.push(fs.openSync('/dev/null', 'r'));
       const outFile = ARGS.dir + '/out.txt';
@@ -265,7 +274,9 @@ describe('spawn fd slots: thousands of open fds are not copied into each child',
       const c = new vc.Command('/bin/cat').setInputBuffer('fed').runSync().stdout;
       fs.closeSync(outFd);
       emit({ a, b, c, file: fs.readFileSync(outFile, 'utf8'), outFd, highest: held[held.length - 1] });
-    `, { args: { dir: tmp.path }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close_range'], timeoutMs: 60000 });
+    `,
+      { args: { dir: tmp.path }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=close_range'], timeoutMs: 60000 },
+    );
     const res = expectChildOk(r) as { a: string; b: string; c: string; file: string; outFd: number; highest: number };
     expect(res).toMatchObject({ a: 'captured\n', b: 'async\n', c: 'fed', file: 'to-fd\n' });
     expect(res.outFd, 'precondition: the caller fd is above the 3,000').toBeGreaterThan(3000);

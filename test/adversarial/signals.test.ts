@@ -47,20 +47,29 @@ describe('exit codes and signal deaths are exact', () => {
     // (stderr was captured and is empty).
     if (n === 0) {
       const r = await make().run();
-      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped })
-        .toEqual({ status: 0, exitStatus: 0, signal: null, signalNumber: null, coreDumped: false });
+      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped }).toEqual({
+        status: 0,
+        exitStatus: 0,
+        signal: null,
+        signalNumber: null,
+        coreDumped: false,
+      });
       expect(make().runSync().exitStatus).toBe(0);
     } else {
       for (const err of [await rejection(make().run()), thrown(() => make().runSync())]) {
         expect(err.message).toBe(text);
-        expect({ exitStatus: err.exitStatus, signal: err.signal, signalNumber: err.signalNumber })
-          .toEqual({ exitStatus: n, signal: null, signalNumber: null });
+        expect({ exitStatus: err.exitStatus, signal: err.signal, signalNumber: err.signalNumber }).toEqual({ exitStatus: n, signal: null, signalNumber: null });
       }
     }
     // { status: true }: the exit status, never thrown.
     for (const r of [await make().run({ status: true }), make().runSync({ status: true })]) {
-      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped })
-        .toEqual({ status: n, exitStatus: n, signal: null, signalNumber: null, coreDumped: false });
+      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped }).toEqual({
+        status: n,
+        exitStatus: n,
+        signal: null,
+        signalNumber: null,
+        coreDumped: false,
+      });
     }
     // rawStatus(): the raw wait status.
     for (const r of [await make().rawStatus().run({ status: true }), make().rawStatus().runSync({ status: true })]) {
@@ -80,16 +89,20 @@ describe('exit codes and signal deaths are exact', () => {
   it.each(DEATHS)('%s: signal fields, "unexpected fatal signal", raw status', async (_name, make, name, num) => {
     for (const err of [await rejection(make().run()), thrown(() => make().runSync())]) {
       expect(err.message).toMatch(new RegExp(`unexpected fatal signal ${num}$`));
-      expect({ signal: err.signal, signalNumber: err.signalNumber, exitStatus: err.exitStatus })
-        .toEqual({ signal: name, signalNumber: num, exitStatus: null });
+      expect({ signal: err.signal, signalNumber: err.signalNumber, exitStatus: err.exitStatus }).toEqual({ signal: name, signalNumber: num, exitStatus: null });
     }
     // { status: true } without rawStatus(): a death by signal still throws (docs/running.md).
     const withStatus = await rejection(make().run({ status: true }));
     expect(withStatus.signal).toBe(name);
     expect(withStatus.message).toMatch(new RegExp(`unexpected fatal signal ${num}$`));
     for (const r of [await make().rawStatus().run({ status: true }), make().rawStatus().runSync({ status: true })]) {
-      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped })
-        .toEqual({ status: num, exitStatus: null, signal: name, signalNumber: num, coreDumped: false });
+      expect({ status: r.status, exitStatus: r.exitStatus, signal: r.signal, signalNumber: r.signalNumber, coreDumped: r.coreDumped }).toEqual({
+        status: num,
+        exitStatus: null,
+        signal: name,
+        signalNumber: num,
+        coreDumped: false,
+      });
     }
   });
 
@@ -101,13 +114,15 @@ describe('exit codes and signal deaths are exact', () => {
       return;
     }
     const r = await new Command(HELPER, '--no-stdio', '--signal', '6')
-      .setRlimit('CORE', Infinity).setWorkingDirectory(tmp.path).rawStatus().run({ status: true });
+      .setRlimit('CORE', Infinity)
+      .setWorkingDirectory(tmp.path)
+      .rawStatus()
+      .run({ status: true });
     expect(r.signal).toBe('SIGABRT');
     expect(r.status & 0x80, `raw status ${r.status}: no core was dumped`).toBe(0x80);
     expect(r.coreDumped).toBe(true);
     expect(fs.readdirSync(tmp.path).some((f) => f.startsWith('core'))).toBe(true);
-    const err = await rejection(new Command(HELPER, '--no-stdio', '--signal', '6')
-      .setRlimit('CORE', Infinity).setWorkingDirectory(tmp.path).run());
+    const err = await rejection(new Command(HELPER, '--no-stdio', '--signal', '6').setRlimit('CORE', Infinity).setWorkingDirectory(tmp.path).run());
     expect(err.signal).toBe('SIGABRT');
     expect(err.message).toMatch(/unexpected fatal signal 6$/);
   });
@@ -200,8 +215,11 @@ describe('clean signal state at exec', () => {
     }
     for (const mode of ['runAsync', 'run', 'runSync']) {
       const r = parseReport(res.a[mode].report);
-      expect({ ign: hex16(r.sigIgn), blk: hex16(r.sigBlk), cgt: hex16(r.sigCgt) }, `${mode}: the helper's report`)
-        .toEqual({ ign: '0'.repeat(16), blk: '0'.repeat(16), cgt: '0'.repeat(16) });
+      expect({ ign: hex16(r.sigIgn), blk: hex16(r.sigBlk), cgt: hex16(r.sigCgt) }, `${mode}: the helper's report`).toEqual({
+        ign: '0'.repeat(16),
+        blk: '0'.repeat(16),
+        cgt: '0'.repeat(16),
+      });
     }
     // The product changed nothing of the parent's own state.
     expect(res.parentAfterA).toEqual(res.parent);
@@ -260,11 +278,15 @@ describe('no parent handler runs in the child window', () => {
   it(`${N} spawns of true under a sibling that signals every new child; a hook that raises SIGUSR1`, () => {
     const HOOK_RUNS = 50;
     const r = runNodeChild(CHILD_WINDOW_SCRIPT, {
-      args: { sender: S.sigsender, hooks: S.hooks, n: N, hookRuns: HOOK_RUNS }, timeoutMs: 120000,
+      args: { sender: S.sigsender, hooks: S.hooks, n: N, hookRuns: HOOK_RUNS },
+      timeoutMs: 120000,
     });
     // Node did not crash, and the script finished.
     const res = expectChildOk(r) as {
-      count: number; dist: Record<string, number>; hookDist: Record<string, number>; senderOut: string;
+      count: number;
+      dist: Record<string, number>;
+      hookDist: Record<string, number>;
+      senderOut: string;
       ended: { code: number | null };
     };
     expect(res.ended.code).toBe(0);
@@ -274,7 +296,10 @@ describe('no parent handler runs in the child window', () => {
     expect(res.count).toBe(0);
     // Each child exited 0 or died of SIGUSR1, nothing else.
     const kinds = Object.keys(res.dist).sort();
-    expect(kinds.filter((k) => k !== 'exit 0' && k !== 'SIGUSR1'), JSON.stringify(res.dist)).toEqual([]);
+    expect(
+      kinds.filter((k) => k !== 'exit 0' && k !== 'SIGUSR1'),
+      JSON.stringify(res.dist),
+    ).toEqual([]);
     expect(Object.values(res.dist).reduce((a, b) => a + b, 0)).toBe(N);
     // The storm really reached children (else this proves nothing).
     expect(sent, res.senderOut).toBeGreaterThan(0);

@@ -38,18 +38,41 @@ describe('vircommand CLI: container options', () => {
 
   it('--help lists them, and warns that --uid alone keeps the group', () => {
     const help = cli(['--help']).stdout;
-    for (const o of ['--unshare', '--map-root', '--map-users', '--map-groups', '--hostname', '--domainname', '--proc', '--chroot', '--pivot-root', '--mount', '--dev', '--user', '--seccomp']) {
+    for (const o of [
+      '--unshare',
+      '--map-root',
+      '--map-users',
+      '--map-groups',
+      '--hostname',
+      '--domainname',
+      '--proc',
+      '--chroot',
+      '--pivot-root',
+      '--mount',
+      '--dev',
+      '--user',
+      '--seccomp',
+    ]) {
       expect(help).toMatch(new RegExp(`^  ${o}\\b`, 'm'));
     }
     expect(help).toMatch(/--uid USER .*alone it keeps vircommand's group \(root's 0\): use --user/);
   });
 
   it('bad values: one line, exit 125, before anything runs', () => {
-    expect(cli(['--unshare', 'bogus', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: usage: --unshare: flags[0] is not a namespace name: 'bogus'\n" });
-    expect(cli(['--map-users', '1:2', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: usage: --map-users: expected INSIDE:OUTSIDE:COUNT, got '1:2'\n" });
+    expect(cli(['--unshare', 'bogus', '--', 'true'])).toMatchObject({
+      status: 125,
+      stderr: "vircommand: usage: --unshare: flags[0] is not a namespace name: 'bogus'\n",
+    });
+    expect(cli(['--map-users', '1:2', '--', 'true'])).toMatchObject({
+      status: 125,
+      stderr: "vircommand: usage: --map-users: expected INSIDE:OUTSIDE:COUNT, got '1:2'\n",
+    });
     expect(cli(['--hostname', 'x'.repeat(65), '--', 'true']).stderr).toMatch(/^vircommand: usage: --hostname: .*at most 64 bytes/);
     expect(cli(['--seccomp', '/nonexistent/filter.bpf', '--', 'true']).stderr).toMatch(/^vircommand: usage: --seccomp: cannot read \/nonexistent\/filter.bpf/);
-    expect(cli(['--user', 'vc-no-such-user-x', '--', 'true'])).toMatchObject({ status: 125, stderr: "vircommand: setuid: no such user 'vc-no-such-user-x' in the user database\n" });
+    expect(cli(['--user', 'vc-no-such-user-x', '--', 'true'])).toMatchObject({
+      status: 125,
+      stderr: "vircommand: setuid: no such user 'vc-no-such-user-x' in the user database\n",
+    });
   });
 
   it('--seccomp FILE installs the program: mkdir is denied with EACCES', (ctx) => {
@@ -118,10 +141,22 @@ describeRoot('vircommand CLI: container options (root)', () => {
     fs.writeFileSync(path.join(shared, 'note'), 'from the host\n');
     fs.chmodSync(shared, 0o755);
     const r = cli([
-      '--map-root', '--unshare', 'pid,mnt', '--pivot-root', made.root,
-      '--mount', 'type=proc,target=/proc', '--mount', 'type=tmpfs,target=/scratch,options=size=1m',
-      '--mount', `type=bind,target=/share,source=${shared},readonly`, '--dev',
-      '--', '/bin/sh', '-c', 'echo $$; test $(ls /proc | grep -c "^[0-9]") -lt 10 && echo own-procs; cat /share/note; touch /scratch/ok && echo tmpfs-ok; touch /share/x 2>/dev/null || echo ro-ok; test -e /.vircommand-oldroot || echo old-root-gone; echo x > /dev/null && echo dev-ok',
+      '--map-root',
+      '--unshare',
+      'pid,mnt',
+      '--pivot-root',
+      made.root,
+      '--mount',
+      'type=proc,target=/proc',
+      '--mount',
+      'type=tmpfs,target=/scratch,options=size=1m',
+      '--mount',
+      `type=bind,target=/share,source=${shared},readonly`,
+      '--dev',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo $$; test $(ls /proc | grep -c "^[0-9]") -lt 10 && echo own-procs; cat /share/note; touch /scratch/ok && echo tmpfs-ok; touch /share/x 2>/dev/null || echo ro-ok; test -e /.vircommand-oldroot || echo old-root-gone; echo x > /dev/null && echo dev-ok',
     ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual(['1', 'own-procs', 'from the host', 'tmpfs-ok', 'ro-ok', 'old-root-gone', 'dev-ok']);

@@ -65,11 +65,36 @@ describe('vircommand CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: vircommand \[options\] -- PROGRAM \[ARGS\.\.\.\]/);
     for (const opt of [
-      '--env-pass-common', '--env-pass NAME', '--env K=V', '--clear-env', '--cwd DIR', '--umask MASK',
-      '--uid', '--gid', '--groups', '--clear-caps', '--allow-cap CAP', '--rlimit NAME=SOFT[:HARD]',
-      '--no-new-privs', '--setsid', '--pdeathsig SIG', '--daemonize', '--pidfile FILE', '--pass-fd N',
-      '--stdin FILE', '--stdout FILE', '--stderr FILE', '--timeout SECONDS', '--nice N', '--signal SIG', '--kill-after SECONDS',
-      '--stop PIDFILE', '--env-pass-all', '--dry-run', '-h, --help', '--version',
+      '--env-pass-common',
+      '--env-pass NAME',
+      '--env K=V',
+      '--clear-env',
+      '--cwd DIR',
+      '--umask MASK',
+      '--uid',
+      '--gid',
+      '--groups',
+      '--clear-caps',
+      '--allow-cap CAP',
+      '--rlimit NAME=SOFT[:HARD]',
+      '--no-new-privs',
+      '--setsid',
+      '--pdeathsig SIG',
+      '--daemonize',
+      '--pidfile FILE',
+      '--pass-fd N',
+      '--stdin FILE',
+      '--stdout FILE',
+      '--stderr FILE',
+      '--timeout SECONDS',
+      '--nice N',
+      '--signal SIG',
+      '--kill-after SECONDS',
+      '--stop PIDFILE',
+      '--env-pass-all',
+      '--dry-run',
+      '-h, --help',
+      '--version',
     ]) {
       expect(r.stdout).toContain(`  ${opt}`);
     }
@@ -91,7 +116,7 @@ describe('vircommand CLI', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
-  it('execs in place when no parent is needed: the program has the CLI process\'s pid', () => {
+  it("execs in place when no parent is needed: the program has the CLI process's pid", () => {
     const r = cli(['--', '/bin/sh', '-c', 'echo $$']);
     expect(r.status).toBe(0);
     expect(Number(r.stdout)).toBe(r.pid);
@@ -152,7 +177,9 @@ describe('vircommand CLI', () => {
         const env = { ...process.env, VC_CLI_A: 'a', VC_CLI_B: 'b b' };
         expect(cli([...mode.extra, '--', '/usr/bin/env'], { env }).stdout).toContain('VC_CLI_B=b b\n');
         expect(cli([...mode.extra, '--clear-env', '--', '/usr/bin/env'], { env }).stdout).toBe('');
-        const some = cli([...mode.extra, '--env', 'X=1', '--env-pass', 'VC_CLI_A', '--env-pass', 'VC_CLI_UNSET', '--env', 'X=2', '--', '/usr/bin/env'], { env });
+        const some = cli([...mode.extra, '--env', 'X=1', '--env-pass', 'VC_CLI_A', '--env-pass', 'VC_CLI_UNSET', '--env', 'X=2', '--', '/usr/bin/env'], {
+          env,
+        });
         expect(some.stdout).toBe('X=2\nVC_CLI_A=a\n');
         const common = cli([...mode.extra, '--env-pass-common', '--', '/usr/bin/env'], { env });
         expect(common.stdout.split('\n')[0]).toBe('LC_ALL=C');
@@ -179,28 +206,52 @@ describe('vircommand CLI', () => {
       });
 
       it('--rlimit NAME=SOFT[:HARD]', () => {
-        const r = cli([...mode.extra, '--rlimit', 'NOFILE=64:128', '--rlimit', 'core=0:unlimited', '--', 'sh', '-c', 'ulimit -Sn; ulimit -Hn; ulimit -Sc; ulimit -Hc']);
+        const r = cli([
+          ...mode.extra,
+          '--rlimit',
+          'NOFILE=64:128',
+          '--rlimit',
+          'core=0:unlimited',
+          '--',
+          'sh',
+          '-c',
+          'ulimit -Sn; ulimit -Hn; ulimit -Sc; ulimit -Hc',
+        ]);
         expect(r.stdout).toBe('64\n128\n0\nunlimited\n');
       });
 
       it('--setsid and --no-new-privs', () => {
-        const r = cli([...mode.extra, '--setsid', '--no-new-privs', '--', 'sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat); grep NoNewPrivs /proc/self/status']);
+        const r = cli([
+          ...mode.extra,
+          '--setsid',
+          '--no-new-privs',
+          '--',
+          'sh',
+          '-c',
+          'echo $$ $(cut -d" " -f6 /proc/$$/stat); grep NoNewPrivs /proc/self/status',
+        ]);
         const [ids, nnp] = r.stdout.split('\n');
         const [pid, sid] = ids.split(' ');
         expect(sid).toBe(pid); // sh leads its own session
         expect(nnp).toMatch(/^NoNewPrivs:\s+1$/);
-        const plain = cli([...mode.extra, '--', 'sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat)']).stdout.trim().split(' ');
+        const plain = cli([...mode.extra, '--', 'sh', '-c', 'echo $$ $(cut -d" " -f6 /proc/$$/stat)'])
+          .stdout.trim()
+          .split(' ');
         expect(plain[1]).not.toBe(plain[0]);
       });
 
       it('--pass-fd keeps an fd open in the program', () => {
         const r = spawnSync(process.execPath, [CLI, ...mode.extra, '--pass-fd', '3', '--', 'sh', '-c', 'echo through-3 >&3'], {
-          stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000,
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+          encoding: 'utf8',
+          timeout: 20_000,
         });
         expect(r.status).toBe(0);
         expect(String(r.output[3])).toBe('through-3\n');
         const closed = spawnSync(process.execPath, [CLI, ...mode.extra, '--', 'sh', '-c', 'echo through-3 >&3'], {
-          stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000,
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+          encoding: 'utf8',
+          timeout: 20_000,
         });
         expect(closed.status).not.toBe(0);
         expect(String(closed.output[3])).toBe('');
@@ -239,10 +290,14 @@ describe('vircommand CLI', () => {
     expectFailureLine(r, 124, /^vircommand: timeout: .*timed out after 300 ms\n$/);
   });
 
-  it('--timeout past setTimeout\'s 2^31-1 ms (30 days) waits for the program (it exited 124 at once)', () => {
+  it("--timeout past setTimeout's 2^31-1 ms (30 days) waits for the program (it exited 124 at once)", () => {
     const r = cli(['--timeout', '2592000', '--', 'sh', '-c', 'sleep 0.2; exit 7']);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 7, stderr: '' });
-    expectFailureLine(cli(['--timeout', '9007199254741', '--', 'true']), 125, /^vircommand: usage: --timeout: expected a number of seconds > 0 and <= 9007199254740, got/);
+    expectFailureLine(
+      cli(['--timeout', '9007199254741', '--', 'true']),
+      125,
+      /^vircommand: usage: --timeout: expected a number of seconds > 0 and <= 9007199254740, got/,
+    );
   });
 
   it('usage errors exit 125 with stage usage', () => {
@@ -253,9 +308,21 @@ describe('vircommand CLI', () => {
     expectFailureLine(cli(['--timeout', '-1', '--', 'true']), 125, /^vircommand: usage: --timeout: expected/);
     expectFailureLine(cli(['--setsid=yes', '--', 'true']), 125, /^vircommand: usage: --setsid takes no value\n$/);
     expectFailureLine(cli(['--setsid']), 125, /^vircommand: usage: no program given/);
-    expectFailureLine(cli(['--uid', 'vircommand-no-such-user', '--', 'true']), 125, /^vircommand: usage: --uid: no user 'vircommand-no-such-user' on this system \(give a number\)\n$/);
-    expectFailureLine(cli(['--gid', 'vircommand-no-such-group', '--', 'true']), 125, /^vircommand: usage: --gid: no group 'vircommand-no-such-group' on this system/);
-    expectFailureLine(cli(['--groups', 'root,vircommand-no-such-group', '--', 'true']), 125, /^vircommand: usage: --groups: no group 'vircommand-no-such-group'/);
+    expectFailureLine(
+      cli(['--uid', 'vircommand-no-such-user', '--', 'true']),
+      125,
+      /^vircommand: usage: --uid: no user 'vircommand-no-such-user' on this system \(give a number\)\n$/,
+    );
+    expectFailureLine(
+      cli(['--gid', 'vircommand-no-such-group', '--', 'true']),
+      125,
+      /^vircommand: usage: --gid: no group 'vircommand-no-such-group' on this system/,
+    );
+    expectFailureLine(
+      cli(['--groups', 'root,vircommand-no-such-group', '--', 'true']),
+      125,
+      /^vircommand: usage: --groups: no group 'vircommand-no-such-group'/,
+    );
   });
 
   it('values the builder rejects are usage errors named by the option, never by an API method', () => {
@@ -277,7 +344,12 @@ describe('vircommand CLI', () => {
     const env = { ...process.env, VC_CLI_KEEP: 'kept', VC_CLI_OVER: 'parent' };
     const r = cli(['--env-pass-all', '--env', 'VC_CLI_OVER=child', '--env', 'VC_CLI_NEW=added', '--', 'env'], { env });
     expect(r.status).toBe(0);
-    const got = new Map(r.stdout.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const got = new Map(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     expect(got.get('VC_CLI_KEEP')).toBe('kept');
     expect(got.get('VC_CLI_OVER')).toBe('child');
     expect(got.get('VC_CLI_NEW')).toBe('added');
@@ -395,8 +467,12 @@ describe('vircommand CLI', () => {
 
   it('passes SIGTERM on to the program while it waits, then dies of it', async () => {
     const ready = path.join(tmp.path, 'ready');
-    const child = spawn(process.execPath, [CLI, '--timeout', '60', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], { stdio: 'ignore' });
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const child = spawn(process.execPath, [CLI, '--timeout', '60', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], {
+      stdio: 'ignore',
+    });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     expect(await waitFor(() => fs.existsSync(ready), 10_000)).toBe(true);
     const programPid = Number(fs.readFileSync(ready, 'utf8'));
     child.kill('SIGTERM');
@@ -406,7 +482,11 @@ describe('vircommand CLI', () => {
 
   it('--pdeathsig: the program gets the signal when the CLI dies', async () => {
     const ready = path.join(tmp.path, 'ready');
-    const child = spawn(process.execPath, [CLI, '--timeout', '60', '--pdeathsig', 'TERM', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [CLI, '--timeout', '60', '--pdeathsig', 'TERM', '--', 'sh', '-c', `echo $$ > ${ready}.tmp; mv ${ready}.tmp ${ready}; exec sleep 30`],
+      { stdio: 'ignore' },
+    );
     const ended = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     expect(await waitFor(() => fs.existsSync(ready), 10_000)).toBe(true);
     const programPid = Number(fs.readFileSync(ready, 'utf8'));
@@ -434,16 +514,21 @@ describeRoot('vircommand CLI as root', () => {
     const dir = makeTmpDir('vc-cli-nss-');
     const drop = (file: string, names: string[]): string => {
       const out = path.join(dir, path.basename(file));
-      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !names.includes(l.split(':')[0]));
+      const lines = fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => !names.includes(l.split(':')[0]));
       fs.writeFileSync(out, lines.join('\n'));
       return out;
     };
     const passwd = drop('/etc/passwd', ['nobody']);
     const group = drop('/etc/group', ['nogroup', 'nobody']);
     const inNs = (cmd: string): CliResult => {
-      const r = spawnSync('unshare', ['-m', '/bin/sh', '-c',
-        `mount --make-rprivate / && mount --bind ${passwd} /etc/passwd && mount --bind ${group} /etc/group && ${cmd}`,
-      ], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(
+        'unshare',
+        ['-m', '/bin/sh', '-c', `mount --make-rprivate / && mount --bind ${passwd} /etc/passwd && mount --bind ${group} /etc/group && ${cmd}`],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
       return { pid: r.pid ?? 0, status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
     };
     const probe = inNs('grep -c "^nobody:" /etc/passwd; getent passwd nobody | cut -d: -f3; getent group nogroup | cut -d: -f3');
@@ -459,7 +544,12 @@ describeRoot('vircommand CLI as root', () => {
     const caps = (args: string[]): Record<string, string> => {
       const r = cli([...args, '--', 'cat', '/proc/self/status']);
       expect(r.status).toBe(0);
-      return Object.fromEntries(r.stdout.split('\n').filter((l) => l.startsWith('Cap')).map((l) => l.split(/:\s+/)));
+      return Object.fromEntries(
+        r.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('Cap'))
+          .map((l) => l.split(/:\s+/)),
+      );
     };
     expect(caps(['--clear-caps'])).toMatchObject({ CapEff: '0000000000000000', CapPrm: '0000000000000000', CapBnd: '0000000000000000' });
     const kept = caps(['--uid', '65534', '--gid', '65534', '--clear-caps', '--allow-cap', 'CAP_NET_BIND_SERVICE']);

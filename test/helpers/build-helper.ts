@@ -41,11 +41,7 @@ export const BASE_FLAGS: readonly string[] = ['-O2', '-Wall', '-Wextra'];
 
 /** The directory holding node_api.h, for building test-only addons. */
 export function nodeIncludeDir(): string {
-  const candidates = [
-    path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
-    '/usr/include/node',
-    '/usr/local/include/node',
-  ];
+  const candidates = [path.resolve(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
   for (const dir of candidates) {
     if (fs.existsSync(path.join(dir, 'node_api.h'))) return dir;
   }
@@ -97,8 +93,7 @@ export function buildC(spec: CBuild): BuiltFixture {
   const st = fs.statSync(src);
 
   const stamp = readStamp(stampFile);
-  if (stamp && fs.existsSync(out) && stamp.srcMtimeMs === st.mtimeMs && stamp.srcSize === st.size
-      && JSON.stringify(stamp.flags) === JSON.stringify(flags)) {
+  if (stamp && fs.existsSync(out) && stamp.srcMtimeMs === st.mtimeMs && stamp.srcSize === st.size && JSON.stringify(stamp.flags) === JSON.stringify(flags)) {
     return { path: out, static: stamp.static, rebuilt: false };
   }
 
@@ -131,9 +126,7 @@ function build(name: string, outName: string, kind: 'exe' | 'addon'): BuiltFixtu
   return buildC({
     src: path.join(FIXTURE_DIR, `${name}.c`),
     out: path.join(BUILD_DIR, outName),
-    flags: kind === 'exe'
-      ? [...BASE_FLAGS]
-      : [...BASE_FLAGS, '-shared', '-fPIC', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${nodeIncludeDir()}`],
+    flags: kind === 'exe' ? [...BASE_FLAGS] : [...BASE_FLAGS, '-shared', '-fPIC', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${nodeIncludeDir()}`],
     preferStatic: kind === 'exe',
   });
 }

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 
 /** The cgroup v2 mount point (/sys/fs/cgroup, or a hybrid system's unified mount), or a reason. */
 export function cgroup2Root(): { root: string } | { reason: string } {
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
     .map((l) => l.split(' - '))
     .filter((p) => p[1]?.startsWith('cgroup2 '))
     .map((p) => p[0].split(' ')[4]);

@@ -64,7 +64,10 @@ export function lockId(st: fs.BigIntStats): string {
 
 /** The fields of each /proc/locks line after its ordinal: class, mode, type, pid, maj:min:ino, start, end. */
 function procLocks(): string[][] {
-  return fs.readFileSync('/proc/locks', 'utf8').split('\n').map((l) => l.trim().split(/\s+/).slice(1));
+  return fs
+    .readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).slice(1));
 }
 
 /** /proc/locks lines "POSIX ADVISORY WRITE <pid> <maj:min:ino> <start> <end>" of a pid. */

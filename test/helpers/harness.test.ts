@@ -19,11 +19,11 @@ const tmp = useTmpDir('vc-harness-');
 
 function helperVia(args: string[], opts: { env?: Record<string, string>; cwd?: string; shell?: string; input?: string } = {}) {
   const log = path.join(tmp.path, 'h.log');
-  const argv = opts.shell
-    ? ['bash', '--norc', '-c', `${opts.shell}; exec "$@"`, 'bash', HELPER, '--log', log, ...args]
-    : [HELPER, '--log', log, ...args];
+  const argv = opts.shell ? ['bash', '--norc', '-c', `${opts.shell}; exec "$@"`, 'bash', HELPER, '--log', log, ...args] : [HELPER, '--log', log, ...args];
   const r = spawnSync(argv[0], argv.slice(1), {
-    env: opts.env ?? { PATH: '/usr/bin:/bin' }, cwd: opts.cwd ?? tmp.path, input: opts.input ?? '',
+    env: opts.env ?? { PATH: '/usr/bin:/bin' },
+    cwd: opts.cwd ?? tmp.path,
+    input: opts.input ?? '',
     encoding: 'utf8',
   });
   return { r, report: readReport(log) };
@@ -80,7 +80,10 @@ describe('the helper program and its report', () => {
     const expected = new Set([0, 1, 2, 7, 9, 12]);
     for (const fd of report.fds.keys()) {
       if (!expected.has(fd)) {
-        expect(parentLeaks.some(([p]) => p === fd), `unexpected fd ${fd} -> ${report.fds.get(fd)}`).toBe(true);
+        expect(
+          parentLeaks.some(([p]) => p === fd),
+          `unexpected fd ${fd} -> ${report.fds.get(fd)}`,
+        ).toBe(true);
       }
     }
     expect(report.fdFlags.get(7)! & 0o3).toBe(0); // O_RDONLY
@@ -98,7 +101,7 @@ describe('the helper program and its report', () => {
     expect(fs.statSync(path.join(tmp.path, 'made')).mode & 0o777).toBe(0o640);
   });
 
-  it('echoes stdin and --readfd inputs like libvirt\'s helper', () => {
+  it("echoes stdin and --readfd inputs like libvirt's helper", () => {
     const f = path.join(tmp.path, 'extra');
     fs.writeFileSync(f, 'from fd 5\n');
     const { r, report } = helperVia(['--readfd', '5'], { shell: `exec 5<${f}`, input: 'from stdin\n' });
@@ -123,10 +126,25 @@ describe('the helper program and its report', () => {
 
 describe('the report parser', () => {
   const minimal = [
-    'CWD:/', 'UMASK:0022', 'PID:1', 'PPID:0', 'PGID:1', 'SID:1', 'SIGIGN:0000000000000000',
-    'SIGBLK:0000000000000000', 'SIGCGT:0000000000000000', 'CAPEFF:0', 'UID:0 0 0 0', 'GID:0 0 0 0',
-    'GROUPS:', 'DAEMON:no', 'EXE:/x', 'RLIMIT:NOFILE 1 2', 'RLIMIT:NPROC unlimited unlimited',
-    'RLIMIT:MEMLOCK 0 0', 'RLIMIT:CORE 0 unlimited',
+    'CWD:/',
+    'UMASK:0022',
+    'PID:1',
+    'PPID:0',
+    'PGID:1',
+    'SID:1',
+    'SIGIGN:0000000000000000',
+    'SIGBLK:0000000000000000',
+    'SIGCGT:0000000000000000',
+    'CAPEFF:0',
+    'UID:0 0 0 0',
+    'GID:0 0 0 0',
+    'GROUPS:',
+    'DAEMON:no',
+    'EXE:/x',
+    'RLIMIT:NOFILE 1 2',
+    'RLIMIT:NPROC unlimited unlimited',
+    'RLIMIT:MEMLOCK 0 0',
+    'RLIMIT:CORE 0 unlimited',
   ];
   it('parses a minimal report', () => {
     const r = parseReport([...minimal, 'END', ''].join('\n'));
@@ -180,7 +198,7 @@ describe('the /proc readers and invariant helpers', () => {
     }
   });
 
-  it('read this process\'s signal state and fds', () => {
+  it("read this process's signal state and fds", () => {
     const s = sigState();
     expect(s.ign & sigBit(13)).toBe(sigBit(13)); // Node ignores SIGPIPE
     const fd = fs.openSync('/dev/null', 'r');

@@ -18,9 +18,7 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import { loadNative } from '../../src/native';
-import {
-  describeFds, liveChildren, openFds, sigState, waitFor, zombieChildren, type SigState,
-} from './proc';
+import { describeFds, liveChildren, openFds, sigState, waitFor, zombieChildren, type SigState } from './proc';
 
 export interface InvariantOptions {
   /** how long afterEach waits for things to settle (ms) */
@@ -85,8 +83,7 @@ export function useInvariants(opts: InvariantOptions = {}): Invariants {
     let last: string[] = [];
     await waitFor(() => (last = problems()).length === 0, settleMs);
     if (last.length > 0) {
-      throw new Error(`process invariants violated after the test:\n  ${last.join('\n  ')}\n`
-        + `fds before the test:\n${describeFds(fds)}`);
+      throw new Error(`process invariants violated after the test:\n  ${last.join('\n  ')}\n` + `fds before the test:\n${describeFds(fds)}`);
     }
   });
 

@@ -138,8 +138,10 @@ ${body}
 /** Throw with the child's output when it did not finish cleanly. */
 export function expectChildOk(r: NodeChildResult): unknown {
   if (r.error || r.status !== 0) {
-    throw new Error(`node child failed (status ${r.status}, signal ${r.signal})`
-      + `${r.error ? `: ${r.error.stack ?? r.error.message}` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    throw new Error(
+      `node child failed (status ${r.status}, signal ${r.signal})` +
+        `${r.error ? `: ${r.error.stack ?? r.error.message}` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+    );
   }
   return r.result;
 }

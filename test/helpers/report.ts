@@ -128,12 +128,23 @@ export function parseReport(text: string): HelperReport {
     throw new Error(`report: truncated (no END line):\n${text.slice(-500)}`);
   }
   type Building = Omit<Partial<HelperReport>, 'rlimits'> & {
-    rawArgs: string[]; env: string[]; fds: Map<number, string>; fdFlags: Map<number, number>;
-    ns: Map<string, string>; bind: Map<number, string>; rlimits: Partial<Record<RlimitName, Rlimit>>;
+    rawArgs: string[];
+    env: string[];
+    fds: Map<number, string>;
+    fdFlags: Map<number, number>;
+    ns: Map<string, string>;
+    bind: Map<number, string>;
+    rlimits: Partial<Record<RlimitName, Rlimit>>;
   };
   const r: Building = {
-    rawArgs: [], env: [], fds: new Map(), fdFlags: new Map(), ns: new Map(), bind: new Map(),
-    rlimits: {}, lines,
+    rawArgs: [],
+    env: [],
+    fds: new Map(),
+    fdFlags: new Map(),
+    ns: new Map(),
+    bind: new Map(),
+    rlimits: {},
+    lines,
   };
   const seen = new Set<string>();
 
@@ -148,31 +159,106 @@ export function parseReport(text: string): HelperReport {
       seen.add(key);
     };
     switch (key) {
-      case 'ARG': r.rawArgs.push(v); break;
-      case 'ENV': r.env.push(v); break;
-      case 'FD': { const [fd, target] = numAndRest(v, key); r.fds.set(fd, target); break; }
-      case 'FDFLAGS': { const [fd, fl] = numAndRest(v, key); r.fdFlags.set(fd, parseInt(fl, 8)); break; }
-      case 'CWD': once(); r.cwd = v; break;
-      case 'UMASK': once(); r.umask = parseInt(v, 8); break;
-      case 'PID': once(); r.pid = int(v, key); break;
-      case 'PPID': once(); r.ppid = int(v, key); break;
-      case 'PGID': once(); r.pgid = int(v, key); break;
-      case 'SID': once(); r.sid = int(v, key); break;
-      case 'TTY': once(); r.tty = int(v, key); break;
-      case 'SIGIGN': once(); r.sigIgn = hex(v, key); break;
-      case 'SIGBLK': once(); r.sigBlk = hex(v, key); break;
-      case 'SIGCGT': once(); r.sigCgt = hex(v, key); break;
-      case 'CAPINH': once(); r.capInh = hex(v, key); break;
-      case 'CAPPRM': once(); r.capPrm = hex(v, key); break;
-      case 'CAPEFF': once(); r.capEff = hex(v, key); break;
-      case 'CAPBND': once(); r.capBnd = hex(v, key); break;
-      case 'CAPAMB': once(); r.capAmb = hex(v, key); break;
-      case 'NNP': once(); r.noNewPrivs = int(v, key) === 1; break;
-      case 'SECCOMP': once(); r.seccomp = int(v, key); break;
-      case 'SECUREBITS': once(); r.secureBits = int(v, key); break;
-      case 'UID': once(); r.uid = ids(v, key); break;
-      case 'GID': once(); r.gid = ids(v, key); break;
-      case 'GROUPS': once(); r.groups = v === '' ? [] : v.split(' ').map((g) => int(g, key)); break;
+      case 'ARG':
+        r.rawArgs.push(v);
+        break;
+      case 'ENV':
+        r.env.push(v);
+        break;
+      case 'FD': {
+        const [fd, target] = numAndRest(v, key);
+        r.fds.set(fd, target);
+        break;
+      }
+      case 'FDFLAGS': {
+        const [fd, fl] = numAndRest(v, key);
+        r.fdFlags.set(fd, parseInt(fl, 8));
+        break;
+      }
+      case 'CWD':
+        once();
+        r.cwd = v;
+        break;
+      case 'UMASK':
+        once();
+        r.umask = parseInt(v, 8);
+        break;
+      case 'PID':
+        once();
+        r.pid = int(v, key);
+        break;
+      case 'PPID':
+        once();
+        r.ppid = int(v, key);
+        break;
+      case 'PGID':
+        once();
+        r.pgid = int(v, key);
+        break;
+      case 'SID':
+        once();
+        r.sid = int(v, key);
+        break;
+      case 'TTY':
+        once();
+        r.tty = int(v, key);
+        break;
+      case 'SIGIGN':
+        once();
+        r.sigIgn = hex(v, key);
+        break;
+      case 'SIGBLK':
+        once();
+        r.sigBlk = hex(v, key);
+        break;
+      case 'SIGCGT':
+        once();
+        r.sigCgt = hex(v, key);
+        break;
+      case 'CAPINH':
+        once();
+        r.capInh = hex(v, key);
+        break;
+      case 'CAPPRM':
+        once();
+        r.capPrm = hex(v, key);
+        break;
+      case 'CAPEFF':
+        once();
+        r.capEff = hex(v, key);
+        break;
+      case 'CAPBND':
+        once();
+        r.capBnd = hex(v, key);
+        break;
+      case 'CAPAMB':
+        once();
+        r.capAmb = hex(v, key);
+        break;
+      case 'NNP':
+        once();
+        r.noNewPrivs = int(v, key) === 1;
+        break;
+      case 'SECCOMP':
+        once();
+        r.seccomp = int(v, key);
+        break;
+      case 'SECUREBITS':
+        once();
+        r.secureBits = int(v, key);
+        break;
+      case 'UID':
+        once();
+        r.uid = ids(v, key);
+        break;
+      case 'GID':
+        once();
+        r.gid = ids(v, key);
+        break;
+      case 'GROUPS':
+        once();
+        r.groups = v === '' ? [] : v.split(' ').map((g) => int(g, key));
+        break;
       case 'RLIMIT': {
         const [name, cur, max] = v.split(' ');
         if (!['NOFILE', 'NPROC', 'MEMLOCK', 'CORE'].includes(name) || max === undefined) {
@@ -181,24 +267,49 @@ export function parseReport(text: string): HelperReport {
         r.rlimits[name as RlimitName] = { cur: limit(cur, key), max: limit(max, key) };
         break;
       }
-      case 'PDEATHSIG': once(); r.pdeathSig = int(v, key); break;
-      case 'NICE': once(); r.nice = int(v, key); break;
+      case 'PDEATHSIG':
+        once();
+        r.pdeathSig = int(v, key);
+        break;
+      case 'NICE':
+        once();
+        r.nice = int(v, key);
+        break;
       case 'NS': {
         const sp = v.indexOf(' ');
         r.ns.set(v.slice(0, sp), v.slice(sp + 1));
         break;
       }
-      case 'CGROUP': once(); r.cgroup = v; break;
-      case 'ROOT': once(); r.root = v; break;
-      case 'EXE': once(); r.exe = v; break;
+      case 'CGROUP':
+        once();
+        r.cgroup = v;
+        break;
+      case 'ROOT':
+        once();
+        r.root = v;
+        break;
+      case 'EXE':
+        once();
+        r.exe = v;
+        break;
       case 'DAEMON':
         once();
         if (v !== 'yes' && v !== 'no') throw new Error(`report: bad DAEMON ${v}`);
         r.daemon = v === 'yes';
         break;
-      case 'SETUID0': once(); r.setuid0 = v; break;
-      case 'BIND': { const [port, res] = numAndRest(v, key); r.bind.set(port, res); break; }
-      case 'RAWSOCK': once(); r.rawsock = v; break;
+      case 'SETUID0':
+        once();
+        r.setuid0 = v;
+        break;
+      case 'BIND': {
+        const [port, res] = numAndRest(v, key);
+        r.bind.set(port, res);
+        break;
+      }
+      case 'RAWSOCK':
+        once();
+        r.rawsock = v;
+        break;
       case 'CREATE': {
         once();
         // the path is escaped; the result is the last space-separated word
@@ -211,8 +322,7 @@ export function parseReport(text: string): HelperReport {
     }
   }
 
-  const required = ['CWD', 'UMASK', 'PID', 'PPID', 'PGID', 'SID', 'SIGIGN', 'SIGBLK', 'SIGCGT',
-    'CAPEFF', 'UID', 'GID', 'GROUPS', 'DAEMON', 'EXE'];
+  const required = ['CWD', 'UMASK', 'PID', 'PPID', 'PGID', 'SID', 'SIGIGN', 'SIGBLK', 'SIGCGT', 'CAPEFF', 'UID', 'GID', 'GROUPS', 'DAEMON', 'EXE'];
   for (const k of required) {
     if (!seen.has(k)) throw new Error(`report: missing ${k} line`);
   }
@@ -221,10 +331,12 @@ export function parseReport(text: string): HelperReport {
   }
 
   r.args = r.rawArgs[0] === '--log' ? r.rawArgs.slice(2) : [...r.rawArgs];
-  r.envMap = new Map(r.env.map((e) => {
-    const eq = e.indexOf('=');
-    return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
-  }));
+  r.envMap = new Map(
+    r.env.map((e) => {
+      const eq = e.indexOf('=');
+      return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
+    }),
+  );
   return r as unknown as HelperReport;
 }
 

@@ -8,6 +8,9 @@ import { buildC, BUILD_DIR, FIXTURE_DIR } from './build-helper';
 /** The probe's path, built on first use. */
 export function schedProbe(): string {
   return buildC({
-    src: path.join(FIXTURE_DIR, 'sched-probe.c'), out: path.join(BUILD_DIR, 'sched-probe'), preferStatic: true, label: 'sched-probe',
+    src: path.join(FIXTURE_DIR, 'sched-probe.c'),
+    out: path.join(BUILD_DIR, 'sched-probe'),
+    preferStatic: true,
+    label: 'sched-probe',
   }).path;
 }

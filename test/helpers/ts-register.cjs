@@ -72,7 +72,9 @@ require.extensions['.ts'] = function compileTs(module, filename) {
         fs.writeFileSync(tmp, code, { mode: 0o600 });
         fs.renameSync(tmp, cached);
       } catch {
-        try { fs.unlinkSync(tmp); } catch {}
+        try {
+          fs.unlinkSync(tmp);
+        } catch {}
       }
     }
   }

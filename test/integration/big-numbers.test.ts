@@ -33,7 +33,9 @@ function thrown(fn: () => unknown): CommandError {
 // The child's own /proc/self/limits line for `label`: [soft, hard] as printed.
 async function limitLine(cmd: Command, label: string): Promise<string[]> {
   const { stdout } = await cmd.run();
-  const line = String(stdout).split('\n').find((l) => l.startsWith(label));
+  const line = String(stdout)
+    .split('\n')
+    .find((l) => l.startsWith(label));
   if (!line) throw new Error(`no '${label}' line in:\n${stdout}`);
   return line.slice(26).trim().split(/\s+/).slice(0, 2);
 }
@@ -59,8 +61,12 @@ describe('timers past 2^31-1 ms', () => {
       expect(e.code, `run killGrace ${killGrace}`).toBe('ETIMEDOUT');
       expect({ stdout: e.stdout, exit: e.exitStatus, signal: e.signal }).toEqual({ stdout: 'up\nTERM\n', exit: 3, signal: null });
       const s = thrown(() => new Command(...TERM_CATCHER).runSync({ timeout: 200, killGrace }));
-      expect({ code: s.code, stdout: s.stdout, exit: s.exitStatus, signal: s.signal }, `runSync killGrace ${killGrace}`)
-        .toEqual({ code: 'ETIMEDOUT', stdout: 'up\nTERM\n', exit: 3, signal: null });
+      expect({ code: s.code, stdout: s.stdout, exit: s.exitStatus, signal: s.signal }, `runSync killGrace ${killGrace}`).toEqual({
+        code: 'ETIMEDOUT',
+        stdout: 'up\nTERM\n',
+        exit: 3,
+        signal: null,
+      });
     }
   });
 
@@ -94,9 +100,20 @@ describe('rlimits past 2^53', () => {
 describeRoot('ids past 2^31 (root)', () => {
   useInvariants();
 
-  it('setUID(2 ** 31) and setGID(2 ** 32 - 2) are the child\'s ids', async () => {
-    const { stdout } = await new Command('cat', '/proc/self/status').setUID(2 ** 31).setGID(2 ** 32 - 2).setGroups([2 ** 31 + 1]).run();
-    const field = (name: string): string[] => (String(stdout).split('\n').find((l) => l.startsWith(`${name}:`)) ?? '').split(/\s+/).slice(1, 3);
+  it("setUID(2 ** 31) and setGID(2 ** 32 - 2) are the child's ids", async () => {
+    const { stdout } = await new Command('cat', '/proc/self/status')
+      .setUID(2 ** 31)
+      .setGID(2 ** 32 - 2)
+      .setGroups([2 ** 31 + 1])
+      .run();
+    const field = (name: string): string[] =>
+      (
+        String(stdout)
+          .split('\n')
+          .find((l) => l.startsWith(`${name}:`)) ?? ''
+      )
+        .split(/\s+/)
+        .slice(1, 3);
     expect(field('Uid')).toEqual(['2147483648', '2147483648']);
     expect(field('Gid')).toEqual(['4294967294', '4294967294']);
     expect(field('Groups')[0]).toBe('2147483649');

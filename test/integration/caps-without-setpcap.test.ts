@@ -24,7 +24,10 @@ const ZERO_SETS = { inh: 0n, prm: 0n, eff: 0n, amb: 0n };
 
 /** This process's bounding set, from /proc/self/status. */
 function ownBounding(): bigint {
-  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+  const line = fs
+    .readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CapBnd:'));
   return BigInt(`0x${line!.split(':')[1].trim()}`);
 }
 

@@ -19,7 +19,9 @@ const { MAX_LENGTH } = constants;
 const memAvailableGiB = Number(/MemAvailable:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 2 ** 20;
 const why = !FULL_SCALE
   ? 'writes buffer.constants.MAX_LENGTH + 1 bytes (4 GiB) through a pipe and holds them: only under npm run test:all (VC_TEST_SCALE=full)'
-  : memAvailableGiB < 10 ? `needs 10 GiB of available memory, the system has ${memAvailableGiB.toFixed(1)}` : null;
+  : memAvailableGiB < 10
+    ? `needs 10 GiB of available memory, the system has ${memAvailableGiB.toFixed(1)}`
+    : null;
 if (why) console.warn(`[capture-limit] skipped: ${why}`);
 
 const OVER = MAX_LENGTH + 1;
@@ -27,14 +29,17 @@ const OVER = MAX_LENGTH + 1;
 describe.skipIf(why !== null)('a child writing more than the largest Buffer', () => {
   for (const mode of ['runSync', 'run'] as const) {
     it(`${mode}(): ${OVER} bytes of stdout fail with ERR_CHILD_MAX_BUFFER naming the limit, exactly ${MAX_LENGTH} bytes kept, no crash`, () => {
-      const r = runNodeChild(`
+      const r = runNodeChild(
+        `
         const cmd = new vc.Command('head', '-c', String(ARGS.over), '/dev/zero');
         let e = null;
         try {
           ARGS.mode === 'run' ? await cmd.run({ encoding: 'buffer' }) : cmd.runSync({ encoding: 'buffer' });
         } catch (x) { e = x; }
         emit(e && { name: e.name, code: e.code, message: e.message, length: e.stdout && e.stdout.length });
-      `, { args: { mode, over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 });
+      `,
+        { args: { mode, over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 },
+      );
       const e = expectChildOk(r) as { name: string; code: string; message: string; length: number };
       expect(e).toMatchObject({ name: 'CommandError', code: 'ERR_CHILD_MAX_BUFFER', length: MAX_LENGTH });
       expect(e.message).toContain(`stdout maxBuffer length exceeded (limit ${MAX_LENGTH} bytes: buffer.constants.MAX_LENGTH`);
@@ -45,7 +50,8 @@ describe.skipIf(why !== null)('a child writing more than the largest Buffer', ()
     // The native plan's maxBuffer 0 means no limit; only the JS layer caps it. Here the cap is
     // left off, so native makes the block Node then refuses: its finalizer frees it, and the
     // glue must not free it again.
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const path = require('path');
       const dir = path.dirname(process.env.VC_TEST_ENTRY);
       const { loadNative } = require(path.join(dir, 'native'));
@@ -56,7 +62,9 @@ describe.skipIf(why !== null)('a child writing more than the largest Buffer', ()
       let e = null;
       try { loadNative().runSync(plan); } catch (x) { e = x; }
       emit(e && { code: e.code });
-    `, { args: { over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 });
+    `,
+      { args: { over: OVER }, env: buildUnderTestEnv(), timeoutMs: 300_000 },
+    );
     expect(r.signal, `the process died: ${r.stderr}`).toBeNull();
     expect(expectChildOk(r)).toEqual({ code: 'ERR_BUFFER_TOO_LARGE' });
   }, 320_000);

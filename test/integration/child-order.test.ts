@@ -109,16 +109,46 @@ function readHookState(file: string): Record<string, string> {
   return state;
 }
 
-
 describe('the order of the child steps', () => {
   it('stageNames() lists the child stages in the numbered order of child_exec.cc', () => {
     const names: string[] = loadNative().stageNames!();
     const childStages = names.slice(names.indexOf('signals'), names.indexOf('exec') + 1);
     expect(childStages).toEqual([
-      'signals', 'stdio', 'close-fds', 'daemon', 'pidfile', 'rlimit', 'setsid', 'setpgid', 'nice',
-      'cgroup', 'namespace', 'unshare', 'mounts', 'pivot_root', 'chroot', 'proc', 'mount', 'hostname', 'hook', 'affinity', 'mempolicy',
-      'sched-core', 'setgroups', 'setgid', 'setuid', 'caps', 'pdeathsig', 'no-new-privs', 'chdir',
-      'selinux', 'apparmor', 'handshake', 'sigmask', 'seccomp', 'exec',
+      'signals',
+      'stdio',
+      'close-fds',
+      'daemon',
+      'pidfile',
+      'rlimit',
+      'setsid',
+      'setpgid',
+      'nice',
+      'cgroup',
+      'namespace',
+      'unshare',
+      'mounts',
+      'pivot_root',
+      'chroot',
+      'proc',
+      'mount',
+      'hostname',
+      'hook',
+      'affinity',
+      'mempolicy',
+      'sched-core',
+      'setgroups',
+      'setgid',
+      'setuid',
+      'caps',
+      'pdeathsig',
+      'no-new-privs',
+      'chdir',
+      'selinux',
+      'apparmor',
+      'handshake',
+      'sigmask',
+      'seccomp',
+      'exec',
     ]);
     // The numbered comment in the code lists the same steps in the same order.
     const source = fs.readFileSync(path.join(__dirname, '../../native/child/child_exec.cc'), 'utf8');
@@ -145,7 +175,10 @@ describe('the order of the child steps', () => {
       for (const fd of extra) fs.closeSync(fd);
     }
     const atHook = readHookState(state);
-    const fds = atHook.FDS.trim().split(' ').map(Number).sort((a, b) => a - b);
+    const fds = atHook.FDS.trim()
+      .split(' ')
+      .map(Number)
+      .sort((a, b) => a - b);
     // 0-2 and one more: the status pipe (close-on-exec), kept so a failure can be reported.
     expect(fds.slice(0, 3)).toEqual([0, 1, 2]);
     expect(fds).toHaveLength(4);
@@ -178,7 +211,11 @@ describe('the order of the child steps', () => {
     const pidFile = path.join(tmp.path, 'order.pid');
     const err = await caught(
       // NOFILE above /proc/sys/fs/nr_open: the kernel refuses it (EPERM), even for root.
-      new Command(HELPER, '--no-stdio').daemonize().setPidFile(pidFile).setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1).run(),
+      new Command(HELPER, '--no-stdio')
+        .daemonize()
+        .setPidFile(pidFile)
+        .setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1)
+        .run(),
     );
     expect(err.stage).toBe('rlimit');
     expect(err.code).toBe('EPERM');
@@ -192,15 +229,21 @@ describe('the seccomp filter is the last step (17)', () => {
     if (skip) return ctx.skip(skip);
     const workdir = makeTmpDir('vc-order-seccomp-');
     const r = await new Command('/bin/sh', '-c', 'pwd; cd / 2>/dev/null; echo cd=$?')
-      .setWorkingDirectory(workdir).setNoNewPrivs()
-      .setSeccompFilter(denySyscalls(['chdir'], os.constants.errno.EPERM)).run();
+      .setWorkingDirectory(workdir)
+      .setNoNewPrivs()
+      .setSeccompFilter(denySyscalls(['chdir'], os.constants.errno.EPERM))
+      .run();
     expect(r.stdout).toBe(`${workdir}\ncd=2\n`);
   });
 
   it('12 before 17: after no_new_privs, a filter needs no CAP_SYS_ADMIN (clearCaps) ', async (ctx) => {
     const skip = seccompUnsupported();
     if (skip) return ctx.skip(skip);
-    const r = await new Command('/bin/true').clearCaps().setNoNewPrivs().setSeccompFilter(denySyscalls(['mkdirat'], os.constants.errno.EACCES)).run({ status: true });
+    const r = await new Command('/bin/true')
+      .clearCaps()
+      .setNoNewPrivs()
+      .setSeccompFilter(denySyscalls(['mkdirat'], os.constants.errno.EACCES))
+      .run({ status: true });
     expect(r.status).toBe(0);
   });
 });
@@ -210,8 +253,12 @@ describeRoot('the order of the credential steps (root)', () => {
     const skip = seccompUnsupported();
     if (skip) return ctx.skip(skip);
     const r = await new Command('/bin/sh', '-c', 'uname -n; id -u')
-      .unshare(['uts']).setHostname('vc-order').setUser('nobody').setNoNewPrivs()
-      .setSeccompFilter(denySyscalls(['sethostname', 'setresuid'], os.constants.errno.EPERM)).run();
+      .unshare(['uts'])
+      .setHostname('vc-order')
+      .setUser('nobody')
+      .setNoNewPrivs()
+      .setSeccompFilter(denySyscalls(['sethostname', 'setresuid'], os.constants.errno.EPERM))
+      .run();
     expect(r.stdout).toBe('vc-order\n65534\n');
   });
 
@@ -219,10 +266,7 @@ describeRoot('the order of the credential steps (root)', () => {
     const state = path.join(tmp.path, 'hook-uid');
     fs.chmodSync(tmp.path, 0o777);
     const log = path.join(tmp.path, 'uid-report');
-    await new Command(HELPER, '--log', log, '--no-stdio')
-      .setUID(65534).setGID(65534)
-      .setPreExecHook({ library, symbol: 'record_state', data: state })
-      .run();
+    await new Command(HELPER, '--log', log, '--no-stdio').setUID(65534).setGID(65534).setPreExecHook({ library, symbol: 'record_state', data: state }).run();
     expect(readHookState(state).UID).toBe('0');
     expect(parseReport(fs.readFileSync(log, 'utf8')).uid.real).toBe(65534);
 
@@ -236,7 +280,10 @@ describeRoot('the order of the credential steps (root)', () => {
   it('chdir happens inside the new root (6 before 13)', async () => {
     const root = makeTmpDir('vc-order-root-');
     fs.mkdirSync(path.join(root, 'inside'));
-    fs.writeFileSync(path.join(root, 'pwd.c'), '#include <stdio.h>\n#include <unistd.h>\nint main(void){char b[256];if(!getcwd(b,sizeof b))return 1;puts(b);return 0;}\n');
+    fs.writeFileSync(
+      path.join(root, 'pwd.c'),
+      '#include <stdio.h>\n#include <unistd.h>\nint main(void){char b[256];if(!getcwd(b,sizeof b))return 1;puts(b);return 0;}\n',
+    );
     // Static: the new root has no libc and no /proc.
     execFileSync('cc', ['-static', '-O2', '-o', path.join(root, 'pwd'), path.join(root, 'pwd.c')]);
     const r = await new Command('/pwd').chroot(root).setWorkingDirectory('/inside').run();
@@ -255,9 +302,7 @@ describeRoot('the order of the credential steps (root)', () => {
   });
 
   it('the parent-death signal survives setUID (9 before 11)', async () => {
-    const r = await new Command(HELPER, '--log', '-', '--no-stdio')
-      .setUID(65534).setGID(65534).setParentDeathSignal('SIGTERM')
-      .run();
+    const r = await new Command(HELPER, '--log', '-', '--no-stdio').setUID(65534).setGID(65534).setParentDeathSignal('SIGTERM').run();
     expect(parseReport(String(r.stdout)).pdeathSig).toBe(15);
   });
 });

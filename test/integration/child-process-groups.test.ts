@@ -40,7 +40,7 @@ function onPath(program: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && fs.existsSync(path.join(dir, program)));
 }
 
-describeRoot('child_process with uid/gid drops the supplementary groups (the README\'s comparison)', () => {
+describeRoot("child_process with uid/gid drops the supplementary groups (the README's comparison)", () => {
   it('a parent with groups 0,4,27,100: spawnSync/spawn children have none with uid, gid or both; all four without', (ctx) => {
     if (!onPath('setpriv')) {
       console.warn('[skip] child_process groups: setpriv (util-linux) not installed');
@@ -50,7 +50,7 @@ describeRoot('child_process with uid/gid drops the supplementary groups (the REA
     expect(r.status, r.stderr).toBe(0);
     const seen = JSON.parse(r.stdout) as Record<string, number[]>;
     const sorted = (g: number[]): number[] => [...g].sort((a, b) => a - b);
-    expect(sorted(seen.parent), 'precondition: the parent\'s groups').toEqual(PARENT_GROUPS);
+    expect(sorted(seen.parent), "precondition: the parent's groups").toEqual(PARENT_GROUPS);
     for (const api of ['spawnSync', 'spawn']) {
       expect(sorted(seen[`${api} none`]), `${api} without uid/gid keeps the parent's groups`).toEqual(PARENT_GROUPS);
       for (const opts of ['uid', 'gid', 'both']) expect(seen[`${api} ${opts}`], `${api} with ${opts}`).toEqual([]);

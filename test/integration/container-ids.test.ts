@@ -23,7 +23,14 @@ const EACCES = os.constants.errno.EACCES;
 const ids = async (cmd: Command) => {
   const r = await cmd.run();
   const [uid, gid, groups] = String(r.stdout).trim().split('\n');
-  return { uid: Number(uid), gid: Number(gid), groups: groups.split(' ').map(Number).sort((a, b) => a - b) };
+  return {
+    uid: Number(uid),
+    gid: Number(gid),
+    groups: groups
+      .split(' ')
+      .map(Number)
+      .sort((a, b) => a - b),
+  };
 };
 const idCommand = () => new Command('/bin/sh', '-c', 'id -u; id -g; id -G');
 
@@ -74,7 +81,7 @@ describe('setUser()', () => {
     expect(() => new Command('/bin/true').setUser('vc-no-such-user-x').runSync()).toThrow(/no such user/);
   });
 
-  it('the caller\'s own user: its uid and primary gid (works without privileges)', async () => {
+  it("the caller's own user: its uid and primary gid (works without privileges)", async () => {
     const me = os.userInfo();
     const r = await ids(idCommand().setUser(me.username));
     expect(r.uid).toBe(me.uid);
@@ -144,7 +151,10 @@ describe('setHostname() in a user namespace of its own (also without privileges)
     const probe = spawnSync('unshare', ['--user', '--uts', 'true'], { encoding: 'utf8' });
     if (probe.status !== 0) return ctx.skip(`this caller cannot make user namespaces here: ${probe.stderr.trim() || probe.error?.message}`);
     const r = await new Command('/bin/sh', '-c', 'uname -n; id -u')
-      .unshare(['user', 'uts']).setUidMappings([{ inside: 0, outside: process.getuid!(), count: 1 }]).setHostname('vc-userns').run();
+      .unshare(['user', 'uts'])
+      .setUidMappings([{ inside: 0, outside: process.getuid!(), count: 1 }])
+      .setHostname('vc-userns')
+      .run();
     expect(r.stdout).toBe('vc-userns\n0\n');
   });
 });
@@ -154,7 +164,10 @@ describeRoot('setHostname() and setDomainname() (root)', () => {
     const before = os.hostname();
     const domainBefore = fs.readFileSync('/proc/sys/kernel/domainname', 'utf8');
     const r = await new Command('/bin/sh', '-c', 'uname -n; hostname; cat /proc/sys/kernel/domainname')
-      .unshare(['uts']).setHostname('vc-box').setDomainname('vc.example').run();
+      .unshare(['uts'])
+      .setHostname('vc-box')
+      .setDomainname('vc.example')
+      .run();
     expect(r.stdout).toBe('vc-box\nvc-box\nvc.example\n');
     expect(os.hostname()).toBe(before);
     expect(fs.readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(domainBefore);
@@ -175,7 +188,9 @@ describe('setSeccompFilter()', () => {
     if (skip) return ctx.skip(skip);
     const dir = makeTmpDir('vc-seccomp-');
     const r = await new Command('/bin/sh', '-c', `mkdir ${dir}/a; echo rc=$?`)
-      .setNoNewPrivs().setSeccompFilter(deny(['mkdir', 'mkdirat'])).run();
+      .setNoNewPrivs()
+      .setSeccompFilter(deny(['mkdir', 'mkdirat']))
+      .run();
     expect(r.stdout).toBe('rc=1\n');
     expect(r.stderr).toMatch(/Permission denied/);
     expect(fs.existsSync(path.join(dir, 'a'))).toBe(false);
@@ -183,7 +198,7 @@ describe('setSeccompFilter()', () => {
     expect(fs.existsSync(path.join(dir, 'b'))).toBe(true);
   });
 
-  it('the program is copied at the call: changing the caller\'s array afterwards changes nothing', async (ctx) => {
+  it("the program is copied at the call: changing the caller's array afterwards changes nothing", async (ctx) => {
     if (skip) return ctx.skip(skip);
     const program = deny(['mkdir', 'mkdirat']);
     const cmd = new Command('/bin/sh', '-c', `mkdir ${makeTmpDir('vc-seccomp-copy-')}/a 2>/dev/null; echo rc=$?`).setNoNewPrivs().setSeccompFilter(program);
@@ -193,7 +208,12 @@ describe('setSeccompFilter()', () => {
 
   it('a program the kernel refuses fails at stage seccomp with EINVAL', async () => {
     // One instruction that is not a return: the kernel's checker refuses it.
-    const err = await caught(new Command('/bin/true').setNoNewPrivs().setSeccompFilter(insn(0x20, 0, 0, 0)).run());
+    const err = await caught(
+      new Command('/bin/true')
+        .setNoNewPrivs()
+        .setSeccompFilter(insn(0x20, 0, 0, 0))
+        .run(),
+    );
     expect(err).toMatchObject({ stage: 'seccomp', code: 'EINVAL', exitStatus: 125 });
     expect(err.message).toBe("Child process (/bin/true) failed at stage 'seccomp': EINVAL (Invalid argument)");
   });
@@ -201,11 +221,18 @@ describe('setSeccompFilter()', () => {
   it('without no_new_privs and without CAP_SYS_ADMIN the kernel refuses it: stage seccomp, EACCES', async (ctx) => {
     if (skip) return ctx.skip(skip);
     // As root, clearCaps() drops CAP_SYS_ADMIN; as another user it is not held anyway.
-    const err = await caught(new Command('/bin/true').clearCaps().setSeccompFilter(deny(['mkdirat'])).run());
+    const err = await caught(
+      new Command('/bin/true')
+        .clearCaps()
+        .setSeccompFilter(deny(['mkdirat']))
+        .run(),
+    );
     expect(err).toMatchObject({ stage: 'seccomp', code: 'EACCES' });
     if (isRoot) {
       // With CAP_SYS_ADMIN, no_new_privs is not needed.
-      const r = await new Command('/bin/sh', '-c', `mkdir ${makeTmpDir('vc-seccomp-root-')}/a 2>/dev/null; echo rc=$?`).setSeccompFilter(deny(['mkdir', 'mkdirat'])).run();
+      const r = await new Command('/bin/sh', '-c', `mkdir ${makeTmpDir('vc-seccomp-root-')}/a 2>/dev/null; echo rc=$?`)
+        .setSeccompFilter(deny(['mkdir', 'mkdirat']))
+        .run();
       expect(r.stdout).toBe('rc=1\n');
     }
   });
@@ -217,20 +244,18 @@ describeRoot('range maps without setUID (root)', () => {
   it('inside 0 mapped in both maps: the program is root inside, and its files belong to the mapped root outside', async () => {
     const dir = makeTmpDir('vc-maproot-');
     fs.chmodSync(dir, 0o777);
-    const r = await new Command('/bin/sh', '-c', `id -u; id -g; id -G; touch ${dir}/f`)
-      .unshare(['user']).setUidMappings(range).setGidMappings(range).run();
+    const r = await new Command('/bin/sh', '-c', `id -u; id -g; id -G; touch ${dir}/f`).unshare(['user']).setUidMappings(range).setGidMappings(range).run();
     expect(r.stdout).toBe('0\n0\n0\n');
     const st = fs.statSync(path.join(dir, 'f'));
     expect([st.uid, st.gid]).toEqual([200000, 200000]);
   });
 
   it('setUID()/setGID() still choose the ids inside', async () => {
-    const r = await new Command('/bin/sh', '-c', 'id -u; id -g').unshare(['user']).setUidMappings(range).setGidMappings(range)
-      .setUID(1000).setGID(1000).run();
+    const r = await new Command('/bin/sh', '-c', 'id -u; id -g').unshare(['user']).setUidMappings(range).setGidMappings(range).setUID(1000).setGID(1000).run();
     expect(r.stdout).toBe('1000\n1000\n');
   });
 
-  it('a uid map alone (no gid map) leaves root\'s ids unmapped: the overflow id 65534, as the kernel shows them', async () => {
+  it("a uid map alone (no gid map) leaves root's ids unmapped: the overflow id 65534, as the kernel shows them", async () => {
     const r = await new Command('/bin/sh', '-c', 'id -u; id -g').unshare(['user']).setUidMappings(range).run();
     expect(r.stdout).toBe('65534\n65534\n');
   });

@@ -36,7 +36,11 @@ function busyboxRoot(ctx: { skip: () => void }): string | null {
 }
 
 /** Mount points of a mountinfo text, in order. */
-const mountPoints = (mountinfo: string) => mountinfo.trim().split('\n').map((l) => l.split(' ')[4]);
+const mountPoints = (mountinfo: string) =>
+  mountinfo
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[4]);
 
 describe('pivotRoot/addMount/addDevMount arguments and misuse', () => {
   it('check their arguments at once, naming method and argument', () => {
@@ -74,8 +78,13 @@ describeRoot('remountProc() inside the new root (root)', () => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
     // Before: proc went on the old root's /proc, then chroot; the new root's /proc stayed empty.
-    const r = await new Command('/bin/ls', '/proc').unshare(['user', 'pid', 'mnt'])
-      .setUidMappings(ALL_IDS).setGidMappings(ALL_IDS).remountProc().chroot(root).run();
+    const r = await new Command('/bin/ls', '/proc')
+      .unshare(['user', 'pid', 'mnt'])
+      .setUidMappings(ALL_IDS)
+      .setGidMappings(ALL_IDS)
+      .remountProc()
+      .chroot(root)
+      .run();
     const entries = String(r.stdout).trim().split('\n');
     expect(entries).toContain('1');
     expect(entries).toContain('self');
@@ -89,7 +98,8 @@ describeRoot('remountProc() inside the new root (root)', () => {
     // The "host" is a mount namespace of its own (cut from the real one first, then made
     // rshared, as systemd leaves "/"), so nothing here can reach the machine's mounts.
     const prefix = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --make-rshared / && exec "$0" "$@"'];
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const seen = () => ({ mountinfo: fs.readFileSync('/proc/self/mountinfo', 'utf8'), pids: fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).length, self: fs.readlinkSync('/proc/self') });
       const out = { before: seen(), runs: [] };
       for (const mode of ['shared', 'unchanged']) {
@@ -107,7 +117,9 @@ describeRoot('remountProc() inside the new root (root)', () => {
       out.chrootProc = fs.readdirSync(ARGS.root + '/proc');
       out.end = seen();
       emit(out);
-    `, { prefix, args: { root } });
+    `,
+      { prefix, args: { root } },
+    );
     type Seen = { mountinfo: string; pids: number; self: string };
     const out = expectChildOk(r) as { before: Seen; runs: { mode: string; pids: number; after: Seen }[]; chroot: unknown; chrootProc: string[]; end: Seen };
     expect(out.before.pids).toBeGreaterThan(3);
@@ -132,7 +144,11 @@ describeRoot('joinCgroup() on a directory that is no cgroup (root)', () => {
       const cmd = new Command('/bin/true').joinCgroup(dir);
       if (handshake) cmd.requireHandshake(); // the fork() path: no clone3
       const p = cmd.run();
-      if (handshake) void cmd.handshakeWait().then(() => cmd.handshakeNotify(), () => undefined);
+      if (handshake)
+        void cmd.handshakeWait().then(
+          () => cmd.handshakeNotify(),
+          () => undefined,
+        );
       const err = await caught(p);
       expect(err.stage).toBe('cgroup');
       expect(err.code).toBe('EINVAL');
@@ -157,7 +173,10 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     fs.writeFileSync(path.join(root, 'marker'), 'inside\n');
     const hostFile = makeTmpDir('vc-host-'); // a host path the program must not reach
     const r = await new Command('/bin/sh', '-c', `cat /marker; ls -a /; cat /proc/self/mountinfo; test -e ${hostFile} && echo host-visible; echo done`)
-      .unshare(['pid', 'mnt']).pivotRoot(root).remountProc().run();
+      .unshare(['pid', 'mnt'])
+      .pivotRoot(root)
+      .remountProc()
+      .run();
     const [marker, ...rest] = String(r.stdout).trim().split('\n');
     expect(marker).toBe('inside');
     expect(rest).toContain('bin');
@@ -175,10 +194,15 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     const data = makeTmpDir('vc-data-');
     fs.writeFileSync(path.join(data, 'file'), 'from the host\n');
     const script = [
-      'cat /data/file /ro/file /one-file', 'echo w > /data/new && echo data-writable', 'echo w > /ro/new || echo ro-refused',
-      'echo w > /one-file || echo file-refused', 'cat /proc/self/mountinfo',
+      'cat /data/file /ro/file /one-file',
+      'echo w > /data/new && echo data-writable',
+      'echo w > /ro/new || echo ro-refused',
+      'echo w > /one-file || echo file-refused',
+      'cat /proc/self/mountinfo',
     ].join('; ');
-    const r = await new Command('/bin/sh', '-c', script).unshare(['pid', 'mnt', 'ipc', 'net']).pivotRoot(root)
+    const r = await new Command('/bin/sh', '-c', script)
+      .unshare(['pid', 'mnt', 'ipc', 'net'])
+      .pivotRoot(root)
       .addMount('/data', { type: 'bind', source: data })
       .addMount('/ro', { type: 'bind', source: data, readonly: true })
       .addMount('/one-file', { type: 'bind', source: path.join(data, 'file'), readonly: true })
@@ -214,9 +238,14 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
     const r = await new Command('/bin/sh', '-c', 'ls /dev; echo gone > /dev/null && echo null-ok; readlink /dev/stdout; ls -l /dev/urandom')
-      .unshare(['pid', 'mnt']).pivotRoot(root).remountProc().addDevMount().run();
+      .unshare(['pid', 'mnt'])
+      .pivotRoot(root)
+      .remountProc()
+      .addDevMount()
+      .run();
     const lines = String(r.stdout).trim().split('\n');
-    for (const n of ['core', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']) expect(lines).toContain(n);
+    for (const n of ['core', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'])
+      expect(lines).toContain(n);
     expect(lines).toContain('null-ok');
     expect(lines).toContain('/proc/self/fd/1');
     expect(lines.at(-1)).toMatch(/^crw-rw-rw- .* 1,\s+9 .*\/dev\/urandom$/);
@@ -230,13 +259,18 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     fs.chmodSync(data, 0o755);
     fs.chmodSync(path.join(data, 'file'), 0o644);
     const ids = [{ inside: 0, outside: 200000, count: 65536 }];
-    const container = (cmd: Command) => cmd.unshare(['user', 'pid', 'mnt', 'uts', 'ipc', 'net']).setUidMappings(ids).setGidMappings(ids)
-      .pivotRoot(root).remountProc();
+    const container = (cmd: Command) =>
+      cmd.unshare(['user', 'pid', 'mnt', 'uts', 'ipc', 'net']).setUidMappings(ids).setGidMappings(ids).pivotRoot(root).remountProc();
     // A mount after addDevMount() whose target is made in the new root: our own ids again there.
-    const r = await container(new Command('/bin/sh', '-c', 'ls /dev; echo x > /dev/null && echo ok; head -c 4 /dev/urandom | wc -c; ls -lnd /dev; cat /data/file'))
-      .addDevMount().addMount('/data', { type: 'bind', source: data, readonly: true }).run();
+    const r = await container(
+      new Command('/bin/sh', '-c', 'ls /dev; echo x > /dev/null && echo ok; head -c 4 /dev/urandom | wc -c; ls -lnd /dev; cat /data/file'),
+    )
+      .addDevMount()
+      .addMount('/data', { type: 'bind', source: data, readonly: true })
+      .run();
     const lines = String(r.stdout).trim().split('\n');
-    for (const n of ['core', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']) expect(lines).toContain(n);
+    for (const n of ['core', 'fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero'])
+      expect(lines).toContain(n);
     expect(lines.slice(-4, -2)).toEqual(['ok', '4']);
     expect(lines.at(-2)).toMatch(/^drwxr-xr-x\s+\d+ 0\s+0\s.* \/dev$/); // the tmpfs root belongs to the namespace's root
     expect(lines.at(-1)).toBe('bound');
@@ -256,7 +290,12 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     const data = makeTmpDir('vc-data-');
     fs.writeFileSync(path.join(data, 'file'), 'bound\n');
     const r = await new Command('/bin/sh', '-c', 'cat /data/file; ls /proc | grep -c "^[0-9]"; ls /dev/null; pwd')
-      .unshare(['pid', 'mnt']).chroot(root).remountProc().addMount('/data', { type: 'bind', source: data, readonly: true }).addDevMount().run();
+      .unshare(['pid', 'mnt'])
+      .chroot(root)
+      .remountProc()
+      .addMount('/data', { type: 'bind', source: data, readonly: true })
+      .addDevMount()
+      .run();
     expect(String(r.stdout).trim().split('\n')).toEqual(['bound', expect.stringMatching(/^[1-3]$/), '/dev/null', '/']);
   });
 
@@ -264,8 +303,14 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
     const hostMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    const err = await caught(new Command('/bin/true').unshare(['mnt']).pivotRoot(root)
-      .addMount('/tmp', { type: 'tmpfs' }).addMount('/missing', { type: 'bind', source: '/nonexistent/source' }).run());
+    const err = await caught(
+      new Command('/bin/true')
+        .unshare(['mnt'])
+        .pivotRoot(root)
+        .addMount('/tmp', { type: 'tmpfs' })
+        .addMount('/missing', { type: 'bind', source: '/nonexistent/source' })
+        .run(),
+    );
     expect([err.stage, err.code, err.value, err.path]).toEqual(['mount', 'ENOENT', 1, '/missing']);
     expect(err.message).toMatch(/failed at stage 'mount': ENOENT .*: \/missing \(mount 1\)/);
     const bad = await caught(new Command('/bin/true').unshare(['mnt']).pivotRoot(root).addMount('/tmp', { type: 'tmpfs', options: 'size=nonsense' }).run());
@@ -275,14 +320,19 @@ describeRoot('pivotRoot() and mounts on a busybox root (root)', () => {
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostMounts);
   });
 
-  it('exec() in place prints the failed mount\'s target, and the pivot_root directory, exit 125', (ctx) => {
+  it("exec() in place prints the failed mount's target, and the pivot_root directory, exit 125", (ctx) => {
     const root = busyboxRoot(ctx);
     if (root === null) return;
-    const mount = runNodeChild(`new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.root)
-      .addMount('/tmp', { type: 'tmpfs' }).addMount('/here', { type: 'bind', source: '/nonexistent/vc-src' }).exec(); emit('returned');`, { args: { root } });
+    const mount = runNodeChild(
+      `new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.root)
+      .addMount('/tmp', { type: 'tmpfs' }).addMount('/here', { type: 'bind', source: '/nonexistent/vc-src' }).exec(); emit('returned');`,
+      { args: { root } },
+    );
     expect(mount.status).toBe(125);
     expect(mount.stderr).toBe('vircommand: mount: ENOENT (No such file or directory): /here\n');
-    const pivot = runNodeChild(`new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.dir).exec(); emit('returned');`, { args: { dir: path.join(root, 'nope') } });
+    const pivot = runNodeChild(`new vc.Command('/bin/true').unshare(['mnt']).pivotRoot(ARGS.dir).exec(); emit('returned');`, {
+      args: { dir: path.join(root, 'nope') },
+    });
     expect(pivot.status).toBe(125);
     expect(pivot.stderr).toBe(`vircommand: pivot_root: ENOENT (No such file or directory): ${path.join(root, 'nope')}\n`);
   });
@@ -308,8 +358,22 @@ function expectUsernsContainer(out: { status: number; stdout: string; stderr: st
   const lines = out.stdout.trim().split('\n');
   expect(lines.slice(0, 5)).toEqual(['0', expect.stringMatching(/^[1-3]$/), 'secret', 'ro-refused', '/dev/null']);
   expect(out.stderr).toMatch(/Read-only file system/);
-  expect(mountPoints(lines.slice(5).join('\n'))).toEqual(['/', '/proc', '/data', '/tmp', '/dev/mqueue', '/dev', '/dev/null', '/dev/zero',
-    '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/shm', '/dev/pts']);
+  expect(mountPoints(lines.slice(5).join('\n'))).toEqual([
+    '/',
+    '/proc',
+    '/data',
+    '/tmp',
+    '/dev/mqueue',
+    '/dev',
+    '/dev/null',
+    '/dev/zero',
+    '/dev/full',
+    '/dev/random',
+    '/dev/urandom',
+    '/dev/tty',
+    '/dev/shm',
+    '/dev/pts',
+  ]);
 }
 
 describe('a container without privileges (user namespace)', () => {
@@ -351,17 +415,24 @@ describe('a container without privileges (user namespace)', () => {
     execFileSync('chown', ['-R', '65534:65534', bb.root]);
     const dir = makeTmpDir('vc-userns-script-');
     const script = path.join(dir, 'script.js');
-    fs.writeFileSync(script, `'use strict';
+    fs.writeFileSync(
+      script,
+      `'use strict';
 const fs = require('fs');
 const vc = require(process.argv[2]);
 const ARGS = JSON.parse(process.argv[3]);
 let result;
 const emit = (v) => { result = v; };
 (async () => { ${USERNS_BODY} })().then(() => process.stdout.write(JSON.stringify(result)), (e) => { process.stderr.write(String(e && e.stack)); process.exit(1); });
-`);
+`,
+    );
     execFileSync('chmod', ['-R', 'a+rX', dir]);
     const env = { PATH: '/usr/bin:/bin', ...sanitizerEnv() };
-    const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, script, pkg.entry, JSON.stringify([bb.root, data])], { encoding: 'utf8', cwd: dir, env });
+    const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), process.execPath, script, pkg.entry, JSON.stringify([bb.root, data])], {
+      encoding: 'utf8',
+      cwd: dir,
+      env,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expectUsernsContainer(JSON.parse(r.stdout));

@@ -33,13 +33,11 @@ afterEach(async () => {
 /** The pid in a pidfile: decimal digits, with at most one trailing newline. */
 const readPid = (file: string): number => readPidFile(file, { track: daemons, newline: 'optional' });
 
-
 describe('daemonize and pidfile', () => {
   it('libvirt test4: the pidfile holds the locked pid of a session leader in "/" before run() returns', async () => {
     const log = path.join(tmp.path, 'report.log');
     const pidFile = path.join(tmp.path, 'daemon.pid');
-    const r = await new Command(HELPER, '--check-daemonize', '--log', log, '--sleep', '1500')
-      .daemonize().setPidFile(pidFile).run();
+    const r = await new Command(HELPER, '--check-daemonize', '--log', log, '--sleep', '1500').daemonize().setPidFile(pidFile).run();
     expect(r.exitStatus).toBe(0);
     // Read at once: no retry, the file must be complete now.
     const pid = readPid(pidFile);
@@ -67,7 +65,7 @@ describe('daemonize and pidfile', () => {
     expect(rep.fds.get(fds[3])).toBe(pidFile);
   });
 
-  it('libvirt test18: run() returns promptly, and the daemon outlives free() and the parent\'s group', async () => {
+  it("libvirt test18: run() returns promptly, and the daemon outlives free() and the parent's group", async () => {
     const pidFile = path.join(tmp.path, 'sleep.pid');
     const cmd = new Command('sleep', '100').daemonize().setPidFile(pidFile);
     const t0 = Date.now();
@@ -103,7 +101,11 @@ describe('daemonize and pidfile', () => {
     const pidFile = path.join(tmp.path, 'daemon.pid');
     const out = { fd: -1 };
     await new Command(HELPER, '--close-stdin', '--check-daemonize', '--readfd', String(sendFd), '--log', log)
-      .passFD(sendFd, PASS_FD_CLOSE_PARENT).setOutputFD(out).daemonize().setPidFile(pidFile).run();
+      .passFD(sendFd, PASS_FD_CLOSE_PARENT)
+      .setOutputFD(out)
+      .daemonize()
+      .setPidFile(pidFile)
+      .run();
     const pid = readPid(pidFile);
     expect(out.fd).toBeGreaterThan(2);
 
@@ -120,8 +122,7 @@ describe('daemonize and pidfile', () => {
     } finally {
       stream.destroy();
     }
-    expect(Buffer.concat(chunks).toString('latin1'))
-      .toBe(`BEGIN STDOUT\n${data.toString('latin1')}END STDOUT\n`);
+    expect(Buffer.concat(chunks).toString('latin1')).toBe(`BEGIN STDOUT\n${data.toString('latin1')}END STDOUT\n`);
 
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
     const rep = readReport(log);
@@ -150,7 +151,7 @@ describe('daemonize() with setsid()', () => {
 });
 
 describe('pidfile attacks and failures', () => {
-  it('a second daemon on a locked pidfile fails cleanly and leaves the first one\'s file intact', async () => {
+  it("a second daemon on a locked pidfile fails cleanly and leaves the first one's file intact", async () => {
     const pidFile = path.join(tmp.path, 'one.pid');
     await new Command('sleep', '30').daemonize().setPidFile(pidFile).run();
     const first = readPid(pidFile);
@@ -200,8 +201,11 @@ describe('pidfile attacks and failures', () => {
     const err = await rejection(
       // NOFILE above /proc/sys/fs/nr_open: the kernel refuses it (EPERM), even for root (soft
       // above hard, the old way to fail here, is now refused by setRlimit before any fork).
-      new Command(HELPER, '--sleep', '30000', token).daemonize().setPidFile(pidFile)
-        .setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1).run(),
+      new Command(HELPER, '--sleep', '30000', token)
+        .daemonize()
+        .setPidFile(pidFile)
+        .setMaxFiles(Number(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8')) + 1)
+        .run(),
     );
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(err.stage).toBe('rlimit');

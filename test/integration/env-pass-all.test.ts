@@ -40,18 +40,21 @@ describe('addEnvPassAll()', () => {
     expect(await childEnv(cmd)).toEqual(want);
   });
 
-  it('the override keeps the parent\'s order; the environment is the one at the call, not at the run', async () => {
+  it("the override keeps the parent's order; the environment is the one at the call, not at the run", async () => {
     process.env.VC_PASSALL_OVERRIDE = 'parent';
     const cmd = new Command(HELPER).addEnvPassAll().addEnvPair('VC_PASSALL_OVERRIDE', 'child');
     process.env.VC_PASSALL_LATE = 'after the call';
-    const entries = cmd.toString().split(' ').filter((w) => w.startsWith('VC_PASSALL_'));
+    const entries = cmd
+      .toString()
+      .split(' ')
+      .filter((w) => w.startsWith('VC_PASSALL_'));
     expect(entries).toEqual(['VC_PASSALL_OVERRIDE=child']);
     const env = await childEnv(cmd.addArgList('--log', '-', '--no-stdio'));
     expect(env.get('VC_PASSALL_OVERRIDE')).toBe('child');
     expect(env.has('VC_PASSALL_LATE')).toBe(false);
   });
 
-  it('an env call before it is overridden by the parent\'s value of the same name', async () => {
+  it("an env call before it is overridden by the parent's value of the same name", async () => {
     process.env.VC_PASSALL_OVERRIDE = 'parent';
     const env = await childEnv(new Command(HELPER, '--log', '-', '--no-stdio').addEnvPair('VC_PASSALL_OVERRIDE', 'early').addEnvPassAll());
     expect(env.get('VC_PASSALL_OVERRIDE')).toBe('parent');

@@ -53,7 +53,7 @@ emit({ inherited, passed, bad: bad.slice(0, 5) });
 
 describe('a Worker sharing the environment (SHARE_ENV) changes it while the main thread spawns', () => {
   it.each([
-    ['environ copied by native under Node\'s lock', false],
+    ["environ copied by native under Node's lock", false],
     ['process.env read entry by entry (no lock found)', true],
   ])('%s: no crash, and every child gets well-formed entries, inherited and addEnvPass()', (_, processEnvPath) => {
     const r = runNodeChild(SCRIPT, { args: { ms: 4000, processEnvPath }, env: buildUnderTestEnv(), timeoutMs: 60000 });

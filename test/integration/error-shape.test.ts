@@ -10,14 +10,23 @@ import { Command, CommandError } from '../../src/index';
 import { useInvariants } from '../helpers/invariants';
 import { commandRejection as rejection } from '../helpers/rejection';
 
-
 describe('CommandError shape', () => {
   useInvariants();
 
   it('a non-zero exit: message quotes stderr without its final newline; shortMessage has no stderr; exitCode = exitStatus', async () => {
     const cmd = new Command('/bin/sh', '-c', 'echo one >&2; echo two >&2; exit 3');
     const short = "Child process (/bin/sh -c 'echo one >&2; echo two >&2; exit 3') unexpected exit status 3";
-    for (const e of [await rejection(cmd.run()), (() => { try { cmd.runSync(); } catch (x) { return x as CommandError; } throw new Error('no throw'); })()]) {
+    for (const e of [
+      await rejection(cmd.run()),
+      (() => {
+        try {
+          cmd.runSync();
+        } catch (x) {
+          return x as CommandError;
+        }
+        throw new Error('no throw');
+      })(),
+    ]) {
       expect(e.message).toBe(`${short}: one\ntwo`);
       expect(e.shortMessage).toBe(short);
       expect(e.stderr).toBe('one\ntwo\n');

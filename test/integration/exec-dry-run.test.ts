@@ -62,12 +62,15 @@ describe('exec()', () => {
     const dir = tmp.path;
     const log = path.join(dir, 'report.log');
     const pidFile = path.join(dir, 'node.pid');
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       fs.writeFileSync(ARGS.pidFile, String(process.pid));
       new vc.Command(HELPER, '--log', ARGS.log, '--no-stdio', '--exit', '7')
         .addEnvPair('VC_EXEC', 'yes').setWorkingDirectory(ARGS.dir).setUmask(0o027).exec();
       emit('exec returned');
-    `, { args: { dir, log, pidFile }, env: { VC_TEST_ENTRY: compiled.entry } });
+    `,
+      { args: { dir, log, pidFile }, env: { VC_TEST_ENTRY: compiled.entry } },
+    );
     expect(r.result, `exec() returned; stderr:\n${r.stderr}`).toBeUndefined();
     expect(r.status).toBe(7);
     const rep = readReport(log);
@@ -83,20 +86,26 @@ describe('exec()', () => {
 
   it('a program that cannot be found throws CommandError in the still-running process', (ctx) => {
     if ('reason' in compiled) return ctx.skip();
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       try { new vc.Command('vc-no-such-program-xyz').exec(); emit('returned'); }
       catch (e) { emit({ cmdErr: e instanceof vc.CommandError, stage: e.stage, code: e.code }); }
-    `, { env: { VC_TEST_ENTRY: compiled.entry } });
+    `,
+      { env: { VC_TEST_ENTRY: compiled.entry } },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.result).toEqual({ cmdErr: true, stage: 'exec', code: 'ENOENT' });
   });
 
   it('a step failing after the point of no return exits 125 with the stage on stderr', (ctx) => {
     if ('reason' in compiled) return ctx.skip();
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       new vc.Command('true').setWorkingDirectory('/nonexistent/vc-exec').exec();
       emit('returned');
-    `, { env: { VC_TEST_ENTRY: compiled.entry } });
+    `,
+      { env: { VC_TEST_ENTRY: compiled.entry } },
+    );
     expect(r.result).toBeUndefined();
     expect(r.status).toBe(125);
     expect(r.stderr).toContain('chdir');
@@ -140,7 +149,13 @@ describe('setDryRun()', () => {
         return { status: 3, stdout: 'out\n', stderr: 'bad thing\n' };
       },
     });
-    const err = await new Command('mytool', 'arg').setInputBuffer('in\n').run().then(() => null, (e: unknown) => e as CommandError);
+    const err = await new Command('mytool', 'arg')
+      .setInputBuffer('in\n')
+      .run()
+      .then(
+        () => null,
+        (e: unknown) => e as CommandError,
+      );
     expect(err).toBeInstanceOf(CommandError);
     expect(err!.exitStatus).toBe(3);
     expect(err!.stderr).toBe('bad thing\n');
@@ -151,7 +166,10 @@ describe('setDryRun()', () => {
     expect(r.status).toBe(3);
     expect(out.value).toBe('out\n');
     expect(r.stderr).toBe('bad thing\n');
-    expect(calls).toEqual([{ argv: ['mytool', 'arg'], input: 'in\n' }, { argv: ['mytool', 'again'], input: null }]);
+    expect(calls).toEqual([
+      { argv: ['mytool', 'arg'], input: 'in\n' },
+      { argv: ['mytool', 'again'], input: null },
+    ]);
   });
 
   it('setDryRun(null) turns real runs back on', async () => {

@@ -89,9 +89,7 @@ function runLeakyParent(opts: { high?: number[] } = {}): { res: ScriptResult; fi
     const extra: number[] = [];
     for (let fd = FIRST; fd <= LAST; fd++) extra.push(fd === 50 ? fa : fd === 150 ? fb : devnull);
     const high = opts.high ?? [];
-    const prefix = high.length
-      ? ['bash', '--norc', '-c', `exec "$@" ${high.map((n) => `${n}</dev/null`).join(' ')}`, 'bash']
-      : [];
+    const prefix = high.length ? ['bash', '--norc', '-c', `exec "$@" ${high.map((n) => `${n}</dev/null`).join(' ')}`, 'bash'] : [];
     const r = runNodeChild(SCRIPT, { args: { dir, high }, extraStdio: extra, prefix });
     return { res: expectChildOk(r) as ScriptResult, fileA, fileB };
   } finally {
@@ -102,8 +100,7 @@ function runLeakyParent(opts: { high?: number[] } = {}): { res: ScriptResult; fi
 }
 
 function onlyStdio(r: HelperReport, extra: number[] = []): void {
-  expect(fdNumbers(r), `fds seen by the helper: ${[...r.fds].join('; ')}`)
-    .toEqual([0, 1, 2, ...extra].sort((a, b) => a - b));
+  expect(fdNumbers(r), `fds seen by the helper: ${[...r.fds].join('; ')}`).toEqual([0, 1, 2, ...extra].sort((a, b) => a - b));
 }
 
 describe('fd hygiene with 200 inheritable fds in the parent', () => {
@@ -177,7 +174,13 @@ describe('the addon refuses a closed caller fd as stdio before forking', () => {
     const closed = fs.openSync('/dev/null', 'r');
     fs.closeSync(closed);
     let plan: NativePlan | null = null;
-    setNativeBinding({ ...({} as NativeBinding), runSync: (p: NativePlan) => { plan = p; throw new Error('captured'); } });
+    setNativeBinding({
+      ...({} as NativeBinding),
+      runSync: (p: NativePlan) => {
+        plan = p;
+        throw new Error('captured');
+      },
+    });
     try {
       expect(() => new Command(HELPER, '--no-stdio').setInputFD(open).setOutputFD(open).setErrorFD(open).runSync()).toThrow('captured');
     } finally {
@@ -196,7 +199,11 @@ describe('the addon refuses a closed caller fd as stdio before forking', () => {
           err = e as Error & { stage?: string; errno?: number; pid?: number };
         }
         expect(err, stream).not.toBeNull();
-        expect({ stage: err!.stage, errno: Math.abs(err!.errno ?? 0), pid: err!.pid ?? 0 }, stream).toEqual({ stage: 'stdio', errno: os.constants.errno.EBADF, pid: 0 });
+        expect({ stage: err!.stage, errno: Math.abs(err!.errno ?? 0), pid: err!.pid ?? 0 }, stream).toEqual({
+          stage: 'stdio',
+          errno: os.constants.errno.EBADF,
+          pid: 0,
+        });
       }
     }
   });

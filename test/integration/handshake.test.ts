@@ -41,7 +41,11 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
-const settled = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'resolved', (e: unknown) => e);
+const settled = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
 
 /** Waits until `pid` is blocked in read(2) (x86-64 syscall 0): at its handshake, its "ready" sent. */
 async function blockedInRead(pid: number): Promise<void> {
@@ -54,7 +58,6 @@ async function blockedInRead(pid: number): Promise<void> {
   };
   if (!(await waitFor(inRead, 3000))) await sleep(300); // no /proc/<pid>/syscall: give it time
 }
-
 
 const v2Line = (text: string) => text.split('\n').find((l) => l.startsWith('0::'));
 
@@ -91,7 +94,10 @@ describe('handshake', () => {
   it('a child that fails before the handshake (bad cwd) rejects handshakeWait() with stage chdir', async () => {
     const cmd = new Command('true').setWorkingDirectory('/nonexistent/vc-handshake').requireHandshake();
     const pid = cmd.runAsync();
-    const err = await cmd.handshakeWait().then(() => null, (e: unknown) => e as CommandError);
+    const err = await cmd.handshakeWait().then(
+      () => null,
+      (e: unknown) => e as CommandError,
+    );
     expect(err).toBeInstanceOf(CommandError);
     expect(err!.stage).toBe('chdir');
     expect(err!.code).toBe('ENOENT');

@@ -63,12 +63,10 @@ function readMarker(file: string): { pid: number; sid: number; uid: number } {
   return { pid: Number(m![1]), sid: Number(m![2]), uid: Number(m![3]) };
 }
 
-
 describe('native pre-exec hook', () => {
   it('runs in the child, after the declarative steps, with its opaque data', async () => {
     const marker = path.join(tmp.path, 'marker');
-    const r = await new Command(HELPER, '--log', '-', '--no-stdio')
-      .setsid().setPreExecHook({ library, symbol: 'write_marker', data: marker }).run();
+    const r = await new Command(HELPER, '--log', '-', '--no-stdio').setsid().setPreExecHook({ library, symbol: 'write_marker', data: marker }).run();
     const rep = parseReport(String(r.stdout));
     const m = readMarker(marker);
     expect(m.pid).toBe(rep.pid); // the process that ran the hook is the one that exec'd
@@ -79,16 +77,14 @@ describe('native pre-exec hook', () => {
 
   it('works with runSync() and with data given as bytes', () => {
     const marker = path.join(tmp.path, 'sync-marker');
-    const r = new Command('true')
-      .setPreExecHook({ library, symbol: 'write_marker', data: new TextEncoder().encode(marker) }).runSync();
+    const r = new Command('true').setPreExecHook({ library, symbol: 'write_marker', data: new TextEncoder().encode(marker) }).runSync();
     expect(r.exitStatus).toBe(0);
     expect(readMarker(marker).pid).toBe(r.pid);
   });
 
   it('a hook returning 1 stops the child: stage hook, value 1, EXIT_CANCELED, program not run', async () => {
     const ran = path.join(tmp.path, 'ran');
-    const err = await rejection(new Command(HELPER, '--create', ran)
-      .setPreExecHook({ library, symbol: 'return_one' }).run());
+    const err = await rejection(new Command(HELPER, '--create', ran).setPreExecHook({ library, symbol: 'return_one' }).run());
     expect(err.stage).toBe('hook');
     expect(err.value).toBe(1);
     expect(err.exitStatus).toBe(EXIT_CANCELED);
@@ -104,8 +100,13 @@ describe('native pre-exec hook', () => {
   });
 
   it('a symbol missing from the library fails the run with stage hook, naming the symbol', async () => {
-    const err = await new Command('true').setPreExecHook({ library, symbol: 'no_such_hook' }).run()
-      .then(() => null, (e: unknown) => e as Error & { stage?: string });
+    const err = await new Command('true')
+      .setPreExecHook({ library, symbol: 'no_such_hook' })
+      .run()
+      .then(
+        () => null,
+        (e: unknown) => e as Error & { stage?: string },
+      );
     expect(err).toBeInstanceOf(Error);
     expect(err!.stage).toBe('hook');
     expect(err!.message).toContain('no_such_hook');
@@ -113,11 +114,14 @@ describe('native pre-exec hook', () => {
 });
 
 describeRoot('native pre-exec hook (root)', () => {
-  it('runs before the uid change (the order of the child\'s steps): it still sees uid 0', async () => {
+  it("runs before the uid change (the order of the child's steps): it still sees uid 0", async () => {
     fs.chmodSync(tmp.path, 0o755);
     const marker = path.join(tmp.path, 'root-marker');
-    const r = await new Command(HELPER, '--log', '-', '--no-stdio').setUID(65534).setGID(65534)
-      .setPreExecHook({ library, symbol: 'write_marker', data: marker }).run();
+    const r = await new Command(HELPER, '--log', '-', '--no-stdio')
+      .setUID(65534)
+      .setGID(65534)
+      .setPreExecHook({ library, symbol: 'write_marker', data: marker })
+      .run();
     expect(readMarker(marker).uid).toBe(0);
     expect(parseReport(String(r.stdout)).uid.effective).toBe(65534);
   });

@@ -19,10 +19,17 @@ describe('output too large for a string', () => {
     expect(BYTES).toBeGreaterThan(constants.MAX_STRING_LENGTH);
     const ref: { value?: string | Buffer } = {};
     const cmd = new Command('/bin/sh', '-c', `head -c ${BYTES} /dev/zero; echo bye >&2; exit 4`).setOutputBuffer(ref);
-    const e = await cmd.run({ status: true }).then(() => null, (x: unknown) => x as CommandError);
+    const e = await cmd.run({ status: true }).then(
+      () => null,
+      (x: unknown) => x as CommandError,
+    );
     expect(e?.name).toBe('CommandError');
     expect(e?.code).toBe('ERR_STRING_TOO_LONG');
-    expect(e?.message).toMatch(new RegExp(`stdout is too large for a string: ${BYTES} bytes, more than the ${constants.MAX_STRING_LENGTH} characters .*the child exited with status 4.*encoding: 'buffer'`));
+    expect(e?.message).toMatch(
+      new RegExp(
+        `stdout is too large for a string: ${BYTES} bytes, more than the ${constants.MAX_STRING_LENGTH} characters .*the child exited with status 4.*encoding: 'buffer'`,
+      ),
+    );
     expect({ exitStatus: e?.exitStatus, signal: e?.signal, stderr: e?.stderr }).toEqual({ exitStatus: 4, signal: null, stderr: 'bye\n' });
     expect((e?.cause as { code?: string }).code).toBe('ERR_STRING_TOO_LONG');
     // The bytes are not lost: the error and the buffer ref hold them as a Buffer.

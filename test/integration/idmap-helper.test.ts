@@ -18,12 +18,21 @@ import { makeTmpDir } from '../helpers/tmp';
 useInvariants();
 
 describe('when a map needs the helper', () => {
-  it('only for more than one id, or another id than the caller\'s own, and never for a privileged caller', () => {
+  it("only for more than one id, or another id than the caller's own, and never for a privileged caller", () => {
     expect(needsMapHelper(null, 1000, false)).toBe(false);
     expect(needsMapHelper([{ inside: 0, outside: 1000, count: 1 }], 1000, false)).toBe(false);
     expect(needsMapHelper([{ inside: 0, outside: 1000, count: 2 }], 1000, false)).toBe(true);
     expect(needsMapHelper([{ inside: 0, outside: 1001, count: 1 }], 1000, false)).toBe(true);
-    expect(needsMapHelper([{ inside: 0, outside: 1000, count: 1 }, { inside: 1, outside: 100000, count: 65536 }], 1000, false)).toBe(true);
+    expect(
+      needsMapHelper(
+        [
+          { inside: 0, outside: 1000, count: 1 },
+          { inside: 1, outside: 100000, count: 65536 },
+        ],
+        1000,
+        false,
+      ),
+    ).toBe(true);
     expect(needsMapHelper([{ inside: 0, outside: 200000, count: 65536 }], 0, true)).toBe(false);
   });
 
@@ -63,10 +72,16 @@ describeRoot('newuidmap/newgidmap for a caller without privileges (root makes th
   let skip: string | null = null;
   let entry = '';
   let dir = '';
-  const ids = (u: string) => ({ uid: Number(execFileSync('id', ['-u', u], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', u], { encoding: 'utf8' })) });
+  const ids = (u: string) => ({
+    uid: Number(execFileSync('id', ['-u', u], { encoding: 'utf8' })),
+    gid: Number(execFileSync('id', ['-g', u], { encoding: 'utf8' })),
+  });
   const dropLines = (file: string) => {
     if (!fs.existsSync(file)) return;
-    const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith(`${withRange}:`) && !l.startsWith(`${without}:`));
+    const kept = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith(`${withRange}:`) && !l.startsWith(`${without}:`));
     fs.writeFileSync(file, kept.join('\n'));
   };
 
@@ -88,7 +103,9 @@ describeRoot('newuidmap/newgidmap for a caller without privileges (root makes th
     dir = makeTmpDir('vc-idmap-');
     fs.writeFileSync(path.join(dir, 'script.js'), SCRIPT);
     execFileSync('chmod', ['-R', 'a+rX', dir]);
-    const probe = spawnSync('setpriv', [`--reuid=${ids(withRange).uid}`, `--regid=${ids(withRange).gid}`, '--clear-groups', 'unshare', '--user', 'true'], { encoding: 'utf8' });
+    const probe = spawnSync('setpriv', [`--reuid=${ids(withRange).uid}`, `--regid=${ids(withRange).gid}`, '--clear-groups', 'unshare', '--user', 'true'], {
+      encoding: 'utf8',
+    });
     if (probe.status !== 0) skip = `unprivileged user namespaces are disabled here: ${probe.stderr.trim()}`;
   });
   afterAll(() => {
@@ -117,7 +134,7 @@ describeRoot('newuidmap/newgidmap for a caller without privileges (root makes th
     expect(out.outside.message).not.toMatch(/has no entry/);
   });
 
-  it('no /etc/subuid entry: the helper\'s refusal, and the message says the entry is missing', (ctx) => {
+  it("no /etc/subuid entry: the helper's refusal, and the message says the entry is missing", (ctx) => {
     if (skip) return ctx.skip(skip);
     const { out } = runAs(without);
     expect(out.ok).toMatchObject({ stage: 'idmap', code: 'EPERM', path: '/usr/bin/newuidmap' });
@@ -130,6 +147,8 @@ describeRoot('newuidmap/newgidmap for a caller without privileges (root makes th
     const hide = ['unshare', '-m', '/bin/sh', '-c', 'mount --make-rprivate / && mount --bind /dev/null /usr/bin/newuidmap && exec "$0" "$@"'];
     const { out } = runAs(withRange, hide);
     expect(out.ok).toMatchObject({ stage: 'idmap', code: 'ENOENT', path: 'newuidmap' });
-    expect(out.ok.message).toMatch(/: newuidmap \(the map names more than your own uid \d+: without privileges that needs the setuid helper newuidmap \(package uidmap\)\)$/);
+    expect(out.ok.message).toMatch(
+      /: newuidmap \(the map names more than your own uid \d+: without privileges that needs the setuid helper newuidmap \(package uidmap\)\)$/,
+    );
   });
 });

@@ -57,7 +57,7 @@ describe("input and send buffers are the command's own copy", () => {
     it(`${what}: a 64 MiB ArrayBuffer transferred and collected while run() feeds it: the child reads exactly the original bytes`, () => {
       const r = runNodeChild(TRANSFER_MID_RUN, { args: { send }, env: { ...buildUnderTestEnv(), NODE_OPTIONS: '--expose-gc' }, timeoutMs: 60000 });
       const out = expectChildOk(r) as { want: string; got: string; detached: boolean };
-      expect(out.detached).toBe(true);  // the transfer really took the caller's memory away
+      expect(out.detached).toBe(true); // the transfer really took the caller's memory away
       expect(out.got).toBe(out.want);
     });
   }
@@ -66,9 +66,7 @@ describe("input and send buffers are the command's own copy", () => {
     for (const send of [false, true]) {
       const u8 = patterned(4 * 2 ** 20 + 3);
       const want = sha256(u8);
-      const cmd = send
-        ? new Command('sh', '-c', 'exec sha256sum <&3').setSendBuffer(3, u8)
-        : new Command('sha256sum').setInputBuffer(u8);
+      const cmd = send ? new Command('sh', '-c', 'exec sha256sum <&3').setSendBuffer(3, u8) : new Command('sha256sum').setInputBuffer(u8);
       u8.fill(0x41);
       structuredClone(u8, { transfer: [u8.buffer as ArrayBuffer] });
       expect(u8.byteLength).toBe(0);
@@ -82,10 +80,18 @@ describe("input and send buffers are the command's own copy", () => {
     const u8 = new Uint8Array(1024).fill(1);
     structuredClone(u8, { transfer: [u8.buffer] });
     expect(() => new Command('cat').setInputBuffer(u8)).toThrow(
-      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/^Command\.setInputBuffer: argument 'data' .*detached/) }),
+      expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/^Command\.setInputBuffer: argument 'data' .*detached/),
+      }),
     );
     expect(() => new Command('cat').setSendBuffer(3, u8)).toThrow(
-      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/^Command\.setSendBuffer: argument 'data' .*detached/) }),
+      expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: expect.stringMatching(/^Command\.setSendBuffer: argument 'data' .*detached/),
+      }),
     );
     // A Uint8Array that is simply empty is not detached: it sends nothing, as before.
     expect(new Command('sha256sum').setInputBuffer(new Uint8Array(0)).runSync().stdout.split(' ')[0]).toBe(sha256(new Uint8Array(0)));
@@ -96,7 +102,7 @@ describe("input and send buffers are the command's own copy", () => {
     const view = shared.subarray(1000, 1000 + 70000);
     const want = sha256(Uint8Array.from(view));
     const cmd = new Command('sha256sum').setInputBuffer(view);
-    shared.fill(0x44);  // as another thread could, mid-run
+    shared.fill(0x44); // as another thread could, mid-run
     expect(cmd.runSync().stdout.split(' ')[0]).toBe(want);
   });
 });

@@ -34,7 +34,13 @@ function guard<T>(p: Promise<T>, what: string): Promise<T> {
 
 /** What `p` rejects with (the test fails if it resolves). */
 async function rejection(p: Promise<unknown>, what: string): Promise<unknown> {
-  const out = await guard(p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })), what);
+  const out = await guard(
+    p.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    what,
+  );
   if (out.ok) throw new Error(`${what} should have rejected, but resolved`);
   return out.e;
 }
@@ -76,10 +82,14 @@ describe('run({ input }) with an end that comes first', () => {
     const cmd = new Command('cat');
     let seen = 0;
     let after = 0;
-    const p = cmd.runRegex([/^(y)$/], () => {
-      if (++seen === 5) void cmd.abort();
-      else if (seen > 5) after++;
-    }, { input: endless() });
+    const p = cmd.runRegex(
+      [/^(y)$/],
+      () => {
+        if (++seen === 5) void cmd.abort();
+        else if (seen > 5) after++;
+      },
+      { input: endless() },
+    );
     const err = (await rejection(p, 'runRegex({ input }) then abort()')) as CommandError;
     expect(err).toBeInstanceOf(CommandError);
     expect(err.code).toBe('ABORT_ERR');
@@ -89,10 +99,18 @@ describe('run({ input }) with an end that comes first', () => {
   it('runNul() with an input Readable and an AbortSignal: ABORT_ERR with the reason', async () => {
     const ac = new AbortController();
     let got = 0;
-    const input = Readable.from((function* () { for (;;) yield Buffer.from('a\0b\0'); })());
-    const p = new Command('cat').runNul(2, () => {
-      if (++got === 3) ac.abort('stop');
-    }, { input, signal: ac.signal });
+    const input = Readable.from(
+      (function* () {
+        for (;;) yield Buffer.from('a\0b\0');
+      })(),
+    );
+    const p = new Command('cat').runNul(
+      2,
+      () => {
+        if (++got === 3) ac.abort('stop');
+      },
+      { input, signal: ac.signal },
+    );
     const err = (await rejection(p, 'runNul({ input, signal })')) as CommandError;
     expect(err.code).toBe('ABORT_ERR');
     expect(err.cause).toBe('stop');
@@ -119,7 +137,12 @@ describe('one pipe read, another not', () => {
     cmd.runAsync({ stdout: 'pipe', stderr: 'pipe' });
     const waiting = cmd.wait({ timeout: 300 }).catch((e: unknown) => e);
     const seen: string[] = [];
-    await guard((async () => { for await (const l of cmd.lines()) seen.push(l); })(), 'the lines() loop');
+    await guard(
+      (async () => {
+        for await (const l of cmd.lines()) seen.push(l);
+      })(),
+      'the lines() loop',
+    );
     expect(seen).toEqual([]);
     expect(((await guard(waiting, 'wait({ timeout })')) as CommandError).code).toBe('ETIMEDOUT');
     cmd.free(); // the unread stderr is the command's until then (its fd too)
@@ -152,12 +175,17 @@ describe('a reader that stopped taking, and a wait() that ends the child', () =>
     await it.return(undefined);
   });
 
-  it('the child already exited, its output paused in the stream: wait({ timeout }) still settles, with the child\'s status', async () => {
+  it("the child already exited, its output paused in the stream: wait({ timeout }) still settles, with the child's status", async () => {
     // 13,893 bytes: all of it fits in the socket's buffer, so the child exits whatever the pipe size.
     const cmd = new Command('seq', '1', '3000');
     cmd.runAsync({ stdout: 'pipe' });
     cmd.stdout!.pause();
-    await guard((async () => { while (cmd.kill(0)) await sleep(20); })(), 'the child\'s end');
+    await guard(
+      (async () => {
+        while (cmd.kill(0)) await sleep(20);
+      })(),
+      "the child's end",
+    );
     const r = await guard(cmd.wait({ timeout: 300 }), 'wait({ timeout }) after the exit, the reader paused');
     expect(r.status).toBe(0);
     expect(cmd.stdout!.readableLength, 'the output is still there to read').toBe(13893);
@@ -211,14 +239,16 @@ describe('kill() and the streams', () => {
 });
 
 describe('runs of one Command', () => {
-  it('a new run while the last run\'s lines() loop still reads (a grandchild holds the pipe): that loop ends normally', async () => {
+  it("a new run while the last run's lines() loop still reads (a grandchild holds the pipe): that loop ends normally", async () => {
     const cmd = new Command('/bin/sh', '-c', '(sleep 2; echo late) & echo early');
     cmd.runAsync({ stdout: 'pipe' });
     const seen: string[] = [];
-    const loop = (async () => { for await (const l of cmd.lines()) seen.push(l); })();
+    const loop = (async () => {
+      for await (const l of cmd.lines()) seen.push(l);
+    })();
     await guard(cmd.wait(), 'wait() with a grandchild holding stdout');
     cmd.runAsync({ stdout: 'pipe' }); // destroys the last run's streams
-    await guard(loop, 'the last run\'s lines() loop');
+    await guard(loop, "the last run's lines() loop");
     expect(seen).toEqual(['early']);
     const again: string[] = [];
     for await (const l of cmd.lines()) again.push(l);
@@ -227,7 +257,7 @@ describe('runs of one Command', () => {
     await cmd.abort(); // nothing runs: destroys the last streams
   });
 
-  it('two runAsync() one after the other, the first\'s stdout read after the second started: it is destroyed, the loop ends', async () => {
+  it("two runAsync() one after the other, the first's stdout read after the second started: it is destroyed, the loop ends", async () => {
     // 292 bytes: unread, they fit in the pipe and do not block the child (a bigger output would,
     // by backpressure, and wait() would wait for its exit).
     const cmd = new Command('seq', '1', '100');
@@ -304,21 +334,27 @@ describe('ending a run from inside a reader', () => {
   it('`await using` around a for await over lines(), left by a break: the child is killed and reaped', async () => {
     let pid = 0;
     let n = 0;
-    await guard((async () => {
-      await using cmd = new Command('/bin/sh', '-c', 'while :; do echo x; done');
-      pid = cmd.runAsync({ stdout: 'pipe' });
-      for await (const _ of cmd.lines()) if (++n === 100) break;
-    })(), 'the await using block');
+    await guard(
+      (async () => {
+        await using cmd = new Command('/bin/sh', '-c', 'while :; do echo x; done');
+        pid = cmd.runAsync({ stdout: 'pipe' });
+        for await (const _ of cmd.lines()) if (++n === 100) break;
+      })(),
+      'the await using block',
+    );
     expect(n).toBe(100);
     expect(pid).toBeGreaterThan(0);
   });
 
   it('`await using` left by a throw from inside the loop: the throw comes out, the child is reaped', async () => {
-    const err = await rejection((async () => {
-      await using cmd = new Command('/bin/sh', '-c', 'echo x; exec sleep 30');
-      cmd.runAsync({ stdout: 'pipe', stderr: 'pipe' });
-      for await (const _ of cmd.lines({ stream: 'all' })) throw new Error('left');
-    })(), 'the await using block');
+    const err = await rejection(
+      (async () => {
+        await using cmd = new Command('/bin/sh', '-c', 'echo x; exec sleep 30');
+        cmd.runAsync({ stdout: 'pipe', stderr: 'pipe' });
+        for await (const _ of cmd.lines({ stream: 'all' })) throw new Error('left');
+      })(),
+      'the await using block',
+    );
     expect((err as Error).message).toBe('left');
   });
 
@@ -329,13 +365,18 @@ describe('ending a run from inside a reader', () => {
     ac.abort('early');
     const waiting = cmd.wait({ signal: ac.signal }).catch((e: unknown) => e);
     let thrown: unknown = null;
-    await guard((async () => {
-      try {
-        for await (const _ of cmd.lines()) { /* take what came */ }
-      } catch (err) {
-        thrown = err;
-      }
-    })(), 'lines() after an aborted signal');
+    await guard(
+      (async () => {
+        try {
+          for await (const _ of cmd.lines()) {
+            /* take what came */
+          }
+        } catch (err) {
+          thrown = err;
+        }
+      })(),
+      'lines() after an aborted signal',
+    );
     expect(thrown).toBeNull();
     const err = (await guard(waiting, 'wait({ signal })')) as CommandError;
     expect(err.code).toBe('ABORT_ERR');
@@ -346,14 +387,33 @@ describe('ending a run from inside a reader', () => {
     const ac = new AbortController();
     ac.abort();
     const cmd = new Command('echo', 'x');
-    expect(((await rejection(cmd.runRegex([/x/], () => {}, { signal: ac.signal }), 'runRegex')) as CommandError).code).toBe('ABORT_ERR');
-    expect(((await rejection(cmd.runNul(1, () => {}, { signal: ac.signal }), 'runNul')) as CommandError).code).toBe('ABORT_ERR');
+    expect(
+      (
+        (await rejection(
+          cmd.runRegex([/x/], () => {}, { signal: ac.signal }),
+          'runRegex',
+        )) as CommandError
+      ).code,
+    ).toBe('ABORT_ERR');
+    expect(
+      (
+        (await rejection(
+          cmd.runNul(1, () => {}, { signal: ac.signal }),
+          'runNul',
+        )) as CommandError
+      ).code,
+    ).toBe('ABORT_ERR');
     expect(cmd.pid).toBeNull();
   });
 });
 
 describe('callbacks that fail oddly', () => {
-  for (const [name, value] of [['a string', 'bad line'], ['undefined', undefined], ['null', null], ['a number', 42]] as const) {
+  for (const [name, value] of [
+    ['a string', 'bad line'],
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+  ] as const) {
     it(`runRegex() callback throwing ${name}: the run rejects with that very value`, async () => {
       const p = new Command('seq', '1', '100000').runRegex([/(\d+)/], ([n]) => {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- a value that is not an Error is the case under test
@@ -376,20 +436,30 @@ describe('callbacks that fail oddly', () => {
     // those takes microtasks only: unless the parse also yields after them, no timer runs
     // until all 285 are parsed (5.7 s).
     let calls = 0;
-    const p = new Command('/bin/sh', '-c', 'seq 1 285; exec sleep 30').runRegex([/\d/], async () => {
-      calls++;
-      const until = Date.now() + 20;
-      while (Date.now() < until) { /* a slow parser */ }
-    }, { timeout: 300 });
+    const p = new Command('/bin/sh', '-c', 'seq 1 285; exec sleep 30').runRegex(
+      [/\d/],
+      async () => {
+        calls++;
+        const until = Date.now() + 20;
+        while (Date.now() < until) {
+          /* a slow parser */
+        }
+      },
+      { timeout: 300 },
+    );
     expect(((await rejection(p, 'runRegex with an async callback')) as CommandError).code).toBe('ETIMEDOUT');
     expect(calls, 'lines parsed before the timeout ended the call').toBeLessThan(285 / 2);
   });
 
   it('runNul({ encoding: "buffer", timeout }): Buffers before the timeout, then ETIMEDOUT', async () => {
     const got: Buffer[] = [];
-    const p = new Command('/bin/sh', '-c', 'printf "a\\0b\\0"; exec sleep 30').runNul(1, ([f]) => {
-      got.push(f);
-    }, { encoding: 'buffer', timeout: 300 });
+    const p = new Command('/bin/sh', '-c', 'printf "a\\0b\\0"; exec sleep 30').runNul(
+      1,
+      ([f]) => {
+        got.push(f);
+      },
+      { encoding: 'buffer', timeout: 300 },
+    );
     const err = (await rejection(p, 'runNul with a timeout')) as CommandError;
     expect(err.code).toBe('ETIMEDOUT');
     expect(got.every((f) => Buffer.isBuffer(f))).toBe(true);
@@ -427,7 +497,11 @@ describe('stream recipes', () => {
     const file = path.join(dir, 'out');
     const cmd = new Command('seq', '1', String(SEQ_N));
     cmd.runAsync({ stdout: 'pipe' });
-    const upper = new Transform({ transform(c: Buffer, _e, cb) { cb(null, c.toString().replace(/\n/g, ';\n')); } });
+    const upper = new Transform({
+      transform(c: Buffer, _e, cb) {
+        cb(null, c.toString().replace(/\n/g, ';\n'));
+      },
+    });
     await guard(pipeline(cmd.stdout!, upper, fs.createWriteStream(file)), 'pipeline');
     expect((await guard(cmd.wait(), 'wait()')).status).toBe(0);
     expect(fs.statSync(file).size).toBe(SEQ_BYTES + SEQ_N);
@@ -438,10 +512,22 @@ describe('stream recipes', () => {
     const cmd = new Command('/bin/sh', '-c', 'while :; do echo x; done');
     cmd.runAsync({ stdout: 'pipe' });
     let n = 0;
-    const t = new Transform({ transform(c: Buffer, _e, cb) { if (++n === 3) void cmd.abort(); cb(null, c); } });
-    const sink = new (await import('node:stream')).Writable({ write(_c, _e, cb) { cb(); } });
+    const t = new Transform({
+      transform(c: Buffer, _e, cb) {
+        if (++n === 3) void cmd.abort();
+        cb(null, c);
+      },
+    });
+    const sink = new (await import('node:stream')).Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     const waiting = cmd.wait().catch((e: unknown) => e);
-    await guard(pipeline(cmd.stdout!, t, sink).catch(() => {}), 'pipeline under abort()');
+    await guard(
+      pipeline(cmd.stdout!, t, sink).catch(() => {}),
+      'pipeline under abort()',
+    );
     expect(((await guard(waiting, 'wait()')) as CommandError).code).toBe('ABORT_ERR');
   });
 });

@@ -127,7 +127,7 @@ describe('kill(signal?)', () => {
     }
   });
 
-  it('never signals a new process that got the reaped child\'s pid', async (ctx) => {
+  it("never signals a new process that got the reaped child's pid", async (ctx) => {
     if (!isRoot) {
       console.warn(`[skip] pid reuse: writing /proc/sys/kernel/ns_last_pid needs root (running as uid ${process.getuid?.()})`);
       ctx.skip();
@@ -166,7 +166,7 @@ describe('kill(signal?)', () => {
 });
 
 describe('kill() between the reap and the end of the run', () => {
-  it('signals neither the new owner of the reaped child\'s pid nor the group that new owner leads', async (ctx) => {
+  it("signals neither the new owner of the reaped child's pid nor the group that new owner leads", async (ctx) => {
     if (!isRoot) {
       console.warn(`[skip] pid reuse: writing /proc/sys/kernel/ns_last_pid needs root (running as uid ${process.getuid?.()})`);
       ctx.skip();

@@ -43,15 +43,10 @@ const LIBVIRT_ENV: Record<string, string> = {
 };
 
 /** libvirt's base block ENV lines: sorted by name. */
-const BASE_ENV = [
-  'DISPLAY=:0.0', 'HOME=/home/test', 'HOSTNAME=test', 'LANG=C',
-  'LOGNAME=test', 'PATH=/usr/bin:/bin', 'TMPDIR=/tmp', 'USER=test',
-];
+const BASE_ENV = ['DISPLAY=:0.0', 'HOME=/home/test', 'HOSTNAME=test', 'LANG=C', 'LOGNAME=test', 'PATH=/usr/bin:/bin', 'TMPDIR=/tmp', 'USER=test'];
 
 /** test5: addEnvPassCommon() with libvirt's environment. */
-const PASS_COMMON_ENV = [
-  'HOME=/home/test', 'LC_ALL=C', 'LOGNAME=test', 'PATH=/usr/bin:/bin', 'TMPDIR=/tmp', 'USER=test',
-];
+const PASS_COMMON_ENV = ['HOME=/home/test', 'LC_ALL=C', 'LOGNAME=test', 'PATH=/usr/bin:/bin', 'TMPDIR=/tmp', 'USER=test'];
 
 let savedEnv: Record<string, string | undefined> = {};
 let savedCwd = '';
@@ -107,8 +102,7 @@ function expectLibvirtLog(r: HelperReport, exp: LogExpectation = {}): void {
   expect(r.args, 'ARG lines').toEqual(exp.args ?? []);
   expect(r.env, 'ENV lines').toEqual(exp.env ?? BASE_ENV);
   const extra = exp.extraFds ?? new Map<number, string>();
-  expect(fdNumbers(r), `FD lines (report: ${[...r.fds].join('; ')})`)
-    .toEqual([0, 1, 2, ...[...extra.keys()].sort((a, b) => a - b)]);
+  expect(fdNumbers(r), `FD lines (report: ${[...r.fds].join('; ')})`).toEqual([0, 1, 2, ...[...extra.keys()].sort((a, b) => a - b)]);
   for (const [fd, target] of extra) expect(r.fds.get(fd), `target of fd ${fd}`).toBe(target);
   // DAEMON:no
   expect(r.ppid, 'child of this process').toBe(process.pid);
@@ -227,7 +221,12 @@ describe('libvirt commandtest', () => {
         cmd.passFD(fa);
         cmd.passFD(fc, PASS_FD_CLOSE_PARENT);
         await runAs(cmd, mode);
-        expectLibvirtLog(readReport(log), { extraFds: new Map([[fa, files[0]], [fc, files[2]]]) });
+        expectLibvirtLog(readReport(log), {
+          extraFds: new Map([
+            [fa, files[0]],
+            [fc, files[2]],
+          ]),
+        });
 
         // still open in the parent, and still the same files
         expect(fs.fstatSync(fa).ino).toBe(fs.statSync(files[0]).ino);
@@ -357,8 +356,7 @@ describe('libvirt commandtest', () => {
       second.cmd.setErrorBuffer(both);
       await runAs(second.cmd, mode);
       second.cmd.free();
-      expect(both.value).toBe(
-        'BEGIN STDOUT\nBEGIN STDERR\nHello World\nHello World\nEND STDOUT\nEND STDERR\n');
+      expect(both.value).toBe('BEGIN STDOUT\nBEGIN STDERR\nHello World\nHello World\nEND STDOUT\nEND STDERR\n');
       expectLibvirtLog(readReport(second.log));
     });
   });
@@ -505,12 +503,42 @@ describe('libvirt commandtest', () => {
     const cmd = new Command('true');
     cmd.addEnvPair('A', 'B');
     cmd.addEnvPair('C', 'D  E');
-    cmd.addArgList('--foo', 'bar', '--oooh', '-f', '--wizz', 'eek eek', '--m-m-m-multiarg', 'arg', 'arg2',
-      '-w', '-z', '-l', '--mmm', 'flash', 'bang', 'wallop');
-    expect(cmd.toString({ linebreaks: true })).toBe([
-      'A=B', "C='D  E'", 'true', '--foo bar', '--oooh', '-f', "--wizz 'eek eek'",
-      '--m-m-m-multiarg arg arg2', '-w', '-z', '-l', '--mmm flash', 'bang', 'wallop',
-    ].join(' \\\n'));
+    cmd.addArgList(
+      '--foo',
+      'bar',
+      '--oooh',
+      '-f',
+      '--wizz',
+      'eek eek',
+      '--m-m-m-multiarg',
+      'arg',
+      'arg2',
+      '-w',
+      '-z',
+      '-l',
+      '--mmm',
+      'flash',
+      'bang',
+      'wallop',
+    );
+    expect(cmd.toString({ linebreaks: true })).toBe(
+      [
+        'A=B',
+        "C='D  E'",
+        'true',
+        '--foo bar',
+        '--oooh',
+        '-f',
+        "--wizz 'eek eek'",
+        '--m-m-m-multiarg arg arg2',
+        '-w',
+        '-z',
+        '-l',
+        '--mmm flash',
+        'bang',
+        'wallop',
+      ].join(' \\\n'),
+    );
     const file = newLog();
     const fd = fs.openSync(file, 'w');
     try {
@@ -519,7 +547,8 @@ describe('libvirt commandtest', () => {
       fs.closeSync(fd);
     }
     expect(fs.readFileSync(file, 'utf8')).toBe(
-      'A=B C=D  E true --foo bar --oooh -f --wizz eek eek --m-m-m-multiarg arg arg2 -w -z -l --mmm flash bang wallop\n');
+      'A=B C=D  E true --foo bar --oooh -f --wizz eek eek --m-m-m-multiarg arg arg2 -w -z -l --mmm flash bang wallop\n',
+    );
   });
 
   it('test27: two send buffers of >64 KiB each, plus >64 KiB stdin', async () => {
@@ -544,7 +573,10 @@ describe('libvirt commandtest', () => {
     expect(report.fds.get(5)).toMatch(/^pipe:/);
     expectLibvirtLog(report, {
       args: ['--readfd', '3', '--readfd', '5'],
-      extraFds: new Map([[3, report.fds.get(3) as string], [5, report.fds.get(5) as string]]),
+      extraFds: new Map([
+        [3, report.fds.get(3) as string],
+        [5, report.fds.get(5) as string],
+      ]),
     });
   });
 });

@@ -31,8 +31,9 @@ function read(file: string): string | null {
 const lsmList = read('/sys/kernel/security/lsm')?.split(',') ?? null;
 const SELINUX = lsmList ? lsmList.includes('selinux') : fs.existsSync('/sys/fs/selinux/enforce');
 const APPARMOR = lsmList ? lsmList.includes('apparmor') : read('/sys/module/apparmor/parameters/enabled') === 'Y';
-console.warn(`[lsm] active here: ${lsmList ? lsmList.join(',') : '(no /sys/kernel/security/lsm)'}; SELinux ${SELINUX ? 'yes' : 'no'}, AppArmor ${APPARMOR ? 'yes' : 'no'}`);
-
+console.warn(
+  `[lsm] active here: ${lsmList ? lsmList.join(',') : '(no /sys/kernel/security/lsm)'}; SELinux ${SELINUX ? 'yes' : 'no'}, AppArmor ${APPARMOR ? 'yes' : 'no'}`,
+);
 
 describe('LSM exec labels: arguments', () => {
   it('throw at once for an empty string, a NUL byte or a non-string', () => {

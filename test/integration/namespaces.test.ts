@@ -22,8 +22,11 @@ import { commandRejection as caught } from '../helpers/rejection';
 
 useInvariants();
 
-
-const idMap = (text: string) => text.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+const idMap = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
 
 describe('namespace arguments and misuse', () => {
   it('setUidMappings/setGidMappings/setMountPropagation check their arguments at once', () => {
@@ -32,8 +35,12 @@ describe('namespace arguments and misuse', () => {
     expect(() => c.setUidMappings({} as never)).toThrow(/Command.setUidMappings: argument 'mappings' must be an array/);
     expect(() => c.setGidMappings([{ inside: 0, outside: -1, count: 1 }])).toThrow(/argument 'mappings\[0\].outside'/);
     expect(() => c.setUidMappings([{ inside: 0, outside: 0, count: 0 }])).toThrow(RangeError);
-    expect(() => c.setUidMappings([{ inside: 0, outside: 0, count: 10 }, { inside: 5, outside: 100, count: 1 }]))
-      .toThrow(/mappings\[1\]' overlaps mappings\[0\] inside/);
+    expect(() =>
+      c.setUidMappings([
+        { inside: 0, outside: 0, count: 10 },
+        { inside: 5, outside: 100, count: 1 },
+      ]),
+    ).toThrow(/mappings\[1\]' overlaps mappings\[0\] inside/);
     expect(() => c.setMountPropagation('rshared' as never)).toThrow(RangeError);
   });
 
@@ -41,8 +48,10 @@ describe('namespace arguments and misuse', () => {
     const cases: [Command, RegExp][] = [
       [new Command('/bin/true').setUidMappings([{ inside: 0, outside: 0, count: 1 }]), /need unshare\(\['user'\]\)/],
       [new Command('/bin/true').unshare(['pid']).daemonize(), /daemonized command cannot use a new pid namespace/],
-      [new Command('/bin/true').unshare(['pid']).setPreExecHook({ library: '/nonexistent.so', symbol: 'f' }),
-        /pre-exec hook cannot be combined with a new pid namespace/],
+      [
+        new Command('/bin/true').unshare(['pid']).setPreExecHook({ library: '/nonexistent.so', symbol: 'f' }),
+        /pre-exec hook cannot be combined with a new pid namespace/,
+      ],
     ];
     for (const [cmd, message] of cases) {
       const err = await caught(cmd.run());
@@ -61,9 +70,12 @@ describeRoot('namespaces made at clone (root)', () => {
     expect(r.stdout).toBe('1\nforked\n');
   });
 
-  it('remountProc(): /proc shows only the namespace\'s processes; the host\'s /proc is untouched', async () => {
+  it("remountProc(): /proc shows only the namespace's processes; the host's /proc is untouched", async () => {
     const r = await new Command('/bin/sh', '-c', 'ls /proc').unshare(['pid']).remountProc().run();
-    const pids = String(r.stdout).split('\n').filter((n) => /^\d+$/.test(n)).map(Number);
+    const pids = String(r.stdout)
+      .split('\n')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
     expect(pids).toContain(1);
     expect(pids.length).toBeLessThanOrEqual(3); // sh, ls (and nothing of the host)
     expect(fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length).toBeGreaterThan(3);
@@ -93,13 +105,25 @@ describeRoot('namespaces made at clone (root)', () => {
   it('setUidMappings/setGidMappings: written before the program runs, seen in /proc/<pid>/uid_map', async () => {
     const cmd = new Command('/bin/sh', '-c', 'id -u; id -g; read x')
       .unshare(['user'])
-      .setUidMappings([{ inside: 0, outside: 0, count: 1 }, { inside: 1, outside: 200000, count: 1000 }])
-      .setGidMappings([{ inside: 0, outside: 0, count: 1 }, { inside: 1, outside: 300000, count: 10 }])
+      .setUidMappings([
+        { inside: 0, outside: 0, count: 1 },
+        { inside: 1, outside: 200000, count: 1000 },
+      ])
+      .setGidMappings([
+        { inside: 0, outside: 0, count: 1 },
+        { inside: 1, outside: 300000, count: 10 },
+      ])
       .setInputBuffer('go\n');
     const pid = cmd.runAsync();
     try {
-      expect(idMap(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8'))).toEqual([[0, 0, 1], [1, 200000, 1000]]);
-      expect(idMap(fs.readFileSync(`/proc/${pid}/gid_map`, 'utf8'))).toEqual([[0, 0, 1], [1, 300000, 10]]);
+      expect(idMap(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8'))).toEqual([
+        [0, 0, 1],
+        [1, 200000, 1000],
+      ]);
+      expect(idMap(fs.readFileSync(`/proc/${pid}/gid_map`, 'utf8'))).toEqual([
+        [0, 0, 1],
+        [1, 300000, 10],
+      ]);
       // A privileged parent may map groups with setgroups allowed: it stays so.
       expect(fs.readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim()).toBe('allow');
     } finally {
@@ -110,7 +134,8 @@ describeRoot('namespaces made at clone (root)', () => {
   it('uid 0 inside, full capabilities inside, in new pid, net, uts, ipc and mnt namespaces at once', async () => {
     const r = await new Command('/bin/sh', '-c', 'echo $$; id -u; grep CapEff /proc/self/status; hostname x && hostname')
       .unshare(['user', 'pid', 'net', 'uts', 'ipc', 'mnt'])
-      .setUidMappings([{ inside: 0, outside: 0, count: 1 }]).setGidMappings([{ inside: 0, outside: 0, count: 1 }])
+      .setUidMappings([{ inside: 0, outside: 0, count: 1 }])
+      .setGidMappings([{ inside: 0, outside: 0, count: 1 }])
       .run();
     const [pid, uid, capEff, hostname] = String(r.stdout).trim().split('\n');
     expect(pid).toBe('1');
@@ -131,13 +156,16 @@ describeRoot('namespaces made at clone (root)', () => {
     const cleanup = () => spawnSync('umount', ['-R', '-l', dir]);
     return fn(dir).finally(cleanup);
   }
-  const mountedOnHost = (p: string) => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+  const mountedOnHost = (p: string) =>
+    fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[4] === p);
 
   it("unshare(['mnt']) makes every mount private: a mount made inside does not reach the host", async () => {
     await withSharedMount(async (dir) => {
       const sub = path.join(dir, 'sub');
-      const r = await new Command('/bin/sh', '-c', `mount -t tmpfs vc-ns-test ${sub} && grep -c ' ${sub} ' /proc/self/mountinfo`)
-        .unshare(['mnt']).run();
+      const r = await new Command('/bin/sh', '-c', `mount -t tmpfs vc-ns-test ${sub} && grep -c ' ${sub} ' /proc/self/mountinfo`).unshare(['mnt']).run();
       expect(r.stdout).toBe('1\n'); // mounted inside
       expect(mountedOnHost(sub)).toBe(false);
     });
@@ -182,12 +210,17 @@ describeRoot('joinCgroup() with clone3(CLONE_INTO_CGROUP) (root)', () => {
     fs.mkdirSync(dir);
     const log = path.join(makeTmpDir('vc-ns-strace-'), 'clone3.strace');
     try {
-      const out = expectChildOk(runNodeChild(`
+      const out = expectChildOk(
+        runNodeChild(
+          `
         const line = (t) => t.split('\\n').find((l) => l.startsWith('0::'));
         const a = await new vc.Command('cat', '/proc/self/cgroup').joinCgroup(ARGS.dir).run();
         const b = await new vc.Command('cat', '/proc/self/cgroup').joinCgroup(ARGS.dir).unshare(['cgroup', 'pid']).run();
         emit({ plain: line(String(a.stdout)), ns: line(String(b.stdout)) });
-      `, { args: { dir }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=clone,clone3,openat'], timeoutMs: 60000 })) as { plain: string; ns: string };
+      `,
+          { args: { dir }, prefix: ['strace', '-f', '-qq', '-o', log, '-e', 'trace=clone,clone3,openat'], timeoutMs: 60000 },
+        ),
+      ) as { plain: string; ns: string };
       expect(out.plain).toBe(`0::/${rel}`);
       expect(out.ns).toBe('0::/'); // the joined group is the new cgroup namespace's root
       const text = fs.readFileSync(log, 'utf8');
@@ -207,7 +240,9 @@ function unprivilegedUserns(): string | null {
   if (r.status === 0) return null;
   const sysctl = (p: string) => (fs.existsSync(p) ? `${path.basename(p)}=${fs.readFileSync(p, 'utf8').trim()}` : null);
   const knobs = ['/proc/sys/user/max_user_namespaces', '/proc/sys/kernel/unprivileged_userns_clone', '/proc/sys/kernel/apparmor_restrict_unprivileged_userns']
-    .map(sysctl).filter(Boolean).join(', ');
+    .map(sysctl)
+    .filter(Boolean)
+    .join(', ');
   return `unprivileged user namespaces are disabled here (${knobs}): ${(r.stderr || '').trim()}`;
 }
 

@@ -21,7 +21,7 @@ const tmp = useTmpDir('vc-numbers-');
 afterEach(() => setNativeBinding(null));
 
 describe('an FdRef changed to 2^32 + F after setOutputFD(ref)', () => {
-  it('is refused, and nothing is written to the caller\'s fd F', async () => {
+  it("is refused, and nothing is written to the caller's fd F", async () => {
     const file = path.join(tmp.path, 'fd-f');
     const f = fs.openSync(file, 'w');
     try {
@@ -43,8 +43,15 @@ describe('an FdRef changed to 2^32 + F after setOutputFD(ref)', () => {
 function planOf(cmd: Command): NativePlan {
   let plan: NativePlan | null = null;
   const result: NativeResult = {
-    pid: 1, status: 0, failure: null, stdout: null, stderr: null, timedOut: false,
-    maxBufferExceeded: null, outputIncomplete: false, killedBy: 0,
+    pid: 1,
+    status: 0,
+    failure: null,
+    stdout: null,
+    stderr: null,
+    timedOut: false,
+    maxBufferExceeded: null,
+    outputIncomplete: false,
+    killedBy: 0,
   };
   setNativeBinding({ ...loadNative(), runSync: (p: NativePlan) => ((plan = p), result) });
   try {
@@ -114,7 +121,10 @@ describe('numbers in the plan are checked by native where it reads them', () => 
         }
         expect(thrown, `${row.field} = ${String(v)} was accepted`).toBeInstanceOf(Error);
         const e = thrown as Error;
-        expect([TypeError, RangeError].some((c) => e instanceof c), `${row.field} = ${String(v)}: ${e.message}`).toBe(true);
+        expect(
+          [TypeError, RangeError].some((c) => e instanceof c),
+          `${row.field} = ${String(v)}: ${e.message}`,
+        ).toBe(true);
         expect(e.message).toContain(`'${row.field}'`);
       }
     },

@@ -21,12 +21,34 @@ const RSS_RUNS = scaled(3000, 1500);
 const BATCH = 8;
 
 type Kind =
-  | 'success' | 'successSync' | 'exitWithStatus' | 'exitThrows' | 'exitThrowsSync' | 'missing'
-  | 'missingSync' | 'capture' | 'input' | 'async' | 'abort' | 'abortSignal' | 'freeRunning';
+  | 'success'
+  | 'successSync'
+  | 'exitWithStatus'
+  | 'exitThrows'
+  | 'exitThrowsSync'
+  | 'missing'
+  | 'missingSync'
+  | 'capture'
+  | 'input'
+  | 'async'
+  | 'abort'
+  | 'abortSignal'
+  | 'freeRunning';
 
 const KINDS: Kind[] = [
-  'success', 'successSync', 'exitWithStatus', 'exitThrows', 'exitThrowsSync', 'missing',
-  'missingSync', 'capture', 'input', 'async', 'abort', 'abortSignal', 'freeRunning',
+  'success',
+  'successSync',
+  'exitWithStatus',
+  'exitThrows',
+  'exitThrowsSync',
+  'missing',
+  'missingSync',
+  'capture',
+  'input',
+  'async',
+  'abort',
+  'abortSignal',
+  'freeRunning',
 ];
 
 async function expectCommandError(p: Promise<unknown> | (() => unknown)): Promise<CommandError> {
@@ -143,9 +165,11 @@ describe('no leaks over many runs', () => {
       for (let i = start; i < Math.min(start + BATCH, RUNS); i++) {
         const kind = KINDS[i % KINDS.length];
         counts.set(kind, (counts.get(kind) ?? 0) + 1);
-        batch.push(runOne(kind, i).catch((e) => {
-          failures.push(`run ${i} (${kind}): ${(e as Error).message}`);
-        }));
+        batch.push(
+          runOne(kind, i).catch((e) => {
+            failures.push(`run ${i} (${kind}): ${(e as Error).message}`);
+          }),
+        );
       }
       await Promise.all(batch);
     }
@@ -155,8 +179,10 @@ describe('no leaks over many runs', () => {
 
     await waitFor(() => childrenOf(process.pid).length === childrenBefore, 1000);
     const left = childrenOf(process.pid);
-    expect(left.map((c) => `${c.pid} ${c.comm} ${c.state}`), 'children (live or zombie) left behind')
-      .toEqual([]);
+    expect(
+      left.map((c) => `${c.pid} ${c.comm} ${c.state}`),
+      'children (live or zombie) left behind',
+    ).toEqual([]);
     let fdsAfter = openFds();
     await waitFor(() => (fdsAfter = openFds()).size === fdsBefore.size, 1000);
     expect(describeFds(fdsAfter), 'open fds after the runs').toBe(describeFds(fdsBefore));
@@ -166,7 +192,8 @@ describe('no leaks over many runs', () => {
     // Found by scripts/soak-faults.js: each capture was handed to JS as an external Buffer on
     // its malloc'd block (64 KiB at least), which Node frees only from a SetImmediate, so
     // 3,000 runs grew RSS by about 130 MiB until the loop turned.
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const rss = () => process.memoryUsage.rss();
       for (let i = 0; i < 300; i++) new vc.Command('/bin/echo', 'hi').runSync();
       const before = rss();
@@ -175,7 +202,9 @@ describe('no leaks over many runs', () => {
         if (stdout !== 'out\\n' || stderr !== 'err\\n') throw new Error('output ' + JSON.stringify([stdout, stderr]));
       }
       emit({ growthMib: (rss() - before) / 1048576 });
-    `, { args: { n: RSS_RUNS }, timeoutMs: 120000 });
+    `,
+      { args: { n: RSS_RUNS }, timeoutMs: 120000 },
+    );
     expect(r.error).toBeUndefined();
     const { growthMib } = r.result as { growthMib: number };
     expect(growthMib, `RSS growth over ${RSS_RUNS} runSync() calls, in MiB`).toBeLessThan(40);

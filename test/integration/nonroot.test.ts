@@ -30,7 +30,10 @@ function buildPackage(): { dir: string } | { reason: string } {
   const tsconfig = path.join(REPO_ROOT, 'tsconfig.build.json');
   if (fs.existsSync(tsconfig)) {
     try {
-      execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig, '--outDir', path.join(dir, 'dist')], { cwd: REPO_ROOT, stdio: 'pipe' });
+      execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig, '--outDir', path.join(dir, 'dist')], {
+        cwd: REPO_ROOT,
+        stdio: 'pipe',
+      });
     } catch (e) {
       const err = e as { stdout?: Buffer; message: string };
       throw new Error(`tsc -p tsconfig.build.json failed:\n${err.stdout?.toString() || err.message}`);
@@ -114,16 +117,21 @@ describeRoot('a parent running as nobody', () => {
     const cg = cgroupDir();
     if (!cg) console.warn('[skip] nonroot joinCgroup part: no cgroup v2 filesystem is mounted');
     const dir = pkg.dir;
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
-      path.join(dir, 'script.js'), path.join(dir, 'dist', 'index.js'), cg ?? ''], {
-      cwd: dir, env: { PATH: '/usr/bin:/bin', ...sanitizerEnv() }, encoding: 'utf8', timeout: 20000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(dir, 'script.js'), path.join(dir, 'dist', 'index.js'), cg ?? ''],
+      {
+        cwd: dir,
+        env: { PATH: '/usr/bin:/bin', ...sanitizerEnv() },
+        encoding: 'utf8',
+        timeout: 20000,
+      },
+    );
     const at = r.stdout.indexOf('@@RESULT@@');
     expect(at, `no result (status ${r.status}):\n${r.stdout}\n${r.stderr}`).toBeGreaterThanOrEqual(0);
     const out = JSON.parse(r.stdout.slice(at + 10));
     expect(out.crashed).toBeUndefined();
-    expect({ uid: out.uid, euid: out.euid, gid: out.gid, groups: out.groups })
-      .toEqual({ uid: 65534, euid: 65534, gid: 65534, groups: [] });
+    expect({ uid: out.uid, euid: out.euid, gid: out.gid, groups: out.groups }).toEqual({ uid: 65534, euid: 65534, gid: 65534, groups: [] });
     expect(out.plain).toBe('65534');
 
     for (const key of ['setuidRun', 'setuidSync', 'setuidAsync']) {

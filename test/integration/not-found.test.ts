@@ -13,15 +13,27 @@ function expectNotFound(e: unknown, how: string): void {
   const err = e as CommandError;
   expect(err?.name, how).toBe('CommandError');
   expect(err.message).toMatch(new RegExp(`^Cannot find '${MISSING}' in PATH \\(`));
-  expect({ stage: err.stage, code: err.code, errno: err.errno, path: err.path, pid: err.pid, exitStatus: err.exitStatus })
-    .toEqual({ stage: 'exec', code: 'ENOENT', errno: 2, path: MISSING, pid: null, exitStatus: EXIT_ENOENT });
+  expect({ stage: err.stage, code: err.code, errno: err.errno, path: err.path, pid: err.pid, exitStatus: err.exitStatus }).toEqual({
+    stage: 'exec',
+    code: 'ENOENT',
+    errno: 2,
+    path: MISSING,
+    pid: null,
+    exitStatus: EXIT_ENOENT,
+  });
 }
 
 describe('a program not found in PATH', () => {
   useInvariants();
 
   it('throws the CommandError (stage exec, ENOENT) with { status: true } too, for run(), runSync() and runAsync()', async () => {
-    expectNotFound(await new Command(MISSING).run({ status: true }).then(() => null, (e: unknown) => e), 'run status');
+    expectNotFound(
+      await new Command(MISSING).run({ status: true }).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      'run status',
+    );
     let sync: unknown = null;
     try {
       new Command(MISSING).runSync({ status: true });

@@ -73,8 +73,16 @@ describe('run() pacing', () => {
     const byTimeout = touch('timeout').run({ timeout: 1 });
     const late = touch('late').run(); // queued too, and not stopped: it runs
 
-    for (const [p, code] of [[bySignal, 'ABORT_ERR'], [byAbortRun, 'ABORT_ERR'], [byFreeRun, 'ABORT_ERR'], [byTimeout, 'ETIMEDOUT']] as const) {
-      const err = await p.then(() => null, (e: unknown) => e);
+    for (const [p, code] of [
+      [bySignal, 'ABORT_ERR'],
+      [byAbortRun, 'ABORT_ERR'],
+      [byFreeRun, 'ABORT_ERR'],
+      [byTimeout, 'ETIMEDOUT'],
+    ] as const) {
+      const err = await p.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(CommandError);
       expect((err as CommandError).code).toBe(code);
       expect((err as CommandError).pid, 'no child was started').toBeNull();
@@ -86,11 +94,14 @@ describe('run() pacing', () => {
     expect(fs.existsSync(marker('late'))).toBe(true);
   });
 
-  it('only the spawns\' own time uses up a turn\'s budget, not other work in the same turn', async () => {
+  it("only the spawns' own time uses up a turn's budget, not other work in the same turn", async () => {
     await nextTurn(); // a fresh budget
     // 50 ms of other synchronous work between quick spawns: each still runs at once
     for (let i = 0; i < 5; i++) {
-      expect(spawnPaced(() => blockFor(0)), `spawn ${i}`).toBe(true);
+      expect(
+        spawnPaced(() => blockFor(0)),
+        `spawn ${i}`,
+      ).toBe(true);
       blockFor(10);
     }
     // a spawn that takes longer than the budget uses it up: the next one waits for a later turn

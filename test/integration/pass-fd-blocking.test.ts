@@ -58,7 +58,7 @@ describe('passFD(fd, PASS_FD_BLOCKING)', () => {
     }
   });
 
-  it('with it the child gets the socket blocking; the shared description makes the parent\'s copy blocking too', async () => {
+  it("with it the child gets the socket blocking; the shared description makes the parent's copy blocking too", async () => {
     const { server, fd } = await listeningSocket();
     try {
       expect((await childFlags(fd, PASS_FD_BLOCKING)) & O_NONBLOCK).toBe(0);
@@ -69,7 +69,7 @@ describe('passFD(fd, PASS_FD_BLOCKING)', () => {
     }
   });
 
-  it('combines with PASS_FD_CLOSE_PARENT (flags 3): the child gets it blocking, the parent\'s copy is closed', async () => {
+  it("combines with PASS_FD_CLOSE_PARENT (flags 3): the child gets it blocking, the parent's copy is closed", async () => {
     const { server, fd } = await listeningSocket();
     const copy = ft.dupfd(fd, 3, true); // a copy to give away: the server keeps its own fd
     try {

@@ -40,7 +40,10 @@ afterEach(async () => {
 const readPid = (file: string): number => readPidFile(file, { track: daemons });
 
 async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (err === null) {
     // Accepted: track whatever daemon it started, then fail.
     for (const pid of processesWith(TOKEN)) daemons.add(pid);
@@ -50,8 +53,7 @@ async function rejection(p: Promise<unknown>): Promise<CommandError> {
 }
 
 /** A daemon that would create `marker` if it ran. */
-const daemon = (pidFile: string, marker: string): Command =>
-  new Command(HELPER, '--create', marker, '--sleep', '30000', TOKEN).daemonize().setPidFile(pidFile);
+const daemon = (pidFile: string, marker: string): Command => new Command(HELPER, '--create', marker, '--sleep', '30000', TOKEN).daemonize().setPidFile(pidFile);
 
 function mkdir(dir: string, mode: number, owner?: number): string {
   fs.mkdirSync(dir);
@@ -61,7 +63,7 @@ function mkdir(dir: string, mode: number, owner?: number): string {
 }
 
 describe('unsafe directories on the path are refused', () => {
-  it('the pidfile\'s directory is group-writable (0775): EPERM, the message names it, nothing written', async () => {
+  it("the pidfile's directory is group-writable (0775): EPERM, the message names it, nothing written", async () => {
     const dir = mkdir(path.join(tmp.path, 'group'), 0o775);
     const pidFile = path.join(dir, 'd.pid');
     const marker = path.join(tmp.path, 'ran');
@@ -107,7 +109,7 @@ describe('unsafe directories on the path are refused', () => {
 });
 
 describe('the pidfile itself', () => {
-  it('a pidfile with a second hard link is refused; the other name\'s content is untouched', async () => {
+  it("a pidfile with a second hard link is refused; the other name's content is untouched", async () => {
     const victim = path.join(tmp.path, 'victim');
     fs.writeFileSync(victim, 'precious\n');
     const pidFile = path.join(tmp.path, 'linked.pid');
@@ -151,16 +153,19 @@ describe('the pidfile itself', () => {
       console.warn('[skip] EFBIG pidfile test: prlimit(1) is not installed');
       return;
     }
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const err = await new vc.Command(HELPER, '--no-stdio', '--sleep', '30000', ARGS.token).daemonize().setPidFile(ARGS.p).run().then(() => null, (e) => e);
       emit(err && { stage: err.stage, code: err.code });
-    `, { args: { p: pidFile, token: TOKEN }, prefix: [prlimit, '--fsize=0:0', '--'] });
+    `,
+      { args: { p: pidFile, token: TOKEN }, prefix: [prlimit, '--fsize=0:0', '--'] },
+    );
     expect(r.result, r.stderr).toEqual({ stage: 'pidfile', code: 'EFBIG' });
     expect(fs.existsSync(pidFile), 'an empty pidfile was left behind').toBe(false);
   });
 });
 
-describeRoot('as root: other users\' files, directories and symlinks', () => {
+describeRoot("as root: other users' files, directories and symlinks", () => {
   it('an existing pidfile owned by another user is refused and left as it was', async () => {
     fs.chmodSync(tmp.path, 0o755);
     const pidFile = path.join(tmp.path, 'theirs.pid');
@@ -203,7 +208,7 @@ describeRoot('as root: other users\' files, directories and symlinks', () => {
     expect(err.message).toContain(`a directory reached through ${link} is owned by uid 65534`);
   });
 
-  it('directories owned by the daemon\'s own (final) user are accepted', async () => {
+  it("directories owned by the daemon's own (final) user are accepted", async () => {
     fs.chmodSync(tmp.path, 0o755);
     const dir = mkdir(path.join(tmp.path, 'nobodys'), 0o755, 65534);
     const pidFile = path.join(dir, 'd.pid');

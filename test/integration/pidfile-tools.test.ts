@@ -30,7 +30,10 @@ afterEach(async () => {
 /** Starts `argv` as a daemon with a pidfile; returns the pidfile and the daemon's pid. */
 async function startDaemon(name: string, ...argv: string[]): Promise<{ pidFile: string; pid: number }> {
   const pidFile = path.join(tmp.path, name);
-  await Command.newArgs(argv.length > 0 ? argv : [HELPER, '--no-stdio', '--sleep', '30000']).daemonize().setPidFile(pidFile).run();
+  await Command.newArgs(argv.length > 0 ? argv : [HELPER, '--no-stdio', '--sleep', '30000'])
+    .daemonize()
+    .setPidFile(pidFile)
+    .run();
   return { pidFile, pid: readPidAsserted(pidFile, { track: daemons }) };
 }
 
@@ -220,7 +223,7 @@ describe('stale pidfiles: removed when no live process stands behind them, and n
     }
   });
 
-  it("a file naming the calling process, checked with exe: process.execPath, is never signalled nor removed", async () => {
+  it('a file naming the calling process, checked with exe: process.execPath, is never signalled nor removed', async () => {
     const pidFile = path.join(tmp.path, 'self.pid');
     fs.writeFileSync(pidFile, `${process.pid}\n`);
     // Signal 0 probes without harm: before this rule the caller was 'signalled' (with SIGTERM, killed).
@@ -234,9 +237,19 @@ describe('stale pidfiles: removed when no live process stands behind them, and n
 
 describe('malformed and missing pidfiles', () => {
   it.each([
-    ['empty', ''], ['text', 'abc\n'], ['two numbers', '12 34\n'], ['zero', '0\n'], ['init', '1\n'], ['negative', '-5\n'],
-    ['a plus sign', '+5\n'], ['a leading zero', '0123\n'], ['beyond pid_t', '2147483648\n'], ['two newlines', '123\n\n'],
-    ['a leading space', ' 123\n'], ['CRLF', '123\r\n'], ['trailing text', '123\nabc'],
+    ['empty', ''],
+    ['text', 'abc\n'],
+    ['two numbers', '12 34\n'],
+    ['zero', '0\n'],
+    ['init', '1\n'],
+    ['negative', '-5\n'],
+    ['a plus sign', '+5\n'],
+    ['a leading zero', '0123\n'],
+    ['beyond pid_t', '2147483648\n'],
+    ['two newlines', '123\n\n'],
+    ['a leading space', ' 123\n'],
+    ['CRLF', '123\r\n'],
+    ['trailing text', '123\nabc'],
   ])('%s: EINVAL at stage pidfile from both', async (_name, content) => {
     const pidFile = path.join(tmp.path, 'bad.pid');
     fs.writeFileSync(pidFile, content);

@@ -42,7 +42,6 @@ async function report(cmd: Command): Promise<HelperReport> {
 
 const nsLink = (pid: number | 'self', ns: string) => fs.readlinkSync(`/proc/${pid}/ns/${ns}`);
 
-
 function helperIsStatic(): boolean {
   try {
     return inject('vcHelperStatic');

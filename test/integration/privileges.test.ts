@@ -37,7 +37,6 @@ async function report(cmd: Command): Promise<HelperReport> {
   return parseReport(String(r.stdout));
 }
 
-
 const ids = (n: number) => ({ real: n, effective: n, saved: n, fs: n });
 
 describeRoot('capabilities (root)', () => {
@@ -49,22 +48,17 @@ describeRoot('capabilities (root)', () => {
 
     const r = await report(helper('--bind-probe', '80', '--rawsock-probe').clearCaps());
     expect(r.uid).toEqual(ids(0));
-    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb })
-      .toEqual({ inh: 0n, prm: 0n, eff: 0n, bnd: 0n, amb: 0n });
+    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb }).toEqual({ inh: 0n, prm: 0n, eff: 0n, bnd: 0n, amb: 0n });
     expect(r.bind.get(80)).toBe('EACCES');
     expect(r.rawsock).toBe('EPERM');
   });
 
   it("allowCap('CAP_NET_BIND_SERVICE') as nobody: binds 127.0.0.1:80, and nothing else is kept", async () => {
-    const r = await report(
-      helper('--bind-probe', '80', '--rawsock-probe', '--setuid0-probe')
-        .setUID(NOBODY).setGID(NOBODY).allowCap('CAP_NET_BIND_SERVICE'),
-    );
+    const r = await report(helper('--bind-probe', '80', '--rawsock-probe', '--setuid0-probe').setUID(NOBODY).setGID(NOBODY).allowCap('CAP_NET_BIND_SERVICE'));
     expect(r.uid).toEqual(ids(NOBODY));
     expect(r.gid).toEqual(ids(NOBODY));
     const want = bit(CAP_NET_BIND_SERVICE);
-    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb })
-      .toEqual({ inh: want, prm: want, eff: want, bnd: want, amb: want });
+    expect({ inh: r.capInh, prm: r.capPrm, eff: r.capEff, bnd: r.capBnd, amb: r.capAmb }).toEqual({ inh: want, prm: want, eff: want, bnd: want, amb: want });
     expect(r.bind.get(80)).toBe('ok');
     expect(r.rawsock).toBe('EPERM');
     expect(r.setuid0).toBe('EPERM');
@@ -72,10 +66,7 @@ describeRoot('capabilities (root)', () => {
 
   it('two kept caps (name and number) survive the uid change and reach a grandchild', async () => {
     const want = bit(CAP_NET_BIND_SERVICE) | bit(CAP_CHOWN); // 0x401
-    const r = await report(
-      helper('--bind-probe', '80', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY)
-        .allowCap('CAP_NET_BIND_SERVICE').allowCap(CAP_CHOWN),
-    );
+    const r = await report(helper('--bind-probe', '80', '--rawsock-probe').setUID(NOBODY).setGID(NOBODY).allowCap('CAP_NET_BIND_SERVICE').allowCap(CAP_CHOWN));
     expect(r.capAmb).toBe(want);
     expect(r.capEff).toBe(want);
     expect(r.capPrm).toBe(want);
@@ -85,13 +76,19 @@ describeRoot('capabilities (root)', () => {
 
     // sh forks grep (not the last command), so grep is the child's child.
     const out = await new Command('/bin/sh', '-c', 'grep -E "^Cap(Amb|Eff|Prm)" /proc/self/status; true')
-      .setUID(NOBODY).setGID(NOBODY).allowCap('CAP_NET_BIND_SERVICE').allowCap(CAP_CHOWN).run();
+      .setUID(NOBODY)
+      .setGID(NOBODY)
+      .allowCap('CAP_NET_BIND_SERVICE')
+      .allowCap(CAP_CHOWN)
+      .run();
     expect(String(out.stdout).split('\n').filter(Boolean).sort()).toEqual([
-      'CapAmb:\t0000000000000401', 'CapEff:\t0000000000000401', 'CapPrm:\t0000000000000401',
+      'CapAmb:\t0000000000000401',
+      'CapEff:\t0000000000000401',
+      'CapPrm:\t0000000000000401',
     ]);
   });
 
-  it('setUID/setGID to nobody drops root\'s groups, all caps, and cannot go back', async () => {
+  it("setUID/setGID to nobody drops root's groups, all caps, and cannot go back", async () => {
     const r = await report(helper('--setuid0-probe').setUID(NOBODY).setGID(NOBODY));
     expect(r.uid).toEqual(ids(NOBODY));
     expect(r.gid).toEqual(ids(NOBODY));
@@ -144,7 +141,12 @@ describe('resource limits', () => {
   });
 
   it('setMaxProcesses, setMaxMemLock and setMaxCoreSize set soft = hard = the value', async () => {
-    const r = await report(helper().setMaxProcesses(4321).setMaxMemLock(1 << 20).setMaxCoreSize(3 << 20));
+    const r = await report(
+      helper()
+        .setMaxProcesses(4321)
+        .setMaxMemLock(1 << 20)
+        .setMaxCoreSize(3 << 20),
+    );
     expect(r.rlimits.NPROC).toEqual({ cur: 4321, max: 4321 });
     expect(r.rlimits.MEMLOCK).toEqual({ cur: 1 << 20, max: 1 << 20 });
     expect(r.rlimits.CORE).toEqual({ cur: 3 << 20, max: 3 << 20 });
@@ -171,7 +173,7 @@ describe('resource limits', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
-  it('the parent\'s own limits are untouched', async () => {
+  it("the parent's own limits are untouched", async () => {
     const before = fs.readFileSync('/proc/self/limits', 'utf8');
     await report(helper().setMaxFiles(64).setMaxProcesses(64));
     expect(fs.readFileSync('/proc/self/limits', 'utf8')).toBe(before);

@@ -20,7 +20,11 @@ useInvariants();
 /** The markdown files whose examples run: the front page, then every page of docs/. */
 const DOC_FILES = [
   'README.md',
-  ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`),
+  ...fs
+    .readdirSync(path.join(REPO_ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
 ];
 
 /** The runnable blocks of one file. */

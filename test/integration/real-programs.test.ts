@@ -47,10 +47,7 @@ function confFile(pidFile: string): string {
 describe.skipIf(why !== null)('dnsmasq as libvirt starts it', () => {
   it('run() returns once dnsmasq has forked; its own (unlocked) pidfile is trusted through exe', async () => {
     const pidFile = path.join(tmp.path, 'default.pid');
-    const cmd = new Command(DNSMASQ!)
-      .addArgFormat('--conf-file=%s', confFile(pidFile))
-      .addArg('--leasefile-ro')
-      .addEnvPair('VIR_BRIDGE_NAME', 'virbr-test');
+    const cmd = new Command(DNSMASQ!).addArgFormat('--conf-file=%s', confFile(pidFile)).addArg('--leasefile-ro').addEnvPair('VIR_BRIDGE_NAME', 'virbr-test');
     const r = await cmd.run();
     expect(r.exitStatus).toBe(0);
     expect(await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').endsWith('\n'), 5000)).toBe(true);

@@ -42,7 +42,9 @@ describe('refused before any fork', () => {
       const e = (await settled(() => call(cmd))) as Error & { code?: string };
       expect(e, method).toBeInstanceOf(TypeError);
       expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
-      expect(e.message).toMatch(new RegExp(`^${method.replace('.', '\\.')}: argument 'options' has an unknown option '\\w+' \\(did you mean '\\w+'\\? known: `));
+      expect(e.message).toMatch(
+        new RegExp(`^${method.replace('.', '\\.')}: argument 'options' has an unknown option '\\w+' \\(did you mean '\\w+'\\? known: `),
+      );
       expect(ran(), `${method} forked`).toBe(false);
       expect(cmd.pid).toBeNull();
     }
@@ -66,7 +68,9 @@ describe('refused before any fork', () => {
       await cmd.abort();
     }
     expect(((await settled(pidWait(1, { stauts: true } as never))) as Error).message).toMatch(/^pidWait: argument 'options' has an unknown option 'stauts'/);
-    expect(() => new Command('true').toString({ linebreak: true } as never)).toThrow(/^Command\.toString: argument 'options' has an unknown option 'linebreak' \(did you mean 'linebreaks'\?/);
+    expect(() => new Command('true').toString({ linebreak: true } as never)).toThrow(
+      /^Command\.toString: argument 'options' has an unknown option 'linebreak' \(did you mean 'linebreaks'\?/,
+    );
     expect(() => setDryRun({ logs: [] } as never)).toThrow(/^setDryRun: argument 'options' has an unknown option 'logs'/);
     // Known names with undefined values, and inherited keys, are fine.
     await new Command('true').run({ timeout: undefined, status: undefined });
@@ -106,8 +110,15 @@ describe('failures name what failed', () => {
 
   it("a hook library that cannot be loaded reports dlopen's text (and dlsym's), with code ERR_DLOPEN_FAILED", async () => {
     const missing = (await settled(new Command('/bin/true').setPreExecHook({ library: '/nonexistent/libhook.so', symbol: 'h' }).run())) as CommandError;
-    expect(missing.message).toBe("Child process (/bin/true) failed at stage 'hook': cannot load pre-exec hook: /nonexistent/libhook.so: cannot open shared object file: No such file or directory");
-    expect({ stage: missing.stage, code: missing.code, path: missing.path, pid: missing.pid }).toEqual({ stage: 'hook', code: 'ERR_DLOPEN_FAILED', path: '/nonexistent/libhook.so', pid: null });
+    expect(missing.message).toBe(
+      "Child process (/bin/true) failed at stage 'hook': cannot load pre-exec hook: /nonexistent/libhook.so: cannot open shared object file: No such file or directory",
+    );
+    expect({ stage: missing.stage, code: missing.code, path: missing.path, pid: missing.pid }).toEqual({
+      stage: 'hook',
+      code: 'ERR_DLOPEN_FAILED',
+      path: '/nonexistent/libhook.so',
+      pid: null,
+    });
     let sync: CommandError | null = null;
     try {
       new Command('/bin/true').setPreExecHook({ library: 'libc.so.6', symbol: 'vircommand_no_such_symbol' }).runSync();

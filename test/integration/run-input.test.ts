@@ -31,7 +31,7 @@ function source(total: number, hash: crypto.Hash): Readable {
 }
 
 describe('run({ input })', () => {
-  it('a string is the child\'s stdin (run and runSync)', async () => {
+  it("a string is the child's stdin (run and runSync)", async () => {
     expect((await new Command('cat').run({ input: 'hello\nworld\n' })).stdout).toBe('hello\nworld\n');
     expect(new Command('cat').runSync({ input: 'sync\n' }).stdout).toBe('sync\n');
   });
@@ -50,7 +50,7 @@ describe('run({ input })', () => {
     expect(crypto.createHash('sha256').update(r.stdout).digest('hex')).toBe(inHash.digest('hex'));
   });
 
-  it('a Readable that errors: the child is terminated and reaped, the run rejects with the stream\'s error', async () => {
+  it("a Readable that errors: the child is terminated and reaped, the run rejects with the stream's error", async () => {
     const boom = new Error('source broke');
     let sent = 0;
     const src = new Readable({
@@ -70,7 +70,11 @@ describe('run({ input })', () => {
   });
 
   it('a child that reads only part of a Readable (head): the run succeeds, the rest is not read', async () => {
-    const endless = new Readable({ read() { this.push(Buffer.alloc(64 * 1024, 0x62)); } });
+    const endless = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024, 0x62));
+      },
+    });
     const r = await new Command('head', '-c', '10').run({ input: endless });
     expect(r.stdout).toBe('b'.repeat(10));
     // The run ends with the child; the source is destroyed when the pipeline sees its sink
@@ -79,7 +83,11 @@ describe('run({ input })', () => {
   });
 
   it('a child that exits without reading an endless Readable: the run ends, no hang', async () => {
-    const endless = new Readable({ read() { this.push(Buffer.alloc(64 * 1024)); } });
+    const endless = new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024));
+      },
+    });
     const r = await new Command('true').run({ input: endless });
     expect(r.status).toBe(0);
   });
@@ -94,7 +102,10 @@ describe('run({ input })', () => {
   });
 
   it('misuse: with setInputBuffer() or setInputFD(), a stream to runSync(), a wrong type', async () => {
-    const twice = await new Command('cat').setInputBuffer('x').run({ input: 'y' }).catch((e: unknown) => e);
+    const twice = await new Command('cat')
+      .setInputBuffer('x')
+      .run({ input: 'y' })
+      .catch((e: unknown) => e);
     expect(twice).toBeInstanceOf(CommandError);
     expect((twice as CommandError).code).toBe('ERR_COMMAND_USAGE');
     expect((twice as CommandError).message).toMatch(/cannot specify input twice \(options\.input and setInputBuffer\/setInputFD\)/);
@@ -107,7 +118,10 @@ describe('run({ input })', () => {
     expect(() => new Command('cat').runSync({ input: Readable.from(['x']) as never })).toThrow(TypeError);
     expect(() => new Command('cat').runSync({ input: Readable.from(['x']) as never })).toThrow(/Command\.runSync: argument 'options\.input'/);
     await expect(new Command('cat').run({ input: 42 as never })).rejects.toThrow(/Command\.run: argument 'options\.input'/);
-    const daemon = await new Command('true').daemonize().run({ input: 'x' }).catch((e: unknown) => e);
+    const daemon = await new Command('true')
+      .daemonize()
+      .run({ input: 'x' })
+      .catch((e: unknown) => e);
     expect((daemon as CommandError).message).toMatch(/cannot mix string I\/O with daemon/);
   });
 

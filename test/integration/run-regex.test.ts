@@ -29,13 +29,17 @@ function writes(text: string): Command {
 
 async function regexCalls(text: string, regexes: (RegExp | string)[], options?: Parameters<Command['runRegex']>[2]): Promise<[string[], number][]> {
   const calls: [string[], number][] = [];
-  await writes(text).runRegex(regexes, (g, i) => {
-    calls.push([g, i]);
-  }, options);
+  await writes(text).runRegex(
+    regexes,
+    (g, i) => {
+      calls.push([g, i]);
+    },
+    options,
+  );
   return calls;
 }
 
-describe('runRegex: libvirt\'s matching', () => {
+describe("runRegex: libvirt's matching", () => {
   it('applies every regex to the same line, in order, and concatenates their groups', async () => {
     const text = 'vol1 10 GiB\nvol2 x GiB\nvol3 30 MiB\n';
     expect(await regexCalls(text, [/^(\S+) /, / (\d+) /, /(\w)iB$/])).toEqual([
@@ -45,42 +49,73 @@ describe('runRegex: libvirt\'s matching', () => {
   });
 
   it('a line that fails any regex gets no call; the line index counts every line', async () => {
-    expect(await regexCalls('a1\nb\nc3\n', [/([a-z])/, /(\d)/])).toEqual([[['a', '1'], 0], [['c', '3'], 2]]);
+    expect(await regexCalls('a1\nb\nc3\n', [/([a-z])/, /(\d)/])).toEqual([
+      [['a', '1'], 0],
+      [['c', '3'], 2],
+    ]);
   });
 
   it('splits as g_strsplit: the text after the last newline is a line even when empty; empty output has none', async () => {
-    expect(await regexCalls('a\n', [/^(.*)$/])).toEqual([[['a'], 0], [[''], 1]]);
-    expect(await regexCalls('a\nb', [/^(.*)$/])).toEqual([[['a'], 0], [['b'], 1]]);
+    expect(await regexCalls('a\n', [/^(.*)$/])).toEqual([
+      [['a'], 0],
+      [[''], 1],
+    ]);
+    expect(await regexCalls('a\nb', [/^(.*)$/])).toEqual([
+      [['a'], 0],
+      [['b'], 1],
+    ]);
     expect(await regexCalls('', [/^(.*)$/])).toEqual([]);
-    expect(await regexCalls('\n\n', [/^$/])).toEqual([[[], 0], [[], 1], [[], 2]]);
+    expect(await regexCalls('\n\n', [/^$/])).toEqual([
+      [[], 0],
+      [[], 1],
+      [[], 2],
+    ]);
   });
 
   it('strips the prefix from lines that start with it; other lines are matched whole', async () => {
     const text = 'PV: /dev/a\n/dev/b\nxPV: /dev/c\n';
-    expect(await regexCalls(text, [/^(\S+)$/], { prefix: 'PV: ' })).toEqual([[['/dev/a'], 0], [['/dev/b'], 1]]);
+    expect(await regexCalls(text, [/^(\S+)$/], { prefix: 'PV: ' })).toEqual([
+      [['/dev/a'], 0],
+      [['/dev/b'], 1],
+    ]);
   });
 
-  it('a group that took no part in the match is \'\'; `groups` takes the first n groups of each regex', async () => {
+  it("a group that took no part in the match is ''; `groups` takes the first n groups of each regex", async () => {
     expect(await regexCalls('b\n', [/(a)?(b)/])).toEqual([[['', 'b'], 0]]);
     expect(await regexCalls('k=v;x\n', [/(\w)=(\w)/, /;(\w)/], { groups: [1, 0] })).toEqual([[['k'], 0]]);
   });
 
   it('a global or sticky regex does not carry lastIndex from one line to the next; strings are regexes', async () => {
-    expect(await regexCalls('ab\nab\nab\n', [/b/g, 'a(b)'])).toEqual([[['b'], 0], [['b'], 1], [['b'], 2]]);
+    expect(await regexCalls('ab\nab\nab\n', [/b/g, 'a(b)'])).toEqual([
+      [['b'], 0],
+      [['b'], 1],
+      [['b'], 2],
+    ]);
   });
 
   it('no regexes: every line matches with no groups (libvirt with nregex 0)', async () => {
-    expect(await regexCalls('x\ny', [])).toEqual([[[], 0], [[], 1]]);
+    expect(await regexCalls('x\ny', [])).toEqual([
+      [[], 0],
+      [[], 1],
+    ]);
   });
 
   it('resolves as run(): a non-zero exit throws, { status: true } returns it, stderr is quoted', async () => {
     const sh = (s: string) => new Command('/bin/sh', '-c', s);
-    const err = (await sh('echo a; echo oops >&2; exit 3').runRegex([/(a)/], () => {}).catch((e: unknown) => e)) as CommandError;
+    const err = (await sh('echo a; echo oops >&2; exit 3')
+      .runRegex([/(a)/], () => {})
+      .catch((e: unknown) => e)) as CommandError;
     expect(err).toBeInstanceOf(CommandError);
     expect(err.exitStatus).toBe(3);
     expect(err.message).toMatch(/oops/);
     const seen: string[] = [];
-    const r = await sh('echo a; exit 3').runRegex([/(a)/], ([g]) => { seen.push(g); }, { status: true });
+    const r = await sh('echo a; exit 3').runRegex(
+      [/(a)/],
+      ([g]) => {
+        seen.push(g);
+      },
+      { status: true },
+    );
     expect(r.status).toBe(3);
     expect(seen).toEqual(['a']);
     expect(r.stdout).toBe(''); // not captured: the stream had it
@@ -90,9 +125,11 @@ describe('runRegex: libvirt\'s matching', () => {
     const cmd = new Command('/bin/sh', '-c', 'while :; do echo line; done');
     const boom = new Error('enough');
     let n = 0;
-    const err = await cmd.runRegex([/line/], () => {
-      if (++n === 1000) throw boom;
-    }).catch((e: unknown) => e);
+    const err = await cmd
+      .runRegex([/line/], () => {
+        if (++n === 1000) throw boom;
+      })
+      .catch((e: unknown) => e);
     expect(err).toBe(boom);
     expect(liveChildren()).toEqual([]);
   });
@@ -106,10 +143,12 @@ describe('runRegex: libvirt\'s matching', () => {
     });
     expect(order).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
     const cmd = new Command('/bin/sh', '-c', 'while :; do echo line; done');
-    const err = await cmd.runRegex([/line/], async () => {
-      await sleep(1);
-      throw new Error('async stop');
-    }).catch((e: unknown) => e);
+    const err = await cmd
+      .runRegex([/line/], async () => {
+        await sleep(1);
+        throw new Error('async stop');
+      })
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe('async stop');
   });
 
@@ -126,27 +165,38 @@ describe('runRegex: libvirt\'s matching', () => {
     expect(() => cmd.runNul(1, () => {}, { encodng: 'buffer' } as never)).toThrow(/Command.runNul: .*unknown option 'encodng'/);
   });
 
-  it('under a dry run, parses the stdout the dry-run callback answers (as libvirt\'s tests do)', async () => {
+  it("under a dry run, parses the stdout the dry-run callback answers (as libvirt's tests do)", async () => {
     const log: string[] = [];
     setDryRun({ log, callback: () => ({ stdout: 'PV /dev/a vg0\nPV /dev/b vg1\n', status: 0 }) });
     try {
       const got: string[][] = [];
-      const r = await new Command('pvs', '--noheadings').runRegex([/^PV (\S+) (\S+)$/], (g) => { got.push(g); });
-      expect(got).toEqual([['/dev/a', 'vg0'], ['/dev/b', 'vg1']]);
+      const r = await new Command('pvs', '--noheadings').runRegex([/^PV (\S+) (\S+)$/], (g) => {
+        got.push(g);
+      });
+      expect(got).toEqual([
+        ['/dev/a', 'vg0'],
+        ['/dev/b', 'vg1'],
+      ]);
       expect(r.stdout).toBe(''); // not captured: the stream had it
       expect(log).toEqual(['pvs --noheadings']);
       setDryRun({ callback: () => ({ stdout: 'a\0b\0c' }) });
       const fields: unknown[] = [];
-      await new Command('x').runNul(2, (f) => { fields.push(f); });
+      await new Command('x').runNul(2, (f) => {
+        fields.push(f);
+      });
       expect(fields).toEqual([['a', 'b'], ['c']]);
       setDryRun({ callback: () => ({ stdout: 'x\n' }) });
-      await expect(new Command('x').runRegex([/x/], () => { throw new Error('cb'); })).rejects.toThrow('cb');
+      await expect(
+        new Command('x').runRegex([/x/], () => {
+          throw new Error('cb');
+        }),
+      ).rejects.toThrow('cb');
     } finally {
       setDryRun(null);
     }
   });
 
-  it('misuse: an output already configured is refused as libvirt\'s output buffer would be', async () => {
+  it("misuse: an output already configured is refused as libvirt's output buffer would be", async () => {
     const cmd = new Command('true').setOutputBuffer();
     await expect(cmd.runRegex([/a/], () => {})).rejects.toThrow(/cannot specify output twice/);
   });
@@ -215,7 +265,7 @@ describe('runRegex/runNul: what the callback keeps holds only itself', () => {
   }, 120_000);
 });
 
-describe('runNul: libvirt\'s fields', () => {
+describe("runNul: libvirt's fields", () => {
   async function nulCalls(text: string, n: number): Promise<string[][]> {
     const calls: string[][] = [];
     await writes(text).runNul(n, (f) => {
@@ -235,12 +285,16 @@ describe('runNul: libvirt\'s fields', () => {
     expect(await nulCalls('', 3)).toEqual([]);
   });
 
-  it('newlines are data; encoding \'buffer\' gives Buffers', async () => {
+  it("newlines are data; encoding 'buffer' gives Buffers", async () => {
     expect(await nulCalls('a\nb\0c', 2)).toEqual([['a\nb', 'c']]);
     const got: Buffer[][] = [];
-    await writes('x\0y').runNul(2, (f) => {
-      got.push(f);
-    }, { encoding: 'buffer' });
+    await writes('x\0y').runNul(
+      2,
+      (f) => {
+        got.push(f);
+      },
+      { encoding: 'buffer' },
+    );
     expect(got).toEqual([[Buffer.from('x'), Buffer.from('y')]]);
   });
 
@@ -257,9 +311,11 @@ describe('runNul: libvirt\'s fields', () => {
 
   it('a callback that throws kills the child and rejects with that error', async () => {
     const cmd = new Command('/bin/sh', '-c', 'while :; do printf "f\\0"; done');
-    const err = await cmd.runNul(3, () => {
-      throw new Error('stop');
-    }).catch((e: unknown) => e);
+    const err = await cmd
+      .runNul(3, () => {
+        throw new Error('stop');
+      })
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe('stop');
   });
 });
@@ -271,7 +327,13 @@ async function settlesWithin<T>(what: string, ms: number, p: Promise<T>): Promis
     timer = setTimeout(() => reject(new Error(`${what} had not settled after ${ms} ms`)), ms);
   });
   try {
-    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      hang,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -281,7 +343,7 @@ const never = (): Promise<never> => new Promise<never>(() => {});
 const sh = (script: string): Command => new Command('/bin/sh', '-c', script);
 
 describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the callback does', () => {
-  it('a timeout ends the call while the callback\'s promise never settles, after the child exited or while it runs', async () => {
+  it("a timeout ends the call while the callback's promise never settles, after the child exited or while it runs", async () => {
     for (const cmd of [new Command('echo', 'a'), sh('echo a; exec sleep 30')]) {
       const { error } = await settlesWithin('runRegex', 10_000, cmd.runRegex([/a/], never, { timeout: 300 }));
       expect(error).toBeInstanceOf(CommandError);
@@ -293,7 +355,7 @@ describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the 
     expect(liveChildren()).toEqual([]);
   });
 
-  it('an AbortSignal ends the call while the callback\'s promise never settles', async () => {
+  it("an AbortSignal ends the call while the callback's promise never settles", async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('changed my mind')), 200);
     const { error } = await settlesWithin('runRegex', 10_000, sh('echo a; exec sleep 30').runRegex([/a/], never, { signal: ac.signal }));
@@ -306,7 +368,13 @@ describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the 
     for (const nul of [false, true]) {
       const cmd = nul ? sh('while :; do printf "f\\0"; done') : sh('while :; do echo line; done');
       let calls = 0;
-      const p = nul ? cmd.runNul(2, () => { calls++; }) : cmd.runRegex([/line/], () => { calls++; });
+      const p = nul
+        ? cmd.runNul(2, () => {
+            calls++;
+          })
+        : cmd.runRegex([/line/], () => {
+            calls++;
+          });
       while (calls < 100) await sleep(5);
       await cmd.abort();
       const { error } = await settlesWithin('the aborted call', 10_000, p);
@@ -316,7 +384,7 @@ describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the 
     }
   });
 
-  it('abort() ends the call also once the child has exited and the callback\'s promise is still pending', async () => {
+  it("abort() ends the call also once the child has exited and the callback's promise is still pending", async () => {
     const cmd = new Command('echo', 'a');
     let called!: () => void;
     const inCallback = new Promise<void>((resolve) => (called = resolve));
@@ -334,28 +402,42 @@ describe('runRegex/runNul: the call ends on a timeout or an abort, whatever the 
   it('a timeout fires on time while the callback parses a burst of lines (the parse yields to the event loop)', async () => {
     // 285 lines arrive at once; each callback takes 20 ms: 5.7 s of parsing if nothing yields.
     let calls = 0;
-    const { error } = await settlesWithin('runRegex', 30_000, sh('seq 1 285; exec sleep 30').runRegex([/\d/], () => {
-      calls++;
-      const until = Date.now() + 20;
-      while (Date.now() < until) { /* a slow parser */ }
-    }, { timeout: 300 }));
+    const { error } = await settlesWithin(
+      'runRegex',
+      30_000,
+      sh('seq 1 285; exec sleep 30').runRegex(
+        [/\d/],
+        () => {
+          calls++;
+          const until = Date.now() + 20;
+          while (Date.now() < until) {
+            /* a slow parser */
+          }
+        },
+        { timeout: 300 },
+      ),
+    );
     expect((error as CommandError).code).toBe('ETIMEDOUT');
     expect(calls, 'lines parsed before the timeout ended the call').toBeLessThan(285 / 2);
     expect(liveChildren()).toEqual([]);
   });
 });
 
-describe('runRegex/runNul: the callback\'s error and the output are never lost', () => {
-  it('a callback\'s error is what the call rejects with, whatever its code, also after the child exited', async () => {
+describe("runRegex/runNul: the callback's error and the output are never lost", () => {
+  it("a callback's error is what the call rejects with, whatever its code, also after the child exited", async () => {
     const mine = Object.assign(new Error('mine'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-    const err = await new Command('printf', 'a\\nb\\n').runRegex([/./], async (_g, i) => {
-      await sleep(50); // the child has exited meanwhile
-      if (i === 1) throw mine;
-    }).catch((e: unknown) => e);
+    const err = await new Command('printf', 'a\\nb\\n')
+      .runRegex([/./], async (_g, i) => {
+        await sleep(50); // the child has exited meanwhile
+        if (i === 1) throw mine;
+      })
+      .catch((e: unknown) => e);
     expect(err).toBe(mine);
-    const err2 = await new Command('printf', 'a\\0').runNul(1, () => {
-      throw mine;
-    }).catch((e: unknown) => e);
+    const err2 = await new Command('printf', 'a\\0')
+      .runNul(1, () => {
+        throw mine;
+      })
+      .catch((e: unknown) => e);
     expect(err2).toBe(mine);
   });
 
@@ -372,22 +454,39 @@ describe('runRegex/runNul: the callback\'s error and the output are never lost',
 describe('runRegex: a grandchild holding the pipe', () => {
   it('cannot hang the call: once the child has exited and no data came for a while, what was read counts', async () => {
     const got: string[] = [];
-    const { value, error } = await settlesWithin('runRegex', 10_000,
-      sh('echo a; (exec sleep 3 > /dev/null 2>&1 &); (exec sleep 3 &); echo b').runRegex([/^(\w)$/], ([g]) => { got.push(g); }));
+    const { value, error } = await settlesWithin(
+      'runRegex',
+      10_000,
+      sh('echo a; (exec sleep 3 > /dev/null 2>&1 &); (exec sleep 3 &); echo b').runRegex([/^(\w)$/], ([g]) => {
+        got.push(g);
+      }),
+    );
     expect(error).toBeUndefined();
     expect(value?.status).toBe(0);
     expect(got).toEqual(['a', 'b']);
   });
 });
 
-describe('runRegex: libvirt\'s parse after a successful run ({ parse: \'after-exit\' })', () => {
+describe("runRegex: libvirt's parse after a successful run ({ parse: 'after-exit' })", () => {
   it('a failing run never calls the callback; the default streaming parse has called it by then', async () => {
     const streamed: string[] = [];
-    const e1 = (await sh('echo a; exit 3').runRegex([/(a)/], ([g]) => { streamed.push(g); }).catch((e: unknown) => e)) as CommandError;
+    const e1 = (await sh('echo a; exit 3')
+      .runRegex([/(a)/], ([g]) => {
+        streamed.push(g);
+      })
+      .catch((e: unknown) => e)) as CommandError;
     expect(e1.exitStatus).toBe(3);
     expect(streamed).toEqual(['a']);
     const after: string[] = [];
-    const e2 = (await sh('echo a; exit 3').runRegex([/(a)/], ([g]) => { after.push(g); }, { parse: 'after-exit' }).catch((e: unknown) => e)) as CommandError;
+    const e2 = (await sh('echo a; exit 3')
+      .runRegex(
+        [/(a)/],
+        ([g]) => {
+          after.push(g);
+        },
+        { parse: 'after-exit' },
+      )
+      .catch((e: unknown) => e)) as CommandError;
     expect(e2.exitStatus).toBe(3);
     expect(after).toEqual([]);
   });
@@ -399,12 +498,23 @@ describe('runRegex: libvirt\'s parse after a successful run ({ parse: \'after-ex
       const seen: [string, boolean][] = [];
       // the marker is made after the output: it exists only once the child is done
       const cmd = new Command('/bin/sh', '-c', 'echo a; echo b; sleep 0.2; : > "$0"; exit 3', marker);
-      const r = await cmd.runRegex([/(\w)/], ([g]) => { seen.push([g, fs.existsSync(marker)]); }, { parse: 'after-exit', status: true });
+      const r = await cmd.runRegex(
+        [/(\w)/],
+        ([g]) => {
+          seen.push([g, fs.existsSync(marker)]);
+        },
+        { parse: 'after-exit', status: true },
+      );
       expect(r.status).toBe(3);
-      expect(seen).toEqual([['a', true], ['b', true]]);
+      expect(seen).toEqual([
+        ['a', true],
+        ['b', true],
+      ]);
       fs.rmSync(marker);
       const streamed: [string, boolean][] = [];
-      await new Command('/bin/sh', '-c', 'echo a; sleep 0.2; : > "$0"', marker).runRegex([/(\w)/], ([g]) => { streamed.push([g, fs.existsSync(marker)]); });
+      await new Command('/bin/sh', '-c', 'echo a; sleep 0.2; : > "$0"', marker).runRegex([/(\w)/], ([g]) => {
+        streamed.push([g, fs.existsSync(marker)]);
+      });
       expect(streamed).toEqual([['a', false]]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -412,26 +522,47 @@ describe('runRegex: libvirt\'s parse after a successful run ({ parse: \'after-ex
   });
 
   it('a timeout still ends an after-exit call, and a bad parse option is refused at once', async () => {
-    const { error } = await settlesWithin('runRegex', 10_000, sh('echo a; exec sleep 30').runRegex([/a/], () => {}, { parse: 'after-exit', timeout: 300 }));
+    const { error } = await settlesWithin(
+      'runRegex',
+      10_000,
+      sh('echo a; exec sleep 30').runRegex([/a/], () => {}, { parse: 'after-exit', timeout: 300 }),
+    );
     expect((error as CommandError).code).toBe('ETIMEDOUT');
     expect(() => new Command('true').runRegex([/a/], () => {}, { parse: 'later' as never })).toThrow(/Command.runRegex: argument 'options.parse'/);
   });
 });
 
-describe('runRegex: lines and patterns as libvirt\'s GRegex matches them', () => {
+describe("runRegex: lines and patterns as libvirt's GRegex matches them", () => {
   it('a line ending in \\r\\n matches `$` before the \\r, and `.` does not take the \\r (GRegex: any newline ends a line)', async () => {
     const text = 'vda 10\r\nvdb 20\r\n';
-    expect(await regexCalls(text, ['^(\\S+) (\\d+)$'])).toEqual([[['vda', '10'], 0], [['vdb', '20'], 1]]);
-    expect(await regexCalls(text, [/^(\S+) (\d+)$/])).toEqual([[['vda', '10'], 0], [['vdb', '20'], 1]]);
-    expect(await regexCalls(text, ['^(.*)$'])).toEqual([[['vda 10'], 0], [['vdb 20'], 1], [[''], 2]]);
-    expect(await regexCalls(text, [/^(.*)$/])).toEqual([[['vda 10'], 0], [['vdb 20'], 1], [[''], 2]]);
+    expect(await regexCalls(text, ['^(\\S+) (\\d+)$'])).toEqual([
+      [['vda', '10'], 0],
+      [['vdb', '20'], 1],
+    ]);
+    expect(await regexCalls(text, [/^(\S+) (\d+)$/])).toEqual([
+      [['vda', '10'], 0],
+      [['vdb', '20'], 1],
+    ]);
+    expect(await regexCalls(text, ['^(.*)$'])).toEqual([
+      [['vda 10'], 0],
+      [['vdb 20'], 1],
+      [[''], 2],
+    ]);
+    expect(await regexCalls(text, [/^(.*)$/])).toEqual([
+      [['vda 10'], 0],
+      [['vdb 20'], 1],
+      [[''], 2],
+    ]);
   });
 
   it('translates PCRE: POSIX classes, \\Z, (?P<name>...), (?P=name), a leading (?i), \\Q...\\E, Unicode \\d and \\w', async () => {
     expect(await regexCalls('disk12 x\n', ['^([[:alpha:]]+)([[:digit:]]+) '])).toEqual([[['disk', '12'], 0]]);
     expect(await regexCalls('end\r\nendx\n', ['end\\Z'])).toEqual([[[], 0]]);
     expect(await regexCalls('ab=ab\nab=ac\n', ['^(?P<k>\\w+)=(?P=k)$'])).toEqual([[['ab'], 0]]);
-    expect(await regexCalls('VDA 1\nvdb 2\n', ['(?i)^(vd[a-z]) (\\d)'])).toEqual([[['VDA', '1'], 0], [['vdb', '2'], 1]]);
+    expect(await regexCalls('VDA 1\nvdb 2\n', ['(?i)^(vd[a-z]) (\\d)'])).toEqual([
+      [['VDA', '1'], 0],
+      [['vdb', '2'], 1],
+    ]);
     expect(await regexCalls('a.*b\naxxb\n', ['^a\\Q.*\\Eb$'])).toEqual([[[], 0]]);
     expect(await regexCalls('é٣ x\n', ['^(\\w)(\\d) '])).toEqual([[['é', '٣'], 0]]);
   });
@@ -447,24 +578,84 @@ describe('runRegex: lines and patterns as libvirt\'s GRegex matches them', () =>
     expect(await regexCalls('abbc\n', ['^(a)(?>(b))\\2(c)$'], { groups: [3] })).toEqual([[['a', 'b', 'c'], 0]]);
   });
 
-  it('string patterns match as the installed GLib\'s GRegex matches them (libvirt\'s compile flags), groups included', async () => {
+  it("string patterns match as the installed GLib's GRegex matches them (libvirt's compile flags), groups included", async () => {
     const gm = buildC({ src: path.join(FIXTURE_DIR, 'gregex-match.c'), out: path.join(BUILD_DIR, 'gregex-match'), label: 'gregex-match' }).path;
     const probe = spawnSync(gm, ['x', 'x'], { encoding: 'utf8' });
     if (probe.status !== 0) {
-      console.warn(`[skip] GRegex comparison: ${probe.stdout.trim() === 'NOGLIB' ? 'libglib-2.0.so.0 is not installed' : `gregex-match failed: ${probe.stderr}`}`);
+      console.warn(
+        `[skip] GRegex comparison: ${probe.stdout.trim() === 'NOGLIB' ? 'libglib-2.0.so.0 is not installed' : `gregex-match failed: ${probe.stderr}`}`,
+      );
       return;
     }
-    const subjects = ['name\r', 'vda 10\r', 'vda 10', 'a\rb', 'ABC abc', 'x\vy', 'x\fy', 'x\u0085y', 'end\r', 'end\v', 'ab١23',
-      'héllo wörld', 'éfoo bar', '  tab\there', 'a.b', 'aab', 'ab=ab', 'x"a b"y', 'PV /dev/sda1 vg0\r', '12:34:56', 'Straße', 'a\u180eb', 'a\u00a0b', ''];
-    const patterns = ['^(.*)$', '^(\\S+) (\\d+)$', '(.)$', 'a.b', '(?s)a.b', '([[:digit:]]+)', '([[:alpha:]]+)', '([[:alnum:]_]+)', '([[:space:]]+)',
-      '(\\w+)', '(\\s+)', '(\\S+)$', '\\bfoo\\b', '(end)\\Z', 'end\\z', '(?i)(abc)', '(?P<k>\\w+)=(?P=k)', '(a++)b', '(?>a|ab)b', '"([^"]*+)"',
-      '(\\h+)', '(\\v)', '(?m)^b', '[^\\d]+', '\\x{e9}', '(a)?b', '(\\d+):(\\d+)(?::(\\d+))?', '^\\s*(\\S+)\\s*$', '(?x) v d a', '[[:^digit:]]+'];
+    const subjects = [
+      'name\r',
+      'vda 10\r',
+      'vda 10',
+      'a\rb',
+      'ABC abc',
+      'x\vy',
+      'x\fy',
+      'x\u0085y',
+      'end\r',
+      'end\v',
+      'ab١23',
+      'héllo wörld',
+      'éfoo bar',
+      '  tab\there',
+      'a.b',
+      'aab',
+      'ab=ab',
+      'x"a b"y',
+      'PV /dev/sda1 vg0\r',
+      '12:34:56',
+      'Straße',
+      'a\u180eb',
+      'a\u00a0b',
+      '',
+    ];
+    const patterns = [
+      '^(.*)$',
+      '^(\\S+) (\\d+)$',
+      '(.)$',
+      'a.b',
+      '(?s)a.b',
+      '([[:digit:]]+)',
+      '([[:alpha:]]+)',
+      '([[:alnum:]_]+)',
+      '([[:space:]]+)',
+      '(\\w+)',
+      '(\\s+)',
+      '(\\S+)$',
+      '\\bfoo\\b',
+      '(end)\\Z',
+      'end\\z',
+      '(?i)(abc)',
+      '(?P<k>\\w+)=(?P=k)',
+      '(a++)b',
+      '(?>a|ab)b',
+      '"([^"]*+)"',
+      '(\\h+)',
+      '(\\v)',
+      '(?m)^b',
+      '[^\\d]+',
+      '\\x{e9}',
+      '(a)?b',
+      '(\\d+):(\\d+)(?::(\\d+))?',
+      '^\\s*(\\S+)\\s*$',
+      '(?x) v d a',
+      '[[:^digit:]]+',
+    ];
     const text = subjects.join('\n');
     for (const pattern of patterns) {
-      const ref = spawnSync(gm, [pattern, ...subjects], { encoding: 'utf8' }).stdout.trim().split('\n');
+      const ref = spawnSync(gm, [pattern, ...subjects], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n');
       const expected = ref.map((l) => {
         if (!l.startsWith('MATCH')) return l;
-        const groups = l.split(' ').slice(2).map((h) => (h === '-' ? '' : Buffer.from(h, 'hex').toString('utf8')));
+        const groups = l
+          .split(' ')
+          .slice(2)
+          .map((h) => (h === '-' ? '' : Buffer.from(h, 'hex').toString('utf8')));
         return `MATCH ${JSON.stringify(groups)}`;
       });
       const got: string[] = subjects.map(() => 'NOMATCH');

@@ -29,12 +29,14 @@ function probe(cmd: Command): Record<string, string> {
   return out;
 }
 
-
 // Reads a field of /proc/<pid>/status of a child that runs `sleep`, then ends it.
 async function statusOf(cmd: Command, field: string): Promise<string> {
   const pid = cmd.runAsync();
   try {
-    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    const line = fs
+      .readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${field}:`));
     return (line ?? '').slice(field.length + 1).trim();
   } finally {
     await cmd.abort();

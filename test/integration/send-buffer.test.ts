@@ -35,8 +35,7 @@ function usage(fn: () => unknown): CommandError {
 
 describe('setSendBuffer: the child reads the data at the fd number given', () => {
   it('runSync(), run() and runAsync() deliver it at that number (helper --readfd)', async () => {
-    const make = (fd: number, text: string): Command =>
-      new Command(HELPER, '--readfd', String(fd)).setSendBuffer(fd, text).setOutputBuffer({});
+    const make = (fd: number, text: string): Command => new Command(HELPER, '--readfd', String(fd)).setSendBuffer(fd, text).setOutputBuffer({});
     expect(make(3, 'sync data\n').runSync().stdout).toBe(echoed('sync data\n'));
     expect((await make(9, 'async data\n').run()).stdout).toBe(echoed('async data\n'));
     const bg = make(12, 'background data\n');
@@ -76,8 +75,7 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
     const probe = Array.from({ length: 12 }, () => fs.openSync('/dev/null', 'r'));
     for (const fd of probe) fs.closeSync(fd);
     const [a, b] = [probe[8], probe[10]];
-    const r = await new Command(HELPER, '--readfd', String(a), '--readfd', String(b))
-      .setSendBuffer(a, 'first\n').setSendBuffer(b, 'second\n').run();
+    const r = await new Command(HELPER, '--readfd', String(a), '--readfd', String(b)).setSendBuffer(a, 'first\n').setSendBuffer(b, 'second\n').run();
     expect(r.stdout).toBe(echoed('first\nsecond\n'));
   });
 
@@ -88,8 +86,11 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
     const out = {};
     const err = {};
     new Command(HELPER, '--readfd', '3', '--readfd', '5')
-      .setSendBuffer(3, one).setSendBuffer(5, two).setInputBuffer(input)
-      .setOutputBuffer(out).setErrorBuffer(err)
+      .setSendBuffer(3, one)
+      .setSendBuffer(5, two)
+      .setInputBuffer(input)
+      .setOutputBuffer(out)
+      .setErrorBuffer(err)
       .runSync();
     expect(out).toEqual({ value: `BEGIN STDOUT\n${input}${one}${two}END STDOUT\n` });
     expect(err).toEqual({ value: `BEGIN STDERR\n${input}${one}${two}END STDERR\n` });
@@ -155,7 +156,7 @@ describe('setSendBuffer: the child reads the data at the fd number given', () =>
 });
 
 describeRoot('setSendBuffer with a new user namespace (root)', () => {
-  it("a target at the number the id-map pipe takes: the child still waits for its maps, then reads", async () => {
+  it('a target at the number the id-map pipe takes: the child still waits for its maps, then reads', async () => {
     // run() makes the capture pipes (free[0-3]), the status pipe (free[4-5]), the send pipe
     // (free[6-7]), then the id-map pipe, whose read end (free[8]) the child reads at step 6,
     // after the send buffers are mapped at step 2.
@@ -163,8 +164,10 @@ describeRoot('setSendBuffer with a new user namespace (root)', () => {
     for (const fd of probe) fs.closeSync(fd);
     const target = probe[8];
     const r = await new Command(HELPER, '--readfd', String(target))
-      .unshare(['user']).setUidMappings([{ inside: 0, outside: 0, count: 1 }])
-      .setSendBuffer(target, 'in a user namespace\n').run();
+      .unshare(['user'])
+      .setUidMappings([{ inside: 0, outside: 0, count: 1 }])
+      .setSendBuffer(target, 'in a user namespace\n')
+      .run();
     expect(r.stdout).toBe(echoed('in a user namespace\n'));
   });
 });
@@ -177,8 +180,7 @@ describe('setSendBuffer: misuse', () => {
   });
 
   it('the run refuses two buffers on one fd, a clash with passFD, a daemon and exec()', () => {
-    expect(usage(() => new Command('true').setSendBuffer(3, 'a').setSendBuffer(3, 'b').runSync()).message)
-      .toMatch(/two send buffers on fd 3/);
+    expect(usage(() => new Command('true').setSendBuffer(3, 'a').setSendBuffer(3, 'b').runSync()).message).toMatch(/two send buffers on fd 3/);
     const fd = fs.openSync('/dev/null', 'r');
     try {
       const cmd = new Command('true').setSendBuffer(fd, 'a').passFD(fd);

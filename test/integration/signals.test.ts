@@ -24,8 +24,18 @@ import { useTmpDir } from '../helpers/tmp';
 useInvariants();
 const tmp = useTmpDir('vc-sig-');
 
-const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGUSR1 = 10, SIGUSR2 = 12, SIGPIPE = 13;
-const SIGALRM = 14, SIGTERM = 15, SIGTSTP = 20, SIGTTOU = 22, SIGXFSZ = 25, SIGWINCH = 28;
+const SIGHUP = 1,
+  SIGINT = 2,
+  SIGQUIT = 3,
+  SIGUSR1 = 10,
+  SIGUSR2 = 12,
+  SIGPIPE = 13;
+const SIGALRM = 14,
+  SIGTERM = 15,
+  SIGTSTP = 20,
+  SIGTTOU = 22,
+  SIGXFSZ = 25,
+  SIGWINCH = 28;
 
 const BLOCKED = [SIGUSR1, SIGUSR2, SIGTERM, SIGALRM, SIGWINCH];
 const IGNORED = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGTSTP, SIGTTOU];
@@ -105,9 +115,11 @@ interface ScriptResult {
 
 describe('signals in a parent that blocks and ignores signals', () => {
   it('the helper starts clean; the parent keeps its mask and dispositions', () => {
-    const res = expectChildOk(runNodeChild(SCRIPT, {
-      args: { sigtool: SIGTOOL, blocked: BLOCKED, ignored: IGNORED, dir: tmp.path, usr1: SIGUSR1 },
-    })) as ScriptResult;
+    const res = expectChildOk(
+      runNodeChild(SCRIPT, {
+        args: { sigtool: SIGTOOL, blocked: BLOCKED, ignored: IGNORED, dir: tmp.path, usr1: SIGUSR1 },
+      }),
+    ) as ScriptResult;
 
     // precondition: the parent really is in that state
     const blk = BigInt(`0x${res.before.blk}`);

@@ -303,7 +303,15 @@ describe('leaving a loop over lines()', () => {
     const cmd = new Command('seq', '1', String(SEQ_N));
     cmd.runAsync({ stdout: 'pipe' });
     let got = 0;
-    await pipeline(cmd.stdout!, new Writable({ write(c: Buffer, _e, cb) { got += c.length; cb(); } }));
+    await pipeline(
+      cmd.stdout!,
+      new Writable({
+        write(c: Buffer, _e, cb) {
+          got += c.length;
+          cb();
+        },
+      }),
+    );
     expect((await cmd.wait()).status).toBe(0);
     expect(got).toBe(SEQ_BYTES);
     expect(isAlive(cmd.pid ?? -1)).toBe(false);

@@ -61,12 +61,14 @@ describe('runAsync with pipe streams', () => {
     let outBytes = 0;
     let buffered = 0;
     const feeding = pipeline(
-      Readable.from((function* () {
-        for (const c of source(CAT_BYTES)) {
-          inHash.update(c);
-          yield c;
-        }
-      })()),
+      Readable.from(
+        (function* () {
+          for (const c of source(CAT_BYTES)) {
+            inHash.update(c);
+            yield c;
+          }
+        })(),
+      ),
       cmd.stdin!,
     );
     for await (const chunk of cmd.stdout!) {
@@ -114,18 +116,24 @@ describe('runAsync with pipe streams', () => {
     expect((err as CommandError).signal).toBe('SIGPIPE');
   });
 
-  it('the slow reader\'s child sleeps in pipe_write while we do not read (state S, wchar flat)', async () => {
+  it("the slow reader's child sleeps in pipe_write while we do not read (state S, wchar flat)", async () => {
     const cmd = new Command('head', '-c', String(64 * MiB), '/dev/zero');
     const pid = cmd.runAsync({ stdout: 'pipe' });
     cmd.stdout!.pause();
     // Node stops reading once its buffer is full; then the pipe fills.
     let last = -1;
-    expect(await waitFor(() => {
-      const w = wchar(pid);
-      const same = w === last;
-      last = w;
-      return same && procStat(pid)?.state === 'S';
-    }, 5000, 50)).toBe(true);
+    expect(
+      await waitFor(
+        () => {
+          const w = wchar(pid);
+          const same = w === last;
+          last = w;
+          return same && procStat(pid)?.state === 'S';
+        },
+        5000,
+        50,
+      ),
+    ).toBe(true);
     expect(last).toBeLessThan(4 * MiB);
     let n = 0;
     cmd.stdout!.on('data', (c: Buffer) => (n += c.length));
@@ -190,7 +198,7 @@ describe('runAsync with pipe streams', () => {
     expect(err).toEqual(['err']);
   });
 
-  it('lines(): a last line without a newline is included; { stream: \'all\' } has both streams\' lines', async () => {
+  it("lines(): a last line without a newline is included; { stream: 'all' } has both streams' lines", async () => {
     const a = new Command('printf', 'a\\n\\nb\\nlast');
     a.runAsync({ stdout: 'pipe' });
     const got: string[] = [];
@@ -214,17 +222,21 @@ describe('runAsync with pipe streams', () => {
     await c.wait();
   });
 
-  it('the child\'s ends are blocking, ours are not (helper reports its fd flags)', async () => {
+  it("the child's ends are blocking, ours are not (helper reports its fd flags)", async () => {
     const cmd = new Command(HELPER, '--log', '-', '--no-stdio');
     cmd.runAsync({ stdin: 'pipe', stdout: 'pipe' });
     const text: string[] = [];
     for await (const l of cmd.lines()) text.push(l);
     await cmd.wait();
     cmd.stdin!.destroy();
-    const flags = new Map(text.filter((l) => l.startsWith('FDFLAGS:')).map((l) => {
-      const [fd, fl] = l.slice(8).split(' ');
-      return [Number(fd), parseInt(fl, 8)] as const;
-    }));
+    const flags = new Map(
+      text
+        .filter((l) => l.startsWith('FDFLAGS:'))
+        .map((l) => {
+          const [fd, fl] = l.slice(8).split(' ');
+          return [Number(fd), parseInt(fl, 8)] as const;
+        }),
+    );
     expect((flags.get(0) as number) & 0o4000).toBe(0);
     expect((flags.get(1) as number) & 0o4000).toBe(0);
   });
@@ -258,7 +270,7 @@ describe('runAsync with pipe streams', () => {
     expect(stdin!.destroyed && stdout!.destroyed).toBe(true);
   });
 
-  it('the next run destroys the last run\'s streams; a run without pipes has none', async () => {
+  it("the next run destroys the last run's streams; a run without pipes has none", async () => {
     const cmd = new Command('/bin/echo', 'x');
     cmd.runAsync({ stdout: 'pipe' });
     const first = cmd.stdout!;

@@ -29,7 +29,10 @@ describe('user and group names (getpwnam_r/getgrnam_r in the addon)', () => {
 
   it('resolves groups as getent group does: root and the first group of /etc/group', () => {
     expect(lookupGroup('root')).toEqual({ name: 'root', gid: 0 });
-    const first = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l && !l.startsWith('#') && !l.startsWith('root:'));
+    const first = fs
+      .readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l && !l.startsWith('#') && !l.startsWith('root:'));
     expect(first).toBeDefined();
     const name = first!.split(':')[0];
     expect(lookupGroup(name)).toEqual({ name, gid: Number(getent('group', name)![2]) });

@@ -68,7 +68,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 describe('Worker threads', () => {
   it('run() works in a Worker, and a Worker exiting mid-run leaves no zombie, handle or crash', () => {
-    const r = runNodeChild(`
+    const r = runNodeChild(
+      `
       const { Worker } = require('worker_threads');
       const code = \`
         require(\${JSON.stringify(ARGS.register)});
@@ -98,7 +99,9 @@ describe('Worker threads', () => {
       const states = msg.pids.map(state);
       process.kill(msg.pids[2], 'SIGKILL');
       emit({ out: msg.out, states });
-    `, { args: { register: TS_REGISTER } });
+    `,
+      { args: { register: TS_REGISTER } },
+    );
     const result = expectChildOk(r) as { out: string; states: string[] };
     expect(result.out).toBe('from a worker\n');
     // autoReap child and handshake child: killed and reaped; the released one still running.
@@ -109,7 +112,8 @@ describe('Worker threads', () => {
   it('a Worker terminated while it spawns (run, runSync, runAsync loops) ends alone: the process lives, its children are killed and reaped, no fd stays open', () => {
     // Before: FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw (or Error::New
     // napi_get_last_error_info from a plan read half-way), which aborts the whole process.
-    const r = runNodeChild(`${WORKER_KIT}
+    const r = runNodeChild(
+      `${WORKER_KIT}
       const code = \`
         const { Command } = vc;
         parentPort.postMessage('ready');
@@ -153,7 +157,9 @@ describe('Worker threads', () => {
         ended++;
       }
       emit({ ended, children: ourChildren(), fdsBefore, fdsAfter: procFds() });
-    `, { timeoutMs: 170000 });
+    `,
+      { timeoutMs: 170000 },
+    );
     const result = expectChildOk(r) as { ended: number; children: number[]; fdsBefore: unknown; fdsAfter: unknown };
     expect(result.ended).toBe(23);
     expect(result.children, 'children of the process after its Workers ended').toEqual([]);
@@ -165,7 +171,8 @@ describe('Worker threads', () => {
     const bin = path.join(tmp.path, 'bin');
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'vc-worker-only'), '#!/bin/sh\necho "found $VC_W"\n', { mode: 0o755 });
-    const r = runNodeChild(`${WORKER_KIT}
+    const r = runNodeChild(
+      `${WORKER_KIT}
       process.env.VC_MAIN = 'main';
       process.env.VC_W = 'main-value';
       const code = \`
@@ -188,10 +195,13 @@ describe('Worker threads', () => {
       let mainFound;
       try { new vc.Command('vc-worker-only').runSync(); mainFound = 'found'; } catch (e) { mainFound = e.code; }
       emit({ inWorker, main, mainFound });
-    `, { args: { bin } });
+    `,
+      { args: { bin } },
+    );
     const result = expectChildOk(r) as {
       inWorker: { inherited: Record<string, string>; passed: Record<string, string>; common: Record<string, string>; found: string };
-      main: string[]; mainFound: string;
+      main: string[];
+      mainFound: string;
     };
     const { inherited, passed, common, found } = result.inWorker;
     expect(inherited.VC_W).toBe('worker-value');
@@ -206,7 +216,8 @@ describe('Worker threads', () => {
 
   it('a Worker ending while its daemon waits for the handshake: the daemon gives up and exits, its pidfile goes, nothing stays open', () => {
     const pidFile = path.join(tmp.path, 'worker-daemon.pid');
-    const r = runNodeChild(`${WORKER_KIT}
+    const r = runNodeChild(
+      `${WORKER_KIT}
       const first = startWorker('parentPort.postMessage(1)', {});
       await new Promise((r) => first.once('message', r));
       await first.terminate();
@@ -227,7 +238,9 @@ describe('Worker threads', () => {
       }
       if (!gone) process.kill(pid, 'SIGKILL');
       emit({ gone, pidFile: fs.existsSync(ARGS.pidFile), fdsBefore, fdsAfter: procFds() });
-    `, { args: { pidFile } });
+    `,
+      { args: { pidFile } },
+    );
     const result = expectChildOk(r) as { gone: boolean; pidFile: boolean; fdsBefore: unknown; fdsAfter: unknown };
     expect(result.gone, 'the daemon exited').toBe(true);
     expect(result.pidFile, 'its pidfile removed').toBe(false);
@@ -239,7 +252,8 @@ describe('Worker threads', () => {
     // This build shows only that the process survives and nothing stays open; the ASan pass
     // would report a block freed twice (it runs with leak detection off, so a leaked block here
     // goes unseen by any test).
-    const r = runNodeChild(`${WORKER_KIT}
+    const r = runNodeChild(
+      `${WORKER_KIT}
       const first = startWorker('parentPort.postMessage(1)', {});
       await new Promise((r) => first.once('message', r));
       await first.terminate();
@@ -259,7 +273,9 @@ describe('Worker threads', () => {
         ended++;
       }
       emit({ ended, children: ourChildren(), fdsBefore, fdsAfter: procFds() });
-    `, { args: { dir: tmp.path }, env: buildUnderTestEnv() });
+    `,
+      { args: { dir: tmp.path }, env: buildUnderTestEnv() },
+    );
     const result = expectChildOk(r) as { ended: number; children: number[]; fdsBefore: unknown; fdsAfter: unknown };
     expect(result.ended).toBe(3);
     expect(result.children).toEqual([]);
@@ -272,7 +288,8 @@ describe('Worker threads', () => {
     // The child stack (native/core/spawn.cc) is one mapping of 256 KiB whose lowest page is the
     // guard: a 4 KiB PROT_NONE region right below a 252 KiB read-write one. Counted in
     // /proc/self/maps before and after; glibc's thread stacks and V8's regions have other sizes.
-    const r = runNodeChild(`${WORKER_KIT}
+    const r = runNodeChild(
+      `${WORKER_KIT}
       function childStacks() {
         const regions = fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\\n').map((l) => {
           const [range, perms, , , inode] = l.split(/\\s+/);
@@ -298,11 +315,12 @@ describe('Worker threads', () => {
         if (ran !== 'ran' || code !== 0) throw new Error('worker ' + i + ': exit ' + code + ', ' + (ran ?? String(error)));
       }
       emit({ before, after: { stacks: childStacks() } });
-    `, { args: { workers: WORKERS }, env: buildUnderTestEnv(), timeoutMs: 170000 });
+    `,
+      { args: { workers: WORKERS }, env: buildUnderTestEnv(), timeoutMs: 170000 },
+    );
     const result = expectChildOk(r) as { before: { stacks: number }; after: { stacks: number } };
     // Before: one more child stack per Worker.
     expect(result.before.stacks, 'the main thread ran once: its stack is mapped').toBeGreaterThanOrEqual(1);
     expect(result.after.stacks - result.before.stacks, `child stacks still mapped after ${WORKERS} Workers`).toBeLessThanOrEqual(2);
   }, 180000);
 });
-

@@ -38,8 +38,16 @@ type Op =
   | { m: 'addArgPair'; name: string; value: string }
   | { m: 'addArgFormat'; value: string };
 
-const nulError = (method: string, what: string): ArgErrorSpec => ({ ctor: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: `${method}: ${what} must not contain NUL bytes` });
-const emptyError = (method: string, what: string, ctor: typeof TypeError | typeof RangeError = TypeError): ArgErrorSpec => ({ ctor, code: 'ERR_INVALID_ARG_VALUE', message: `${method}: ${what} must not be empty` });
+const nulError = (method: string, what: string): ArgErrorSpec => ({
+  ctor: TypeError,
+  code: 'ERR_INVALID_ARG_VALUE',
+  message: `${method}: ${what} must not contain NUL bytes`,
+});
+const emptyError = (method: string, what: string, ctor: typeof TypeError | typeof RangeError = TypeError): ArgErrorSpec => ({
+  ctor,
+  code: 'ERR_INVALID_ARG_VALUE',
+  message: `${method}: ${what} must not be empty`,
+});
 
 /** The error the constructor must throw, checking argv in order: the program, then each argument. */
 function ctorError(c: Ctor, argv: readonly string[]): ArgErrorSpec | null {
@@ -57,7 +65,8 @@ function opOutcome(op: Op): { error: ArgErrorSpec } | { append: string[] } {
   // Every index in order: a hole of a sparse array is undefined, then a NUL byte.
   const firstBad = (list: string[], method: string): { error: ArgErrorSpec } | null => {
     for (let i = 0; i < list.length; i++) {
-      if (!(i in list)) return { error: { ctor: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: `${method}: args[${i}] must be a string (received undefined)` } };
+      if (!(i in list))
+        return { error: { ctor: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: `${method}: args[${i}] must be a string (received undefined)` } };
       if (list[i].includes('\0')) return { error: nulError(method, `args[${i}]`) };
     }
     return null;
@@ -82,11 +91,21 @@ function opOutcome(op: Op): { error: ArgErrorSpec } | { append: string[] } {
 
 function apply(cmd: Command, op: Op): void {
   switch (op.m) {
-    case 'addArg': cmd.addArg(op.value); break;
-    case 'addArgList': cmd.addArgList(...op.args); break;
-    case 'addArgSet': cmd.addArgSet(op.args); break;
-    case 'addArgPair': cmd.addArgPair(op.name, op.value); break;
-    case 'addArgFormat': cmd.addArgFormat('%s', op.value); break;
+    case 'addArg':
+      cmd.addArg(op.value);
+      break;
+    case 'addArgList':
+      cmd.addArgList(...op.args);
+      break;
+    case 'addArgSet':
+      cmd.addArgSet(op.args);
+      break;
+    case 'addArgPair':
+      cmd.addArgPair(op.name, op.value);
+      break;
+    case 'addArgFormat':
+      cmd.addArgFormat('%s', op.value);
+      break;
   }
 }
 
@@ -120,7 +139,11 @@ function build(c: Ctor, ops: readonly Op[], log: string): { cmd: Command; argv: 
 // ------------------------------------------------------------------------------ arbitraries
 
 /** A word for the helper's argv: any text but the helper's own option names. */
-const word = (nulWeight: number): fc.Arbitrary<string> => maybeNul(shortText.filter((s) => !HELPER_OPTIONS.has(s)), nulWeight);
+const word = (nulWeight: number): fc.Arbitrary<string> =>
+  maybeNul(
+    shortText.filter((s) => !HELPER_OPTIONS.has(s)),
+    nulWeight,
+  );
 
 function ctorArb(nulWeight: number, maxHuge: number): fc.Arbitrary<Ctor> {
   const programArb = fc.oneof(
@@ -139,7 +162,10 @@ function opArb(nulWeight: number, maxHuge: number): fc.Arbitrary<Op> {
   const w = word(nulWeight);
   const big = fc.oneof({ arbitrary: w, weight: 20 }, { arbitrary: hugeText(), weight: maxHuge > 0 ? 1 : 0 });
   // now and then a sparse array: its holes are arguments undefined
-  const list = fc.oneof({ arbitrary: textList({ maxLength: 4, maxHuge: 0, item: w }), weight: 12 }, { arbitrary: fc.sparseArray(w, { maxLength: 4 }), weight: 1 });
+  const list = fc.oneof(
+    { arbitrary: textList({ maxLength: 4, maxHuge: 0, item: w }), weight: 12 },
+    { arbitrary: fc.sparseArray(w, { maxLength: 4 }), weight: 1 },
+  );
   return fc.oneof(
     fc.record({ m: fc.constant('addArg' as const), value: big }),
     fc.record({ m: fc.constant('addArgList' as const), args: list }),

@@ -40,7 +40,11 @@ type Op =
   | { m: 'addEnvPassCommon' }
   | { m: 'addEnvXDG'; baseDir: string };
 
-const valueError = (method: string, what: string, reason: string): ArgErrorSpec => ({ ctor: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: `${method}: ${what} ${reason}` });
+const valueError = (method: string, what: string, reason: string): ArgErrorSpec => ({
+  ctor: TypeError,
+  code: 'ERR_INVALID_ARG_VALUE',
+  message: `${method}: ${what} ${reason}`,
+});
 
 /** checkEnvName's verdict: NUL, then empty, then '='. */
 function nameError(method: string, name: string): ArgErrorSpec | null {
@@ -68,8 +72,9 @@ class EnvModel {
   apply(op: Op): ArgErrorSpec | null {
     switch (op.m) {
       case 'addEnvPair': {
-        const e = nameError('Command.addEnvPair', op.name)
-          ?? (op.value.includes('\0') ? valueError('Command.addEnvPair', "argument 'value'", 'must not contain NUL bytes') : null);
+        const e =
+          nameError('Command.addEnvPair', op.name) ??
+          (op.value.includes('\0') ? valueError('Command.addEnvPair', "argument 'value'", 'must not contain NUL bytes') : null);
         if (e) return e;
         this.clean = true;
         this.set(op.name, op.value);
@@ -137,11 +142,21 @@ function call(cmd: Command, op: Op, model: EnvModel): void {
     const want = new EnvModel().apply(op);
     const invoke = (): void => {
       switch (op.m) {
-        case 'addEnvPair': cmd.addEnvPair(op.name, op.value); break;
-        case 'addEnvString': cmd.addEnvString(op.entry); break;
-        case 'addEnvPass': cmd.addEnvPass(op.name); break;
-        case 'addEnvPassCommon': cmd.addEnvPassCommon(); break;
-        case 'addEnvXDG': cmd.addEnvXDG(op.baseDir); break;
+        case 'addEnvPair':
+          cmd.addEnvPair(op.name, op.value);
+          break;
+        case 'addEnvString':
+          cmd.addEnvString(op.entry);
+          break;
+        case 'addEnvPass':
+          cmd.addEnvPass(op.name);
+          break;
+        case 'addEnvPassCommon':
+          cmd.addEnvPassCommon();
+          break;
+        case 'addEnvXDG':
+          cmd.addEnvXDG(op.baseDir);
+          break;
       }
     };
     if (!expectArgError(invoke, want, `${op.m}(${JSON.stringify(op).slice(0, 200)})`)) model.apply(op);
@@ -153,14 +168,17 @@ function call(cmd: Command, op: Op, model: EnvModel): void {
 // ------------------------------------------------------------------------------ arbitraries
 
 /** Names: anything, a few that collide, Object.prototype keys, real variables, '=' inside, empty; sometimes a NUL. */
-const envName: fc.Arbitrary<string> = maybeNul(fc.oneof(
-  { arbitrary: shortText, weight: 6 },
-  { arbitrary: fc.constantFrom('A', 'B', 'AB', 'A_B', 'a', 'Ä', 'LC_ALL', 'XDG_CACHE_HOME'), weight: 4 },
-  { arbitrary: fc.constantFrom(...PROTOTYPE_NAMES), weight: 2 },
-  { arbitrary: fc.constantFrom('PATH', 'HOME', 'TMPDIR', 'USER'), weight: 1 },
-  { arbitrary: fc.tuple(shortText, shortText).map(([a, b]) => `${a}=${b}`), weight: 2 },
-  { arbitrary: fc.constant(''), weight: 1 },
-), 12);
+const envName: fc.Arbitrary<string> = maybeNul(
+  fc.oneof(
+    { arbitrary: shortText, weight: 6 },
+    { arbitrary: fc.constantFrom('A', 'B', 'AB', 'A_B', 'a', 'Ä', 'LC_ALL', 'XDG_CACHE_HOME'), weight: 4 },
+    { arbitrary: fc.constantFrom(...PROTOTYPE_NAMES), weight: 2 },
+    { arbitrary: fc.constantFrom('PATH', 'HOME', 'TMPDIR', 'USER'), weight: 1 },
+    { arbitrary: fc.tuple(shortText, shortText).map(([a, b]) => `${a}=${b}`), weight: 2 },
+    { arbitrary: fc.constant(''), weight: 1 },
+  ),
+  12,
+);
 
 function opArb(withHuge: boolean): fc.Arbitrary<Op> {
   const plain = fc.oneof({ arbitrary: shortText, weight: 20 }, { arbitrary: hugeText(), weight: withHuge ? 1 : 0 });
@@ -168,10 +186,12 @@ function opArb(withHuge: boolean): fc.Arbitrary<Op> {
   return fc.oneof(
     { arbitrary: fc.record({ m: fc.constant('addEnvPair' as const), name: envName, value }), weight: 6 },
     {
-      arbitrary: fc.oneof(
-        fc.tuple(envName, value).map(([n, v]) => `${n}=${v}`),
-        maybeNul(shortText, 12), // often without '=' or starting with it
-      ).map((entry) => ({ m: 'addEnvString' as const, entry })),
+      arbitrary: fc
+        .oneof(
+          fc.tuple(envName, value).map(([n, v]) => `${n}=${v}`),
+          maybeNul(shortText, 12), // often without '=' or starting with it
+        )
+        .map((entry) => ({ m: 'addEnvString' as const, entry })),
       weight: 3,
     },
     { arbitrary: fc.record({ m: fc.constant('addEnvPass' as const), name: envName, parent: fc.option(plain, { freq: 2 }) }), weight: 3 },

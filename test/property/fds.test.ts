@@ -99,7 +99,12 @@ const caseArb: fc.Arbitrary<Case> = fc
       { arbitrary: fdVal.map((fd) => ({ k: 'fd' as const, fd })), weight: 6 },
       { arbitrary: fc.option(fdVal, { freq: 3 }).map((fd) => ({ k: 'ref' as const, fd })), weight: 3 },
       { arbitrary: fc.constant({ k: 'shared' as const }), weight: 3 },
-      { arbitrary: fc.constantFrom<unknown>(null, 'x', {}, [], { fd: -2 }, { fd: 1.5 }, { fd: '3' }, { fd: null }, 3n, undefined).map((v) => ({ k: 'bad' as const, v })), weight: 1 },
+      {
+        arbitrary: fc
+          .constantFrom<unknown>(null, 'x', {}, [], { fd: -2 }, { fd: 1.5 }, { fd: '3' }, { fd: null }, 3n, undefined)
+          .map((v) => ({ k: 'bad' as const, v })),
+        weight: 1,
+      },
     );
     const op: fc.Arbitrary<Op> = fc.oneof(
       { arbitrary: fc.record({ m: fc.constant('passFD' as const), fd: fdVal, flags }), weight: 12 },
@@ -131,9 +136,8 @@ const closedStdioCaseArb: fc.Arbitrary<Case> = fc
   .map(({ base, n, as, at }) => {
     const pool = [...base.pool, { n, open: false }];
     const fd: FdVal = { k: 'slot', i: pool.length - 1 };
-    const op: Op = as === 'setInputFD' ? { m: 'setInputFD', fd }
-      : as === 'ref' ? { m: 'setErrorFD', target: { k: 'ref', fd } }
-      : { m: as, target: { k: 'fd', fd } };
+    const op: Op =
+      as === 'setInputFD' ? { m: 'setInputFD', fd } : as === 'ref' ? { m: 'setErrorFD', target: { k: 'ref', fd } } : { m: as, target: { k: 'fd', fd } };
     const ops = [...base.ops];
     ops.splice(at % (ops.length + 1), 0, op);
     return { ...base, pool, ops };
@@ -233,11 +237,13 @@ function calls(c: Case, placed: Placed, sharedRef: FdRef): Call[] {
     switch (op.m) {
       case 'passFD': {
         const fd = val(op.fd);
-        const error = intError('Command.passFD', "argument 'fd'", fd, 3, FD_MAX)
-          ?? (op.flags === undefined ? null : intError('Command.passFD', "argument 'flags'", op.flags, 0, PASS_FD_CLOSE_PARENT | PASS_FD_BLOCKING));
+        const error =
+          intError('Command.passFD', "argument 'fd'", fd, 3, FD_MAX) ??
+          (op.flags === undefined ? null : intError('Command.passFD', "argument 'flags'", op.flags, 0, PASS_FD_CLOSE_PARENT | PASS_FD_BLOCKING));
         const flags = (op.flags ?? 0) as number;
         return {
-          op, error,
+          op,
+          error,
           invoke: (cmd) => (op.flags === undefined ? cmd.passFD(fd as number) : cmd.passFD(fd as number, op.flags as number)),
           effect: (m) => {
             if (!m.pass.has(fd as number)) m.pass.set(fd as number, flags);
@@ -246,14 +252,20 @@ function calls(c: Case, placed: Placed, sharedRef: FdRef): Call[] {
       }
       case 'setInputFD': {
         const fd = val(op.fd);
-        return { op, error: intError('Command.setInputFD', "argument 'fd'", fd, 0, FD_MAX), invoke: (cmd) => cmd.setInputFD(fd as number), effect: (m) => record(m, 'stdin', { fd: fd as number }) };
+        return {
+          op,
+          error: intError('Command.setInputFD', "argument 'fd'", fd, 0, FD_MAX),
+          invoke: (cmd) => cmd.setInputFD(fd as number),
+          effect: (m) => record(m, 'stdin', { fd: fd as number }),
+        };
       }
       case 'setInputBuffer':
         return { op, error: null, invoke: (cmd) => cmd.setInputBuffer('input\n'), effect: (m) => record(m, 'stdin', 'buffer') };
       case 'setOutputBuffer':
       case 'setErrorBuffer':
         return {
-          op, error: null,
+          op,
+          error: null,
           invoke: (cmd) => (op.m === 'setOutputBuffer' ? cmd.setOutputBuffer() : cmd.setErrorBuffer()),
           effect: (m) => record(m, op.m === 'setOutputBuffer' ? 'stdout' : 'stderr', 'buffer'),
         };
@@ -270,10 +282,15 @@ function calls(c: Case, placed: Placed, sharedRef: FdRef): Call[] {
         let error: ArgErrorSpec | null;
         if (typeof arg === 'number') error = intError(method, "argument 'target'", arg, 0, FD_MAX);
         else if (typeof arg !== 'object' || arg === null || !('fd' in arg)) {
-          error = { ctor: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: `${method}: argument 'target' must be an fd number or an object { fd: number } (received ${received(arg)})` };
+          error = {
+            ctor: TypeError,
+            code: 'ERR_INVALID_ARG_TYPE',
+            message: `${method}: argument 'target' must be an fd number or an object { fd: number } (received ${received(arg)})`,
+          };
         } else error = intError(method, "argument 'target.fd'", arg.fd, -1, FD_MAX);
         return {
-          op, error,
+          op,
+          error,
           invoke: (cmd) => (op.m === 'setOutputFD' ? cmd.setOutputFD(arg as number) : cmd.setErrorFD(arg as number)),
           effect: (m) => record(m, stream, typeof arg === 'number' ? { fd: arg } : { ref: arg as FdRef }),
         };
@@ -297,7 +314,11 @@ function refusal(m: Model, mode: Case['mode']): { code: string; message: string;
     if ('fd' in o) return o.fd;
     return o.ref.fd === -1 ? null : o.ref.fd;
   };
-  const stdio: [string, StdinCfg | OutCfg][] = [['setInputFD', m.stdin], ['setOutputFD', m.stdout], ['setErrorFD', m.stderr]];
+  const stdio: [string, StdinCfg | OutCfg][] = [
+    ['setInputFD', m.stdin],
+    ['setOutputFD', m.stdout],
+    ['setErrorFD', m.stderr],
+  ];
   for (const [method, cfg] of stdio) {
     const fd = fdOf(cfg);
     if (fd !== null && !isOpen(fd)) return { code: 'EBADF', message: `Invalid use of command API: ${method} fd ${fd} is not open`, value: fd };
@@ -339,7 +360,8 @@ async function checkCase(c: Case, seq: number): Promise<void> {
     const cmd = new Command(HELPER, '--log', log, '--no-stdio');
     const m: Model = { error: null, stdin: null, stdout: null, stderr: null, pass: new Map() };
     for (const call of calls(c, placed, sharedRef)) {
-      if (!expectArgError(() => call.invoke(cmd), call.error, `${call.op.m}(${JSON.stringify(call.op, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))})`)) call.effect(m);
+      if (!expectArgError(() => call.invoke(cmd), call.error, `${call.op.m}(${JSON.stringify(call.op, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))})`))
+        call.effect(m);
     }
     for (const o of [m.stdout, m.stderr]) {
       if (o !== null && typeof o === 'object' && 'ref' in o && !refs.includes(o.ref)) {
@@ -357,8 +379,11 @@ async function checkCase(c: Case, seq: number): Promise<void> {
       expect({ code: ce.code, stage: ce.stage, message: ce.message }).toEqual({ code: refused.code, stage: 'validate', message: refused.message });
       if (refused.value !== undefined) expect(ce.value).toBe(refused.value);
       expect(spawns.count - spawned, 'spawns for a refused run').toBe(0);
-      expect(openFds(), 'the parent\'s fds after a refused run').toEqual(before);
-      expect(refs.map((r) => r.fd), 'FdRefs after a refused run').toEqual(refFdsBefore);
+      expect(openFds(), "the parent's fds after a refused run").toEqual(before);
+      expect(
+        refs.map((r) => r.fd),
+        'FdRefs after a refused run',
+      ).toEqual(refFdsBefore);
       return;
     }
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the run's unexpected error, as it came
@@ -405,7 +430,7 @@ async function checkCase(c: Case, seq: number): Promise<void> {
     refs.forEach((r, i) => {
       if (refFdsBefore[i] === -1) after.set(r.fd, fs.readlinkSync(`/proc/self/fd/${r.fd}`));
     });
-    expect(openFds(), 'the parent\'s fds after the run').toEqual(new Map([...after].sort((a, b) => a[0] - b[0])));
+    expect(openFds(), "the parent's fds after the run").toEqual(new Map([...after].sort((a, b) => a[0] - b[0])));
   } finally {
     // the read ends handed out are ours to close
     refs.forEach((r, i) => {
@@ -418,11 +443,17 @@ async function checkCase(c: Case, seq: number): Promise<void> {
 describe('fd plans: refused before any spawn, or exactly the fds asked for', () => {
   it('passFD / setInputFD / setOutputFD / setErrorFD at random numbers, with run(), runSync(), runAsync() (200 runs)', async () => {
     let seq = 0;
-    await fc.assert(fc.asyncProperty(caseArb, (c) => checkCase(c, ++seq)), params(200));
+    await fc.assert(
+      fc.asyncProperty(caseArb, (c) => checkCase(c, ++seq)),
+      params(200),
+    );
   }, 120000);
 
-  it('a closed fd as stdin, stdout or stderr, at low numbers the addon\'s own pipes would take, is refused (100 runs)', async () => {
+  it("a closed fd as stdin, stdout or stderr, at low numbers the addon's own pipes would take, is refused (100 runs)", async () => {
     let seq = 0;
-    await fc.assert(fc.asyncProperty(closedStdioCaseArb, (c) => checkCase(c, ++seq)), params(100));
+    await fc.assert(
+      fc.asyncProperty(closedStdioCaseArb, (c) => checkCase(c, ++seq)),
+      params(100),
+    );
   }, 120000);
 });

@@ -47,25 +47,39 @@ function getdelim(data: Buffer): Buffer[] {
 
 describe('runRegex/runNul split random output as libvirt does, whatever the chunking', () => {
   it('runRegex: every line, whole (a RegExp taking all of it), in order', async () => {
-    await fc.assert(fc.asyncProperty(output, async (data) => {
-      const lines: string[] = [];
-      await new Command('cat').setInputBuffer(data).runRegex([/^([^]*)$/], ([line], i) => {
-        expect(i).toBe(lines.length);
-        lines.push(line);
-      });
-      // `[^]*` is greedy: the group is the whole line, a final \r included.
-      expect(lines).toEqual(gStrsplit(data));
-    }), params(20));
+    await fc.assert(
+      fc.asyncProperty(output, async (data) => {
+        const lines: string[] = [];
+        await new Command('cat').setInputBuffer(data).runRegex([/^([^]*)$/], ([line], i) => {
+          expect(i).toBe(lines.length);
+          lines.push(line);
+        });
+        // `[^]*` is greedy: the group is the whole line, a final \r included.
+        expect(lines).toEqual(gStrsplit(data));
+      }),
+      params(20),
+    );
   }, 120_000);
 
   it('runNul: every field, as Buffers byte for byte and as strings', async () => {
-    await fc.assert(fc.asyncProperty(output, async (data) => {
-      const bufs: Buffer[] = [];
-      await new Command('cat').setInputBuffer(data).runNul(1, ([f]) => { bufs.push(f); }, { encoding: 'buffer' });
-      expect(bufs).toEqual(getdelim(data));
-      const strs: string[] = [];
-      await new Command('cat').setInputBuffer(data).runNul(2, (f) => { strs.push(...f); });
-      expect(strs).toEqual(getdelim(data).map((b) => b.toString('utf8')));
-    }), params(20));
+    await fc.assert(
+      fc.asyncProperty(output, async (data) => {
+        const bufs: Buffer[] = [];
+        await new Command('cat').setInputBuffer(data).runNul(
+          1,
+          ([f]) => {
+            bufs.push(f);
+          },
+          { encoding: 'buffer' },
+        );
+        expect(bufs).toEqual(getdelim(data));
+        const strs: string[] = [];
+        await new Command('cat').setInputBuffer(data).runNul(2, (f) => {
+          strs.push(...f);
+        });
+        expect(strs).toEqual(getdelim(data).map((b) => b.toString('utf8')));
+      }),
+      params(20),
+    );
   }, 120_000);
 });

@@ -9,10 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { type KeepLast, TextSplitter } from '../../src/run/split';
 import { params } from './support/arbitraries';
 
-const bytes = fc.array(
-  fc.oneof(fc.constantFrom('\n', '\r\n', 'a', 'é', '😀', '\n\n').map((s) => Buffer.from(s)), fc.constantFrom(0xc3, 0xf0, 0x9f, 0xff).map((b) => Buffer.from([b]))),
-  { maxLength: 60 },
-).map((parts) => Buffer.concat(parts));
+const bytes = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('\n', '\r\n', 'a', 'é', '😀', '\n\n').map((s) => Buffer.from(s)),
+      fc.constantFrom(0xc3, 0xf0, 0x9f, 0xff).map((b) => Buffer.from([b])),
+    ),
+    { maxLength: 60 },
+  )
+  .map((parts) => Buffer.concat(parts));
 
 // The bytes cut at the given offsets.
 function chunks(data: Buffer, cuts: number[]): Buffer[] {
@@ -55,12 +60,15 @@ function reference(data: Buffer, keepLast: KeepLast): string[] {
 describe('TextSplitter', () => {
   for (const keepLast of ['always', 'nonEmpty'] as const) {
     it(`next() and all() give the same records as one split of the whole text (keepLast '${keepLast}')`, () => {
-      fc.assert(fc.property(bytes, fc.array(fc.nat(), { maxLength: 8 }), (data, cuts) => {
-        const parts = chunks(data, cuts);
-        const want = reference(data, keepLast);
-        expect(splitWith(parts, keepLast, oneByOne)).toEqual(want);
-        expect(splitWith(parts, keepLast, (sp) => sp.all())).toEqual(want);
-      }), params(400));
+      fc.assert(
+        fc.property(bytes, fc.array(fc.nat(), { maxLength: 8 }), (data, cuts) => {
+          const parts = chunks(data, cuts);
+          const want = reference(data, keepLast);
+          expect(splitWith(parts, keepLast, oneByOne)).toEqual(want);
+          expect(splitWith(parts, keepLast, (sp) => sp.all())).toEqual(want);
+        }),
+        params(400),
+      );
     });
   }
 });

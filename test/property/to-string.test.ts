@@ -69,7 +69,11 @@ function baitDir(dir: string): string {
 function viaShell(script: string, cwd: string, log: string): ReturnType<typeof readRawReport> {
   const r = spawnSync('/bin/sh', ['-c', script], { cwd, env: SH_ENV, encoding: 'utf8' });
   expect(r.error, 'spawning /bin/sh').toBeUndefined();
-  expect({ status: r.status, signal: r.signal, stderr: r.stderr }, `/bin/sh -c ${script.slice(0, 300)}`).toEqual({ status: 0, signal: null, stderr: 'BEGIN STDERR\nEND STDERR\n' });
+  expect({ status: r.status, signal: r.signal, stderr: r.stderr }, `/bin/sh -c ${script.slice(0, 300)}`).toEqual({
+    status: 0,
+    signal: null,
+    stderr: 'BEGIN STDERR\nEND STDERR\n',
+  });
   return readRawReport(log);
 }
 

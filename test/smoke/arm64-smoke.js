@@ -45,7 +45,7 @@ function isAlive(pid) {
 }
 
 async function waitGone(pid, ms) {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     if (!isAlive(pid)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -7,12 +7,43 @@
 import { Readable } from 'node:stream';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
-  CAPABILITY_NAMES, COMMAND_STAGES, Command, CommandError, EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT,
-  PASS_FD_BLOCKING, PASS_FD_CLOSE_PARENT, capabilityName, killByPidFile, pidAbort, pidWait, readPidFile, setDryRun,
+  CAPABILITY_NAMES,
+  COMMAND_STAGES,
+  Command,
+  CommandError,
+  EXIT_CANCELED,
+  EXIT_CANNOT_INVOKE,
+  EXIT_ENOENT,
+  PASS_FD_BLOCKING,
+  PASS_FD_CLOSE_PARENT,
+  capabilityName,
+  killByPidFile,
+  pidAbort,
+  pidWait,
+  readPidFile,
+  setDryRun,
 } from '../../src/index';
 import type {
-  BufferRef, CapabilityName, MountOptions, MountType, KillByPidFileResult, KillOptions, CommandErrorCode, CommandStage, DryRunOptions, ErrnoCode, FdRef, OutputEncoding,
-  PidWaitOptions, RunAsyncOptions, RunOptions, RunResult, SignalInput, SignalName, ToStringOptions, WaitOptions,
+  BufferRef,
+  CapabilityName,
+  MountOptions,
+  MountType,
+  KillByPidFileResult,
+  KillOptions,
+  CommandErrorCode,
+  CommandStage,
+  DryRunOptions,
+  ErrnoCode,
+  FdRef,
+  OutputEncoding,
+  PidWaitOptions,
+  RunAsyncOptions,
+  RunOptions,
+  RunResult,
+  SignalInput,
+  SignalName,
+  ToStringOptions,
+  WaitOptions,
 } from '../../src/index';
 
 declare const cmd: Command;
@@ -158,7 +189,9 @@ describe('exports of the public API', () => {
     expectTypeOf(cmd.stdin).toEqualTypeOf<import('node:stream').Writable | null>();
     expectTypeOf(cmd.stdout).toEqualTypeOf<import('node:stream').Readable | null>();
     expectTypeOf(cmd.lines({ stream: 'all' })).toEqualTypeOf<AsyncGenerator<string>>();
-    expectTypeOf(cmd.runRegex([/a/, 'b'], (groups: string[], line: number) => void [groups, line], { prefix: 'x', groups: [0, 0], status: true })).toEqualTypeOf<Promise<RunResult>>();
+    expectTypeOf(
+      cmd.runRegex([/a/, 'b'], (groups: string[], line: number) => void [groups, line], { prefix: 'x', groups: [0, 0], status: true }),
+    ).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.runNul(2, async (fields) => void fields)).toEqualTypeOf<Promise<RunResult>>();
     expectTypeOf(cmd.runRegex(['^(\\S+)$'], () => {}, { parse: 'after-exit' })).toEqualTypeOf<Promise<RunResult>>();
     // @ts-expect-error parse is 'streaming' or 'after-exit'
@@ -264,7 +297,9 @@ describe('names as string-literal unions', () => {
 
   it('CommandError.code is an errno name or one of our codes', () => {
     expectTypeOf<'ENOENT' | 'EACCES' | 'ETIMEDOUT' | 'EAGAIN'>().toMatchTypeOf<ErrnoCode>();
-    expectTypeOf<ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED' | 'ERR_UNKNOWN_USER'>().toEqualTypeOf<CommandErrorCode>();
+    expectTypeOf<
+      ErrnoCode | 'ABORT_ERR' | 'ERR_CHILD_MAX_BUFFER' | 'ERR_COMMAND_USAGE' | 'ERR_STRING_TOO_LONG' | 'ERR_DLOPEN_FAILED' | 'ERR_UNKNOWN_USER'
+    >().toEqualTypeOf<CommandErrorCode>();
     const e = new CommandError('x', { code: 'ENOENT' });
     // @ts-expect-error not an errno name
     if (e.code === 'ENOENTT') return;

@@ -9,8 +9,17 @@ const usage = (message: string) => new Error(message);
 
 describe('--mount values', () => {
   it('reads each key; options keeps its commas and equal signs', () => {
-    expect(parseMountSpec('type=bind,source=/srv/data,target=/data,readonly', usage)).toEqual({ type: 'bind', source: '/srv/data', target: '/data', readonly: true });
-    expect(parseMountSpec('type=tmpfs,target=/tmp,options=size=64m,mode=1777', usage)).toEqual({ type: 'tmpfs', target: '/tmp', options: 'size=64m,mode=1777' });
+    expect(parseMountSpec('type=bind,source=/srv/data,target=/data,readonly', usage)).toEqual({
+      type: 'bind',
+      source: '/srv/data',
+      target: '/data',
+      readonly: true,
+    });
+    expect(parseMountSpec('type=tmpfs,target=/tmp,options=size=64m,mode=1777', usage)).toEqual({
+      type: 'tmpfs',
+      target: '/tmp',
+      options: 'size=64m,mode=1777',
+    });
     expect(parseMountSpec('target=/proc,type=proc,ro=false', usage)).toEqual({ type: 'proc', target: '/proc', readonly: false });
   });
 

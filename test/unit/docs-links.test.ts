@@ -110,10 +110,22 @@ describe('GitHub heading slugs', () => {
   });
 
   it('rendered text (code spans, emphasis, links) is what is slugged; repeats get -1, -2', () => {
-    const ids = markdownAnchors([
-      '# `setUID(uid)` and *groups*', '## Options', 'text', '## Options', '## Options-1', '## Options',
-      'A [linked](x.md) heading', '---', '```', '# not a heading (in a fence)', '```', '<a id="custom-id"></a>',
-    ].join('\n'));
+    const ids = markdownAnchors(
+      [
+        '# `setUID(uid)` and *groups*',
+        '## Options',
+        'text',
+        '## Options',
+        '## Options-1',
+        '## Options',
+        'A [linked](x.md) heading',
+        '---',
+        '```',
+        '# not a heading (in a fence)',
+        '```',
+        '<a id="custom-id"></a>',
+      ].join('\n'),
+    );
     expect([...ids].sort()).toEqual(['a-linked-heading', 'custom-id', 'options', 'options-1', 'options-1-1', 'options-2', 'setuiduid-and-groups'].sort());
   });
 });
@@ -123,11 +135,13 @@ describe('the link checker', () => {
     const shipped = new Set(['README.md', 'docs/guide.md', 'dist/index.js']);
     const files: Record<string, string> = { 'docs/guide.md': '# Guide\n## Daemons and pidfiles\n' };
     const text = [
-      '# Top', '[ok](docs/guide.md#daemons-and-pidfiles) [ok](#top) [ok](dist/) [ok](https://nodejs.org/api/)',
+      '# Top',
+      '[ok](docs/guide.md#daemons-and-pidfiles) [ok](#top) [ok](dist/) [ok](https://nodejs.org/api/)',
       '[src](src/index.ts) [gone](docs/nothing.md) [anchor](docs/guide.md#daemons) [self](#nowhere)',
       '[bad url](https://exa mple.com) [ftp](ftp://x.org/f) [abs](/docs/guide.md) [up](../x.md)',
       '`[in code](src/index.ts)` \\[escaped\\](src/index.ts)',
-      '[^1]: a footnote, not a link', '[ref]: docs/guide.md#nope',
+      '[^1]: a footnote, not a link',
+      '[ref]: docs/guide.md#nope',
     ].join('\n');
     const problems = linkProblems('README.md', text, shipped, (f) => files[f] ?? null);
     expect(problems).toEqual([

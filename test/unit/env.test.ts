@@ -84,11 +84,7 @@ describe('EnvBuilder with an injected environment (libvirt test5-8)', () => {
   it('addEnvXDG sets the three XDG variables under the base', () => {
     const env = new EnvBuilder({});
     env.addXDG('/var/lib/app');
-    expect(env.entries()).toEqual([
-      'XDG_DATA_HOME=/var/lib/app/.local/share',
-      'XDG_CACHE_HOME=/var/lib/app/.cache',
-      'XDG_CONFIG_HOME=/var/lib/app/.config',
-    ]);
+    expect(env.entries()).toEqual(['XDG_DATA_HOME=/var/lib/app/.local/share', 'XDG_CACHE_HOME=/var/lib/app/.cache', 'XDG_CONFIG_HOME=/var/lib/app/.config']);
   });
 });
 

@@ -75,8 +75,18 @@ const ROWS: Row[] = [
   { method: 'Command.joinCgroup', argument: 'dir', accepts: [0], call: (v) => cmd().joinCgroup(v) },
   { method: 'Command.setParentDeathSignal', argument: 'signal', accepts: [0], call: (v) => cmd().setParentDeathSignal(v) },
   { method: 'Command.allowCap', argument: 'cap', accepts: [0], call: (v) => cmd().allowCap(v) },
-  { method: 'Command.addArgFormat', argument: 'values[0]', accepts: [0, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53], call: (v) => cmd().addArgFormat('%d', v) },
-  { method: 'Command.addArgFormat', argument: 'values[0]', accepts: [0, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53], call: (v) => cmd().addArgFormat('%x', v) },
+  {
+    method: 'Command.addArgFormat',
+    argument: 'values[0]',
+    accepts: [0, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53],
+    call: (v) => cmd().addArgFormat('%d', v),
+  },
+  {
+    method: 'Command.addArgFormat',
+    argument: 'values[0]',
+    accepts: [0, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53],
+    call: (v) => cmd().addArgFormat('%x', v),
+  },
   // Accepted pids that no Command released are refused by pidWait with ECHILD (not a RangeError).
   { method: 'pidWait', argument: 'pid', accepts: [2 ** 31 - 1], call: (v) => pidWait(v) },
   // virProcessAbort ignores pid <= 0; so does pidAbort.
@@ -121,7 +131,11 @@ describe('numeric arguments at their limits: accepted, or a RangeError naming th
   }
 
   it('addArgFormat prints large integers exactly, and refuses a width or precision past MAX_ARG_STRLEN', () => {
-    const argOf = (fmt: string, ...values: unknown[]): string => cmd().addArgFormat(fmt, ...values).toString().slice('true '.length);
+    const argOf = (fmt: string, ...values: unknown[]): string =>
+      cmd()
+        .addArgFormat(fmt, ...values)
+        .toString()
+        .slice('true '.length);
     expect(argOf('%d', 2 ** 53)).toBe('9007199254740992');
     expect(argOf('%u', 2 ** 64)).toBe('18446744073709551616');
     expect(argOf('%x', 2n ** 64n - 1n)).toBe('ffffffffffffffff');
@@ -142,7 +156,12 @@ describe('numeric arguments at their limits: accepted, or a RangeError naming th
 
   it('rlimits take bigints up to 2^64-1 and the word unlimited; a number past 2^53-1 is refused, not rounded', () => {
     setDryRun({});
-    expect(() => cmd().setRlimit('FSIZE', 2n ** 63n, 2n ** 64n - 1n).setMaxFiles('unlimited').setMaxCoreSize(0n)).not.toThrow();
+    expect(() =>
+      cmd()
+        .setRlimit('FSIZE', 2n ** 63n, 2n ** 64n - 1n)
+        .setMaxFiles('unlimited')
+        .setMaxCoreSize(0n),
+    ).not.toThrow();
     expect(() => cmd().setRlimit('FSIZE', 2n ** 64n)).toThrow(/Command\.setRlimit: argument 'soft' must be a bigint >= 0n and <= 2n \*\* 64n - 1n/);
     expect(() => cmd().setRlimit('FSIZE', -1n)).toThrow(RangeError);
     expect(() => cmd().setMaxFiles(2 ** 53 + 2)).toThrow(/a bigint above/);

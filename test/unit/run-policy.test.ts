@@ -11,8 +11,16 @@ const EACCES = os.constants.errno.EACCES;
 
 function result(over: Partial<NativeResult> = {}): NativeResult {
   return {
-    pid: 4242, status: 0, failure: null, stdout: null, stderr: null, timedOut: false,
-    maxBufferExceeded: null, outputIncomplete: false, killedBy: 0, ...over,
+    pid: 4242,
+    status: 0,
+    failure: null,
+    stdout: null,
+    stderr: null,
+    timedOut: false,
+    maxBufferExceeded: null,
+    outputIncomplete: false,
+    killedBy: 0,
+    ...over,
   };
 }
 
@@ -31,7 +39,10 @@ class FakeNative implements NativeBinding {
     this.children.push(child);
     const pid = 5000 + this.children.length;
     return {
-      pid, stdinFd: -1, stdoutFd: plan.stdout.type === 'pipe' ? 77 : -1, stderrFd: plan.stderr.type === 'pipe' ? 78 : -1,
+      pid,
+      stdinFd: -1,
+      stdoutFd: plan.stdout.type === 'pipe' ? 77 : -1,
+      stderrFd: plan.stderr.type === 'pipe' ? 78 : -1,
       kill: () => true,
       terminate: (grace) => {
         child.terminated.push(grace);
@@ -72,12 +83,18 @@ describe('status policy', () => {
   it('resolves a zero exit with captured output', () => {
     fake.syncAnswer = () => result({ stdout: Buffer.from('out'), stderr: Buffer.from('err') });
     const r = sh().runSync();
-    expect(r).toMatchObject({ pid: 4242, status: 0, exitStatus: 0, signal: null, stdout: 'out', stderr: 'err', command: "/bin/sh -c x" });
+    expect(r).toMatchObject({ pid: 4242, status: 0, exitStatus: 0, signal: null, stdout: 'out', stderr: 'err', command: '/bin/sh -c x' });
   });
 
   it('throws for a non-zero exit, with stderr in the message', () => {
     fake.syncAnswer = () => result({ status: 3 << 8, stderr: Buffer.from('boom\n') });
-    const e = (() => { try { sh().runSync(); } catch (err) { return err as CommandError; } })()!;
+    const e = (() => {
+      try {
+        sh().runSync();
+      } catch (err) {
+        return err as CommandError;
+      }
+    })()!;
     expect(e).toBeInstanceOf(CommandError);
     expect(e.message).toBe('Child process (/bin/sh -c x) unexpected exit status 3: boom');
     expect(e.exitStatus).toBe(3);
@@ -106,7 +123,13 @@ describe('status policy', () => {
     expect(cmd.runSync({ status: true }).status).toBe(127);
     cmd.rawStatus();
     expect(cmd.runSync({ status: true }).status).toBe(127 << 8);
-    const e = (() => { try { cmd.runSync(); } catch (err) { return err as CommandError; } })()!;
+    const e = (() => {
+      try {
+        cmd.runSync();
+      } catch (err) {
+        return err as CommandError;
+      }
+    })()!;
     expect(e).toMatchObject({ stage: 'exec', errno: ENOENT, code: 'ENOENT', path: '/no/such/program', exitStatus: 127 });
     expect(e.message).toBe("Child process (/no/such/program) failed at stage 'exec': ENOENT (No such file or directory): /no/such/program");
     fake.syncAnswer = () => result({ status: null, failure: { stage: 'exec', errno: EACCES, value: 0 } });
@@ -115,12 +138,20 @@ describe('status policy', () => {
 
   it('keeps other stage failures as errors even with { status: true }, with the path involved', () => {
     fake.syncAnswer = () => result({ status: null, failure: { stage: 'chdir', errno: ENOENT, value: 0 } });
-    const e = (() => { try { sh().setWorkingDirectory('/gone').runSync({ status: true }); } catch (err) { return err as CommandError; } })()!;
+    const e = (() => {
+      try {
+        sh().setWorkingDirectory('/gone').runSync({ status: true });
+      } catch (err) {
+        return err as CommandError;
+      }
+    })()!;
     expect(e).toMatchObject({ stage: 'chdir', code: 'ENOENT', path: '/gone', exitStatus: 125 });
   });
 
   it('converts a native spawn throw', async () => {
-    fake.spawn = () => { throw Object.assign(new Error('spawn failed'), { stage: 'fork', errno: os.constants.errno.EAGAIN, value: 0 }); };
+    fake.spawn = () => {
+      throw Object.assign(new Error('spawn failed'), { stage: 'fork', errno: os.constants.errno.EAGAIN, value: 0 });
+    };
     await expect(sh().run()).rejects.toMatchObject({ stage: 'fork', code: 'EAGAIN', exitStatus: null });
     expect(() => sh().runAsync()).toThrow(CommandError);
   });
@@ -142,12 +173,22 @@ describe('status policy', () => {
     sh().runSync({ maxBuffer: 2 ** 53 - 1 });
     expect(limits()).toEqual([capped, capped]);
     sh().runSync({ maxBuffer: MAX_LENGTH - 1 });
-    expect(limits()).toEqual([{ type: 'capture', maxBuffer: MAX_LENGTH - 1 }, { type: 'capture', maxBuffer: MAX_LENGTH - 1 }]);
+    expect(limits()).toEqual([
+      { type: 'capture', maxBuffer: MAX_LENGTH - 1 },
+      { type: 'capture', maxBuffer: MAX_LENGTH - 1 },
+    ]);
     const bg = sh().setOutputBuffer({});
     bg.runAsync();
     expect(fake.plans.at(-1)?.stdout).toEqual(capped);
     fake.syncAnswer = () => result({ maxBufferExceeded: 'stderr', stderr: Buffer.from('partial') });
-    const e = (() => { try { sh().runSync({ encoding: 'buffer' }); } catch (err) { return err as CommandError; } throw new Error('expected a throw'); })();
+    const e = (() => {
+      try {
+        sh().runSync({ encoding: 'buffer' });
+      } catch (err) {
+        return err as CommandError;
+      }
+      throw new Error('expected a throw');
+    })();
     expect(e).toBeInstanceOf(CommandError);
     expect(e).toMatchObject({ code: 'ERR_CHILD_MAX_BUFFER', stderr: Buffer.from('partial') });
     expect(e.message).toContain(`stderr maxBuffer length exceeded (limit ${MAX_LENGTH} bytes: buffer.constants.MAX_LENGTH, the largest Buffer Node can make)`);
@@ -288,14 +329,29 @@ describe('buffers and fds', () => {
         ['setErrorFD', (c) => c.setErrorFD(closed)],
         ['setOutputFD', (c) => c.setOutputFD({ fd: closed })],
         ['setErrorFD', (c) => c.setErrorFD({ fd: closed })],
-        ['setOutputFD', (c) => { const ref = { fd: closed }; return c.setOutputFD(ref).setErrorFD(ref); }],
+        [
+          'setOutputFD',
+          (c) => {
+            const ref = { fd: closed };
+            return c.setOutputFD(ref).setErrorFD(ref);
+          },
+        ],
       ];
       for (const [call, make] of cases) {
         for (const run of [(c: Command) => c.runSync(), (c: Command) => c.run(), (c: Command) => c.runAsync()]) {
-          const e = await (async () => { try { await run(make(sh().passFD(open))); } catch (err) { return err as CommandError; } })();
+          const e = await (async () => {
+            try {
+              await run(make(sh().passFD(open)));
+            } catch (err) {
+              return err as CommandError;
+            }
+          })();
           expect(e, call).toBeInstanceOf(CommandError);
           expect({ stage: e!.stage, code: e!.code, value: e!.value, message: e!.message }).toEqual({
-            stage: 'validate', code: 'EBADF', value: closed, message: `Invalid use of command API: ${call} fd ${closed} is not open`,
+            stage: 'validate',
+            code: 'EBADF',
+            value: closed,
+            message: `Invalid use of command API: ${call} fd ${closed} is not open`,
           });
         }
       }
@@ -304,7 +360,11 @@ describe('buffers and fds', () => {
       sh().setInputFD(open).setOutputFD(open).setErrorFD({ fd: open }).runSync();
       sh().runSync();
       expect(fake.plans.map((p) => [p.stdin, p.stdout, p.stderr])).toEqual([
-        [{ type: 'fd', fd: open }, { type: 'fd', fd: open }, { type: 'fd', fd: open }],
+        [
+          { type: 'fd', fd: open },
+          { type: 'fd', fd: open },
+          { type: 'fd', fd: open },
+        ],
         [{ type: 'null' }, { type: 'capture', maxBuffer: MAX_LENGTH }, { type: 'capture', maxBuffer: MAX_LENGTH }],
       ]);
     } finally {

@@ -11,12 +11,29 @@ function test16(): Command {
 }
 
 const TEST26_ARGS = [
-  '--foo', 'bar', '--oooh', '-f', '--wizz', 'eek eek', '--m-m-m-multiarg', 'arg', 'arg2',
-  '-w', '-z', '-l', '--mmm', 'flash', 'bang', 'wallop',
+  '--foo',
+  'bar',
+  '--oooh',
+  '-f',
+  '--wizz',
+  'eek eek',
+  '--m-m-m-multiarg',
+  'arg',
+  'arg2',
+  '-w',
+  '-z',
+  '-l',
+  '--mmm',
+  'flash',
+  'bang',
+  'wallop',
 ];
 
 function test26(): Command {
-  return new Command('true').addEnvPair('A', 'B').addEnvPair('C', 'D  E').addArgList(...TEST26_ARGS);
+  return new Command('true')
+    .addEnvPair('A', 'B')
+    .addEnvPair('C', 'D  E')
+    .addArgList(...TEST26_ARGS);
 }
 
 function readBack(write: (fd: number) => void): string {

@@ -52,10 +52,30 @@ describe('invalid arguments throw at once', () => {
     // addArgSet(['a', , 'b']) used to record an argument undefined (toString printed it) and
     // the run then failed in the addon's plan check; setGroups likewise.
     /* eslint-disable no-sparse-arrays -- the holes are the case under test */
-    expectArgError(() => cmd().addArgSet(['a', , 'b'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[1] must be a string (received undefined)');
-    expectArgError(() => cmd().addArgSet(new Array<string>(2)), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.addArgSet: args[0] must be a string (received undefined)');
-    expectArgError(() => Command.newArgs(['ls', , 'x'] as string[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.newArgs: argv[1] must be a string (received undefined)');
-    expectArgError(() => cmd().setGroups([1, , 2] as number[]), TypeError, 'ERR_INVALID_ARG_TYPE', 'Command.setGroups: gids[1] must be a number (received undefined)');
+    expectArgError(
+      () => cmd().addArgSet(['a', , 'b'] as string[]),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'Command.addArgSet: args[1] must be a string (received undefined)',
+    );
+    expectArgError(
+      () => cmd().addArgSet(new Array<string>(2)),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'Command.addArgSet: args[0] must be a string (received undefined)',
+    );
+    expectArgError(
+      () => Command.newArgs(['ls', , 'x'] as string[]),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'Command.newArgs: argv[1] must be a string (received undefined)',
+    );
+    expectArgError(
+      () => cmd().setGroups([1, , 2] as number[]),
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'Command.setGroups: gids[1] must be a number (received undefined)',
+    );
     const c = cmd().addArg('x');
     expect(() => c.addArgSet(['y', , 'z'] as string[])).toThrow(TypeError);
     /* eslint-enable no-sparse-arrays */
@@ -85,10 +105,20 @@ describe('invalid arguments throw at once', () => {
     expectArgError(() => cmd().setNice(20), RangeError, 'ERR_OUT_OF_RANGE', "Command.setNice: argument 'n'");
     expectArgError(() => cmd().setMaxFiles(-1), RangeError, 'ERR_OUT_OF_RANGE', "Command.setMaxFiles: argument 'n'");
     expectArgError(() => cmd().setRlimit('BOGUS' as 'NOFILE', 1), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.setRlimit: argument 'resource'");
-    expectArgError(() => cmd().setParentDeathSignal('SIGBOGUS' as 'SIGTERM'), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.setParentDeathSignal: argument 'signal'");
+    expectArgError(
+      () => cmd().setParentDeathSignal('SIGBOGUS' as 'SIGTERM'),
+      RangeError,
+      'ERR_INVALID_ARG_VALUE',
+      "Command.setParentDeathSignal: argument 'signal'",
+    );
     expectArgError(() => cmd().joinNamespace(3, 'bogus' as 'net'), RangeError, 'ERR_INVALID_ARG_VALUE', "Command.joinNamespace: argument 'type'");
     expectArgError(() => cmd().unshare(['net', 'nope' as 'net']), RangeError, 'ERR_INVALID_ARG_VALUE', 'Command.unshare: flags[1]');
-    expectArgError(() => cmd().setPreExecHook({ library: '', symbol: 'f' }), TypeError, 'ERR_INVALID_ARG_VALUE', "Command.setPreExecHook: argument 'hook.library'");
+    expectArgError(
+      () => cmd().setPreExecHook({ library: '', symbol: 'f' }),
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      "Command.setPreExecHook: argument 'hook.library'",
+    );
     expectArgError(() => cmd().setWorkingDirectory('a\0'), TypeError, 'ERR_INVALID_ARG_VALUE', /NUL/);
     expectArgError(() => cmd().setPidFile(''), TypeError, 'ERR_INVALID_ARG_VALUE', /must not be empty/);
     expectArgError(() => cmd().runSync({ timeout: -1 }), RangeError, 'ERR_OUT_OF_RANGE', "Command.runSync: argument 'options.timeout'");
@@ -110,7 +140,14 @@ describe('invalid arguments throw at once', () => {
   });
 
   it('accepts the edge values', () => {
-    expect(() => cmd().setUmask(0).setUID(0).setGID(2 ** 32 - 2).setNice(-20).passFD(3, PASS_FD_CLOSE_PARENT)).not.toThrow();
+    expect(() =>
+      cmd()
+        .setUmask(0)
+        .setUID(0)
+        .setGID(2 ** 32 - 2)
+        .setNice(-20)
+        .passFD(3, PASS_FD_CLOSE_PARENT),
+    ).not.toThrow();
     expect(() => cmd().setMaxMemLock(Infinity).setMaxCoreSize(0).setRlimit(7, 10).setParentDeathSignal('TERM')).not.toThrow();
     expect(() => cmd().setOutputFD({ fd: -1 }).setErrorFD(2).setInputFD(0)).not.toThrow();
   });

@@ -64,7 +64,10 @@ const syncCases = {
   'exit statuses'() {
     assert.equal(new Command('/bin/true').runSync().status, 0);
     assert.equal(new Command('/bin/sh', '-c', 'exit 3').runSync({ status: true }).status, 3);
-    expectError(() => new Command('/bin/false').runSync(), (e) => assert.equal(e.exitStatus, 1));
+    expectError(
+      () => new Command('/bin/false').runSync(),
+      (e) => assert.equal(e.exitStatus, 1),
+    );
     const raw = new Command('/bin/sh', '-c', 'exit 2').rawStatus().runSync({ status: true });
     assert.equal(raw.status, 2 << 8);
   },
@@ -83,32 +86,39 @@ const syncCases = {
     assert.ok(Buffer.compare(r.stdout, data) === 0, 'cat returned other bytes');
   },
   'a child that closes stdin early (EPIPE)'() {
-    const r = new Command('/bin/sh', '-c', 'exec 0<&-; echo done').setInputBuffer(Buffer.alloc(4 << 20, 1)).setOutputBuffer().runSync();
+    const r = new Command('/bin/sh', '-c', 'exec 0<&-; echo done')
+      .setInputBuffer(Buffer.alloc(4 << 20, 1))
+      .setOutputBuffer()
+      .runSync();
     assert.equal(r.stdout, 'done\n');
   },
   'environment'() {
     process.env.VC_VALGRIND_PASS = 'passed';
-    const r = new Command('/usr/bin/env')
-      .addEnvPair('A', '1')
-      .addEnvString('B=two=2')
-      .addEnvPass('VC_VALGRIND_PASS')
-      .setOutputBuffer()
-      .runSync();
+    const r = new Command('/usr/bin/env').addEnvPair('A', '1').addEnvString('B=two=2').addEnvPass('VC_VALGRIND_PASS').setOutputBuffer().runSync();
     assert.deepEqual(r.stdout.trim().split('\n').sort(), ['A=1', 'B=two=2', 'VC_VALGRIND_PASS=passed']);
   },
   'setup failures report their stage'() {
-    expectError(() => new Command('/nonexistent/vc').runSync(), (e) => {
-      assert.equal(e.stage, 'exec');
-      assert.equal(e.code, 'ENOENT');
-    });
+    expectError(
+      () => new Command('/nonexistent/vc').runSync(),
+      (e) => {
+        assert.equal(e.stage, 'exec');
+        assert.equal(e.code, 'ENOENT');
+      },
+    );
     const noexec = path.join(tmp, 'noexec');
     fs.writeFileSync(noexec, '#!/bin/sh\n', { mode: 0o644 });
     if (isRoot) fs.chmodSync(noexec, 0o644);
-    expectError(() => new Command(noexec).runSync(), (e) => assert.equal(e.stage, 'exec'));
-    expectError(() => new Command('/bin/true').setWorkingDirectory('/nonexistent/dir').runSync(), (e) => {
-      assert.equal(e.stage, 'chdir');
-      assert.equal(e.code, 'ENOENT');
-    });
+    expectError(
+      () => new Command(noexec).runSync(),
+      (e) => assert.equal(e.stage, 'exec'),
+    );
+    expectError(
+      () => new Command('/bin/true').setWorkingDirectory('/nonexistent/dir').runSync(),
+      (e) => {
+        assert.equal(e.stage, 'chdir');
+        assert.equal(e.code, 'ENOENT');
+      },
+    );
   },
   'working directory, umask, rlimits'() {
     // Not setMaxFiles: valgrind refuses a child's change of RLIMIT_NOFILE's hard limit (EPERM).
@@ -125,15 +135,21 @@ const syncCases = {
     assert.match(lines[3], /^Max processes\s+4321\s+4321\s/);
   },
   'timeout kills the child'() {
-    expectError(() => new Command('/bin/sleep', '30').runSync({ timeout: 300, killGrace: 100 }), (e) => {
-      assert.equal(e.timedOut, true);
-      assert.equal(e.signal, 'SIGTERM');
-    });
+    expectError(
+      () => new Command('/bin/sleep', '30').runSync({ timeout: 300, killGrace: 100 }),
+      (e) => {
+        assert.equal(e.timedOut, true);
+        assert.equal(e.signal, 'SIGTERM');
+      },
+    );
   },
   'maxBuffer stops a chatty child'() {
-    expectError(() => new Command('/usr/bin/yes').setOutputBuffer().runSync({ maxBuffer: 100000 }), (e) => {
-      assert.equal(e.stdout.length, 100000);
-    });
+    expectError(
+      () => new Command('/usr/bin/yes').setOutputBuffer().runSync({ maxBuffer: 100000 }),
+      (e) => {
+        assert.equal(e.stdout.length, 100000);
+      },
+    );
   },
   'fds: passFD, output to an fd'() {
     const file = path.join(tmp, 'out.txt');
@@ -160,7 +176,10 @@ const syncCases = {
     const pid = Number(fs.readFileSync(pidfile, 'utf8'));
     assert.ok(pid > 1);
     process.kill(pid, 'SIGKILL');
-    expectError(() => new Command('/bin/true').setPidFile(pidfile).runSync(), () => {});
+    expectError(
+      () => new Command('/bin/true').setPidFile(pidfile).runSync(),
+      () => {},
+    );
   },
   'input and send buffers are copied at the call: a transferred Uint8Array still sends its bytes'() {
     const input = patterned(300000);
@@ -178,19 +197,29 @@ const syncCases = {
     const r = new Command('/bin/sh', '-c', 'head -c 3000000 /dev/zero; head -c 1500000 /dev/zero >&2').runSync({ encoding: 'buffer' });
     assert.equal(r.stdout.length, 3000000);
     assert.equal(r.stderr.length, 1500000);
-    expectError(() => new Command('/usr/bin/yes').runSync({ maxBuffer: 2500000, encoding: 'buffer' }), (e) => {
-      assert.equal(e.code, 'ERR_CHILD_MAX_BUFFER');
-      assert.equal(e.stdout.length, 2500000);
-    });
+    expectError(
+      () => new Command('/usr/bin/yes').runSync({ maxBuffer: 2500000, encoding: 'buffer' }),
+      (e) => {
+        assert.equal(e.code, 'ERR_CHILD_MAX_BUFFER');
+        assert.equal(e.stdout.length, 2500000);
+      },
+    );
   },
   'send buffers, scheduling, labels'() {
     const data = Buffer.alloc(3 << 20, 7);
     const r = new Command('/bin/sh', '-c', 'wc -c <&3; wc -c <&4; grep Cpus_allowed_list /proc/self/status')
-      .setSendBuffer(3, data).setSendBuffer(4, 'four').setCpuAffinity([0]).setMemoryPolicy('default')
-      .setOutputBuffer().runSync();
+      .setSendBuffer(3, data)
+      .setSendBuffer(4, 'four')
+      .setCpuAffinity([0])
+      .setMemoryPolicy('default')
+      .setOutputBuffer()
+      .runSync();
     assert.match(r.stdout, /^3145728\n4\nCpus_allowed_list:\s+0\n$/);
     assert.equal(new Command('/bin/true').setSendBuffer(5, data).runSync().status, 0); // never read
-    expectError(() => new Command('/bin/true').setSELinuxLabel('not a context').runSync(), (e) => assert.equal(e.stage, 'selinux'));
+    expectError(
+      () => new Command('/bin/true').setSELinuxLabel('not a context').runSync(),
+      (e) => assert.equal(e.stage, 'selinux'),
+    );
   },
   'credentials and capabilities (as root)'() {
     if (!isRoot) return 'not root';
@@ -255,9 +284,8 @@ const asyncCases = {
     let input = patterned(4 << 20);
     let send = patterned(4 << 20);
     const want = Buffer.concat([Buffer.from(input), Buffer.from(send)]);
-    const running = new Command('/bin/sh', '-c', 'sleep 1; cat; cat <&3').setInputBuffer(input).setSendBuffer(3, send)
-      .run({ encoding: 'buffer' });
-    await new Promise((r) => setTimeout(r, 300));  // spawned: the event loop feeds both pipes
+    const running = new Command('/bin/sh', '-c', 'sleep 1; cat; cat <&3').setInputBuffer(input).setSendBuffer(3, send).run({ encoding: 'buffer' });
+    await new Promise((r) => setTimeout(r, 300)); // spawned: the event loop feeds both pipes
     let clones = [transferAway(input), transferAway(send)];
     // eslint-disable-next-line no-unused-vars -- dropped, not read: gc() below must be able to collect the buffers
     input = send = clones = null;
@@ -293,7 +321,9 @@ async function main() {
     n++;
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`valgrind sync paths: ${n} case runs passed (${ROUNDS} rounds of ${Object.keys(syncCases).length} sync cases, ${Object.keys(asyncCases).length} async)`);
+  console.log(
+    `valgrind sync paths: ${n} case runs passed (${ROUNDS} rounds of ${Object.keys(syncCases).length} sync cases, ${Object.keys(asyncCases).length} async)`,
+  );
 }
 
 main().catch((e) => {

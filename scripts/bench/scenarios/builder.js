@@ -11,7 +11,9 @@ const lib = require('../lib');
 
 const args = lib.parseArgs();
 const trials = Number(args.trials || 5);
-const sizes = String(args.sizes || '1000,10000,100000').split(',').map(Number);
+const sizes = String(args.sizes || '1000,10000,100000')
+  .split(',')
+  .map(Number);
 
 const { Command, setDryRun } = lib.loadPackage();
 
@@ -19,17 +21,81 @@ const names = (n, prefix) => Array.from({ length: n }, (_, i) => `${prefix}${i}`
 
 // Each method builds a command of size n; `prepare(n)` makes its inputs outside the timing.
 const methods = [
-  { id: 'addEnvPair', label: '`addEnvPair(name, value)` × n (new names)', prepare: (n) => names(n, 'VAR_'), fn: (c, a) => { for (const k of a) c.addEnvPair(k, 'value'); } },
-  { id: 'addEnvPair.replace', label: '`addEnvPair()` × n over 100 names (replacing in place)', prepare: (n) => Array.from({ length: n }, (_, i) => `VAR_${i % 100}`), fn: (c, a) => { for (const k of a) c.addEnvPair(k, 'value'); } },
-  { id: 'addEnvString', label: '`addEnvString(\'K=V\')` × n', prepare: (n) => names(n, 'VAR_').map((k) => `${k}=value`), fn: (c, a) => { for (const e of a) c.addEnvString(e); } },
-  { id: 'addArg', label: '`addArg(a)` × n', prepare: (n) => names(n, 'arg'), fn: (c, a) => { for (const x of a) c.addArg(x); } },
-  { id: 'addArgPair', label: '`addArgPair(name, value)` × n', prepare: (n) => names(n, '-opt'), fn: (c, a) => { for (const x of a) c.addArgPair(x, 'v'); } },
-  { id: 'addArgFormat', label: '`addArgFormat(\'--x=%d\', i)` × n', prepare: (n) => n, fn: (c, n) => { for (let i = 0; i < n; i++) c.addArgFormat('--x=%d', i); } },
+  {
+    id: 'addEnvPair',
+    label: '`addEnvPair(name, value)` × n (new names)',
+    prepare: (n) => names(n, 'VAR_'),
+    fn: (c, a) => {
+      for (const k of a) c.addEnvPair(k, 'value');
+    },
+  },
+  {
+    id: 'addEnvPair.replace',
+    label: '`addEnvPair()` × n over 100 names (replacing in place)',
+    prepare: (n) => Array.from({ length: n }, (_, i) => `VAR_${i % 100}`),
+    fn: (c, a) => {
+      for (const k of a) c.addEnvPair(k, 'value');
+    },
+  },
+  {
+    id: 'addEnvString',
+    label: "`addEnvString('K=V')` × n",
+    prepare: (n) => names(n, 'VAR_').map((k) => `${k}=value`),
+    fn: (c, a) => {
+      for (const e of a) c.addEnvString(e);
+    },
+  },
+  {
+    id: 'addArg',
+    label: '`addArg(a)` × n',
+    prepare: (n) => names(n, 'arg'),
+    fn: (c, a) => {
+      for (const x of a) c.addArg(x);
+    },
+  },
+  {
+    id: 'addArgPair',
+    label: '`addArgPair(name, value)` × n',
+    prepare: (n) => names(n, '-opt'),
+    fn: (c, a) => {
+      for (const x of a) c.addArgPair(x, 'v');
+    },
+  },
+  {
+    id: 'addArgFormat',
+    label: "`addArgFormat('--x=%d', i)` × n",
+    prepare: (n) => n,
+    fn: (c, n) => {
+      for (let i = 0; i < n; i++) c.addArgFormat('--x=%d', i);
+    },
+  },
   { id: 'addArgSet', label: '`addArgSet(args)`, one array of n', prepare: (n) => names(n, 'arg'), fn: (c, a) => c.addArgSet(a) },
-  { id: 'passFD', label: '`passFD(fd)` × n (fd numbers only, nothing spawned)', prepare: (n) => Array.from({ length: n }, (_, i) => 3 + i), fn: (c, a) => { for (const fd of a) c.passFD(fd); } },
+  {
+    id: 'passFD',
+    label: '`passFD(fd)` × n (fd numbers only, nothing spawned)',
+    prepare: (n) => Array.from({ length: n }, (_, i) => 3 + i),
+    fn: (c, a) => {
+      for (const fd of a) c.passFD(fd);
+    },
+  },
   // setGroups takes at most NGROUPS_MAX (65536) ids: n is capped there.
-  { id: 'setGroups', label: '`setGroups(gids)`, one array of n (at most 65,536: NGROUPS_MAX)', count: (n) => Math.min(n, 65536), prepare: (n) => Array.from({ length: Math.min(n, 65536) }, (_, i) => i), fn: (c, a) => c.setGroups(a) },
-  { id: 'toString.linebreaks', label: "`toString({ linebreaks: true })` of n arguments (options and values)", prepare: (n) => { const c = new Command('true'); for (let i = 0; i < n; i++) c.addArg(i % 3 ? 'v' : '-o'); return c; }, fn: (_c, built) => built.toString({ linebreaks: true }) },
+  {
+    id: 'setGroups',
+    label: '`setGroups(gids)`, one array of n (at most 65,536: NGROUPS_MAX)',
+    count: (n) => Math.min(n, 65536),
+    prepare: (n) => Array.from({ length: Math.min(n, 65536) }, (_, i) => i),
+    fn: (c, a) => c.setGroups(a),
+  },
+  {
+    id: 'toString.linebreaks',
+    label: '`toString({ linebreaks: true })` of n arguments (options and values)',
+    prepare: (n) => {
+      const c = new Command('true');
+      for (let i = 0; i < n; i++) c.addArg(i % 3 ? 'v' : '-o');
+      return c;
+    },
+    fn: (_c, built) => built.toString({ linebreaks: true }),
+  },
   {
     id: 'plan',
     label: 'n arguments + n env entries, then a dry `runSync()` (plan and command line)',

@@ -89,9 +89,7 @@ async function trial(m) {
   const threads = threadStates();
   waiting.enable();
   const tr = lib.nowNs();
-  const readFile = new Promise((resolve, reject) =>
-    fs.readFile('/proc/self/status', (err) => (err ? reject(err) : resolve(lib.msSince(tr)))),
-  );
+  const readFile = new Promise((resolve, reject) => fs.readFile('/proc/self/status', (err) => (err ? reject(err) : resolve(lib.msSince(tr)))));
   // The loop turns right after the launch: children that exited during the launch loop are
   // all reaped and resolved in the first turns (the backlog).
   const turns = await new Promise((resolve) => {

@@ -57,8 +57,11 @@ process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
 
 const uid = process.getuid();
 const gid = process.getgid();
-const maps = (c) => c.unshare(['user', 'pid', 'mnt'])
-  .setUidMappings([{ inside: 0, outside: uid, count: 1 }]).setGidMappings([{ inside: 0, outside: gid, count: 1 }]);
+const maps = (c) =>
+  c
+    .unshare(['user', 'pid', 'mnt'])
+    .setUidMappings([{ inside: 0, outside: uid, count: 1 }])
+    .setGidMappings([{ inside: 0, outside: gid, count: 1 }]);
 const unshareBin = which('unshare');
 const bwrapBin = which('bwrap');
 
@@ -66,20 +69,43 @@ const bwrapBin = which('bwrap');
 const methods = [
   { id: 'launch', label: '`true` on the host, no container (the launch itself)', make: () => new Command('/bin/true') },
   {
-    id: 'ours.chroot', label: '**vircommand**: maps, pid, mnt, `remountProc()`, `chroot(root)`',
+    id: 'ours.chroot',
+    label: '**vircommand**: maps, pid, mnt, `remountProc()`, `chroot(root)`',
     make: () => maps(new Command('/bin/true')).remountProc().chroot(root),
   },
   {
-    id: 'unshare', label: '`unshare --map-root-user --pid --fork --mount-proc --root root true`', tool: unshareBin,
+    id: 'unshare',
+    label: '`unshare --map-root-user --pid --fork --mount-proc --root root true`',
+    tool: unshareBin,
     make: () => new Command(unshareBin, '--map-root-user', '--pid', '--fork', '--mount-proc', '--root', root, '/bin/true'),
   },
   {
-    id: 'ours.pivot', label: '**vircommand**: maps, pid, mnt, `pivotRoot(root)`, `remountProc()`, `addDevMount()`',
+    id: 'ours.pivot',
+    label: '**vircommand**: maps, pid, mnt, `pivotRoot(root)`, `remountProc()`, `addDevMount()`',
     make: () => maps(new Command('/bin/true')).pivotRoot(root).remountProc().addDevMount(),
   },
   {
-    id: 'bwrap', label: '`bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --bind root / --proc /proc --dev /dev true`', tool: bwrapBin,
-    make: () => new Command(bwrapBin, '--unshare-user', '--uid', '0', '--gid', '0', '--unshare-pid', '--bind', root, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'),
+    id: 'bwrap',
+    label: '`bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --bind root / --proc /proc --dev /dev true`',
+    tool: bwrapBin,
+    make: () =>
+      new Command(
+        bwrapBin,
+        '--unshare-user',
+        '--uid',
+        '0',
+        '--gid',
+        '0',
+        '--unshare-pid',
+        '--bind',
+        root,
+        '/',
+        '--proc',
+        '/proc',
+        '--dev',
+        '/dev',
+        '/bin/true',
+      ),
   },
 ];
 
@@ -98,7 +124,12 @@ for (const m of methods) {
   try {
     m.make().runSync(); // warm-up, and a failure here says why the row is missing
   } catch (e) {
-    failures.set(m.id, `fails here: ${e.stage ?? ''} ${e.code ?? ''} ${String(e.stderr ?? e.message).trim().slice(0, 200)}`);
+    failures.set(
+      m.id,
+      `fails here: ${e.stage ?? ''} ${e.code ?? ''} ${String(e.stderr ?? e.message)
+        .trim()
+        .slice(0, 200)}`,
+    );
   }
 }
 for (let t = 0; t < trials; t++) {
@@ -107,8 +138,8 @@ for (let t = 0; t < trials; t++) {
     (times.get(m.id) ?? times.set(m.id, []).get(m.id)).push(timeOne(m));
   }
 }
-const rows = methods.map((m) => (failures.has(m.id)
-  ? { id: m.id, label: m.label, error: failures.get(m.id) }
-  : { id: m.id, label: m.label, ms: lib.summarize(times.get(m.id)) }));
+const rows = methods.map((m) =>
+  failures.has(m.id) ? { id: m.id, label: m.label, error: failures.get(m.id) } : { id: m.id, label: m.label, ms: lib.summarize(times.get(m.id)) },
+);
 for (const r of rows) lib.log(`${r.id.padEnd(12)} ${r.error ?? `${r.ms.median.toFixed(3)} ms (${r.ms.min.toFixed(3)}-${r.ms.max.toFixed(3)})`}`);
 lib.emit(args, { trials, count, uid, rows });

@@ -111,8 +111,11 @@ async function main() {
       await release();
     }
     samples.push({ small, big });
-    lib.log(`trial ${t + 1}/${trials}: ` + methods.map((m) => `${m.id} ${small[m.id].toFixed(3)} → ${big[m.id].toFixed(3)} ms`).join(', ') +
-      ` (RSS ${small.rssMib.toFixed(0)} → ${big.rssMib.toFixed(0)} MiB)`);
+    lib.log(
+      `trial ${t + 1}/${trials}: ` +
+        methods.map((m) => `${m.id} ${small[m.id].toFixed(3)} → ${big[m.id].toFixed(3)} ms`).join(', ') +
+        ` (RSS ${small.rssMib.toFixed(0)} → ${big.rssMib.toFixed(0)} MiB)`,
+    );
   }
   load.push(os.loadavg()[0]);
   const rows = methods.map((m) => ({
@@ -123,7 +126,12 @@ async function main() {
     ratio: lib.summarize(samples.map((s) => s.big[m.id] / s.small[m.id])),
   }));
   lib.emit(args, {
-    scenario: 'heap-pairs', holdMib, trials, n, cpus: os.cpus().length, loadavg1: load,
+    scenario: 'heap-pairs',
+    holdMib,
+    trials,
+    n,
+    cpus: os.cpus().length,
+    loadavg1: load,
     rssMib: { small: lib.summarize(samples.map((s) => s.small.rssMib)), held: lib.summarize(samples.map((s) => s.big.rssMib)) },
     rows,
   });

@@ -177,8 +177,13 @@ async function main() {
       f.samples.push(r.ns / 1e6 / r.n);
       f.openFds = r.openFds;
     }
-    lib.log(`trial ${t + 1}/${trials}: ` + methods.map((m) => `${m.id} ${m.samples[t].toFixed(3)}`).join(', ') +
-      ', ' + floorMethods.map((f) => `${f.id} ${f.samples[t].toFixed(3)}`).join(', ') + ' ms');
+    lib.log(
+      `trial ${t + 1}/${trials}: ` +
+        methods.map((m) => `${m.id} ${m.samples[t].toFixed(3)}`).join(', ') +
+        ', ' +
+        floorMethods.map((f) => `${f.id} ${f.samples[t].toFixed(3)}`).join(', ') +
+        ' ms',
+    );
   }
 
   const rows = [...methods, ...floorMethods].map((m) => ({

@@ -83,10 +83,15 @@ async function main() {
   for (let t = 0; t < trials; t++) {
     const order = t % 2 === 0 ? methods : [...methods].reverse();
     for (const m of order) m.samples.push(await measure(m));
-    lib.log(`trial ${t + 1}/${trials}: ` + methods.map((m) => {
-      const s = m.samples[t];
-      return `${m.id} ${s.ms.toFixed(0)} ms (loop delay max ${s.delayMax.toFixed(1)}, p99 ${s.delayP99.toFixed(1)} ms)`;
-    }).join(', '));
+    lib.log(
+      `trial ${t + 1}/${trials}: ` +
+        methods
+          .map((m) => {
+            const s = m.samples[t];
+            return `${m.id} ${s.ms.toFixed(0)} ms (loop delay max ${s.delayMax.toFixed(1)}, p99 ${s.delayP99.toFixed(1)} ms)`;
+          })
+          .join(', '),
+    );
   }
   const rows = methods.map((m) => ({
     id: m.id,

@@ -53,10 +53,14 @@ const regexMethods = [
     async fn() {
       let records = 0;
       let digits = 0;
-      await new Command('seq', '1', String(lines)).runRegex([RE], (g) => {
-        records++;
-        digits += g[0].length;
-      }, { parse: 'after-exit' });
+      await new Command('seq', '1', String(lines)).runRegex(
+        [RE],
+        (g) => {
+          records++;
+          digits += g[0].length;
+        },
+        { parse: 'after-exit' },
+      );
       return { records, digits };
     },
   },
@@ -154,11 +158,16 @@ async function runSet(name, methods) {
     for (const m of order) {
       const s = await measure(m);
       expect ??= s.got;
-      check(s.got.records === lines && s.got.records === expect.records && s.got.digits === expect.digits,
-        `${m.id} handled ${s.got.records} records (${s.got.digits} digits), expected ${lines} (${expect.digits})`);
+      check(
+        s.got.records === lines && s.got.records === expect.records && s.got.digits === expect.digits,
+        `${m.id} handled ${s.got.records} records (${s.got.digits} digits), expected ${lines} (${expect.digits})`,
+      );
       m.samples.push(s);
     }
-    lib.log(`${name} trial ${t + 1}/${trials}: ` + methods.map((m) => `${m.id} ${m.samples[t].ms.toFixed(0)} ms (loop delay max ${m.samples[t].delayMax.toFixed(1)} ms)`).join(', '));
+    lib.log(
+      `${name} trial ${t + 1}/${trials}: ` +
+        methods.map((m) => `${m.id} ${m.samples[t].ms.toFixed(0)} ms (loop delay max ${m.samples[t].delayMax.toFixed(1)} ms)`).join(', '),
+    );
   }
   return methods.map((m) => ({
     id: m.id,

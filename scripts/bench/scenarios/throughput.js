@@ -226,7 +226,9 @@ async function runSet(name, all, expect) {
   }));
   const byId = Object.fromEntries(methods.map((m) => [m.id, m]));
   const pairs = PAIRS.filter(([a, b]) => byId[a] && byId[b]).map(([a, b]) => ({
-    a, b, ratio: lib.summarize(byId[a].samples.map((ms, t) => byId[b].samples[t] / ms)),
+    a,
+    b,
+    ratio: lib.summarize(byId[a].samples.map((ms, t) => byId[b].samples[t] / ms)),
   }));
   return { rows, pairs };
 }
@@ -239,8 +241,16 @@ async function main() {
   const roundtrip = args['no-roundtrip'] ? { rows: [], pairs: [] } : await runSet('roundtrip', rtMethods, rtBytes);
   load.push(os.loadavg()[0]);
   lib.emit(args, {
-    scenario: 'throughput', bytes, rtBytes, trials, cpus: os.cpus().length, loadavg1: load,
-    out: out.rows, outPairs: out.pairs, roundtrip: roundtrip.rows, roundtripPairs: roundtrip.pairs,
+    scenario: 'throughput',
+    bytes,
+    rtBytes,
+    trials,
+    cpus: os.cpus().length,
+    loadavg1: load,
+    out: out.rows,
+    outPairs: out.pairs,
+    roundtrip: roundtrip.rows,
+    roundtripPairs: roundtrip.pairs,
   });
 }
 

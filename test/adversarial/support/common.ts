@@ -34,14 +34,20 @@ export function parseProbe(text: string): ProbeReport {
 
 /** NOFILE soft and hard limits of a process, from /proc/<pid>/limits. */
 export function nofile(pid: number | 'self' = 'self'): { soft: number; hard: number } {
-  const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'))!;
   const [soft, hard] = line.replace('Max open files', '').trim().split(/\s+/);
   return { soft: soft === 'unlimited' ? Infinity : Number(soft), hard: hard === 'unlimited' ? Infinity : Number(hard) };
 }
 
 /** The rejection of `p`, failing the test if it resolved. */
 export async function rejectionOf<E = any>(p: Promise<unknown>, what = 'the run'): Promise<E> {
-  const out = await p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const out = await p.then(
+    (v) => ({ ok: true as const, v }),
+    (e: unknown) => ({ ok: false as const, e }),
+  );
   if (out.ok) throw new Error(`${what} should have been rejected, but resolved with ${JSON.stringify(out.v, null, 1)?.slice(0, 600)}`);
   return out.e as E;
 }

@@ -25,7 +25,10 @@ function build(): { entry: string } | { reason: string } {
   const addon = addonUnderTest();
   if ('reason' in addon) return addon;
   const dir = makeTmpDir('vc-adv-nobody-');
-  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist')], {
+    cwd: REPO_ROOT,
+    stdio: 'pipe',
+  });
   fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
   fs.copyFileSync(addon.path, path.join(dir, 'build', 'Release', 'vircommand.node'));
   fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
@@ -63,6 +66,9 @@ export function sanitizerEnv(): Record<string, string> {
  * on the sanitizer settings when this process has any.
  */
 export const AS_NOBODY = [
-  'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+  'setpriv',
+  '--reuid=65534',
+  '--regid=65534',
+  '--clear-groups',
   ...(Object.keys(sanitizerEnv()).length > 0 ? ['env', ...Object.entries(sanitizerEnv()).map(([k, v]) => `${k}=${v}`)] : []),
 ];

@@ -81,7 +81,6 @@ export function needTools(ctx: { skip: () => void }, what: string, ...programs: 
   }
 }
 
-
 /** The CommandError a synchronous call throws. */
 export function thrown(fn: () => unknown): CommandError {
   let err: unknown = null;
@@ -290,7 +289,10 @@ export function straceArgv(logFile: string, traced: string[], argv: string[]): s
  * child after the wait that reaped it, or by pid (kill/tgkill) to another
  * process.
  */
-export function analyseSignals(calls: Syscall[], leader: number): {
+export function analyseSignals(
+  calls: Syscall[],
+  leader: number,
+): {
   threads: Set<number>;
   children: Set<number>;
   pidfdSignals: { pid: number | null; sig: string; ret: string; afterReap: boolean }[];

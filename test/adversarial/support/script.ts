@@ -128,11 +128,18 @@ ${body}
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const timeoutMs = opts.timeoutMs ?? 60000;
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
   const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, sig) => resolve([code, sig]));
@@ -152,8 +159,10 @@ ${body}
 /** The script's result, or a thrown Error with everything known when it did not finish cleanly. */
 export function scriptOk(r: ScriptResult): any {
   if (r.error || r.status !== 0 || r.result === undefined) {
-    throw new Error(`node script failed (status ${r.status}, signal ${r.signal})`
-      + `${r.error ? `: ${r.error.stack ?? r.error.message}` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    throw new Error(
+      `node script failed (status ${r.status}, signal ${r.signal})` +
+        `${r.error ? `: ${r.error.stack ?? r.error.message}` : ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+    );
   }
   return r.result;
 }

@@ -17,9 +17,7 @@ import { scaled } from '../../helpers/scale';
 
 /** fast-check parameters: `numRuns` (scaled) unless VC_FC_RUNS says otherwise; a replay when VC_FC_SEED is set. */
 export function params<T>(numRuns: number): fc.Parameters<T> {
-  const runs = process.env.VC_FC_RUNS
-    ? Number(process.env.VC_FC_RUNS)
-    : scaled(numRuns, Math.min(numRuns, Math.max(25, Math.ceil(numRuns / 4))));
+  const runs = process.env.VC_FC_RUNS ? Number(process.env.VC_FC_RUNS) : scaled(numRuns, Math.min(numRuns, Math.max(25, Math.ceil(numRuns / 4))));
   const p: fc.Parameters<T> = { numRuns: runs };
   if (process.env.VC_FC_SEED) {
     p.seed = Number(process.env.VC_FC_SEED);
@@ -31,11 +29,24 @@ export function params<T>(numRuns: number): fc.Parameters<T> {
 /** Characters with a meaning to /bin/sh, or otherwise awkward: quotes, controls, separators, '=', non-ASCII. */
 export const AWKWARD_CHARS: readonly string[] = [
   ...'\r\t\n !"#$&\'()*;<>?[\\]^`{|}~=%,-./:@+',
-  '\x01', '\x1b', '\x7f', '\x0b', '\x0c',
-  'é', '€', '😀', 'Á', '\u0085', '\u00a0', '\u2028', '\ufeff', '\u0301',
+  '\x01',
+  '\x1b',
+  '\x7f',
+  '\x0b',
+  '\x0c',
+  'é',
+  '€',
+  '😀',
+  'Á',
+  '\u0085',
+  '\u00a0',
+  '\u2028',
+  '\ufeff',
+  '\u0301',
   // lone surrogates: not representable in UTF-8; Node (Buffer, process.env, child_process)
   // and the addon alike write U+FFFD for them
-  '\ud800', '\udfff',
+  '\ud800',
+  '\udfff',
 ];
 
 /** The bytes a string becomes in argv or environ: UTF-8, as Buffer.from() encodes it. */
@@ -56,7 +67,9 @@ const WORD_CHARS = fc.constantFrom(...'abcxyzABCXYZ019_');
 export const shortText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 24 }).map(noNul),
   fc.string({ unit: fc.oneof({ arbitrary: WORD_CHARS, weight: 4 }, { arbitrary: fc.constantFrom(...AWKWARD_CHARS), weight: 1 }), maxLength: 12 }),
-  fc.tuple(fc.string({ unit: WORD_CHARS, maxLength: 3 }), fc.constantFrom(...AWKWARD_CHARS), fc.string({ unit: WORD_CHARS, maxLength: 3 })).map(([a, c, b]) => a + c + b),
+  fc
+    .tuple(fc.string({ unit: WORD_CHARS, maxLength: 3 }), fc.constantFrom(...AWKWARD_CHARS), fc.string({ unit: WORD_CHARS, maxLength: 3 }))
+    .map(([a, c, b]) => a + c + b),
   fc.constantFrom(...AWKWARD_CHARS),
   fc.constantFrom(...AWKWARD_CHARS),
   fc.string({ unit: 'binary-ascii', maxLength: 24 }).map(noNul),
@@ -70,9 +83,14 @@ export const shortText: fc.Arbitrary<string> = fc.oneof(
 export function hugeText(maxBytes = 100 * 1024): fc.Arbitrary<string> {
   return fc
     .tuple(
-      fc.string({ unit: fc.oneof(fc.constantFrom(...AWKWARD_CHARS), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 6 }).map(noNul),
+      fc
+        .string({ unit: fc.oneof(fc.constantFrom(...AWKWARD_CHARS), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 6 })
+        .map(noNul),
       // the top of the range a third of the time: the largest sizes are the interesting ones
-      fc.oneof({ arbitrary: fc.integer({ min: 1024, max: maxBytes }), weight: 2 }, { arbitrary: fc.integer({ min: maxBytes - 1024, max: maxBytes }), weight: 1 }),
+      fc.oneof(
+        { arbitrary: fc.integer({ min: 1024, max: maxBytes }), weight: 2 },
+        { arbitrary: fc.integer({ min: maxBytes - 1024, max: maxBytes }), weight: 1 },
+      ),
     )
     .map(([unit, bytes]) => {
       const u = unit === '' ? 'x' : unit;
@@ -102,17 +120,18 @@ export function textList(opts: { maxLength: number; maxHuge: number; hugeBytes?:
   const item = opts.item ?? shortText;
   // about one list in five has huge strings
   const none = fc.constant([] as [string, number][]);
-  const huge = opts.maxHuge <= 0 ? none : fc.oneof(
-    { arbitrary: none, weight: 4 },
-    { arbitrary: fc.array(fc.tuple(hugeText(opts.hugeBytes), fc.nat()), { minLength: 1, maxLength: opts.maxHuge }), weight: 1 },
-  );
-  return fc
-    .tuple(fc.array(item, { maxLength: opts.maxLength }), huge)
-    .map(([list, huge]) => {
-      const out = [...list];
-      for (const [h, at] of huge) out.splice(at % (out.length + 1), 0, h);
-      return out;
-    });
+  const huge =
+    opts.maxHuge <= 0
+      ? none
+      : fc.oneof(
+          { arbitrary: none, weight: 4 },
+          { arbitrary: fc.array(fc.tuple(hugeText(opts.hugeBytes), fc.nat()), { minLength: 1, maxLength: opts.maxHuge }), weight: 1 },
+        );
+  return fc.tuple(fc.array(item, { maxLength: opts.maxLength }), huge).map(([list, huge]) => {
+    const out = [...list];
+    for (const [h, at] of huge) out.splice(at % (out.length + 1), 0, h);
+    return out;
+  });
 }
 
 /** Names of Object.prototype members: a lookup that forgets hasOwn finds them in process.env. */

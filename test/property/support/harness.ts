@@ -10,8 +10,22 @@ import { childrenOf, splitBytes } from '../../helpers/proc';
 
 /** Options of the test helper (test/fixtures/helper.c) it acts on wherever they appear in argv. */
 export const HELPER_OPTIONS: ReadonlySet<string> = new Set([
-  '--log', '--readfd', '--fd', '--exit', '--signal', '--sleep', '--flood', '--bind-probe', '--create',
-  '--check-daemonize', '--close-stdin', '--no-stdio', '--block', '--write-fdnum', '--setuid0-probe', '--rawsock-probe',
+  '--log',
+  '--readfd',
+  '--fd',
+  '--exit',
+  '--signal',
+  '--sleep',
+  '--flood',
+  '--bind-probe',
+  '--create',
+  '--check-daemonize',
+  '--close-stdin',
+  '--no-stdio',
+  '--block',
+  '--write-fdnum',
+  '--setuid0-probe',
+  '--rawsock-probe',
 ]);
 
 export interface SpawnCounter {
@@ -30,16 +44,18 @@ export function useSpawnCounter(): SpawnCounter {
     count = 0;
     const real = loadNative();
     const counted = new Set<PropertyKey>(['runSync', 'spawn', 'execInPlace']);
-    setNativeBinding(new Proxy(real, {
-      get(target, prop, receiver) {
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        if (!counted.has(prop) || typeof v !== 'function') return v;
-        return (...args: unknown[]) => {
-          count++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    }));
+    setNativeBinding(
+      new Proxy(real, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          if (!counted.has(prop) || typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            count++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+    );
   });
   afterEach(() => setNativeBinding(null));
   return {
