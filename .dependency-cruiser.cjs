@@ -13,7 +13,7 @@ module.exports = {
         'A circle of imports (type-only ones included) means no module of it can be read, tested or ' +
         'moved alone, and at run time one of them sees the others half-loaded. Types that everyone ' +
         'uses live below everyone (src/types.ts imports only the name tables; the types a run carries ' +
-        'are in src/run/record.ts): move the shared piece down instead of importing back up.',
+        'are in src/run-record.ts, beside src/run/): move the shared piece down instead of importing back up.',
       from: {},
       to: { circular: true },
     },
@@ -24,8 +24,9 @@ module.exports = {
         'The builder (src/command/) only records what the caller asked for; a run (src/run/) reads ' +
         'that record and goes one way: validate, plan, spawn, session, result. A builder module ' +
         'that imports the runner makes the run climb back up into the builder, and the two can ' +
-        'no longer change apart.',
-      from: { path: '^src/command(/|\\.ts$)' },
+        "no longer change apart. plan.ts is the builder's state (put together from the " +
+        'command/*-setup.ts parts) and keeps the same rule.',
+      from: { path: ['^src/command(/|\\.ts$)', '^src/plan\\.ts$'] },
       to: { path: '^src/run(/|\\.ts$)' },
     },
     {
@@ -40,6 +41,16 @@ module.exports = {
       to: {
         path: ['(^|/)node_modules/node-gyp-build/', '\\.node$', '(^|/)(build|build-[^/]+|prebuilds)/'],
       },
+    },
+    {
+      name: 'native-ts-imports-nothing-of-the-package',
+      severity: 'error',
+      comment:
+        'src/native.ts is the contract with C++ (NativePlan, NativeResult, the binding): everyone ' +
+        'below the public API reads it, so it sits at the bottom and imports no module of the ' +
+        'package; the plan parts that command/ builds are typed here, not there.',
+      from: { path: '^src/native\\.ts$' },
+      to: { path: '^src/' },
     },
     {
       name: 'src-never-imports-tests-or-scripts',

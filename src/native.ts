@@ -3,8 +3,6 @@
  * loaded on first use, so building commands, toString() and dry runs work without it.
  */
 import * as path from 'node:path';
-import type { NativeNamespaceSetup } from './command/ns-setup';
-import type { NativeMountSetup } from './command/mount-setup';
 
 /** How one of the child's stdio streams is set up. */
 export type StdioSpec =
@@ -14,6 +12,53 @@ export type StdioSpec =
   | { type: 'capture'; maxBuffer: number }
   | { type: 'buffer'; data: Buffer }
   | { type: 'stdout' };
+
+// The plan parts of new namespaces and mounts; command/ns-setup.ts and command/mount-setup.ts
+// build them (they live here, with the rest of the contract, so that native.ts imports nothing above it).
+
+/** What native reads (NativePlan.namespaceSetup). */
+export interface NativeNamespaceSetup {
+  /** uid_map in the kernel's format ("inside outside count" lines), or null: not written */
+  uidMap: string | null;
+  gidMap: string | null;
+  /** mount(2) flags applied to "/" in a new mount namespace; 0: unchanged */
+  propagation: number;
+  mountProc: boolean;
+  /** newuidmap/newgidmap to run instead of writing the map (command/idmap-helper.ts); null: none */
+  uidMapHelper?: string | null;
+  gidMapHelper?: string | null;
+}
+
+/** One step for native (core/mount_plan.h MountSpec). */
+export interface NativeMountStep {
+  /** 0 mount, 1 symlink (source is the link's text) */
+  kind: 0 | 1;
+  /** 0 nothing, 1 mkdir -p the target, 2 an empty file at the target */
+  create: 0 | 1 | 2;
+  source: string | null;
+  target: string;
+  fstype: string | null;
+  flags: number;
+  data: string | null;
+  readonly: boolean;
+  /** the addMount()/addDevMount() call it comes from: a failure's value */
+  index: number;
+  /** fs ids (inside the new user namespace) a helper takes to make this call's steps; -1: ours */
+  asUid?: number;
+  asGid?: number;
+}
+
+/** What native reads (NativePlan.mountSetup). */
+export interface NativeMountSetup {
+  pivotRoot: string | null;
+  /** the old root's directory inside the new root, while the mounts read from it */
+  oldRoot: string;
+  /** /proc made private before remountProc()'s mount (the tree was left shared) */
+  procPrivate: boolean;
+  steps: NativeMountStep[];
+  /** each recorded mount's target, for error messages (native does not read it) */
+  targets: string[];
+}
 
 /** Everything native needs to start one child; validated in TS first. */
 export interface NativePlan {

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { NAMESPACE_FLAGS } from '../constants';
+import type { NativeMountSetup, NativeMountStep } from '../native';
 import type { NamespaceSetup } from './ns-setup';
 
 /** The file systems addMount() mounts. */
@@ -36,37 +37,6 @@ export interface MountEntry {
 export interface MountState {
   pivotRoot: string | null;
   mounts: MountEntry[];
-}
-
-/** One step for native (core/mount_plan.h MountSpec). */
-export interface NativeMountStep {
-  /** 0 mount, 1 symlink (source is the link's text) */
-  kind: 0 | 1;
-  /** 0 nothing, 1 mkdir -p the target, 2 an empty file at the target */
-  create: 0 | 1 | 2;
-  source: string | null;
-  target: string;
-  fstype: string | null;
-  flags: number;
-  data: string | null;
-  readonly: boolean;
-  /** the addMount()/addDevMount() call it comes from: a failure's value */
-  index: number;
-  /** fs ids (inside the new user namespace) a helper takes to make this call's steps; -1: ours */
-  asUid?: number;
-  asGid?: number;
-}
-
-/** What native reads (NativePlan.mountSetup). */
-export interface NativeMountSetup {
-  pivotRoot: string | null;
-  /** the old root's directory inside the new root, while the mounts read from it */
-  oldRoot: string;
-  /** /proc made private before remountProc()'s mount (the tree was left shared) */
-  procPrivate: boolean;
-  steps: NativeMountStep[];
-  /** each recorded mount's target, for error messages (native does not read it) */
-  targets: string[];
 }
 
 export const OLD_ROOT_DIR = '.vircommand-oldroot';

@@ -5,6 +5,7 @@
  * native/child/child_ns.cc.
  */
 import { NAMESPACE_FLAGS } from '../constants';
+import type { NativeNamespaceSetup } from '../native';
 
 /** One line of a user namespace's uid_map or gid_map: `count` ids from `inside` map to `outside`. */
 export interface IdMapping {
@@ -25,19 +26,6 @@ export interface NamespaceSetup {
   gidMappings: IdMapping[] | null;
   propagation: MountPropagation;
   remountProc: boolean;
-}
-
-/** What native reads (NativePlan.namespaceSetup). */
-export interface NativeNamespaceSetup {
-  /** uid_map in the kernel's format ("inside outside count" lines), or null: not written */
-  uidMap: string | null;
-  gidMap: string | null;
-  /** mount(2) flags applied to "/" in a new mount namespace; 0: unchanged */
-  propagation: number;
-  mountProc: boolean;
-  /** newuidmap/newgidmap to run instead of writing the map (command/idmap-helper.ts); null: none */
-  uidMapHelper?: string | null;
-  gidMapHelper?: string | null;
 }
 
 const MS_REC = 0x4000;
