@@ -72,6 +72,14 @@ const stray = files.filter((f) => !allowed.test(f));
 console.log(`tarball: ${files.length} files`);
 if (missing.length) { console.error(`missing from the tarball: ${missing.join(', ')}`); process.exit(1); }
 if (stray.length) { console.error(`outside the files whitelist: ${stray.join(', ')}`); process.exit(1); }
+// Every compiled file comes from a source that exists now: a module moved or deleted in src/
+// must not ship its old dist/ copy (build:ts empties dist/ first; this catches a tarball made
+// from a dist/ built otherwise).
+const fsm = require('node:fs');
+const orphan = files.filter((f) => /^dist\/.*\.(js|d\.ts|js\.map)$/.test(f))
+  .map((f) => f.replace(/^dist\//, 'src/').replace(/\.(js|d\.ts|js\.map)$/, '.ts'))
+  .filter((src) => !fsm.existsSync(src));
+if (orphan.length) { console.error(`dist/ files whose source is gone: ${[...new Set(orphan)].join(', ')}`); process.exit(1); }
 // prepack makes the linux-arm64 prebuild exactly when the cross compiler is on PATH.
 const hasArm64 = files.includes(arm64);
 if (arm64Expected !== 'any' && hasArm64 !== (arm64Expected === 'yes')) {
