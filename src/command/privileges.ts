@@ -15,7 +15,8 @@ declare module './command' {
   interface Command {
     /**
      * Runs the program as a daemon: double fork, setsid, cwd '/', stdio to /dev/null unless
-     * set to fds. Use run()/runSync(), which return once the intermediate process exited.
+     * set to fds. Use run()/runSync(), which return once the intermediate process has exited and
+     * the daemon has reached its exec (a failed step of the daemon rejects the run with its stage).
      * @example await new Command('dnsmasq').daemonize().setPidFile('/run/d.pid').run()
      */
     daemonize(): this;
