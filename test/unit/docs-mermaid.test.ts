@@ -73,7 +73,7 @@ describe('the mermaid blocks that scripts/check-mermaid.js parses', () => {
   });
 });
 
-describe("docs/child-steps.md numbers the steps of native/child/child_exec.cc", () => {
+describe('docs/child-steps.md numbers the steps of native/child/child_exec.cc', () => {
   const code = read('native/child/child_exec.cc');
   const page = read('docs/child-steps.md');
   const steps = [...code.matchAll(/^\s*\/\/ (\d+)\. /gm)].map((m) => Number(m[1]));
