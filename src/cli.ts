@@ -18,7 +18,7 @@ import * as util from 'node:util';
 import { Command, EXIT_CANCELED, isCommandError, killByPidFile, setDryRun } from './index';
 import type { CapabilityInput, CommandError, RlimitName, SignalInput } from './index';
 import { lookupGroup, lookupUser } from './user-db';
-import { type ContainerCliPlan, containerOptions } from './cli-container';
+import { type ContainerCliPlan, containerOptions } from './cli/container-options';
 import { pidfileDetailOf } from './pidfile-failure';
 import { setLongTimeout } from './run/long-timer';
 

@@ -6,7 +6,7 @@
  * parent: a new pid namespace, or id maps, which exec() cannot set up.
  */
 import * as fs from 'node:fs';
-import type { Command, IdMapping, NamespaceName } from './index';
+import type { Command, IdMapping, NamespaceName } from '../index';
 
 /** What these options record: builder steps, and whether the program needs vircommand as its parent. */
 export interface ContainerCliPlan {
