@@ -1,5 +1,5 @@
 /**
- * The `vircommand` container options end to end (src/cli-container.ts): --unshare, --map-root,
+ * The `vircommand` container options end to end (src/cli/container-options.ts): --unshare, --map-root,
  * --map-users/--map-groups, --proc, --hostname/--domainname, --chroot, --user and --seccomp,
  * each compared with what util-linux unshare or bwrap would give. The CLI is compiled into a
  * temporary package root as test/cli/cli.test.ts does.

@@ -1,9 +1,9 @@
 /**
- * The value of the CLI's --mount option (src/cli-container.ts parseMountSpec), docker-style:
+ * The value of the CLI's --mount option (src/cli/container-options.ts parseMountSpec), docker-style:
  * type=T,target=DIR[,source=SRC][,readonly][,options=DATA], options last and taking the rest.
  */
 import { describe, expect, it } from 'vitest';
-import { parseMountSpec } from '../../src/cli-container';
+import { parseMountSpec } from '../../src/cli/container-options';
 
 const usage = (message: string) => new Error(message);
 

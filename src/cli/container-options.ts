@@ -1,12 +1,12 @@
 /**
  * The `vircommand` options for containers, so a `unshare`/`bwrap` line can be written as a
  * vircommand one: --unshare, --map-root, --map-users/--map-groups, --hostname, --domainname,
- * --proc, --chroot, --user and --seccomp. Each adds a builder step (public API); cli.ts lists
- * them among its options and runs the program as its child (not in place) when a step needs a
- * parent: a new pid namespace, or id maps, which exec() cannot set up.
+ * --proc, --chroot, --user and --seccomp. Each adds a builder step (public API); options.ts lists
+ * them among its options, and the program runs as vircommand's child (not in place) when a step
+ * needs a parent: a new pid namespace, or id maps, which exec() cannot set up.
  */
 import * as fs from 'node:fs';
-import type { Command, IdMapping, NamespaceName } from './index';
+import type { Command, IdMapping, NamespaceName } from '../index';
 
 /** What these options record: builder steps, and whether the program needs vircommand as its parent. */
 export interface ContainerCliPlan {
@@ -18,7 +18,7 @@ export interface ContainerCliPlan {
   gidMaps?: IdMapping[];
 }
 
-/** One option, as cli.ts's OptionSpec. */
+/** One option, as options.ts's OptionSpec. */
 export interface ContainerOptionSpec {
   name: string;
   value?: string;
@@ -26,7 +26,7 @@ export interface ContainerOptionSpec {
   apply: (plan: ContainerCliPlan, value: string) => void;
 }
 
-/** A usage error (cli.ts reports it as stage 'usage', exit 125). */
+/** A usage error (reported as stage 'usage', exit 125: cli-error.ts). */
 export type UsageError = (message: string) => Error;
 
 // util-linux's and bwrap's names for the namespaces, beside ours.
@@ -50,7 +50,7 @@ function needsParentFor(names: readonly NamespaceName[]): boolean {
   return names.includes('pid');
 }
 
-/** The container options; `usage` makes cli.ts's usage errors. */
+/** The container options; `usage` makes the command line's usage errors. */
 export function containerOptions(usage: UsageError): ContainerOptionSpec[] {
   const addMap = (p: ContainerCliPlan, kind: 'uid' | 'gid', m: IdMapping): void => {
     const key = kind === 'uid' ? 'uidMaps' : 'gidMaps';
