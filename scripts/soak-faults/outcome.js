@@ -35,7 +35,7 @@ function isCommandError(e) {
 function describeError(e) {
   if (!(e instanceof Error)) return `non-error thrown: ${String(e)}`;
   const parts = [e.name];
-  for (const k of ['code', 'stage', 'errno', 'exitStatus', 'signal']) if (e[k] !== undefined && e[k] !== null) parts.push(`${k}=${e[k]}`);
+  for (const k of ['code', 'stage', 'errno', 'exitStatus', 'signal', 'pid']) if (e[k] !== undefined && e[k] !== null) parts.push(`${k}=${e[k]}`);
   return `${parts.join(' ')}: ${e.message.split('\n')[0].slice(0, 300)}`;
 }
 

@@ -85,6 +85,20 @@ function formatReport(r) {
   if (!anyFailure) L.push('  none');
   L.push('');
 
+  // The warm-up's spawns are not counted in the tables above, but an unexplained end there fails
+  // the soak all the same: say which kind and why, with the start of its stack.
+  if (r.warmupUnexplained && r.warmupUnexplained.length > 0) {
+    L.push(`Unexplained ends in the warm-up (${r.warmup} spawns, not in the tables above; they fail the soak)`);
+    for (const k of r.warmupUnexplained) {
+      L.push(`  ${k.fault ? `[${k.fault}] ` : ''}${k.name}`);
+      for (const u of k.unexplained) {
+        L.push(`    ${pad(u.count, 7)}  UNEXPLAINED: ${u.text}${u.cause ? ` (${u.cause})` : ''}`);
+        if (u.stack) for (const line of u.stack.split('\n')) L.push(`             ${line}`);
+      }
+    }
+    L.push('');
+  }
+
   L.push('Faults injected (rate: share of all spawns)');
   for (const [id, generic] of Object.entries(FAULTS)) {
     const what = id === 'nproc' ? `EAGAIN by RLIMIT_NPROC as uid ${r.nprocUid}${r.nprocUid === 65534 ? ' (nobody)' : ''}` : generic;
