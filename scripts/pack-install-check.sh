@@ -64,7 +64,7 @@ node - "$work/files.txt" "$prebuild" "$arm64" "$arm64_expected" <<'EOF'
 const [list, prebuild, arm64, arm64Expected] = process.argv.slice(2);
 const files = require('node:fs').readFileSync(list, 'utf8').split('\n').filter(Boolean);
 const required = ['package.json', 'binding.gyp', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts',
-  'dist/cli.js', prebuild, 'native/child/child_exec.cc', 'native/glue/addon.cc',
+  'dist/cli/index.js', prebuild, 'native/child/child_exec.cc', 'native/glue/addon.cc',
   'scripts/install.js', 'scripts/node-headers.js', 'docs/README.md', 'docs/api/README.md'];
 const missing = required.filter((f) => !files.includes(f));
 const allowed = /^(package\.json|binding\.gyp|README\.md|LICENSE|dist\/|prebuilds\/|native\/|docs\/.*\.md$|scripts\/(install|node-headers)\.js$)/;

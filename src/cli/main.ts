@@ -9,7 +9,7 @@
  * 126 when the program could not be executed, 127 when it was not found; 124 when
  * --timeout ended the program (as timeout(1)). Each prints one line to stderr:
  * `vircommand: <stage>: <message>`.
- * The package's bin is src/cli.ts, which only calls main().
+ * The package's bin is index.ts beside it, which only calls main().
  */
 import { buildCommand } from './build-command';
 import { describeFailure } from './describe-failure';

@@ -24,7 +24,7 @@ beforeAll(() => {
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}${r.stderr}`);
   for (const name of ['package.json', 'node_modules', 'build', 'prebuilds']) fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
-  CLI = path.join(root, 'dist', 'cli.js');
+  CLI = path.join(root, 'dist', 'cli', 'index.js');
 }, 180_000);
 
 function cli(args: string[]) {

@@ -1,7 +1,7 @@
 /**
  * The `vircommand` command line, end to end: src/ is compiled with tsc into a temporary
  * package root (dist/ plus links to package.json, node_modules, build/ and prebuilds/, so
- * the addon is found exactly as the installed package finds it), and `node dist/cli.js`
+ * the addon is found exactly as the installed package finds it), and `node dist/cli/index.js`
  * runs there. The shared dist/ is never written.
  */
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -24,7 +24,7 @@ beforeAll(() => {
   for (const name of ['package.json', 'node_modules', 'build', 'prebuilds']) {
     fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
   }
-  CLI = path.join(root, 'dist', 'cli.js');
+  CLI = path.join(root, 'dist', 'cli', 'index.js');
 }, 180_000);
 
 interface CliResult {
@@ -35,7 +35,7 @@ interface CliResult {
   stderr: string;
 }
 
-// Runs `node dist/cli.js ...args` to the end.
+// Runs `node dist/cli/index.js ...args` to the end.
 function cli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, ...opts });
   if (r.error) throw r.error;
@@ -112,7 +112,7 @@ describe('vircommand CLI', () => {
     expect(r).toMatchObject({ status: 0, stdout: `vircommand ${pkg.version}\n` });
   });
 
-  it('dist/cli.js starts with a node shebang (the package bin)', () => {
+  it('dist/cli/index.js starts with a node shebang (the package bin)', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
