@@ -37,6 +37,7 @@
         "native/core/clone_cgroup.cc",
         "native/core/clone_probe.cc",
         "native/core/io_session.cc",
+        "native/core/output_buffer.cc",
         "native/core/run_sync.cc",
         "native/glue/mounts_from_js.cc",
         "native/glue/plan_from_js.cc",

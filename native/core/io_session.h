@@ -13,17 +13,11 @@
 #include <vector>
 
 #include "exec_plan.h"
+#include "output_buffer.h"
 #include "spawn.h"
 
 namespace vircommand {
 
-struct OutputBuffer {
-  char* data = nullptr;  // malloc'd; ownership moves to a JS Buffer at the end
-  size_t len = 0;
-  size_t cap = 0;
-  size_t max = 0;  // 0: unlimited
-  size_t populated = 0;  // data[0, populated) is known to be faulted in (see PopulateAhead)
-};
 
 // The fixed slots; the send buffers (setSendBuffer) follow them, from kSlotCount on, so a
 // session has slot_count() slots in all.
