@@ -18,7 +18,6 @@
 
 namespace vircommand {
 
-
 // The fixed slots; the send buffers (setSendBuffer) follow them, from kSlotCount on, so a
 // session has slot_count() slots in all.
 enum Slot : int { kSlotStdin = 0, kSlotStdout = 1, kSlotStderr = 2, kSlotStatus = 3, kSlotPidfd = 4, kSlotCount };
