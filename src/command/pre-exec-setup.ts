@@ -4,23 +4,16 @@
  * handshake) and the run-time checks on them: plain data and checks, for plan.ts; the builder
  * methods are in pre-exec.ts.
  */
+import type { NativePlan } from '../native';
 
-/** What the builder records (part of CommandState). */
-export interface PreExecSetup {
-  noNewPrivs: boolean;
-  parentDeathSignal: number;
-  setsid: boolean;
-  pgid: number;
-  nice: number | null;
-  namespaces: { fd: number; type: number }[];
-  unshareFlags: number;
-  cgroup: string | null;
-  /** A cgroup directory fd (joinCgroup(fd)), or -1. */
-  cgroupFd: number;
-  chroot: string | null;
-  hook: { library: string; symbol: string; data: Buffer } | null;
-  handshake: boolean;
-}
+/**
+ * What the builder records (part of CommandState): the NativePlan fields it is passed on as (see
+ * NativePlan for each one's meaning; cgroupFd -1 and pgid -1: none), so the two cannot drift apart.
+ */
+export type PreExecSetup = Pick<
+  NativePlan,
+  'noNewPrivs' | 'parentDeathSignal' | 'setsid' | 'pgid' | 'nice' | 'namespaces' | 'unshareFlags' | 'cgroup' | 'cgroupFd' | 'chroot' | 'hook' | 'handshake'
+>;
 
 export function defaultPreExecSetup(): PreExecSetup {
   return {
