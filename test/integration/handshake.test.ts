@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, CommandError } from '../../src/index';
+import { Command, CommandError, pidAbort, pidWait } from '../../src/index';
 import { HELPER } from '../helpers/helper';
 import { useInvariants } from '../helpers/invariants';
 import { killPids, readPidFile } from '../helpers/daemon';
@@ -47,16 +47,23 @@ const settled = (p: Promise<unknown>): Promise<unknown> =>
     (e: unknown) => e,
   );
 
-/** Waits until `pid` is blocked in read(2) (x86-64 syscall 0): at its handshake, its "ready" sent. */
+/** Whether `pid` is blocked in read(2) (x86-64 syscall 0): at its handshake, its "ready" sent. */
+function inRead(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 ');
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is blocked in read(2): at its handshake, its "ready" sent. */
 async function blockedInRead(pid: number): Promise<void> {
-  const inRead = (): boolean => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 ');
-    } catch {
-      return false;
-    }
-  };
-  if (!(await waitFor(inRead, 3000))) await sleep(300); // no /proc/<pid>/syscall: give it time
+  if (!(await waitFor(() => inRead(pid), 3000))) await sleep(300); // no /proc/<pid>/syscall: give it time
+}
+
+/** Sleeps `ms` without returning to the event loop: nothing of it runs meanwhile. */
+function blockLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 const v2Line = (text: string) => text.split('\n').find((l) => l.startsWith('0::'));
@@ -127,6 +134,55 @@ describe('handshake', () => {
     expect(isAlive(pid)).toBe(true);
     await cmd.abort();
     expect(isAlive(pid)).toBe(false);
+  });
+
+  // The timer must fire while handshakeWait() is pending: its answer ("ready") must not have
+  // been delivered yet. So both are started in a setImmediate() callback that then holds the
+  // event loop until the child has sent "ready" (blocked in read(2) at its handshake) and the
+  // timeout has passed. From the check phase libuv runs the due timers before it polls for I/O
+  // again, so the timeout ends the child before handshakeWait() hears its "ready".
+  it('handshakeWait() pending when a wait timeout ends the child rejects with ABORT_ERR, even though the child had sent "ready"', async () => {
+    const marker = path.join(tmp.path, 'timed-out.ran');
+    const cmd = new Command(HELPER, '--create', marker).requireHandshake();
+    const pid = cmd.runAsync();
+    const timeout = 50;
+    const { waiting, waited } = await new Promise<{ waiting: Promise<unknown>; waited: Promise<unknown> }>((resolve) => {
+      setImmediate(() => {
+        const started = Date.now();
+        const waiting = settled(cmd.handshakeWait());
+        const waited = settled(cmd.wait({ timeout }));
+        for (let i = 0; i < 300 && !inRead(pid); i++) blockLoop(10);
+        if (!inRead(pid)) blockLoop(300); // no /proc/<pid>/syscall: give it time
+        blockLoop(Math.max(0, timeout + 20 - (Date.now() - started)));
+        resolve({ waiting, waited });
+      });
+    });
+    const err = (await within(waiting, 5000, 'handshakeWait() after the timeout')) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect({ stage: err.stage, code: err.code }).toEqual({ stage: 'handshake', code: 'ABORT_ERR' });
+    expect(err.message).toContain(`timed out after ${timeout} ms`);
+    expect(((await within(waited, 5000, 'wait({ timeout })')) as CommandError).code).toBe('ETIMEDOUT');
+    // Killed at its handshake: gone, and the program never ran.
+    expect(isAlive(pid)).toBe(false);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('free() of a child of runAsync({ autoReap: false }) that waits at its handshake: the child fails at the handshake and exits 125, the program never runs', async () => {
+    const marker = path.join(tmp.path, 'released.ran');
+    const cmd = new Command(HELPER, '--create', marker).requireHandshake();
+    const pid = cmd.runAsync({ autoReap: false });
+    try {
+      await within(cmd.handshakeWait(), 5000, 'handshakeWait()');
+      // Ready, not exec'd: still a copy of this node binary.
+      expect(fs.readlinkSync(`/proc/${pid}/exe`)).toBe(fs.realpathSync(process.execPath));
+      cmd.free(); // releases the child (not killed): its go pipe closes
+      // Exit status 125 (failed before exec, stage handshake), not a death by signal (pidWait
+      // would throw) nor the program's 0; a child left waiting would hang here.
+      expect(await within(pidWait(pid, { status: true }), 5000, 'pidWait() of the released child')).toBe(125);
+      expect(fs.existsSync(marker)).toBe(false);
+    } finally {
+      await pidAbort(pid);
+    }
   });
 
   // Not when the handle is garbage-collected, which may be much later (or never, in a quiet
