@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
-import { loadNative, type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
+import { loadNative, type NativeBinding, type NativePlan, setNativeBinding } from '../../src/native';
 import { HELPER } from '../helpers/helper';
+import { nativeResult } from '../helpers/native-result';
 import { useInvariants } from '../helpers/invariants';
 import { useTmpDir } from '../helpers/tmp';
 
@@ -42,17 +43,7 @@ describe('an FdRef changed to 2^32 + F after setOutputFD(ref)', () => {
 // A real plan for `cmd`, as the builder makes it (the addon is not called).
 function planOf(cmd: Command): NativePlan {
   let plan: NativePlan | null = null;
-  const result: NativeResult = {
-    pid: 1,
-    status: 0,
-    failure: null,
-    stdout: null,
-    stderr: null,
-    timedOut: false,
-    maxBufferExceeded: null,
-    outputIncomplete: false,
-    killedBy: 0,
-  };
+  const result = nativeResult();
   setNativeBinding({ ...loadNative(), runSync: (p: NativePlan) => ((plan = p), result) });
   try {
     cmd.runSync();

@@ -6,20 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Command, CommandError } from '../../src/index';
 import { type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
 import { resolveCandidates } from '../../src/plan';
+import { nativeResult } from '../helpers/native-result';
 
 const { MAX_LENGTH } = constants; // no maxBuffer: captures are capped at the largest Buffer
 let plans: NativePlan[];
-const ok = (): NativeResult => ({
-  pid: 1,
-  status: 0,
-  failure: null,
-  stdout: null,
-  stderr: null,
-  timedOut: false,
-  maxBufferExceeded: null,
-  outputIncomplete: false,
-  killedBy: 0,
-});
+const ok = (): NativeResult => nativeResult();
 
 beforeEach(() => {
   plans = [];

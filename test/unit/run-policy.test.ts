@@ -4,24 +4,14 @@ import * as os from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Command, CommandError, PASS_FD_CLOSE_PARENT, pidWait, setDryRun } from '../../src/index';
 import { type ChildHandle, type NativeBinding, type NativePlan, type NativeResult, setNativeBinding } from '../../src/native';
+import { nativeResult } from '../helpers/native-result';
 
 const { MAX_LENGTH } = constants;
 const ENOENT = os.constants.errno.ENOENT;
 const EACCES = os.constants.errno.EACCES;
 
 function result(over: Partial<NativeResult> = {}): NativeResult {
-  return {
-    pid: 4242,
-    status: 0,
-    failure: null,
-    stdout: null,
-    stderr: null,
-    timedOut: false,
-    maxBufferExceeded: null,
-    outputIncomplete: false,
-    killedBy: 0,
-    ...over,
-  };
+  return nativeResult({ pid: 4242, ...over });
 }
 
 /** A stand-in addon: records plans; async children end when the test says so. */
